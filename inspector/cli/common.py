@@ -1,0 +1,115 @@
+"""Options and helpers shared by every subcommand.
+
+`--home`/`--db` and the proxy options are accepted both before and after the subcommand
+(`claude-inspect --home H list` and `claude-inspect list --home H`); `load_config` merges
+the two, the subcommand's value winning.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+import click
+
+from inspector.config import Config, ConfigError
+from inspector.timeparse import parse_time
+
+
+class Failure(click.ClickException):
+    """A one-line error for the user; exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file=None) -> None:  # noqa: D102 - same output for people and scripts
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def home_options(f: Callable) -> Callable:
+    f = click.option(
+        "--db", "db", type=click.Path(dir_okay=False), default=None,
+        help="Database file (default: HOME/captures.db).",
+    )(f)
+    f = click.option(
+        "--home", "home", type=click.Path(file_okay=False), default=None,
+        envvar="CLAUDE_INSPECT_HOME", show_envvar=True,
+        help="Folder for the CA, database and config (default: ~/.claude-inspect).",
+    )(f)
+    return f
+
+
+def proxy_options(f: Callable) -> Callable:
+    """Options of the proxy, shared by the app, `proxy`, `run` and `demo`."""
+    opts = [
+        click.option("--listen", default=None, metavar="HOST:PORT",
+                     help="Where the proxy listens (default 127.0.0.1:8443; port 0 picks one)."),
+        click.option("--intercept", multiple=True, metavar="HOST",
+                     help="Host to intercept and record (repeatable; default api.anthropic.com, claude.ai)."),
+        click.option("--upstream", default=None, metavar="URL",
+                     help="Where plain (reverse-mode) requests go (default https://api.anthropic.com)."),
+        click.option("--resolve", multiple=True, metavar="HOST:PORT:ADDR:PORT",
+                     help="As curl's: send upstream traffic for HOST:PORT to ADDR:PORT, still verifying TLS for HOST."),
+        click.option("--upstream-ca", default=None, type=click.Path(dir_okay=False, exists=True),
+                     help="Extra CA file to trust for upstream TLS."),
+        click.option("--max-capture-bytes", default=None, type=int, metavar="N",
+                     help="Cap on each stored body copy (default 64 MiB); forwarding is never capped."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+PROXY_KEYS = ("listen", "intercept", "upstream", "resolve", "upstream_ca", "max_capture_bytes")
+
+
+def load_config(ctx: click.Context, **opts: Any) -> Config:
+    """Config from the home folder's file, the environment and the flags given before and
+    after the subcommand. Raises `Failure` with a one-line reason."""
+    merged: dict[str, Any] = {}
+    parent = ctx.find_root().obj or {}
+    for key in ("home", "db", *PROXY_KEYS):
+        value = opts.get(key)
+        if value in (None, (), []):
+            value = parent.get(key)
+        merged[key] = list(value) if isinstance(value, tuple) else value
+    home = merged.pop("home")
+    try:
+        return Config.load(home, **merged)
+    except ConfigError as e:
+        raise Failure(str(e)) from None
+
+
+def time_option(name: str, help: str) -> Callable:
+    def convert(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            return parse_time(value)
+        except ValueError as e:
+            raise click.BadParameter(str(e)) from None
+
+    return click.option(name, default=None, callback=convert, metavar="WHEN", help=help)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def handles_errors(f: Callable) -> Callable:
+    """Turn expected errors (bad config, OS errors) into one-line failures."""
+
+    @functools.wraps(f)
+    def wrapper(*args, **kwargs):
+        try:
+            return f(*args, **kwargs)
+        except ConfigError as e:
+            raise Failure(str(e)) from None
+        except OSError as e:
+            raise Failure(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
+
+    return wrapper

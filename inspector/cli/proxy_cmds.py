@@ -1,0 +1,9 @@
+"""Commands that run the proxy: proxy, run, ca."""
+
+from __future__ import annotations
+
+import click
+
+
+def register(group: click.Group) -> None:
+    pass

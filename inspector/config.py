@@ -1,0 +1,169 @@
+"""Configuration: one dataclass, read from `config.toml` in the home folder, then the
+environment, then command-line flags (each later source wins).
+
+The home folder holds everything claude-inspect keeps: the CA, the database, the config
+file. It is `--home`, else `$CLAUDE_INSPECT_HOME`, else `~/.claude-inspect`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from inspector.model import ProxySettings
+
+HOME_ENV = "CLAUDE_INSPECT_HOME"
+DEFAULT_LISTEN = "127.0.0.1:8443"
+DEFAULT_INTERCEPT = ("api.anthropic.com", "claude.ai")
+DEFAULT_UPSTREAM = "https://api.anthropic.com"
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message says which and how to fix it."""
+
+
+def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
+    """The home folder to use (not created here)."""
+    if home:
+        return Path(home).expanduser()
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path.home() / ".claude-inspect"
+
+
+def ensure_home(home: Path) -> Path:
+    """Create the home folder (mode 0700) if needed and return it."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        os.chmod(home, 0o700)
+    except OSError:
+        pass
+    return home
+
+
+def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int]:
+    """'127.0.0.1:8443' -> ('127.0.0.1', 8443); '[::1]:8443' works too."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        port_s = rest.lstrip(":")
+    else:
+        host, sep, port_s = text.rpartition(":")
+        if not sep:
+            host, port_s = text, ""
+    if not port_s:
+        if default_port is None:
+            raise ConfigError(f"{text!r}: expected HOST:PORT")
+        return host, default_port
+    try:
+        port = int(port_s)
+    except ValueError:
+        raise ConfigError(f"{text!r}: port {port_s!r} is not a number") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"{text!r}: port must be 0-65535")
+    return host or "127.0.0.1", port
+
+
+def parse_resolve(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    """curl's --resolve: 'HOST:PORT:ADDR:PORT' -> ((host, port), (addr, port))."""
+    parts = text.split(":")
+    if len(parts) < 4:
+        raise ConfigError(f"--resolve {text!r}: expected HOST:PORT:ADDR:PORT")
+    host, port_s, port2_s = parts[0], parts[1], parts[-1]
+    addr = ":".join(parts[2:-1]).strip("[]")
+    try:
+        return (host.lower(), int(port_s)), (addr, int(port2_s))
+    except ValueError:
+        raise ConfigError(f"--resolve {text!r}: ports must be numbers") from None
+
+
+@dataclass
+class Config:
+    """All settings. Field names are also the keys of `config.toml`."""
+
+    home: Path = field(default_factory=resolve_home)
+    """Folder for the CA, the database and config.toml."""
+    db: Path | None = None
+    """Database file; default `<home>/captures.db`."""
+    listen: str = DEFAULT_LISTEN
+    """Where the proxy listens, HOST:PORT (port 0 picks a free one)."""
+    intercept: list[str] = field(default_factory=lambda: list(DEFAULT_INTERCEPT))
+    """Hosts whose TLS is terminated and recorded; others are tunnelled untouched."""
+    upstream: str = DEFAULT_UPSTREAM
+    """Where plain (reverse-mode) requests are sent."""
+    resolve: list[str] = field(default_factory=list)
+    """curl-style HOST:PORT:ADDR:PORT overrides for upstream connections."""
+    upstream_ca: str | None = None
+    """Extra CA file trusted for upstream TLS."""
+    max_capture_bytes: int = 64 << 20
+    """Cap on each stored body copy; forwarding is never capped."""
+    retention_days: int = 30
+    """Captures older than this are purged at start (0 keeps everything)."""
+
+    @property
+    def db_path(self) -> Path:
+        return self.db if self.db is not None else self.home / "captures.db"
+
+    @property
+    def ca_path(self) -> Path:
+        return self.home / "ca.pem"
+
+    @property
+    def listen_hostport(self) -> tuple[str, int]:
+        return parse_hostport(self.listen, 8443)
+
+    def proxy_settings(self) -> ProxySettings:
+        host, port = self.listen_hostport
+        resolve = dict(parse_resolve(r) for r in self.resolve)
+        return ProxySettings(
+            listen_host=host,
+            listen_port=port,
+            intercept=tuple(h.lower() for h in self.intercept),
+            upstream_url=self.upstream,
+            resolve=resolve,
+            upstream_ca=self.upstream_ca,
+            max_capture_bytes=self.max_capture_bytes,
+            ca_dir=str(self.home),
+        )
+
+    @classmethod
+    def load(cls, home: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
+        """Defaults, then `<home>/config.toml`, then the environment, then `overrides`
+        (flags; a value of None or an empty list means "not given")."""
+        cfg = cls(home=resolve_home(home))
+        path = cfg.home / "config.toml"
+        if path.is_file():
+            try:
+                data = tomllib.loads(path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as e:
+                raise ConfigError(f"{path}: {e} (fix or delete the file)") from None
+            cfg._apply(data, source=str(path))
+        env = {
+            "listen": os.environ.get("CLAUDE_INSPECT_LISTEN"),
+            "db": os.environ.get("CLAUDE_INSPECT_DB"),
+        }
+        cfg._apply({k: v for k, v in env.items() if v}, source="environment")
+        cfg._apply({k: v for k, v in overrides.items() if v not in (None, [], ())}, "flags")
+        cfg.listen_hostport  # validate early
+        return cfg
+
+    def _apply(self, data: dict[str, Any], source: str) -> None:
+        known = {f.name: f for f in fields(self)}
+        for key, value in data.items():
+            key = key.replace("-", "_")
+            if key not in known or key == "home":
+                raise ConfigError(f"{source}: unknown setting {key!r}")
+            if key == "db":
+                value = Path(value).expanduser()
+            elif key in ("intercept", "resolve"):
+                value = [value] if isinstance(value, str) else list(value)
+            elif key in ("max_capture_bytes", "retention_days"):
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise ConfigError(f"{source}: {key} must be a whole number") from None
+            setattr(self, key, value)

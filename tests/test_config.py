@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+
+from inspector.config import Config, ConfigError, parse_hostport, parse_resolve
+from inspector.timeparse import parse_duration, parse_time
+
+
+def test_home_from_env_and_flag(home, tmp_path):
+    assert Config.load().home == home
+    assert Config.load(tmp_path / "other").home == tmp_path / "other"
+
+
+def test_config_file_then_flags(home):
+    home.mkdir()
+    (home / "config.toml").write_text('listen = "127.0.0.1:9000"\nretention_days = 7\n')
+    cfg = Config.load()
+    assert cfg.listen_hostport == ("127.0.0.1", 9000)
+    assert cfg.retention_days == 7
+    assert Config.load(listen="127.0.0.1:0").listen_hostport == ("127.0.0.1", 0)
+
+
+def test_bad_config_file_says_where(home):
+    home.mkdir()
+    (home / "config.toml").write_text("listen = [oops\n")
+    with pytest.raises(ConfigError, match="config.toml"):
+        Config.load()
+    (home / "config.toml").write_text("colour = 'red'\n")
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        Config.load()
+
+
+def test_hostport_and_resolve():
+    assert parse_hostport("[::1]:8443") == ("::1", 8443)
+    assert parse_hostport("localhost", 8443) == ("localhost", 8443)
+    with pytest.raises(ConfigError):
+        parse_hostport("h:99999")
+    assert parse_resolve("api.anthropic.com:443:127.0.0.1:9443") == (
+        ("api.anthropic.com", 443), ("127.0.0.1", 9443))
+    settings = Config.load(resolve=["api.anthropic.com:443:127.0.0.1:9443"]).proxy_settings()
+    assert settings.resolve == {("api.anthropic.com", 443): ("127.0.0.1", 9443)}
+
+
+def test_durations_and_times():
+    assert parse_duration("90s") == 90
+    assert parse_duration("7d") == 7 * 86400
+    assert parse_time("1h", now=10_000.0) == 6400.0
+    assert parse_time("1970-01-01T00:01:00Z") == 60.0
+    with pytest.raises(ValueError, match="duration"):
+        parse_time("yesterday")
