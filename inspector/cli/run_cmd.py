@@ -1,0 +1,121 @@
+"""`claude-inspect run -- CMD ARGS...`: run a client with the proxy for its lifetime."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import click
+
+from inspector.cli.common import Failure, home_options, load_config, proxy_options
+from inspector.config import ensure_home
+from inspector.launch import child_environment, gateway_host, run_child, write_ca_bundle
+
+log = logging.getLogger(__name__)
+
+
+def log_to_file(home) -> None:
+    """Send our log lines to `<home>/claude-inspect.log`: the child owns the terminal."""
+    handler = logging.FileHandler(home / "claude-inspect.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+@click.command(context_settings={"ignore_unknown_options": True,
+                                 "allow_interspersed_args": False})
+@home_options
+@proxy_options
+@click.option("--reverse", is_flag=True,
+              help="Point ANTHROPIC_BASE_URL at the proxy instead (no CA needed).")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+@click.pass_context
+def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> None:
+    """Run COMMAND with the proxy, recording its Claude API traffic.
+
+    \b
+    Examples:
+      claude-inspect run -- claude
+      claude-inspect run --reverse -- python my_agent.py
+
+    Reuses a claude-inspect proxy of the same home that is already running; otherwise
+    starts one on a free port for the life of COMMAND. Exits with COMMAND's exit code.
+    """
+    from inspector.runtime import Runtime, running_proxy
+
+    config = load_config(ctx, **opts)
+    ensure_home(config.home)
+    log_to_file(config.home)
+    base_env = dict(os.environ)
+    gateway = gateway_host(base_env)
+    listen_given = bool(opts.get("listen") or (ctx.find_root().obj or {}).get("listen"))
+
+    runtime = None
+    # A running proxy knows nothing of a gateway set here, so reuse one only without it.
+    address = None if gateway else running_proxy(config)
+    if address is None:
+        if gateway and not reverse and gateway[0] == "https":
+            # a company gateway: keep it, and record the traffic on its way there
+            config.intercept.append(gateway[1])
+        if gateway and reverse:
+            config.upstream = base_env["ANTHROPIC_BASE_URL"]
+        if not listen_given:
+            config.listen = f"{config.listen_hostport[0]}:0"
+        runtime = Runtime(config)
+        runtime.start()
+        if runtime.proxy_error:
+            runtime.stop()
+            raise Failure(runtime.proxy_error)
+        address = runtime.proxy_address
+        assert address is not None
+    else:
+        click.echo(f"claude-inspect: using the proxy already running on "
+                   f"{address[0]}:{address[1]}", err=True)
+
+    bundle = None
+    if not reverse:
+        bundle = write_ca_bundle(config.home, config.ca_path.read_text(encoding="ascii"))
+    env = child_environment(base_env, address, ca_path=config.ca_path, bundle_path=bundle,
+                            reverse=reverse)
+    started = time.time()
+    try:
+        code = run_child(list(command), env)
+    except FileNotFoundError as e:
+        code = None
+        error = str(e)
+    finally:
+        if runtime is not None:
+            runtime.stop()
+    if code is None:
+        raise Failure(error)
+    click.echo(summary_line(config, started), err=True)
+    ctx.exit(code)
+
+
+def summary_line(config, since: float) -> str:
+    """One line: what this run captured, and how to browse it."""
+    from inspector.store import Store
+    from inspector.store.queries import Filter, totals
+
+    if not config.db_path.exists():
+        return "claude-inspect: nothing captured"
+    time.sleep(0.2)  # a reused proxy's writer commits within a few ms
+    store = Store(config.db_path)
+    try:
+        t = totals(store, Filter(since=since, limit=0))
+    finally:
+        store.close()
+    if not t["requests"]:
+        return ("claude-inspect: nothing captured (see `claude-inspect ca` if the client "
+                "refused the certificate, or try `run --reverse`)")
+    cost = "cost unknown" if t["cost_usd"] is None else f"${t['cost_usd']:.4f}"
+    home = "" if os.environ.get("CLAUDE_INSPECT_HOME") else f" --home {config.home}"
+    return (f"claude-inspect: {t['requests']} requests captured, "
+            f"{t['prompt_tokens']:,} prompt tokens, {t['output_tokens']:,} output tokens, "
+            f"{cost}; browse: claude-inspect{home}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(run)

@@ -1,0 +1,241 @@
+"""Wires the parts together: the proxy on its own event loop in a background thread, the
+store's writer thread, and the work between them (capture, attribution, cost).
+
+    proxy thread --Exchange--> Runtime (sink) --submit--> Writer thread
+                                                            prepare_record():
+                                                              build_capture -> attribute -> cost
+                                                            Store.write (batched, atomic)
+
+The proxy only ever calls the sink methods below, which return at once: a queue put and
+listener calls. Everything slow happens in the writer thread, off the forwarding path.
+The app and the CLI both drive a `Runtime`; listeners (the app) get events from other
+threads and must not block.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from typing import Any, Callable
+
+from inspector.attribution import attribute, cost
+from inspector.capture import build_capture
+from inspector.config import Config, ensure_home
+from inspector.model import Exchange
+from inspector.proxy.certs import CertificateAuthority, CertificateError
+from inspector.proxy.thread import ProxyThread
+from inspector.store import Record, Store, Writer
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[str, Any], None]
+
+
+def prepare_record(ex: Exchange) -> Record:
+    """Turn what the proxy saw into what we store. Runs in the writer thread."""
+    try:
+        capture = build_capture(ex)
+    finally:
+        for body in (ex.request_body, ex.response_body):
+            if body is not None:
+                body.close()
+    node = None
+    cost_usd = None
+    body = capture.request_json
+    if isinstance(body, dict) and ("messages" in body or "system" in body):
+        headers = dict(capture.request_headers)
+        try:
+            node = attribute(body, capture.usage if capture.usage.input_tokens is not None else None,
+                             headers=headers)
+        except Exception:  # attribution must never cost us the capture itself
+            log.exception("attribution failed for %s", capture.id)
+        if capture.model:
+            cost_usd = cost(capture.model, capture.usage)
+    return Record(capture=capture, attribution=node, cost_usd=cost_usd)
+
+
+class Runtime:
+    """The proxy and the writer, started and stopped together. Thread-safe."""
+
+    def __init__(self, config: Config, *, proxy: bool = True) -> None:
+        self.config = config
+        self.want_proxy = proxy
+        #: when False, exchanges are still relayed but not stored
+        self.recording = True
+        self.proxy_address: tuple[str, int] | None = None
+        self.proxy_error: str | None = None
+        self.captured = 0
+        self.writer: Writer | None = None
+        self._proxy: ProxyThread | None = None
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the writer, then the proxy. A proxy that cannot start (port taken, bad
+        CA) sets `proxy_error` instead of raising, so the app can still browse."""
+        ensure_home(self.config.home)
+        self._purge_old()
+        self.writer = Writer(self.config.db_path, prepare=prepare_record,
+                             on_written=self._on_written)
+        self.writer.start()
+        if not self.want_proxy:
+            return
+        settings = self.config.proxy_settings()
+        try:
+            CertificateAuthority.load_or_create(self.config.home)
+            self._proxy = ProxyThread(settings, sink=self)
+            self.proxy_address = self._proxy.start()
+            write_proxy_state(self.config, self.proxy_address)
+        except CertificateError as e:
+            self.proxy_error = str(e)
+        except OSError as e:
+            self.proxy_error = describe_bind_error(settings.listen_host, settings.listen_port, e)
+        if self.proxy_error:
+            self._proxy = None
+            log.warning("proxy not started: %s", self.proxy_error)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the proxy (exchanges in flight are reported), then drain the writer:
+        every exchange that was relayed is stored before this returns."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        if self._proxy is not None:
+            clear_proxy_state(self.config)
+            try:
+                self._proxy.stop(timeout=timeout)
+            except Exception:
+                log.exception("error while stopping the proxy")
+        if self.writer is not None:
+            self.writer.close(timeout=None)
+
+    def __enter__(self) -> Runtime:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _purge_old(self) -> None:
+        days = self.config.retention_days
+        if days <= 0 or not self.config.db_path.exists():
+            return
+        try:
+            store = Store(self.config.db_path)
+            try:
+                n = store.purge(time.time() - days * 86400)
+            finally:
+                store.close()
+            if n:
+                log.info("purged %d captures older than %d days", n, days)
+        except Exception:
+            log.exception("retention purge failed; continuing")
+
+    # -- listeners --------------------------------------------------------------------
+
+    def add_listener(self, fn: Listener) -> None:
+        """`fn(event, data)` is called from the proxy and writer threads; it must not block.
+        Events: exchange_started (Exchange), exchange_finished (Exchange), stored (list of
+        ids), notice ((kind, message))."""
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        try:
+            self._listeners.remove(fn)
+        except ValueError:
+            pass
+
+    def _emit(self, event: str, data: Any) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(event, data)
+            except Exception:
+                log.exception("listener failed on %s", event)
+
+    def _on_written(self, ids: list[str]) -> None:
+        self._emit("stored", ids)
+
+    # -- the proxy's sink (called on the proxy loop: return at once) -----------------
+
+    def exchange_started(self, exchange: Exchange) -> None:
+        if self.recording:
+            self._emit("exchange_started", exchange)
+
+    def exchange_finished(self, exchange: Exchange) -> None:
+        if self.recording and self.writer is not None:
+            self.captured += 1
+            self.writer.submit(exchange)
+        else:
+            for body in (exchange.request_body, exchange.response_body):
+                if body is not None:
+                    body.close()
+        self._emit("exchange_finished", exchange)
+
+    def notice(self, kind: str, message: str) -> None:
+        log.warning("%s", message) if kind != "listening" else log.info("%s", message)
+        self._emit("notice", (kind, message))
+
+
+def describe_bind_error(host: str, port: int, error: OSError) -> str:
+    """One line for a proxy that could not listen."""
+    import errno
+
+    if error.errno == errno.EADDRINUSE:
+        return (f"port {port} on {host} is already in use (another claude-inspect proxy?); "
+                f"use --listen {host}:0 for a free port")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {host}:{port}: no such local address"
+    return f"cannot listen on {host}:{port}: {error.strerror or error}"
+
+
+# -- the state file: lets `claude-inspect run` find a proxy that already listens -----------
+
+STATE_FILE = "proxy.json"
+
+
+def write_proxy_state(config: Config, address: tuple[str, int]) -> None:
+    state = {"pid": os.getpid(), "host": address[0], "port": address[1],
+             "db": str(config.db_path)}
+    try:
+        (config.home / STATE_FILE).write_text(json.dumps(state), encoding="utf-8")
+    except OSError:
+        log.warning("could not write %s", config.home / STATE_FILE)
+
+
+def clear_proxy_state(config: Config) -> None:
+    path = config.home / STATE_FILE
+    try:
+        state = json.loads(path.read_text(encoding="utf-8"))
+        if state.get("pid") == os.getpid():
+            path.unlink()
+    except (OSError, ValueError):
+        pass
+
+
+def running_proxy(config: Config) -> tuple[str, int] | None:
+    """The address of a claude-inspect proxy of this home that is alive and accepting
+    connections, or None."""
+    try:
+        state = json.loads((config.home / STATE_FILE).read_text(encoding="utf-8"))
+        pid, host, port = int(state["pid"]), str(state["host"]), int(state["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return host, port
+    except OSError:
+        return None
