@@ -1,0 +1,119 @@
+"""Redaction of secrets before anything is stored, logged or exported.
+
+Secrets are replaced by a short fingerprint (the last four characters of long values and
+a sha256 prefix), so a user can still tell two keys apart without the key itself ever
+reaching the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from urllib.parse import parse_qsl, urlencode
+
+from inspector.model import Headers
+
+#: Header names that always carry a secret.
+SECRET_HEADERS = frozenset({
+    "x-api-key", "authorization", "proxy-authorization", "cookie", "set-cookie",
+})
+
+#: Headers whose names look secret-ish but carry nothing private.
+HARMLESS_HEADERS = frozenset({
+    "anthropic-version", "anthropic-beta", "x-claude-code-session-id",
+    "anthropic-dangerous-direct-browser-access", "idempotency-key",
+    "access-control-allow-headers", "access-control-expose-headers",
+})
+
+# Substrings that make a header (or query parameter) name look like it holds a secret.
+_SECRET_WORDS = ("token", "secret", "passw", "apikey", "api-key", "api_key", "auth",
+                 "cookie", "credential", "private", "signature", "session-key", "jwt")
+# Whole name parts (split on - and _) that do the same; "key" alone only as a part so
+# that e.g. "keep-alive" stays untouched.
+_SECRET_PARTS = frozenset({"key", "pwd", "sig", "bearer", "sid"})
+
+# API keys and tokens recognisable by their shape, wherever they appear in text.
+_SECRET_PATTERNS = re.compile(
+    r"sk-ant-[A-Za-z0-9_\-]{8,}"            # Anthropic API keys and OAuth tokens
+    r"|sk-[A-Za-z0-9]{20,}"                  # other providers' keys of the same family
+    r"|(?<=[Bb]earer )[A-Za-z0-9._~+/=\-]{16,}"  # bearer tokens quoted in text
+)
+
+
+def fingerprint(value: str) -> str:
+    """A short stand-in for a secret: recognisable, not reversible.
+
+    `sk-ant-api03-...a1b2` becomes `sk-ant-…a1b2 [sha256:3f2c1a]`. Values shorter than 16
+    characters show no characters at all, only the hash prefix.
+    """
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:6]
+    prefix = ""
+    for known in ("sk-ant-", "Bearer ", "bearer ", "Basic ", "sk-"):
+        if value.startswith(known):
+            prefix = known
+            value = value[len(known):]
+            break
+    tail = f"…{value[-4:]} " if len(value) >= 16 else ""
+    return f"{prefix}{tail}[sha256:{digest}]"
+
+
+def is_secret_name(name: str) -> bool:
+    """Does a header or parameter name suggest its value is a secret?"""
+    name = name.lower().strip()
+    if name in SECRET_HEADERS:
+        return True
+    if name in HARMLESS_HEADERS:
+        return False
+    if any(word in name for word in _SECRET_WORDS):
+        return True
+    return any(part in _SECRET_PARTS for part in re.split(r"[-_.]", name))
+
+
+def _redact_cookie(value: str) -> str:
+    """Keep cookie names (useful to read), fingerprint each value."""
+    parts = []
+    for item in value.split(";"):
+        name, eq, val = item.strip().partition("=")
+        if not eq:
+            parts.append(name if name.lower() in ("secure", "httponly") else fingerprint(name))
+        elif name.lower() in ("path", "domain", "expires", "max-age", "samesite"):
+            parts.append(f"{name}={val}")
+        else:
+            parts.append(f"{name}={fingerprint(val)}")
+    return "; ".join(parts)
+
+
+def redact_headers(headers: Headers) -> Headers:
+    """A copy of `headers` with every secret value replaced by its fingerprint."""
+    out: Headers = []
+    for name, value in headers:
+        lname = name.lower()
+        if lname in ("cookie", "set-cookie"):
+            out.append((name, _redact_cookie(value)))
+        elif is_secret_name(lname):
+            out.append((name, fingerprint(value)))
+        else:
+            out.append((name, scrub_text(value)))
+    return out
+
+
+def scrub_text(text: str) -> str:
+    """Replace secrets recognisable by shape (API keys, bearer tokens) inside free text."""
+    if "sk-" not in text and "earer " not in text:
+        return text
+    return _SECRET_PATTERNS.sub(lambda m: fingerprint(m.group(0)), text)
+
+
+def scrub_url(target: str) -> str:
+    """Scrub a request target: secret-named query parameters and key-shaped values."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return scrub_text(path)
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True)
+    except ValueError:
+        return scrub_text(target)
+    clean = [(k, fingerprint(v) if v and is_secret_name(k) else scrub_text(v)) for k, v in pairs]
+    if clean == pairs:
+        return scrub_text(target)
+    return f"{scrub_text(path)}?{urlencode(clean, safe='[]…:')}"
