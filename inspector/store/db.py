@@ -1,0 +1,230 @@
+"""The capture database: open/migrate, write records atomically, read them back, purge.
+
+One `Store` wraps one SQLite connection (sqlite-utils `Database`) in WAL mode, so a
+proxy's writer thread and any number of readers (the app, headless commands, another
+process) work on the same file at once. A Store may be used from one thread at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterable
+
+from sqlite_utils import Database
+
+from inspector.model import Node
+from inspector.store import rows
+from inspector.store.migrations import migrate, schema_version
+from inspector.store.records import Record
+from inspector.timeparse import iso_utc
+
+log = logging.getLogger(__name__)
+
+
+class AmbiguousId(LookupError):
+    """An id prefix matches more than one capture."""
+
+    def __init__(self, prefix: str, matches: list[str]) -> None:
+        super().__init__(
+            f"id {prefix!r} is ambiguous: matches {', '.join(matches[:3])}"
+            + (" ..." if len(matches) > 3 else "") + "; give more characters"
+        )
+        self.prefix = prefix
+        self.matches = matches
+
+
+class Store:
+    """One connection to the capture database (created and migrated on open)."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = 5.0,
+                 readonly: bool = False) -> None:
+        self.path = Path(path)
+        if not readonly:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            f"file:{self.path}?mode=ro" if readonly else str(self.path),
+            uri=readonly, timeout=busy_timeout, check_same_thread=False,
+        )
+        self.db = Database(conn, execute_plugins=False)
+        self._blob_cache: dict[str, str] = {}
+        self._lock = threading.RLock()
+        if readonly:
+            return
+        if self.db.journal_mode != "wal":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.version = migrate(self.db)
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.db.conn
+
+    @property
+    def schema_version(self) -> int:
+        return schema_version(self.db)
+
+    def close(self) -> None:
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def write(self, records: list[Record]) -> None:
+        """Store records (replacing any with the same id) in one transaction."""
+        if not records:
+            return
+        req_rows, resp_rows, attr_rows, blob_rows, links = [], [], [], {}, []
+        for rec in records:
+            c = rec.capture
+            body = None
+            if c.request_json is not None:
+                body, parts = rows.split_body(c.request_json)
+                for digest, text in parts.items():
+                    blob_rows[digest] = (digest, text, len(text))
+                    links.append((c.id, digest))
+            req_rows.append(rows.request_row(rec, body))
+            resp_rows.append(rows.response_row(c))
+            attr_rows.extend(rows.attribution_rows(c.id, rec.attribution))
+        ids = [(r.capture.id,) for r in records]
+        with self._lock, self.db.atomic():
+            ex = self.conn.executemany
+            ex("DELETE FROM attributions WHERE request_id = ?", ids)
+            ex("DELETE FROM request_blobs WHERE request_id = ?", ids)
+            ex(f"INSERT OR REPLACE INTO requests ({rows.REQUEST_COLUMNS}) VALUES "
+               f"({', '.join('?' * len(req_rows[0]))})", req_rows)
+            ex(f"INSERT OR REPLACE INTO responses ({rows.RESPONSE_COLUMNS}) VALUES "
+               f"({', '.join('?' * len(resp_rows[0]))})", resp_rows)
+            if blob_rows:
+                ex("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
+                   list(blob_rows.values()))
+                ex("INSERT OR IGNORE INTO request_blobs (request_id, hash) VALUES (?, ?)", links)
+            if attr_rows:
+                ex(f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
+                   f"({', '.join('?' * 12)})", attr_rows)
+
+    def set_attribution(self, request_id: str, node: Node | None,
+                        cost_usd: float | None) -> None:
+        """Replace a capture's attribution tree and cost (used by `reattribute`)."""
+        with self._lock, self.db.atomic():
+            self.conn.execute("DELETE FROM attributions WHERE request_id = ?", (request_id,))
+            attr_rows = rows.attribution_rows(request_id, node)
+            if attr_rows:
+                self.conn.executemany(
+                    f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
+                    f"({', '.join('?' * 12)})", attr_rows)
+            self.conn.execute(
+                "UPDATE requests SET cost_usd = ?, top_source = ? WHERE id = ?",
+                (cost_usd, rows.top_source(node), request_id))
+
+    def add_feedback(self, request_id: str, rating: int | None, note: str | None = None,
+                     ts: float | None = None) -> int:
+        """Record a user's rating/note on a capture; returns the feedback row id."""
+        with self._lock, self.db.atomic():
+            cur = self.conn.execute(
+                "INSERT INTO feedback (request_id, rating, note, ts) VALUES (?, ?, ?, ?)",
+                (request_id, rating, note, iso_utc(time.time() if ts is None else ts)))
+            return int(cur.lastrowid or 0)
+
+    def purge(self, older_than_epoch: float) -> int:
+        """Delete captures that began before the given time; returns how many."""
+        cutoff = iso_utc(older_than_epoch)
+        with self._lock, self.db.atomic():
+            cur = self.conn.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS purge_ids (id TEXT PRIMARY KEY)")
+            self.conn.execute("DELETE FROM purge_ids")
+            self.conn.execute("INSERT INTO purge_ids SELECT id FROM requests WHERE ts < ?",
+                              (cutoff,))
+            n = self.conn.execute("SELECT count(*) FROM purge_ids").fetchone()[0]
+            if n:
+                for table, col in (("attributions", "request_id"), ("feedback", "request_id"),
+                                   ("request_blobs", "request_id"),
+                                   ("responses", "request_id"), ("requests", "id")):
+                    self.conn.execute(
+                        f"DELETE FROM {table} WHERE {col} IN (SELECT id FROM purge_ids)")
+                self.conn.execute(
+                    "DELETE FROM blobs WHERE hash NOT IN (SELECT hash FROM request_blobs)")
+            cur = self.conn.execute("DELETE FROM purge_ids")
+            del cur
+        self._blob_cache.clear()
+        return n
+
+    # -- reading ------------------------------------------------------------------------
+
+    def resolve_id(self, id_or_prefix: str) -> str | None:
+        """The full id for a unique prefix; None if none matches; AmbiguousId if several."""
+        prefix = id_or_prefix.strip().lower()
+        if not prefix:
+            return None
+        found = [r[0] for r in self.conn.execute(
+            "SELECT id FROM requests WHERE id >= ? AND id < ? ORDER BY id LIMIT 4",
+            (prefix, prefix + "\U0010ffff"))]
+        if prefix in found:
+            return prefix
+        if len(found) > 1:
+            raise AmbiguousId(prefix, found)
+        return found[0] if found else None
+
+    def blob_texts(self, hashes: Iterable[str]) -> dict[str, str]:
+        """Texts of shared body parts, cached: the same few are used by every request."""
+        want = [h for h in set(hashes) if h not in self._blob_cache]
+        for i in range(0, len(want), 500):
+            chunk = want[i:i + 500]
+            q = f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})"
+            for digest, data in self.conn.execute(q, chunk):
+                if len(self._blob_cache) > 2000:
+                    self._blob_cache.clear()
+                self._blob_cache[digest] = data
+        return self._blob_cache
+
+    def body_text(self, stored: str | None) -> str | None:
+        """Full request JSON text from the stored form."""
+        if stored is None:
+            return None
+        hashes = rows.blob_hashes(stored)
+        if not hashes:
+            return stored
+        return rows.join_body(stored, self.blob_texts(hashes))
+
+    def get(self, id_or_prefix: str) -> dict[str, Any] | None:
+        """The full exchange (see `queries.get_exchange`), or None if no id matches."""
+        from inspector.store.queries import exchange_dicts
+
+        full = self.resolve_id(id_or_prefix)
+        if full is None:
+            return None
+        found = exchange_dicts(self, [full], parse_bodies=True)
+        return found[0] if found else None
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        """Run a read query; rows as dicts."""
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
+
+def retention_purge(store: Store, retention_days: int, now: float | None = None) -> int:
+    """Purge captures older than `retention_days` (0 or less keeps everything)."""
+    if retention_days <= 0:
+        return 0
+    now = time.time() if now is None else now
+    return store.purge(now - retention_days * 86400)
+
+
+def loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)

@@ -1,0 +1,142 @@
+"""The database schema, as numbered migrations applied in order.
+
+Each migration runs once, inside a transaction, and is recorded by sqlite-utils'
+`Migrations` in `_sqlite_migrations`; `PRAGMA user_version` holds the number of the last
+one applied, so any tool can read the schema version. Never edit a released migration:
+add the next number.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("claude-inspect")
+
+#: Numbered migrations in order; SCHEMA_VERSION is the number of the last.
+_NUMBERED: list[str] = []
+
+
+def _numbered(fn):
+    _NUMBERED.append(fn.__name__)
+    return migrations(name=f"{len(_NUMBERED):04d}_{fn.__name__}")(fn)
+
+
+@_numbered
+def initial_schema(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE requests (
+            id TEXT PRIMARY KEY,
+            ts TEXT NOT NULL,
+            connection_id TEXT,
+            mode TEXT,
+            method TEXT,
+            scheme TEXT,
+            host TEXT,
+            port INTEGER,
+            path TEXT,
+            model TEXT,
+            stream INTEGER NOT NULL DEFAULT 0,
+            session_id TEXT,
+            headers TEXT,
+            body TEXT,             -- compact JSON; shared parts as NUL<sha256>NUL markers
+            body_text TEXT,        -- a body that is text but not JSON
+            body_raw BLOB,         -- a body that is not text (or not decodable)
+            body_bytes INTEGER,
+            truncated INTEGER NOT NULL DEFAULT 0,
+            note TEXT,
+            cost_usd REAL,
+            top_source TEXT
+        );
+        CREATE INDEX requests_ts ON requests (ts);
+        CREATE INDEX requests_session_ts ON requests (session_id, ts);
+        CREATE INDEX requests_model_ts ON requests (model, ts);
+
+        CREATE TABLE responses (
+            request_id TEXT PRIMARY KEY REFERENCES requests (id),
+            status INTEGER,
+            reason TEXT,
+            headers TEXT,
+            body TEXT,             -- final message JSON (reassembled for streams) or text
+            body_raw BLOB,
+            body_bytes INTEGER,
+            truncated INTEGER NOT NULL DEFAULT 0,
+            note TEXT,
+            raw_sse TEXT,
+            stream_complete INTEGER,
+            stop_reason TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_creation_tokens INTEGER,
+            cache_creation_5m_tokens INTEGER,
+            cache_creation_1h_tokens INTEGER,
+            request_sent_ms REAL,
+            ttfb_ms REAL,
+            total_ms REAL,
+            upstream_connect_ms REAL,
+            proxy_overhead_ms REAL,
+            error TEXT,
+            complete INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX responses_status ON responses (status);
+
+        CREATE TABLE blobs (
+            hash TEXT PRIMARY KEY,  -- sha256 of data
+            data TEXT NOT NULL,     -- compact JSON of the shared part
+            size INTEGER NOT NULL
+        );
+        CREATE TABLE request_blobs (
+            request_id TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            PRIMARY KEY (request_id, hash)
+        ) WITHOUT ROWID;
+        CREATE INDEX request_blobs_hash ON request_blobs (hash);
+
+        CREATE TABLE attributions (
+            request_id TEXT NOT NULL,
+            node_id INTEGER NOT NULL,
+            parent_id INTEGER,
+            kind TEXT,
+            label TEXT,
+            source TEXT,
+            chars INTEGER,
+            tokens INTEGER,
+            estimated INTEGER,
+            cached INTEGER,
+            path TEXT,
+            meta TEXT,
+            PRIMARY KEY (request_id, node_id)
+        );
+        CREATE INDEX attributions_source ON attributions (source, request_id);
+
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            request_id TEXT NOT NULL,
+            rating INTEGER,
+            note TEXT,
+            ts TEXT NOT NULL
+        );
+        CREATE INDEX feedback_request ON feedback (request_id);
+        """
+    )
+
+
+SCHEMA_VERSION = len(_NUMBERED)
+
+
+def migrate(db: Database) -> int:
+    """Apply pending migrations; return the schema version now in force."""
+    pending = migrations.pending(db)
+    if pending:
+        migrations.apply(db)
+    applied = len(migrations.applied(db))
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    if current != applied:
+        db.execute(f"PRAGMA user_version = {int(applied)}")
+    return applied
+
+
+def schema_version(db: Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]

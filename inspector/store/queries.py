@@ -1,0 +1,289 @@
+"""Reading captures: one `Filter` shared by the CLI, the app and stats.
+
+Listing reads only the narrow columns of `requests` and `responses` through the `ts`
+index, newest first, so a page comes back in milliseconds on 100k captures. Full
+exchanges (bodies, headers, attribution) are read in batches for `show` and export.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from inspector.store.db import AmbiguousId, Store
+from inspector.store.rows import tree_from_rows
+from inspector.timeparse import iso_utc
+
+#: Keys of a listed capture, in order (stable for `--json` and CSV).
+LIST_FIELDS = (
+    "id", "ts", "method", "host", "path", "model", "stream", "status", "session_id",
+    "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+    "ttfb_ms", "total_ms", "cost_usd", "top_source", "error", "stream_complete",
+)
+
+_LIST_SELECT = (
+    "SELECT r.id, r.ts, r.method, r.host, r.path, r.model, r.stream, s.status, r.session_id,"
+    " s.input_tokens, s.output_tokens, s.cache_read_tokens, s.cache_creation_tokens,"
+    " s.ttfb_ms, s.total_ms, r.cost_usd, r.top_source, s.error, s.stream_complete"
+    " FROM requests r LEFT JOIN responses s ON s.request_id = r.id"
+)
+
+
+class NotFound(LookupError):
+    """No capture has this id (or prefix)."""
+
+
+@dataclass
+class Filter:
+    """Which captures to read. Times are epoch seconds; None means no bound."""
+
+    since: float | None = None
+    until: float | None = None
+    model: str | None = None
+    session: str | None = None
+    status: int | None = None
+    #: attribution source, e.g. "mcp:github"; a prefix ending in ":" matches a family
+    source: str | None = None
+    #: substring searched in path, model, error and the request body's own text
+    text: str | None = None
+    limit: int = 20
+    offset: int = 0
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL condition over `requests r` / `responses s`, and its parameters."""
+        cond: list[str] = []
+        params: list[Any] = []
+        if self.since is not None:
+            cond.append("r.ts >= ?")
+            params.append(iso_utc(self.since))
+        if self.until is not None:
+            cond.append("r.ts < ?")
+            params.append(iso_utc(self.until))
+        if self.model:
+            if "%" in self.model or "*" in self.model:
+                cond.append("r.model LIKE ?")
+                params.append(self.model.replace("*", "%"))
+            else:
+                cond.append("r.model = ?")
+                params.append(self.model)
+        if self.session:
+            cond.append("r.session_id LIKE ?")
+            params.append(_like_prefix(self.session))
+        if self.status is not None:
+            cond.append("s.status = ?")
+            params.append(self.status)
+        if self.source:
+            if self.source.endswith(":"):
+                cond.append("r.id IN (SELECT request_id FROM attributions"
+                            " WHERE source >= ? AND source < ?)")
+                params += [self.source, self.source + "\U0010ffff"]
+            else:
+                cond.append("r.id IN (SELECT request_id FROM attributions WHERE source = ?)")
+                params.append(self.source)
+        if self.text:
+            like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            cond.append("(r.path LIKE ? ESCAPE '\\' OR r.model LIKE ? ESCAPE '\\'"
+                        " OR s.error LIKE ? ESCAPE '\\' OR r.body LIKE ? ESCAPE '\\'"
+                        " OR r.body_text LIKE ? ESCAPE '\\')")
+            params += [like] * 5
+        return (" WHERE " + " AND ".join(cond)) if cond else "", params
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _fix_session_like(sql: str) -> str:
+    return sql.replace("r.session_id LIKE ?", "r.session_id LIKE ? ESCAPE '\\'")
+
+
+def _list_row(row: tuple) -> dict[str, Any]:
+    d = dict(zip(LIST_FIELDS, row))
+    d["stream"] = bool(d["stream"])
+    if d["stream_complete"] is not None:
+        d["stream_complete"] = bool(d["stream_complete"])
+    return d
+
+
+def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
+    """A page of captures, newest first, with the `LIST_FIELDS` keys."""
+    where, params = f.where()
+    sql = _fix_session_like(f"{_LIST_SELECT}{where} ORDER BY r.ts DESC, r.id DESC LIMIT ? OFFSET ?")
+    cur = store.execute(sql, [*params, max(f.limit, 0) if f.limit is not None else -1,
+                              max(f.offset, 0)])
+    return [_list_row(r) for r in cur]
+
+
+def count_requests(store: Store, f: Filter) -> int:
+    where, params = f.where()
+    join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in where else ""
+    sql = _fix_session_like(f"SELECT count(*) FROM requests r{join}{where}")
+    return store.execute(sql, params).fetchone()[0]
+
+
+# -- full exchanges ---------------------------------------------------------------------
+
+
+class RawJSON(str):
+    """JSON text passed through unparsed (exports splice it in as is)."""
+
+
+def _headers(text: str | None) -> list[list[str]]:
+    return json.loads(text) if text else []
+
+
+def _b64(data: bytes | None) -> str | None:
+    return base64.b64encode(data).decode("ascii") if data is not None else None
+
+
+def _body(text: str | None, parse: bool) -> Any:
+    if text is None:
+        return None
+    if not parse:
+        return RawJSON(text)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> list[dict[str, Any]]:
+    """Full exchanges for `ids` (in the given order), read with a few batched queries."""
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    reqs = {r["id"]: r for r in store.query(f"SELECT * FROM requests WHERE id IN ({marks})", ids)}
+    resps = {r["request_id"]: r for r in store.query(
+        f"SELECT * FROM responses WHERE request_id IN ({marks})", ids)}
+    attrs: dict[str, list[dict[str, Any]]] = {}
+    for r in store.query(f"SELECT * FROM attributions WHERE request_id IN ({marks})", ids):
+        attrs.setdefault(r["request_id"], []).append(r)
+    feedback: dict[str, list[dict[str, Any]]] = {}
+    for r in store.query(f"SELECT request_id, rating, note, ts FROM feedback"
+                         f" WHERE request_id IN ({marks}) ORDER BY id", ids):
+        feedback.setdefault(r.pop("request_id"), []).append(r)
+    out = []
+    for id_ in ids:
+        r = reqs.get(id_)
+        if r is None:
+            continue
+        s = resps.get(id_) or {}
+        body_text = store.body_text(r["body"])
+        request = {
+            "method": r["method"], "scheme": r["scheme"], "host": r["host"], "port": r["port"],
+            "path": r["path"], "url": _url(r), "mode": r["mode"],
+            "connection_id": r["connection_id"], "model": r["model"],
+            "stream": bool(r["stream"]), "session_id": r["session_id"],
+            "headers": _headers(r["headers"]),
+            "body": _body(body_text, parse_bodies) if body_text is not None else r["body_text"],
+            "body_base64": _b64(r["body_raw"]), "body_bytes": r["body_bytes"],
+            "truncated": bool(r["truncated"]), "note": r["note"],
+        }
+        # response bodies are small (a final message): parse them always, so a text body
+        # that merely starts with "{" is never passed through as JSON
+        resp_body = s.get("body")
+        is_json = resp_body is not None and resp_body[:1] in ("{", "[")
+        response = {
+            "status": s.get("status"), "reason": s.get("reason"),
+            "headers": _headers(s.get("headers")),
+            "body": _body(resp_body, True) if is_json else resp_body,
+            "body_base64": _b64(s.get("body_raw")), "body_bytes": s.get("body_bytes"),
+            "truncated": bool(s.get("truncated")), "note": s.get("note"),
+            "raw_sse": s.get("raw_sse"),
+            "stream_complete": None if s.get("stream_complete") is None
+            else bool(s["stream_complete"]),
+            "stop_reason": s.get("stop_reason"), "error": s.get("error"),
+            "complete": bool(s.get("complete")),
+        }
+        out.append({
+            "id": id_, "ts": r["ts"], "request": request, "response": response,
+            "usage": {k: s.get(k) for k in (
+                "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+                "cache_creation_5m_tokens", "cache_creation_1h_tokens")},
+            "timings": {k: s.get(k) for k in (
+                "request_sent_ms", "ttfb_ms", "total_ms", "upstream_connect_ms",
+                "proxy_overhead_ms")},
+            "cost_usd": r["cost_usd"], "top_source": r["top_source"],
+            "attribution": tree_from_rows(attrs[id_]) if id_ in attrs else None,
+            "feedback": feedback.get(id_, []),
+        })
+    return out
+
+
+def _url(r: dict[str, Any]) -> str:
+    default = {"https": 443, "http": 80}.get(r["scheme"] or "")
+    port = "" if r["port"] in (None, default) else f":{r['port']}"
+    return f"{r['scheme'] or 'https'}://{r['host']}{port}{r['path'] or ''}"
+
+
+def get_exchange(store: Store, id_prefix: str) -> dict[str, Any]:
+    """The full exchange for a unique id prefix. Raises NotFound or AmbiguousId."""
+    full = store.resolve_id(id_prefix)
+    if full is None:
+        raise NotFound(f"no capture with id {id_prefix!r}")
+    found = exchange_dicts(store, [full])
+    if not found:
+        raise NotFound(f"no capture with id {id_prefix!r}")
+    return found[0]
+
+
+def iter_exchanges(store: Store, f: Filter, batch: int = 500,
+                   parse_bodies: bool = True) -> Iterator[dict[str, Any]]:
+    """Every exchange matching `f` (limit/offset ignored), oldest first, read `batch` at a
+    time by keyset paging so memory stays flat. With `parse_bodies=False` JSON bodies
+    come as `RawJSON` text, which exporters write without parsing."""
+    where, params = f.where()
+    join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in where else ""
+    last: tuple[str, str] | None = None
+    while True:
+        cond = where
+        page_params = list(params)
+        if last is not None:
+            cond = (cond + " AND" if cond else " WHERE") + " (r.ts, r.id) > (?, ?)"
+            page_params += list(last)
+        sql = _fix_session_like(
+            f"SELECT r.id, r.ts FROM requests r{join}{cond} ORDER BY r.ts, r.id LIMIT ?")
+        page = store.execute(sql, [*page_params, batch]).fetchall()
+        if not page:
+            return
+        yield from exchange_dicts(store, [p[0] for p in page], parse_bodies=parse_bodies)
+        last = (page[-1][1], page[-1][0])
+        if len(page) < batch:
+            return
+
+
+def sessions(store: Store, f: Filter) -> list[dict[str, Any]]:
+    """Sessions among the matching captures, newest first: request count, first/last
+    time, prompt tokens of each turn in order (to see the context grow), output tokens
+    and cost."""
+    where, params = f.where()
+    cond = (where + " AND" if where else " WHERE") + " r.session_id IS NOT NULL"
+    sql = _fix_session_like(
+        "SELECT r.session_id, r.ts, s.input_tokens, s.cache_read_tokens,"
+        " s.cache_creation_tokens, s.output_tokens, r.cost_usd"
+        f" FROM requests r LEFT JOIN responses s ON s.request_id = r.id{cond}"
+        " ORDER BY r.ts, r.id")
+    by_session: dict[str, dict[str, Any]] = {}
+    for sid, ts, inp, cread, ccreate, out, cost in store.execute(sql, params):
+        s = by_session.get(sid)
+        if s is None:
+            s = by_session[sid] = {"session_id": sid, "requests": 0, "first_ts": ts,
+                                   "last_ts": ts, "prompt_tokens": [], "output_tokens": 0,
+                                   "cost_usd": None}
+        s["requests"] += 1
+        s["last_ts"] = ts
+        s["prompt_tokens"].append(None if inp is None else inp + (cread or 0) + (ccreate or 0))
+        s["output_tokens"] += out or 0
+        if cost is not None:
+            s["cost_usd"] = (s["cost_usd"] or 0.0) + cost
+    ordered = sorted(by_session.values(), key=lambda s: s["last_ts"], reverse=True)
+    start = max(f.offset, 0)
+    return ordered[start:start + f.limit] if f.limit else ordered[start:]
+
+
+__all__ = [
+    "AmbiguousId", "Filter", "LIST_FIELDS", "NotFound", "RawJSON", "count_requests",
+    "exchange_dicts", "get_exchange", "iter_exchanges", "list_requests", "sessions",
+]

@@ -1,0 +1,187 @@
+"""Converting between a Record and table rows, and the shared-part (blob) encoding.
+
+Claude Code sends the same ~80 KB of `system` and `tools` on every turn and repeats the
+whole conversation so far, so the big parts of a request body are stored once, keyed by
+sha256, in `blobs`. The `requests.body` column holds the compact JSON text with each
+shared part replaced by a marker `NUL <sha256> NUL`. A NUL never appears in JSON text
+written by `json.dumps` (control characters are escaped), so the marker is unambiguous
+and a body is rebuilt by pure text splicing, without parsing: that is what keeps export
+fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import defaultdict
+from typing import Any, Iterable
+
+from inspector.model import Capture, Node
+from inspector.store.records import Record
+
+#: Parts smaller than this are cheaper inline than as a shared blob.
+BLOB_MIN_CHARS = 1024
+_MARKER = re.compile("\x00([0-9a-f]{64})\x00")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def split_body(body: Any) -> tuple[str, dict[str, str]]:
+    """Compact JSON text of `body` with big shared parts replaced by markers.
+
+    Returns (text, {sha256: part text}). Shared parts: `system`, `tools`, and each
+    message of `messages`, when large enough.
+    """
+    if not isinstance(body, dict):
+        return dumps(body), {}
+    parts: dict[str, str] = {}
+    slots: dict[str, str] = {}
+
+    def share(value: Any) -> Any:
+        text = dumps(value)
+        if len(text) < BLOB_MIN_CHARS:
+            return value
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        parts[digest] = text
+        slot = f"\x01{len(slots)}\x01"
+        slots[slot] = digest
+        return slot
+
+    shallow = dict(body)
+    for key in ("system", "tools"):
+        if key in shallow:
+            shallow[key] = share(shallow[key])
+    if isinstance(shallow.get("messages"), list):
+        shallow["messages"] = [share(m) for m in shallow["messages"]]
+    text = dumps(shallow)
+    # each slot became the JSON string "\u0001N\u0001": swap it for the marker
+    for slot, digest in slots.items():
+        quoted = dumps(slot)
+        text = text.replace(quoted, f"\x00{digest}\x00", 1)
+    return text, parts
+
+
+def join_body(text: str, blob_text: dict[str, str]) -> str:
+    """Rebuild the full JSON text from a stored body and its blobs' texts."""
+    if "\x00" not in text:
+        return text
+    return _MARKER.sub(lambda m: blob_text.get(m.group(1), "null"), text)
+
+
+def blob_hashes(text: str | None) -> list[str]:
+    return _MARKER.findall(text) if text and "\x00" in text else []
+
+
+def _int(flag: Any) -> int | None:
+    return None if flag is None else int(bool(flag))
+
+
+def request_row(rec: Record, body: str | None) -> tuple:
+    c = rec.capture
+    return (
+        c.id, c.ts, c.connection_id, c.mode, c.method, c.scheme, c.host, c.port, c.path,
+        c.model, int(bool(c.stream)), c.session_id, dumps(c.request_headers), body,
+        c.request_text if c.request_json is None else None, c.request_raw,
+        c.request_bytes, int(bool(c.request_truncated)), c.request_note, rec.cost_usd,
+        top_source(rec.attribution),
+    )
+
+
+REQUEST_COLUMNS = (
+    "id, ts, connection_id, mode, method, scheme, host, port, path, model, stream, "
+    "session_id, headers, body, body_text, body_raw, body_bytes, truncated, "
+    "note, cost_usd, top_source"
+)
+
+
+def response_row(c: Capture) -> tuple:
+    u = c.usage
+    if c.response_json is not None:
+        body = dumps(c.response_json)
+    else:
+        body = c.response_text
+    return (
+        c.id, c.status, c.reason, dumps(c.response_headers), body, c.response_raw,
+        c.response_bytes, int(bool(c.response_truncated)), c.response_note, c.raw_sse,
+        _int(c.stream_complete), c.stop_reason, u.input_tokens, u.output_tokens,
+        u.cache_read_input_tokens, u.cache_creation_input_tokens, u.cache_creation_5m,
+        u.cache_creation_1h, c.request_sent_ms, c.ttfb_ms, c.total_ms,
+        c.upstream_connect_ms, c.proxy_overhead_ms, c.error, int(bool(c.complete)),
+    )
+
+
+RESPONSE_COLUMNS = (
+    "request_id, status, reason, headers, body, body_raw, body_bytes, truncated, note, "
+    "raw_sse, stream_complete, stop_reason, input_tokens, output_tokens, cache_read_tokens, "
+    "cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, "
+    "request_sent_ms, ttfb_ms, total_ms, upstream_connect_ms, proxy_overhead_ms, error, "
+    "complete"
+)
+
+
+def attribution_rows(request_id: str, root: Node | None) -> list[tuple]:
+    """Flatten a tree, pre-order; node ids count from 0 (the root)."""
+    if root is None:
+        return []
+    rows: list[tuple] = []
+    stack: list[tuple[Node, int | None]] = [(root, None)]
+    while stack:
+        node, parent = stack.pop()
+        node_id = len(rows)
+        meta = node.meta or {}
+        source = meta.get("source")
+        rows.append((
+            request_id, node_id, parent, node.kind, node.label,
+            source if isinstance(source, str) else None, node.chars, node.tokens,
+            int(bool(node.estimated)), int(bool(node.cached)), node.path,
+            dumps(meta) if meta else None,
+        ))
+        for child in reversed(node.children):
+            stack.append((child, node_id))
+    return rows
+
+
+ATTRIBUTION_COLUMNS = (
+    "request_id, node_id, parent_id, kind, label, source, chars, tokens, estimated, "
+    "cached, path, meta"
+)
+
+
+def top_source(root: Node | None) -> str | None:
+    """The source whose leaves hold the most tokens (leaves without a source are grouped
+    by their kind), for the table view."""
+    if root is None:
+        return None
+    totals: dict[str, int] = defaultdict(int)
+    for leaf in root.leaves():
+        if leaf is root:
+            return None
+        source = (leaf.meta or {}).get("source")
+        key = source if isinstance(source, str) and source else leaf.kind
+        totals[key] += leaf.tokens or 0
+    if not totals:
+        return None
+    return max(totals.items(), key=lambda kv: kv[1])[0]
+
+
+def tree_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """Rebuild the nested attribution tree (Node.to_dict shape) from its rows."""
+    nodes: dict[int, dict[str, Any]] = {}
+    root = None
+    for r in sorted(rows, key=lambda r: r["node_id"]):
+        d = {
+            "kind": r["kind"], "label": r["label"], "chars": r["chars"], "tokens": r["tokens"],
+            "estimated": bool(r["estimated"]), "path": r["path"] or "",
+            "cached": bool(r["cached"]), "meta": json.loads(r["meta"]) if r["meta"] else {},
+            "children": [],
+        }
+        nodes[r["node_id"]] = d
+        parent = r["parent_id"]
+        if parent is None:
+            root = d
+        elif parent in nodes:
+            nodes[parent]["children"].append(d)
+    return root

@@ -1,0 +1,217 @@
+"""The writer thread: the only place captures are written while a proxy runs.
+
+The proxy calls `submit` from its event loop; it appends to a queue and returns at once.
+One thread takes items off the queue, turns each into a Record (`prepare`: capture,
+attribution, cost), and writes them in batches, one transaction per batch. A database
+error (say, locked by another process) is retried with backoff, never raised to callers.
+`close()` drains everything submitted before it returns, so nothing relayed is lost on
+Ctrl-C, SIGTERM or quitting the app.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from inspector.model import Capture
+from inspector.store.db import Store
+from inspector.store.records import Record
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class Writer:
+    """Batches records into the database on its own thread."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        prepare: Callable[[Any], Record | None] = lambda x: x,
+        on_written: Callable[[list[str]], None] | None = None,
+        *,
+        batch_size: int = 200,
+        max_delay: float = 0.005,
+        retry_for: float = 30.0,
+    ) -> None:
+        self.path = Path(path)
+        self.prepare = prepare
+        self.on_written = on_written
+        self.batch_size = batch_size
+        self.max_delay = max_delay
+        #: how long to keep retrying one batch before giving up on it (logged, counted)
+        self.retry_for = retry_for
+        self.written = 0
+        self.failed = 0
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._submitted = 0
+        self._done = 0
+        self._count_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._closing = False
+        self._store: Store | None = None
+
+    @property
+    def pending(self) -> int:
+        """Items submitted and not yet written (or failed)."""
+        with self._count_lock:
+            return self._submitted - self._done
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="claude-inspect-writer",
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, item: Any) -> None:
+        """Queue one item for storage. Thread-safe; never blocks, never raises."""
+        try:
+            with self._count_lock:
+                self._submitted += 1
+            self._queue.put(item)
+        except Exception:  # pragma: no cover - SimpleQueue.put does not fail in practice
+            log.exception("could not queue a capture")
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Write everything submitted so far, then stop the thread. Returns False if the
+        timeout passed first (the thread then finishes in the background)."""
+        if self._thread is None:
+            self.start()
+        if not self._closing:
+            self._closing = True
+            self._queue.put(_STOP)
+        assert self._thread is not None
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # -- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        self._store = self._open()
+        stopping = False
+        while not stopping:
+            items: list[Any] = []
+            try:
+                first = self._queue.get()
+            except Exception:  # pragma: no cover
+                continue
+            if first is _STOP:
+                stopping = True
+            else:
+                items.append(first)
+            deadline = time.monotonic() + self.max_delay
+            while len(items) < self.batch_size:
+                wait = deadline - time.monotonic()
+                try:
+                    item = self._queue.get(timeout=wait) if wait > 0 and not stopping \
+                        else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    continue
+                items.append(item)
+            if items:
+                self._write_batch(items)
+            # items submitted while stopping are still written before the thread ends
+            if stopping and not self._queue.empty():
+                stopping = False
+                self._queue.put(_STOP)
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _open(self) -> Store | None:
+        """Open the database; on failure log it and let the first write retry."""
+        try:
+            return Store(self.path)
+        except (sqlite3.Error, OSError) as e:
+            log.warning("cannot open the capture database %s yet: %s", self.path, e)
+            return None
+
+    def _prepare(self, item: Any) -> Record | None:
+        try:
+            result = self.prepare(item)
+            if result is None or isinstance(result, Record):
+                return result
+            item = result  # an Exchange or a Capture: store it without attribution
+        except Exception:
+            log.exception("preparing a capture failed; storing what can be stored")
+        try:
+            from inspector.capture import build_capture  # bare capture, no attribution
+
+            if hasattr(item, "request_body"):
+                return Record(capture=build_capture(item))
+            if isinstance(item, Record):
+                return item
+            if isinstance(item, Capture):
+                return Record(capture=item)
+        except Exception:
+            log.exception("capture could not be stored at all")
+        return None
+
+    @staticmethod
+    def _release(item: Any) -> None:
+        for name in ("request_body", "response_body"):
+            body = getattr(item, name, None)
+            if body is not None and hasattr(body, "close"):
+                try:
+                    body.close()
+                except Exception:
+                    pass
+
+    def _write_batch(self, items: list[Any]) -> None:
+        records: list[Record] = []
+        lost = 0
+        for item in items:
+            rec = self._prepare(item)
+            self._release(item)
+            if rec is None:
+                lost += 1
+            else:
+                records.append(rec)
+        ok = self._store_with_retry(records) if records else True
+        with self._count_lock:
+            if ok:
+                self.written += len(records)
+                self.failed += lost
+            else:
+                self.failed += lost + len(records)
+            self._done += len(items)
+        if ok and records and self.on_written is not None:
+            try:
+                self.on_written([r.capture.id for r in records])
+            except Exception:
+                log.exception("on_written callback failed")
+
+    def _store_with_retry(self, records: list[Record]) -> bool:
+        delay, start = 0.02, time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                if self._store is None:
+                    self._store = Store(self.path)
+                self._store.write(records)
+                if attempt > 1:
+                    log.info("capture batch written after %d attempts", attempt)
+                return True
+            except (sqlite3.Error, OSError) as e:
+                if time.monotonic() - start > self.retry_for:
+                    log.error("giving up on %d captures after %d attempts: %s",
+                              len(records), attempt, e)
+                    return False
+                log.warning("database error writing %d captures (%s); retry in %.2fs",
+                            len(records), e, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+            except Exception:
+                log.exception("unexpected error writing %d captures", len(records))
+                return False
