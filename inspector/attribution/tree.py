@@ -1,0 +1,364 @@
+"""From a Messages API request to a tree of sources.
+
+Content size, the quantity every leaf shares out (and the tests check) is defined as the
+sum over the request's content-bearing items of:
+
+* `system`: a string counts its length; in a list, a text block counts the length of its
+  `text`, any other item the length of its compact JSON;
+* `tools`: each tool counts the length of its compact JSON;
+* `messages`: a string `content` counts its length; in a list, a text block counts the
+  length of its `text`, any other block the length of its compact JSON; a message that is
+  not an object, or whose content is neither string nor list, counts its compact JSON;
+* any top-level key we do not know counts its compact JSON (in `other`).
+
+"Compact JSON" is `json.dumps(x, ensure_ascii=False, separators=(",", ":"))`. The envelope
+(model, max_tokens, metadata, thinking, ... and the role/content wrappers) is not prompt
+content; its size goes to `meta["envelope_chars"]` on the root. A request that is not a
+JSON object at all is one `other` leaf with the length of its text (or compact JSON).
+
+Every leaf's character count is a slice of exactly one item, and the slices of an item
+tile it, so leaf chars sum to the content size.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from inspector.attribution import sources as S
+from inspector.attribution.media import media_tokens
+from inspector.attribution.tokens import estimate_tokens_float
+from inspector.model import Node
+
+log = logging.getLogger(__name__)
+
+#: Top-level request keys that are settings, not prompt content.
+ENVELOPE_KEYS = frozenset({
+    "model", "max_tokens", "metadata", "stream", "temperature", "top_p", "top_k",
+    "stop_sequences", "thinking", "tool_choice", "context_management", "output_config",
+    "service_tier", "betas", "container", "anthropic_version", "output_format",
+})
+
+
+def cjson(x: Any) -> str:
+    """Compact JSON of x, the unit of size for non-text items."""
+    try:
+        return json.dumps(x, ensure_ascii=False, separators=(",", ":"), default=str)
+    except (ValueError, TypeError, RecursionError):
+        return str(x)
+
+
+class TreeBuilder:
+    """Collects leaves with their token weights and request order, then builds the tree."""
+
+    def __init__(self) -> None:
+        self.leaves: list[tuple[Node, float, int]] = []  # (leaf, weight, position)
+        self.placement: list[tuple[str, ...]] = []
+        self.breakpoints: list[int] = []
+        self.position = -1
+
+    def next_item(self, item: Any) -> int:
+        """A new content item in prompt order (tools, system, messages)."""
+        self.position += 1
+        if isinstance(item, dict) and item.get("cache_control"):
+            self.breakpoints.append(self.position)
+        return self.position
+
+    def add(self, groups: tuple[str, ...], kind: str, label: str, chars: int, weight: float,
+            path: str, source: str, **meta: Any) -> Node | None:
+        if chars <= 0:
+            return None
+        leaf = Node(kind=kind, label=label, chars=chars, path=path, meta={"source": source, **meta})
+        self.leaves.append((leaf, weight, self.position))
+        self.placement.append(groups)
+        return leaf
+
+    def add_text(self, text: str, segments: list[S.Segment], path: str, whole: bool) -> None:
+        """Leaves for the segments of a text item (`whole`: one segment covers it all)."""
+        for seg in segments:
+            piece = text if whole and len(segments) == 1 else text[seg.start:seg.end]
+            where = path if len(segments) == 1 else f"{path}#{seg.start}:{seg.end}"
+            self.add(seg.groups, seg.kind, seg.label, seg.end - seg.start,
+                     estimate_tokens_float(piece), where, seg.source)
+
+    def build(self, label: str) -> Node:
+        root = Node(kind="prompt", label=label, path="")
+        index: dict[tuple[str, ...], Node] = {}
+        tops: dict[str, Node] = {}
+        for (leaf, _, _), groups in zip(self.leaves, self.placement):
+            parent = root
+            for depth in range(1, len(groups) + 1):
+                key = groups[:depth]
+                node = index.get(key)
+                if node is None:
+                    kind = "category" if depth == 1 else "group"
+                    if depth == 2 and groups[0] == S.MCP:
+                        kind = "mcp_server"
+                    node = Node(kind=kind, label=key[-1])
+                    index[key] = node
+                    if depth == 1:
+                        tops[key[0]] = node
+                    else:
+                        parent.children.append(node)
+                parent = node
+            parent.children.append(leaf)
+        order = {name: i for i, name in enumerate(S.CATEGORIES)}
+        root.children = sorted(tops.values(), key=lambda n: order.get(n.label, len(order)))
+        _fill_paths(root)
+        mcp = tops.get(S.MCP)
+        for server in mcp.children if mcp else ():
+            server.meta["server"] = server.label
+            server.meta["tool_count"] = sum(1 for c in server.children if c.kind == "mcp_tool")
+        return root
+
+
+def _fill_paths(node: Node) -> str:
+    """A group's path: the longest JSON pointer shared by everything under it."""
+    if not node.children:
+        return node.path
+    paths = [_fill_paths(c).split("#", 1)[0].split("/") for c in node.children]
+    common = paths[0]
+    for p in paths[1:]:
+        n = 0
+        while n < len(common) and n < len(p) and common[n] == p[n]:
+            n += 1
+        common = common[:n]
+    node.path = "/".join(common)
+    return node.path
+
+
+def _mcp_name(name: str) -> tuple[str, str] | None:
+    if not name.startswith("mcp__"):
+        return None
+    server, _, tool = name[5:].partition("__")
+    return (server or "?", tool or name)
+
+
+class RequestWalker:
+    """Walks one request object in prompt order and feeds the builder."""
+
+    def __init__(self, req: dict[str, Any], builder: TreeBuilder) -> None:
+        self.req = req
+        self.b = builder
+        self.tool_defs: dict[str, str] = {}  # tool name -> compact JSON of its definition
+        self.calls: dict[str, tuple[str, str]] = {}  # tool_use id -> (tool name, hint)
+
+    def walk(self) -> None:
+        for key, value in self.req.items():
+            if key not in ENVELOPE_KEYS and key not in ("tools", "system", "messages"):
+                self.b.next_item(None)
+                self._other(value, f"/{key}", f"unknown field {key}")
+        self.tools(self.req.get("tools"))
+        self.system(self.req.get("system"))
+        self.messages(self.req.get("messages"))
+
+    def _other(self, value: Any, path: str, label: str) -> None:
+        text = value if isinstance(value, str) else cjson(value)
+        self.b.add((S.OTHER,), "other", label, len(text), estimate_tokens_float(text), path, "other")
+
+    # --- tools ---------------------------------------------------------------------
+    def tools(self, tools: Any) -> None:
+        if tools is None:
+            return
+        if not isinstance(tools, list):
+            self.b.next_item(None)
+            return self._other(tools, "/tools", "tools (not a list)")
+        for i, tool in enumerate(tools):
+            self.b.next_item(tool)
+            text = cjson(tool)
+            path = f"/tools/{i}"
+            name = tool.get("name") if isinstance(tool, dict) else None
+            if not isinstance(name, str):
+                self.b.add((S.OTHER,), "other", "unnamed tool", len(text),
+                           estimate_tokens_float(text), path, "other")
+                continue
+            self.tool_defs[name] = text
+            deferred = tool.get("defer_loading") is True
+            # A deferred tool stays out of the prompt until a tool search loads it.
+            weight = estimate_tokens_float(name) if deferred else estimate_tokens_float(text)
+            extra = {"deferred": True} if deferred else {}
+            mcp = _mcp_name(name)
+            if mcp:
+                self.b.add((S.MCP, mcp[0]), "mcp_tool", mcp[1], len(text), weight, path,
+                           f"mcp:{mcp[0]}", tool=name, **extra)
+            elif name == "Skill":
+                self.b.add((S.SKILLS,), "tool", "Skill tool (launcher)", len(text), weight, path,
+                           "skills", tool=name, **extra)
+            else:
+                self.b.add((S.TOOLS,), "tool", name, len(text), weight, path, f"tool:{name}",
+                           tool=name, **extra)
+
+    # --- system --------------------------------------------------------------------
+    def system(self, system: Any) -> None:
+        if system is None:
+            return
+        if isinstance(system, str):
+            self.b.next_item(None)
+            segs = S.system_sections(system, "System prompt", "system:instructions")
+            return self.b.add_text(system, segs, "/system", True)
+        if not isinstance(system, list):
+            self.b.next_item(None)
+            return self._other(system, "/system", "system (odd type)")
+        main_seen = False
+        for j, block in enumerate(system):
+            self.b.next_item(block)
+            path = f"/system/{j}"
+            text = block.get("text") if isinstance(block, dict) else None
+            if not isinstance(text, str):
+                self._other(block, path, "system item")
+                continue
+            segs, was_main = S.system_block(text, j, main_seen)
+            main_seen = main_seen or was_main
+            self.b.add_text(text, segs, path, True)
+
+    # --- messages ------------------------------------------------------------------
+    def messages(self, messages: Any) -> None:
+        if messages is None:
+            return
+        if not isinstance(messages, list):
+            self.b.next_item(None)
+            return self._other(messages, "/messages", "messages (not a list)")
+        self._index_calls(messages)
+        turn = 0
+        for i, msg in enumerate(messages):
+            path = f"/messages/{i}"
+            if not isinstance(msg, dict):
+                self.b.next_item(None)
+                self._other(msg, path, "message (not an object)")
+                continue
+            role = msg.get("role")
+            if role == "user":
+                turn += 1
+            content = msg.get("content")
+            if isinstance(content, str):
+                self.b.next_item(None)
+                self._text(role, content, f"{path}/content", turn)
+            elif isinstance(content, list):
+                for k, block in enumerate(content):
+                    self.b.next_item(block)
+                    self._block(role, block, f"{path}/content/{k}", turn)
+            else:
+                self.b.next_item(None)
+                self._other(content, f"{path}/content", "message content (odd type)")
+
+    def _index_calls(self, messages: list[Any]) -> None:
+        for msg in messages:
+            content = msg.get("content") if isinstance(msg, dict) else None
+            if not isinstance(content, list):
+                continue
+            for block in content:
+                if isinstance(block, dict) and block.get("type") in ("tool_use", "server_tool_use") \
+                        and isinstance(block.get("id"), str):
+                    name = block.get("name") if isinstance(block.get("name"), str) else "?"
+                    self.calls[block["id"]] = (name, _hint(block.get("input")))
+
+    def _text(self, role: Any, text: str, path: str, turn: int) -> None:
+        if role == "user":
+            skill = S.skill_name_from_body(text.lstrip())
+            if skill is not None:
+                self.b.add((S.SKILLS, skill), "skill_body", "loaded body", len(text),
+                           estimate_tokens_float(text), path, f"skill:{skill}")
+                return
+            return self.b.add_text(text, S.user_text(text, turn), path, True)
+        if role == "assistant":
+            self.b.add((S.MESSAGES, "Assistant history"), "assistant_text", "Text", len(text),
+                       estimate_tokens_float(text), path, "history:assistant")
+            return
+        if role == "system":
+            segs = S.catalog(text)
+            if segs:
+                return self.b.add_text(text, segs, path, True)
+        self.b.add((S.MESSAGES, S.REMINDERS), "reminder", f"{role} message", len(text),
+                   estimate_tokens_float(text), path, "reminder:system_message")
+
+    def _block(self, role: Any, block: Any, path: str, turn: int) -> None:
+        if not isinstance(block, dict):
+            return self._other(block, path, "content block (not an object)")
+        btype = block.get("type")
+        text = block.get("text")
+        if btype == "text" and isinstance(text, str):
+            return self._text(role, text, path, turn)
+        raw = cjson(block)
+        history = (S.MESSAGES, "Assistant history")
+        if btype in ("thinking", "redacted_thinking"):
+            inner = block.get("thinking") if isinstance(block.get("thinking"), str) else raw
+            self.b.add(history, "thinking", "Thinking", len(raw), estimate_tokens_float(inner),
+                       path, "history:assistant")
+        elif btype in ("tool_use", "server_tool_use"):
+            name = block.get("name") if isinstance(block.get("name"), str) else "?"
+            self.b.add(history, "tool_call", f"{name} call", len(raw), estimate_tokens_float(raw),
+                       path, "history:assistant", tool=name)
+        elif btype == "tool_result":
+            self._tool_result(block, raw, path)
+        elif btype in ("image", "document"):
+            self.b.add((S.MESSAGES, "Images & documents"), btype, btype, len(raw),
+                       media_tokens(block), path, btype)
+        else:
+            self.b.add((S.MESSAGES, "Other blocks"), "other", str(btype), len(raw),
+                       estimate_tokens_float(raw), path, "other")
+
+    def _tool_result(self, block: dict[str, Any], raw: str, path: str) -> None:
+        tool_use_id = block.get("tool_use_id")
+        name, hint = self.calls.get(tool_use_id if isinstance(tool_use_id, str) else "",
+                                    ("unknown tool", ""))
+        mcp = _mcp_name(name)
+        if mcp:
+            groups, label, source = (S.MESSAGES, "Tool results", f"{mcp[0]} (MCP)"), mcp[1], f"mcp:{mcp[0]}"
+        else:
+            groups, label, source = (S.MESSAGES, "Tool results", name), hint or name, f"tool_result:{name}"
+        content = block.get("content")
+        if not isinstance(content, list) or all(
+                isinstance(c, dict) and c.get("type") == "text" for c in content):
+            weight = estimate_tokens_float(_result_text(content, raw)) + 4
+            self.b.add(groups, "tool_result", label, len(raw), weight, path, source, tool=name)
+            return
+        # Mixed content: each item separately (images by their size, tool references by
+        # the schema they load); the block's own wrapper is one more leaf.
+        items = [cjson(c) for c in content]
+        wrapper = len(raw) - sum(len(t) for t in items)
+        self.b.add(groups, "tool_result", label, wrapper, 4.0, path, source, tool=name)
+        for k, (item, text) in enumerate(zip(content, items)):
+            ipath = f"{path}/content/{k}"
+            itype = item.get("type") if isinstance(item, dict) else None
+            if itype == "tool_reference" and isinstance(item.get("tool_name"), str):
+                self._tool_reference(item["tool_name"], text, ipath)
+            elif itype in ("image", "document"):
+                self.b.add(groups, itype, f"{label} ({itype})", len(text), media_tokens(item),
+                           ipath, source, tool=name)
+            else:
+                self.b.add(groups, "tool_result", label, len(text), estimate_tokens_float(text),
+                           ipath, source, tool=name)
+
+    def _tool_reference(self, tool_name: str, text: str, path: str) -> None:
+        """A tool schema loaded on demand: the API expands the reference to the full
+        definition, so it weighs what that definition weighs."""
+        definition = self.tool_defs.get(tool_name, text)
+        weight = estimate_tokens_float(definition)
+        mcp = _mcp_name(tool_name)
+        if mcp:
+            self.b.add((S.MCP, mcp[0]), "mcp_tool_loaded", f"{mcp[1]} (loaded on demand)", len(text),
+                       weight, path, f"mcp:{mcp[0]}", tool=tool_name)
+        else:
+            self.b.add((S.TOOLS,), "tool_loaded", f"{tool_name} (loaded on demand)", len(text),
+                       weight, path, f"tool:{tool_name}", tool=tool_name)
+
+
+def _result_text(content: Any, raw: str) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(c.get("text", "") for c in content if isinstance(c, dict))
+    return raw
+
+
+def _hint(tool_input: Any) -> str:
+    """A short label for a tool call from its input (file path, command, pattern)."""
+    if not isinstance(tool_input, dict):
+        return ""
+    for key in ("file_path", "command", "pattern", "skill", "url", "query", "path", "description"):
+        value = tool_input.get(key)
+        if isinstance(value, str) and value:
+            value = value.replace("\n", " ")
+            return value if len(value) <= 60 else value[:57] + "..."
+    return ""
