@@ -1,0 +1,275 @@
+"""Byte streams for the engine: a plain one over an asyncio transport, and TLS on top of
+it pumped through `ssl.MemoryBIO`.
+
+Why not asyncio's StreamReader and `start_tls`: after `CONNECT`, the client often sends
+its TLS ClientHello in the same packet as the request, so those bytes have already been
+read when we decide to terminate TLS; `start_tls` cannot be handed bytes that were read
+before it (and loses what a StreamReader had buffered). `TLSStream` is fed those bytes
+first, then reads the transport itself, so nothing can be lost. Upstream connections use
+the loop's own TLS (`create_connection(ssl=...)`), which is fastest, and expose the same
+read/write/drain/close interface through `Stream`.
+
+Both stream kinds apply backpressure: `Stream` pauses the transport when more than
+`HIGH_WATER` bytes wait unread, and `drain()` waits while the transport's write buffer is
+full, so relaying a large body keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from typing import Callable
+
+HIGH_WATER = 256 * 1024
+TLS_READ_SIZE = 256 * 1024
+
+
+class Stream(asyncio.Protocol):
+    """An asyncio Protocol that buffers what arrives and hands it out through `read()`."""
+
+    def __init__(self, on_connected: Callable[[Stream], None] | None = None,
+                 half_close: bool = False) -> None:
+        self.transport: asyncio.Transport | None = None
+        self._on_connected = on_connected
+        self._half_close = half_close
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._eof = False
+        self._lost = False
+        self._exc: BaseException | None = None
+        self._read_waiter: asyncio.Future | None = None
+        self._drain_waiter: asyncio.Future | None = None
+        self._write_paused = False
+        self._read_paused = False
+        #: called once when the connection is lost (the engine uses it to abort the peer)
+        self.on_lost: Callable[[], None] | None = None
+
+    # -- protocol callbacks
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if self._on_connected is not None:
+            self._on_connected(self)
+
+    def data_received(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._size += len(data)
+        waiter = self._read_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if self._size > HIGH_WATER and not self._read_paused:
+            self._read_paused = True
+            self.transport.pause_reading()
+
+    def eof_received(self) -> bool:
+        self._eof = True
+        self._wake_reader()
+        return self._half_close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._eof = True
+        self._lost = True
+        self._exc = exc
+        self._wake_reader()
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        cb, self.on_lost = self.on_lost, None
+        if cb is not None:
+            cb()
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _wake_reader(self) -> None:
+        waiter = self._read_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- stream interface
+    @property
+    def raw(self) -> Stream:
+        return self
+
+    @property
+    def lost(self) -> bool:
+        return self._lost
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof and not self._chunks
+
+    async def read(self) -> bytes:
+        """Everything that arrived since the last call; b"" at end of stream."""
+        while not self._chunks:
+            if self._eof:
+                return b""
+            self._read_waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._read_waiter
+            finally:
+                self._read_waiter = None
+        chunks = self._chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
+        self._size = 0
+        if self._read_paused and not self._lost:
+            self._read_paused = False
+            self.transport.resume_reading()
+        return data
+
+    def write(self, data: bytes) -> None:
+        if self._lost or self.transport is None or self.transport.is_closing():
+            raise ConnectionResetError("connection closed")
+        self.transport.write(data)
+
+    async def drain(self) -> None:
+        if self._lost:
+            raise ConnectionResetError("connection closed")
+        if not self._write_paused:
+            return
+        self._drain_waiter = asyncio.get_running_loop().create_future()
+        try:
+            await self._drain_waiter
+        finally:
+            self._drain_waiter = None
+        if self._lost:
+            raise ConnectionResetError("connection closed")
+
+    def write_eof(self) -> None:
+        if self.transport is not None and not self._lost and self.transport.can_write_eof():
+            self.transport.write_eof()
+
+    def close(self) -> None:
+        """Close after pending writes are flushed."""
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def peername(self) -> str:
+        peer = self.transport.get_extra_info("peername") if self.transport else None
+        if isinstance(peer, tuple) and len(peer) >= 2:
+            return f"{peer[0]}:{peer[1]}"
+        return str(peer or "")
+
+
+class TLSStream:
+    """TLS over a `Stream`, driven by hand with `ssl.SSLObject` and two memory BIOs."""
+
+    def __init__(self, raw: Stream, ctx: ssl.SSLContext, server_side: bool,
+                 server_hostname: str | None = None) -> None:
+        self.raw = raw
+        self._in = ssl.MemoryBIO()
+        self._out = ssl.MemoryBIO()
+        self.sslobj = ctx.wrap_bio(self._in, self._out, server_side=server_side,
+                                   server_hostname=server_hostname)
+        self._eof = False
+
+    @property
+    def lost(self) -> bool:
+        return self.raw.lost
+
+    @property
+    def at_eof(self) -> bool:
+        return self._eof or self.raw.at_eof
+
+    def _flush(self) -> None:
+        if self._out.pending:
+            self.raw.write(self._out.read())
+
+    async def handshake(self, already_read: bytes = b"") -> None:
+        """Run the handshake; `already_read` are bytes of it read before TLS began."""
+        if already_read:
+            self._in.write(already_read)
+        while True:
+            try:
+                self.sslobj.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self._flush()
+                data = await self.raw.read()
+                if not data:
+                    raise ConnectionResetError("client closed the connection during the TLS handshake")
+                self._in.write(data)
+            except ssl.SSLError:
+                try:
+                    self._flush()  # send our alert, if any
+                except ConnectionError:
+                    pass
+                raise
+        self._flush()
+
+    async def read(self) -> bytes:
+        """Decrypted bytes available now (waiting for some if none); b"" at end."""
+        if self._eof:
+            return b""
+        while True:
+            try:
+                data = self.sslobj.read(TLS_READ_SIZE)
+            except ssl.SSLWantReadError:
+                self._flush()
+                incoming = await self.raw.read()
+                if not incoming:
+                    self._eof = True
+                    return b""
+                self._in.write(incoming)
+                continue
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                self._eof = True
+                return b""
+            if not data:
+                self._eof = True
+                return data
+            break
+        # Several records may be waiting: hand them out together to save wake-ups.
+        if self._in.pending or self.sslobj.pending():
+            parts = [data]
+            while True:
+                try:
+                    more = self.sslobj.read(TLS_READ_SIZE)
+                except (ssl.SSLWantReadError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                    break
+                if not more:
+                    break
+                parts.append(more)
+            data = b"".join(parts)
+        return data
+
+    def write(self, data: bytes) -> None:
+        if self.raw.lost:
+            raise ConnectionResetError("connection closed")
+        self.sslobj.write(data)
+        self._flush()
+
+    async def drain(self) -> None:
+        await self.raw.drain()
+
+    def write_eof(self) -> None:
+        pass
+
+    def close(self) -> None:
+        """Send close_notify (best effort), then close the transport."""
+        if not self.raw.lost:
+            try:
+                self.sslobj.unwrap()
+            except (ssl.SSLError, ValueError):
+                pass
+            try:
+                self._flush()
+            except ConnectionError:
+                pass
+        self.raw.close()
+
+    def abort(self) -> None:
+        self.raw.abort()
+
+    def peername(self) -> str:
+        return self.raw.peername()
