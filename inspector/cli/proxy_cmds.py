@@ -1,9 +1,154 @@
-"""Commands that run the proxy: proxy, run, ca."""
+"""Commands that run the proxy or set up trust in it: `proxy` and `ca`.
+
+`proxy` runs headless: the proxy lives on its own thread and loop; its sink only puts
+lines on a queue, and this (main) thread prints them, so a slow terminal never slows
+forwarding.
+"""
 
 from __future__ import annotations
 
+import logging
+import queue
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
 import click
+
+from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
+from inspector.config import Config, ensure_home
+from inspector.model import Exchange, NullSink
+from inspector.proxy.certs import CertificateAuthority, CertificateError
+from inspector.proxy.engine import ProxyError
+from inspector.proxy.thread import ProxyThread
+
+
+class LineSink(NullSink):
+    """Turns each finished exchange (and each notice) into one line on a queue."""
+
+    def __init__(self, lines: queue.SimpleQueue[str]) -> None:
+        self.lines = lines
+
+    def exchange_finished(self, ex: Exchange) -> None:
+        t = ex.timings
+        when = time.strftime("%H:%M:%S", time.localtime(t.started_wall))
+        total = t.ms(t.ended)
+        status = ex.status if ex.status is not None else "---"
+        line = f"{when}  {ex.method:<6} {ex.host}{ex.target}  {status}  {total or 0:.0f} ms"
+        if ex.error:
+            line += f"  [{ex.error}]"
+        self.lines.put(line)
+
+    def notice(self, kind: str, message: str) -> None:
+        if kind != "listening":
+            self.lines.put(f"note: {message}")
+
+
+def make_sink(config: Config, lines: queue.SimpleQueue[str]) -> Any:
+    """The sink `claude-inspect proxy` gives the proxy (one line per exchange)."""
+    return LineSink(lines)
+
+
+def load_ca(config: Config) -> CertificateAuthority:
+    ensure_home(config.home)
+    try:
+        return CertificateAuthority.load_or_create(config.home)
+    except CertificateError as e:
+        raise Failure(str(e)) from None
+
+
+def env_lines(host: str, port: int, ca_path: str) -> list[str]:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else (f"[{host}]" if ":" in host else host)
+    return [
+        f"  HTTPS_PROXY=http://{shown}:{port} NODE_EXTRA_CA_CERTS={ca_path}",
+        f"  ANTHROPIC_BASE_URL=http://{shown}:{port}   (reverse mode, no CA needed)",
+    ]
 
 
 def register(group: click.Group) -> None:
-    pass
+    @group.command("proxy")
+    @home_options
+    @proxy_options
+    @click.pass_context
+    @handles_errors
+    def proxy(ctx: click.Context, **opts: Any) -> None:
+        """Run the proxy headless and log one line per exchange (Ctrl-C stops it)."""
+        logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+        config = load_config(ctx, **opts)
+        ca = load_ca(config)
+        lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        runner = ProxyThread(config.proxy_settings(), make_sink(config, lines), ca=ca)
+        try:
+            host, port = runner.start()
+        except ProxyError as e:
+            raise Failure(str(e)) from None
+        click.echo(f"claude-inspect proxy listening on {host}:{port}")
+        click.echo("Point a client at it with one of:")
+        for line in env_lines(host, port, str(ca.cert_path)):
+            click.echo(line)
+        sys.stdout.flush()
+
+        stopping = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        try:
+            while not stopping.is_set():
+                try:
+                    click.echo(lines.get(timeout=0.2))
+                    sys.stdout.flush()
+                except queue.Empty:
+                    pass
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            runner.stop()
+            while True:
+                try:
+                    click.echo(lines.get_nowait())
+                except queue.Empty:
+                    break
+            click.echo("proxy stopped")
+
+    @group.command("ca")
+    @home_options
+    @click.option("--path", "path_only", is_flag=True, help="Print the CA certificate's path only.")
+    @click.option("--pem", "pem_only", is_flag=True, help="Print the CA certificate (PEM).")
+    @click.pass_context
+    @handles_errors
+    def ca(ctx: click.Context, home: str | None, db: str | None, path_only: bool, pem_only: bool) -> None:
+        """Where the CA certificate is, and how to make clients trust it."""
+        config = load_config(ctx, home=home, db=db)
+        authority = load_ca(config)
+        path = str(authority.cert_path)
+        if path_only:
+            click.echo(path)
+            return
+        if pem_only:
+            click.echo(authority.pem(), nl=False)
+            return
+        click.echo(TRUST_HELP.format(path=path))
+
+
+TRUST_HELP = """\
+claude-inspect CA certificate: {path}
+
+Clients must trust it to let claude-inspect read their HTTPS traffic.
+
+Claude Code (Node):   NODE_EXTRA_CA_CERTS={path} claude
+                      (or simply: claude-inspect run -- claude)
+Python (httpx, requests, anthropic SDK): these variables replace the default store, so
+                      give them a bundle with the usual CAs plus this one:
+                      cat "$(python -m certifi)" {path} > bundle.pem
+                      SSL_CERT_FILE=bundle.pem REQUESTS_CA_BUNDLE=bundle.pem
+Linux system store:   Debian/Ubuntu: sudo cp {path} /usr/local/share/ca-certificates/claude-inspect.crt
+                                     && sudo update-ca-certificates
+                      Fedora/RHEL:   sudo cp {path} /etc/pki/ca-trust/source/anchors/claude-inspect.pem
+                                     && sudo update-ca-trust
+macOS keychain:       sudo security add-trusted-cert -d -r trustRoot \\
+                        -k /Library/Keychains/System.keychain {path}
+
+No CA at all: ANTHROPIC_BASE_URL=http://127.0.0.1:8443 (reverse mode) needs no trust.
+The private key (ca-key.pem beside it) never leaves this folder; delete both files to
+make a new CA."""

@@ -16,6 +16,7 @@ Every relayed exchange is reported to the sink: `exchange_started` when its head
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import ssl
 import time
@@ -122,8 +123,12 @@ class ProxyServer:
             self._server = await loop.create_server(
                 lambda: Stream(self._accepted, half_close=True), host, port, reuse_address=True)
         except OSError as e:
-            raise ProxyError(e.errno, f"cannot listen on {host}:{port}: {e.strerror or e}"
-                             + (" (the port is already in use)" if e.errno in (98, 48) else "")) from None
+            if e.errno == errno.EADDRINUSE:
+                err = ProxyError(f"cannot listen on {host}:{port}: port {port} is already in use")
+            else:
+                err = ProxyError(f"cannot listen on {host}:{port}: {e.strerror or e}")
+            err.errno = e.errno
+            raise err from None
         sock = self._server.sockets[0].getsockname()
         self.address = (sock[0], sock[1])
         where = f"{self.address[0]}:{self.address[1]}"
@@ -268,7 +273,6 @@ class ProxyServer:
         """Connect to `target` (honouring --resolve); TLS verified for target.host."""
         addr, port = self.settings.resolve.get((target.host, target.port), (target.host, target.port))
         loop = asyncio.get_running_loop()
-        where = f"{target.host}:{target.port}"
         try:
             _, stream = await asyncio.wait_for(loop.create_connection(
                 lambda: Stream(half_close=not target.tls), addr, port,
@@ -276,12 +280,12 @@ class ProxyServer:
                 server_hostname=target.host if target.tls else None,
             ), CONNECT_TIMEOUT)
         except ssl.SSLCertVerificationError as e:
-            raise UpstreamError("upstream_tls", f"{where}: certificate verification failed: "
+            raise UpstreamError("upstream_tls", "certificate verification failed: "
                                 f"{e.verify_message or e.reason}") from None
         except ssl.SSLError as e:
-            raise UpstreamError("upstream_tls", f"{where}: TLS failed: {e.reason or e}") from None
+            raise UpstreamError("upstream_tls", f"TLS failed: {e.reason or e}") from None
         except asyncio.TimeoutError:
-            raise UpstreamError("upstream_unreachable", f"{where}: timed out") from None
+            raise UpstreamError("upstream_unreachable", "timed out") from None
         except OSError as e:
             raise UpstreamError("upstream_unreachable", f"{e.strerror or e}") from None
         return stream
@@ -336,7 +340,7 @@ class ProxyServer:
                     ok = True
                 except UpstreamError as e:
                     eager = None
-                    ex.error = f"{e.kind}: {e.detail}"
+                    ex.error = f"{e.kind}: {target.host}:{target.port}: {e.detail}"
                     self._say_once(f"up:{target.host}:{e.kind}", "upstream_error",
                                    f"could not reach {target.host}:{target.port}: {e.detail}")
                     self._reply_error(client, cconn, ex, 502,
