@@ -2,8 +2,330 @@
 
 from __future__ import annotations
 
+import json
+import sys
+import time
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
 import click
+
+from inspector.cli.common import (
+    Failure, echo_json, handles_errors, home_options, json_option, load_config, time_option,
+)
+
+
+def filter_options(f: Callable) -> Callable:
+    """--since/--until/--model/--session/--status/--source, shared by listing commands."""
+    opts = [
+        time_option("--since", "Only captures since WHEN (30m, 1h, 7d or an ISO time)."),
+        time_option("--until", "Only captures before WHEN (a duration ago or an ISO time)."),
+        click.option("--model", default=None, help="Only this model (* as a wildcard)."),
+        click.option("--session", default=None, help="Only this session (id or prefix)."),
+        click.option("--status", default=None, type=int, help="Only this HTTP status."),
+        click.option("--source", default=None,
+                     help="Only requests with this attribution source (e.g. mcp:github; "
+                          "'mcp:' for every MCP server)."),
+    ]
+    for opt in reversed(opts):
+        f = opt(f)
+    return f
+
+
+def _filter(opts: dict[str, Any], limit: int = 20, offset: int = 0):
+    from inspector.store.queries import Filter
+
+    return Filter(since=opts.get("since"), until=opts.get("until"), model=opts.get("model"),
+                  session=opts.get("session"), status=opts.get("status"),
+                  source=opts.get("source"), limit=limit, offset=offset)
+
+
+def no_captures_message(config) -> str:
+    return f"no captures yet in {config.home}: run `claude-inspect run -- claude`"
+
+
+@contextmanager
+def open_store(ctx: click.Context, opts: dict[str, Any], missing_ok: bool = False) -> Iterator:
+    """The configured store, or a one-line failure when there is no database yet (None
+    with `missing_ok`)."""
+    from inspector.store import Store
+
+    config = load_config(ctx, **opts)
+    if not config.db_path.exists():
+        if missing_ok:
+            yield config, None
+            return
+        raise Failure(no_captures_message(config))
+    store = Store(config.db_path)
+    try:
+        yield config, store
+    finally:
+        store.close()
+
+
+def _short_model(model: str | None) -> str:
+    if not model:
+        return ""
+    model = model.removeprefix("claude-")
+    # drop a trailing date stamp: sonnet-4-5-20250929 -> sonnet-4-5
+    head, _, tail = model.rpartition("-")
+    return head if head and len(tail) == 8 and tail.isdigit() else model
+
+
+def _local_time(ts: str) -> str:
+    from datetime import datetime
+
+    try:
+        dt = datetime.fromisoformat(ts.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return ts
+    return dt.strftime("%m-%d %H:%M")
+
+
+def _num(v: Any) -> str:
+    return "" if v is None else f"{v:,}"
+
+
+def _ms(v: Any) -> str:
+    return "" if v is None else f"{v:,.0f}"
+
+
+def _cost(v: Any) -> str:
+    return "" if v is None else f"${v:.4f}"
+
+
+# -- list ---------------------------------------------------------------------------------
+
+
+@click.command("list")
+@filter_options
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
+              help="How many captures (0: all).")
+@click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
+@json_option
+@home_options
+@click.pass_context
+@handles_errors
+def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts: Any) -> None:
+    """List captured requests, newest first."""
+    from inspector.store.queries import count_requests, list_requests
+
+    with open_store(ctx, opts, missing_ok=True) as (config, store):
+        if store is None:
+            if as_json:
+                echo_json([])
+            else:
+                click.echo(no_captures_message(config), err=True)
+            return
+        f = _filter(opts, limit, offset)
+        rows = list_requests(store, f)
+        if as_json:
+            echo_json(rows)
+            return
+        total = count_requests(store, f)
+    _print_list(rows, total, offset)
+
+
+def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not rows:
+        console.print("no captures match")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name, justify, width in (("id", "left", 12), ("time", "left", 11),
+                                 ("model", "left", 10), ("status", "right", None),
+                                 ("prompt", "right", 6), ("out", "right", 5),
+                                 ("ms", "right", 5),
+                                 ("cost", "right", None), ("top source", "left", None)):
+        table.add_column(name, justify=justify, no_wrap=True, min_width=width)
+    for r in rows:
+        status = "" if r["status"] is None else str(r["status"])
+        if r["error"]:
+            status = f"[red]{status or 'err'}[/red]"
+        elif r["stream_complete"] is False:
+            status = f"[yellow]{status}…[/yellow]"
+        prompt = None
+        if r["input_tokens"] is not None:
+            prompt = (r["input_tokens"] + (r["cache_read_tokens"] or 0)
+                      + (r["cache_creation_tokens"] or 0))
+        table.add_row(
+            r["id"][:12], _local_time(r["ts"]), _short_model(r["model"]), status,
+            _num(prompt), _num(r["output_tokens"]),
+            _ms(r["total_ms"]), _cost(r["cost_usd"]), r["top_source"] or "",
+        )
+    console.print(table)
+    shown = f"{offset + 1}-{offset + len(rows)}"
+    console.print(f"[dim]{shown} of {total}; `claude-inspect show ID` for one[/dim]")
+
+
+# -- show ---------------------------------------------------------------------------------
+
+
+@click.command("show")
+@click.argument("capture_id", metavar="ID")
+@json_option
+@home_options
+@click.pass_context
+@handles_errors
+def show_cmd(ctx: click.Context, capture_id: str, as_json: bool, **opts: Any) -> None:
+    """Show one capture: request, response, reassembled answer, usage, timings, headers.
+
+    ID is any unique prefix of a capture id.
+    """
+    from inspector.store import AmbiguousId, NotFound, get_exchange
+
+    with open_store(ctx, opts) as (_config, store):
+        try:
+            ex = get_exchange(store, capture_id)
+        except (AmbiguousId, NotFound) as e:
+            raise Failure(str(e.args[0]) if e.args else str(e)) from None
+    if as_json:
+        echo_json(ex)
+        return
+    _print_exchange(ex)
+
+
+def _answer_lines(message: Any) -> list[str]:
+    """The reassembled answer, block by block, for people."""
+    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+        return []
+    lines = []
+    for block in message["content"]:
+        if not isinstance(block, dict):
+            continue
+        kind = block.get("type")
+        if kind == "text":
+            lines.append(block.get("text", ""))
+        elif kind == "thinking":
+            text = block.get("thinking", "")
+            lines.append(f"[thinking] {text[:500]}{'…' if len(text) > 500 else ''}")
+        elif kind in ("tool_use", "server_tool_use"):
+            lines.append(f"[{kind}] {block.get('name')}("
+                         f"{json.dumps(block.get('input'), ensure_ascii=False)[:500]})")
+        else:
+            lines.append(f"[{kind}]")
+    return lines
+
+
+def _print_exchange(ex: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    req, resp = ex["request"], ex["response"]
+    console.print(f"[bold]{ex['id']}[/bold]  {ex['ts']}")
+    console.print(f"{req['method']} {escape(req['url'] or '')}  ->  "
+                  f"{resp['status'] if resp['status'] is not None else 'no response'} "
+                  f"{resp['reason'] or ''}")
+    facts = [("model", req["model"]), ("stream", req["stream"]), ("session", req["session_id"]),
+             ("stop reason", resp["stop_reason"]), ("stream complete", resp["stream_complete"]),
+             ("error", resp["error"]), ("cost", _cost(ex["cost_usd"]) or None),
+             ("top source", ex["top_source"]), ("request note", req["note"]),
+             ("response note", resp["note"])]
+    grid = Table.grid(padding=(0, 2))
+    for name, value in facts:
+        if value is not None and value != "":
+            grid.add_row(f"[dim]{name}[/dim]", escape(str(value)))
+    for name, value in list(ex["usage"].items()) + list(ex["timings"].items()):
+        if value is not None:
+            grid.add_row(f"[dim]{name}[/dim]", _num(value) if "tokens" in name else f"{value} ms")
+    console.print(grid)
+    answer = _answer_lines(resp["body"])
+    if answer:
+        console.rule("answer")
+        for line in answer:
+            console.print(escape(line))
+    for title, headers in (("request headers", req["headers"]),
+                           ("response headers", resp["headers"])):
+        if headers:
+            console.rule(title)
+            for name, value in headers:
+                console.print(f"[dim]{escape(name)}:[/dim] {escape(value)}")
+    body = req["body"]
+    if isinstance(body, dict):
+        console.rule("request body")
+        msgs = body.get("messages") if isinstance(body.get("messages"), list) else []
+        tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+        console.print(f"{len(msgs)} messages, {len(tools)} tools, "
+                      f"{_num(req['body_bytes'])} bytes; `--json` for everything")
+
+
+# -- export -------------------------------------------------------------------------------
+
+
+@click.command("export")
+@filter_options
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "har"]),
+              default="jsonl", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to FILE (default: standard output).")
+@home_options
+@click.pass_context
+@handles_errors
+def export_cmd(ctx: click.Context, fmt: str, output: str | None, **opts: Any) -> None:
+    """Export captures (oldest first): JSONL of full exchanges, a JSON array, CSV of the
+    list fields, or a HAR 1.2 log for browser devtools."""
+    from inspector.export import WRITERS, counted
+    from inspector.store.queries import count_requests, iter_exchanges, iter_list_rows
+
+    with open_store(ctx, opts) as (_config, store):
+        f = _filter(opts, limit=0)
+        items = (iter_list_rows(store, f) if fmt == "csv"
+                 else iter_exchanges(store, f, parse_bodies=False))
+        writer = WRITERS[fmt]
+        if output is None:
+            try:
+                writer(items, sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:  # `export | head`: the reader has had enough
+                pass
+            return
+        total = count_requests(store, f)
+        from rich.progress import Progress
+
+        started = time.perf_counter()
+        with open(output, "w", encoding="utf-8", newline="") as out, \
+                Progress(transient=True, console=_stderr_console()) as progress:
+            task = progress.add_task(f"exporting {fmt}", total=total)
+            n = writer(counted(items, lambda k: progress.advance(task, k)), out)
+        took = time.perf_counter() - started
+    click.echo(f"exported {n} captures to {output} ({took:.1f}s)", err=True)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+# -- purge --------------------------------------------------------------------------------
+
+
+@click.command("purge")
+@time_option("--older-than", "Delete captures older than this (7d, 12h) or before an ISO time.")
+@json_option
+@home_options
+@click.pass_context
+@handles_errors
+def purge_cmd(ctx: click.Context, older_than: float | None, as_json: bool, **opts: Any) -> None:
+    """Delete old captures (and the shared body parts no capture uses any more)."""
+    if older_than is None:
+        raise click.UsageError("give --older-than, e.g. --older-than 30d")
+    with open_store(ctx, opts, missing_ok=True) as (_config, store):
+        n = store.purge(older_than) if store is not None else 0
+    if as_json:
+        echo_json({"purged": n})
+    else:
+        click.echo(f"purged {n} capture{'s' if n != 1 else ''}")
 
 
 def register(group: click.Group) -> None:
-    pass
+    for command in (list_cmd, show_cmd, export_cmd, purge_cmd):
+        group.add_command(command)
+
+
+__all__ = ["filter_options", "open_store", "register"]

@@ -2,12 +2,14 @@
 
 from inspector.store.db import AmbiguousId, Store, retention_purge
 from inspector.store.queries import (
-    Filter, NotFound, count_requests, get_exchange, iter_exchanges, list_requests, sessions,
+    Filter, NotFound, count_requests, get_exchange, iter_exchanges, iter_list_rows,
+    list_requests, sessions,
 )
 from inspector.store.records import Record
 from inspector.store.writer import Writer
 
 __all__ = [
     "AmbiguousId", "Filter", "NotFound", "Record", "Store", "Writer", "count_requests",
-    "get_exchange", "iter_exchanges", "list_requests", "retention_purge", "sessions",
+    "get_exchange", "iter_exchanges", "iter_list_rows", "list_requests", "retention_purge",
+    "sessions",
 ]

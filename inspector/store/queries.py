@@ -69,7 +69,7 @@ class Filter:
                 cond.append("r.model = ?")
                 params.append(self.model)
         if self.session:
-            cond.append("r.session_id LIKE ?")
+            cond.append("r.session_id LIKE ? ESCAPE '\\'")
             params.append(_like_prefix(self.session))
         if self.status is not None:
             cond.append("s.status = ?")
@@ -95,10 +95,6 @@ def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _fix_session_like(sql: str) -> str:
-    return sql.replace("r.session_id LIKE ?", "r.session_id LIKE ? ESCAPE '\\'")
-
-
 def _list_row(row: tuple) -> dict[str, Any]:
     d = dict(zip(LIST_FIELDS, row))
     d["stream"] = bool(d["stream"])
@@ -110,17 +106,33 @@ def _list_row(row: tuple) -> dict[str, Any]:
 def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
     """A page of captures, newest first, with the `LIST_FIELDS` keys."""
     where, params = f.where()
-    sql = _fix_session_like(f"{_LIST_SELECT}{where} ORDER BY r.ts DESC, r.id DESC LIMIT ? OFFSET ?")
-    cur = store.execute(sql, [*params, max(f.limit, 0) if f.limit is not None else -1,
-                              max(f.offset, 0)])
+    sql = (f"{_LIST_SELECT}{where} ORDER BY r.ts DESC, r.id DESC LIMIT ? OFFSET ?")
+    limit = f.limit if f.limit and f.limit > 0 else -1  # 0 or None: no limit
+    cur = store.execute(sql, [*params, limit, max(f.offset, 0)])
     return [_list_row(r) for r in cur]
 
 
 def count_requests(store: Store, f: Filter) -> int:
     where, params = f.where()
     join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in where else ""
-    sql = _fix_session_like(f"SELECT count(*) FROM requests r{join}{where}")
+    sql = (f"SELECT count(*) FROM requests r{join}{where}")
     return store.execute(sql, params).fetchone()[0]
+
+
+def totals(store: Store, f: Filter) -> dict[str, Any]:
+    """Sums over the matching captures (limit/offset ignored): requests, tokens, cost.
+    `cost_usd` is None when no matching capture has a known cost."""
+    where, params = f.where()
+    row = store.execute(
+        "SELECT count(*), coalesce(sum(s.input_tokens), 0), coalesce(sum(s.output_tokens), 0),"
+        " coalesce(sum(s.cache_read_tokens), 0), coalesce(sum(s.cache_creation_tokens), 0),"
+        " sum(r.cost_usd)"
+        f" FROM requests r LEFT JOIN responses s ON s.request_id = r.id{(where)}",
+        params).fetchone()
+    n, inp, out, cread, ccreate, cost = row
+    return {"requests": n, "input_tokens": inp, "output_tokens": out,
+            "cache_read_tokens": cread, "cache_creation_tokens": ccreate,
+            "prompt_tokens": inp + cread + ccreate, "cost_usd": cost}
 
 
 # -- full exchanges ---------------------------------------------------------------------
@@ -243,7 +255,7 @@ def iter_exchanges(store: Store, f: Filter, batch: int = 500,
         if last is not None:
             cond = (cond + " AND" if cond else " WHERE") + " (r.ts, r.id) > (?, ?)"
             page_params += list(last)
-        sql = _fix_session_like(
+        sql = (
             f"SELECT r.id, r.ts FROM requests r{join}{cond} ORDER BY r.ts, r.id LIMIT ?")
         page = store.execute(sql, [*page_params, batch]).fetchall()
         if not page:
@@ -254,13 +266,31 @@ def iter_exchanges(store: Store, f: Filter, batch: int = 500,
             return
 
 
+def iter_list_rows(store: Store, f: Filter, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Every matching capture's list fields (limit/offset ignored), oldest first, paged."""
+    where, params = f.where()
+    last: tuple[str, str] | None = None
+    while True:
+        cond = where
+        page_params = list(params)
+        if last is not None:
+            cond = (cond + " AND" if cond else " WHERE") + " (r.ts, r.id) > (?, ?)"
+            page_params += list(last)
+        sql = (f"{_LIST_SELECT}{cond} ORDER BY r.ts, r.id LIMIT ?")
+        page = [_list_row(r) for r in store.execute(sql, [*page_params, batch])]
+        yield from page
+        if len(page) < batch:
+            return
+        last = (page[-1]["ts"], page[-1]["id"])
+
+
 def sessions(store: Store, f: Filter) -> list[dict[str, Any]]:
     """Sessions among the matching captures, newest first: request count, first/last
     time, prompt tokens of each turn in order (to see the context grow), output tokens
     and cost."""
     where, params = f.where()
     cond = (where + " AND" if where else " WHERE") + " r.session_id IS NOT NULL"
-    sql = _fix_session_like(
+    sql = (
         "SELECT r.session_id, r.ts, s.input_tokens, s.cache_read_tokens,"
         " s.cache_creation_tokens, s.output_tokens, r.cost_usd"
         f" FROM requests r LEFT JOIN responses s ON s.request_id = r.id{cond}"
@@ -285,5 +315,6 @@ def sessions(store: Store, f: Filter) -> list[dict[str, Any]]:
 
 __all__ = [
     "AmbiguousId", "Filter", "LIST_FIELDS", "NotFound", "RawJSON", "count_requests",
-    "exchange_dicts", "get_exchange", "iter_exchanges", "list_requests", "sessions",
+    "exchange_dicts", "get_exchange", "iter_exchanges", "iter_list_rows", "list_requests",
+    "sessions", "totals",
 ]
