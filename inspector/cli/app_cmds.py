@@ -1,10 +1,27 @@
-"""Commands that open the Textual app: tui, demo. Textual is imported inside them only."""
+"""Commands that open the Textual app: tui. Textual is imported inside them only, so
+headless commands start fast and never load it."""
 
 from __future__ import annotations
 
+import logging
+
 import click
 
-from inspector.cli.common import Failure, home_options, proxy_options
+from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
+
+
+def _log_to_file(config) -> None:  # noqa: ANN001
+    """While the app owns the terminal, log lines go to HOME/app.log, never the screen."""
+    try:
+        config.home.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(config.home / "app.log", encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
 
 
 @click.command()
@@ -12,9 +29,28 @@ from inspector.cli.common import Failure, home_options, proxy_options
 @proxy_options
 @click.option("--no-proxy", is_flag=True, help="Only browse what is stored; start no proxy.")
 @click.pass_context
-def tui(ctx: click.Context, **opts) -> None:
+@handles_errors
+def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
     """Open the app (the default when no command is given)."""
-    raise Failure("the app is not built yet; use `claude-inspect proxy`")
+    config = load_config(ctx, **opts)
+    parent = ctx.find_root().obj or {}
+    no_proxy = no_proxy or bool(parent.get("no_proxy"))
+    try:
+        from inspector.tui.app import make_app
+    except ImportError as e:  # pragma: no cover - textual is a dependency
+        raise Failure(f"the app needs Textual: {e}") from None
+    runtime = None
+    if not no_proxy:
+        from inspector.runtime import Runtime
+
+        runtime = Runtime(config)
+    _log_to_file(config)
+    app = make_app(config, runtime)
+    try:
+        app.run()
+    finally:
+        if runtime is not None:
+            runtime.stop(timeout=10)  # a no-op when the app already stopped it
 
 
 def register(group: click.Group) -> None:

@@ -1,0 +1,219 @@
+"""The Textual app: setup, key bindings, the stylesheet, starting and stopping the runtime
+(proxy + store writer) and pushing the first screen. Everything else lives in screens/
+and widgets/.
+
+Threads: the proxy runs on the runtime's own event loop in a background thread; its
+listener only posts messages here (see bridge.py). Database reads run in thread workers.
+A watcher worker polls `PRAGMA data_version` to see rows written by another process.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from inspector.tui.backend import Backend
+from inspector.tui.bridge import make_listener
+from inspector.tui.messages import (
+    CapturesChanged,
+    ExchangeFinished,
+    ExchangeStarted,
+    ProxyNotice,
+    ProxyStateChanged,
+)
+from inspector.tui.screens.detail import DetailScreen
+from inspector.tui.screens.help import HelpScreen
+from inspector.tui.screens.main import MainScreen
+from inspector.tui.screens.sessions import SessionsScreen
+from inspector.tui.widgets.status.status_bar import ProxyState
+
+log = logging.getLogger(__name__)
+
+
+class InspectorApp(App):
+    """claude-inspect's app. Build it with `make_app`."""
+
+    CSS_PATH = "inspector.tcss"
+    TITLE = "claude-inspect"
+    SUB_TITLE = "what Claude Code sends, source by source"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, config: Any, runtime: Any = None, *, backend: Backend | None = None,
+                 poll_interval: float = 0.5, strict: bool = False) -> None:
+        super().__init__()
+        self.config = config
+        self.runtime = runtime
+        self.backend = backend or Backend(config.db_path)
+        self.poll_interval = poll_interval
+        #: tests set this: an unexpected error fails the test instead of becoming a notice
+        self.strict = strict
+        self.proxy_state = ProxyState(
+            mode="starting" if runtime is not None else "off",
+            ca_path=_tilde(Path(config.ca_path)),
+        )
+        self.main: MainScreen | None = None
+        self._quitting = False
+
+    # -- life cycle -----------------------------------------------------------------------
+    def on_mount(self) -> None:
+        self.main = MainScreen(self.backend)
+        self.push_screen(self.main)
+        self.main.set_proxy_state(self.proxy_state)
+        if self.runtime is not None:
+            self.runtime.add_listener(make_listener(self.post_message))
+            self._start_runtime()
+        self._watch_database()
+
+    @work(thread=True, exit_on_error=False, group="runtime")
+    def _start_runtime(self) -> None:
+        try:
+            self.runtime.start()
+        except Exception as e:
+            log.exception("runtime failed to start")
+            self.proxy_state = replace(self.proxy_state, mode="failed",
+                                       error=f"proxy not started: {e}; browsing only")
+        else:
+            error = getattr(self.runtime, "proxy_error", None)
+            if error:
+                self.proxy_state = replace(self.proxy_state, mode="failed",
+                                           error=f"{error}, browsing only")
+            else:
+                self.proxy_state = replace(
+                    self.proxy_state, mode="listening",
+                    address=getattr(self.runtime, "proxy_address", None),
+                    recording=bool(getattr(self.runtime, "recording", True)))
+        self.post_message(ProxyStateChanged())
+
+    @work(thread=True, exit_on_error=False, group="watch")
+    def _watch_database(self) -> None:
+        """Notice rows committed by anyone (this app's writer or another process)."""
+        worker = get_current_worker()
+        last = self.backend.change_token()
+        while not worker.is_cancelled:
+            time.sleep(self.poll_interval)
+            try:
+                token = self.backend.change_token()
+            except Exception:  # a locked or vanished file: try again next time
+                log.debug("watch failed", exc_info=True)
+                continue
+            if token != last:
+                last = token
+                self.post_message(CapturesChanged())
+
+    async def action_quit(self) -> None:
+        """Quit once the runtime has stopped the proxy and written every capture."""
+        if self._quitting:
+            return
+        self._quitting = True
+        if self.runtime is None:
+            self.exit()
+            return
+        self.notify("Writing the last captures…", timeout=10)
+        self._stop_runtime()
+
+    @work(thread=True, exit_on_error=False, group="runtime-stop")
+    def _stop_runtime(self) -> None:
+        try:
+            self.runtime.stop(timeout=10)
+        except Exception:
+            log.exception("runtime stop failed")
+        self.call_from_thread(self.exit)
+
+    # -- news from other threads ------------------------------------------------------------
+    def on_proxy_state_changed(self, message: ProxyStateChanged) -> None:
+        self.main.set_proxy_state(self.proxy_state)
+        if self.proxy_state.mode == "failed":
+            self.notify(self.proxy_state.error or "proxy failed", severity="warning",
+                        timeout=8)
+
+    def on_captures_changed(self, message: CapturesChanged) -> None:
+        self.main.refresh_captures()
+
+    def on_exchange_started(self, message: ExchangeStarted) -> None:
+        self.main.show_live_row(message.row)
+
+    def on_exchange_finished(self, message: ExchangeFinished) -> None:
+        self.main.show_live_row(message.row)
+
+    def on_proxy_notice(self, message: ProxyNotice) -> None:
+        if message.kind == "cert_refused":
+            self.proxy_state = replace(self.proxy_state, cert_warning=message.text)
+            self.main.set_proxy_state(self.proxy_state)
+            self.notify(f"{message.text}\nTrust the CA: see `claude-inspect ca`.",
+                        title="Certificate refused", severity="warning", timeout=10)
+        elif message.kind not in ("listening",):
+            self.notify(message.text, title=message.kind.replace("_", " "), timeout=6)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            error = event.worker.error
+            log.error("worker %s failed: %r", event.worker.name, error)
+            self.notify(f"{type(error).__name__}: {error}", title="Error", severity="error")
+
+    # -- navigation -----------------------------------------------------------------------
+    def open_detail(self, capture_id: str) -> None:
+        self.push_screen(DetailScreen(self.backend, capture_id))
+
+    def open_sessions(self) -> None:
+        self.push_screen(SessionsScreen(self.backend))
+
+    def show_session(self, session_id: str) -> None:
+        """Back to the table, filtered to one session."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.main.show_filter(f"session:{session_id}")
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def toggle_recording(self) -> None:
+        if self.runtime is None or self.proxy_state.mode != "listening":
+            self.notify("No proxy is running in this app: nothing to pause.", timeout=4)
+            return
+        recording = not self.proxy_state.recording
+        self.runtime.recording = recording
+        self.proxy_state = replace(self.proxy_state, recording=recording)
+        self.main.set_proxy_state(self.proxy_state)
+        self.notify("Recording resumed" if recording
+                    else "Recording paused: traffic still flows, nothing is stored", timeout=3)
+
+    # -- errors -------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        """Unexpected errors become a notification and a log line, never a traceback."""
+        if self.strict:
+            super()._handle_exception(error)
+            return
+        log.error("unexpected error", exc_info=error)
+        try:
+            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error",
+                        severity="error", timeout=10)
+        except Exception:
+            super()._handle_exception(error)
+
+
+def _tilde(path: Path) -> str:
+    """Show paths under the user's home with ~ (shorter status lines)."""
+    try:
+        return "~/" + str(path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def make_app(config: Any, runtime: Any = None, **kwargs: Any) -> InspectorApp:
+    """The app, as the CLI, the tests and the screenshot script build it.
+
+    `runtime`: an `inspector.runtime.Runtime` (not started; the app starts and stops it), or
+    None to browse the store only. Extra keyword arguments go to `InspectorApp`.
+    """
+    return InspectorApp(config, runtime, **kwargs)

@@ -1,0 +1,108 @@
+"""Read access to the capture store for the app, safe to call from worker threads.
+
+Every call runs off the UI thread (in a Textual thread worker). The `Store` guards its one
+connection with a lock, so workers share it. The cheap `change_token` lets a watcher notice
+rows written by another process (another `claude-inspect proxy`) without re-reading
+anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+
+log = logging.getLogger(__name__)
+
+
+class Backend:
+    """The store, seen from the app. One instance per app; methods are thread-safe."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.db_path = Path(db_path)
+        self._lock = threading.Lock()
+        self._shared = None
+        self._watch: sqlite3.Connection | None = None
+
+    # -- connections -----------------------------------------------------------------
+    def _store(self):
+        with self._lock:
+            if self._shared is None:
+                from inspector.store import Store
+
+                self._shared = Store(self.db_path)
+            return self._shared
+
+    def _filter(self, terms: dict[str, Any], limit: int = 20, offset: int = 0):
+        from inspector.store.queries import Filter
+
+        known = {f.name for f in fields(Filter)}
+        kwargs = {k: v for k, v in terms.items() if k in known and v not in (None, "")}
+        model = kwargs.get("model")
+        if model and "*" not in model and "%" not in model:
+            kwargs["model"] = f"*{model}*"  # `model:opus` finds claude-opus-4-1-...
+        return Filter(**kwargs, limit=limit, offset=offset)
+
+    def exists(self) -> bool:
+        return self.db_path.exists()
+
+    # -- queries -------------------------------------------------------------------------
+    def page(self, terms: dict[str, Any], limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """Request rows, newest first."""
+        if not self.exists():
+            return []
+        from inspector.store.queries import list_requests
+
+        return list_requests(self._store(), self._filter(terms, limit, offset))
+
+    def count(self, terms: dict[str, Any]) -> int:
+        if not self.exists():
+            return 0
+        from inspector.store.queries import count_requests
+
+        return count_requests(self._store(), self._filter(terms))
+
+    def exchange(self, capture_id: str) -> dict[str, Any]:
+        """Everything stored about one capture (request, response, usage, timings, tree)."""
+        from inspector.store.queries import get_exchange
+
+        return get_exchange(self._store(), capture_id)
+
+    def sessions(self, terms: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+        if not self.exists():
+            return []
+        from inspector.store.queries import sessions
+
+        return sessions(self._store(), self._filter(terms, limit))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._shared is not None:
+                self._shared.close()
+                self._shared = None
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+
+    # -- change detection ---------------------------------------------------------------
+    def change_token(self) -> int | None:
+        """A number that changes whenever any other connection commits to the database.
+
+        `PRAGMA data_version` on a connection of our own: costs microseconds and sees
+        commits from this process's writer thread and from other processes alike.
+        """
+        conn = self._watch
+        if conn is None:
+            if not self.exists():
+                return None
+            conn = self._watch = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True,
+                                                 check_same_thread=False)
+        try:
+            return conn.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error as e:
+            log.debug("change_token: %s", e)
+            return None

@@ -1,0 +1,138 @@
+"""One request in detail: Context (attribution tree), Conversation, Response, Headers,
+Raw, Timing. The exchange is loaded in a thread worker; Escape goes back."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane, TextArea
+
+from inspector.tui import exchange_view as xv
+from inspector.tui import format as fmt
+from inspector.tui.widgets.detail.context_tree import ContextView
+from inspector.tui.widgets.detail.conversation import render_conversation
+from inspector.tui.widgets.detail.headers import render_headers
+from inspector.tui.widgets.detail.response import render_response
+from inspector.tui.widgets.detail.timing import render_timing
+
+log = logging.getLogger(__name__)
+
+TABS = ("context", "conversation", "response", "headers", "raw", "timing")
+
+
+class ExchangeLoaded(Message):
+    def __init__(self, exchange: dict[str, Any] | None, error: str | None = None) -> None:
+        super().__init__()
+        self.exchange = exchange
+        self.error = error
+
+
+def summary_line(ex: dict[str, Any]) -> Text:
+    text = Text()
+    text.append(f" {ex.get('id', '?')} ", style="bold reverse")
+    text.append(f"  {fmt.stamp(ex.get('ts'))}  ", style="dim")
+    text.append(f"{ex.get('method', '')} {ex.get('host', '')}{ex.get('path', '')}  ")
+    text.append(str(ex.get("model") or ""), style="bold")
+    session = ex.get("session_id")
+    if session:
+        text.append(f"  session {fmt.short_session(session)}", style="magenta")
+    return text
+
+
+class DetailScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("1", "tab('context')", "Context", show=False),
+        Binding("2", "tab('conversation')", "Conversation", show=False),
+        Binding("3", "tab('response')", "Response", show=False),
+        Binding("4", "tab('headers')", "Headers", show=False),
+        Binding("5", "tab('raw')", "Raw", show=False),
+        Binding("6", "tab('timing')", "Timing", show=False),
+        Binding("left_square_bracket", "step(-1)", "Prev tab"),
+        Binding("right_square_bracket", "step(1)", "Next tab"),
+    ]
+
+    def __init__(self, backend: Any, capture_id: str) -> None:
+        super().__init__()
+        self.backend = backend
+        self.capture_id = capture_id
+        self.exchange: dict[str, Any] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(Text(f" {self.capture_id}", style="bold"), id="detail-summary")
+        yield LoadingIndicator(id="detail-loading")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load(self.capture_id)
+
+    @work(thread=True, exclusive=True, exit_on_error=False)
+    def _load(self, capture_id: str) -> None:
+        try:
+            self.post_message(ExchangeLoaded(self.backend.exchange(capture_id)))
+        except Exception as e:  # shown as a notification, never a traceback
+            log.exception("loading %s", capture_id)
+            self.post_message(ExchangeLoaded(None, f"{type(e).__name__}: {e}"))
+
+    async def on_exchange_loaded(self, message: ExchangeLoaded) -> None:
+        await self.query_one("#detail-loading").remove()
+        if message.exchange is None:
+            self.notify(message.error or "not found", title="Cannot open request",
+                        severity="error")
+            await self.mount(Static(Text(message.error or "not found", style="red")),
+                             before=self.query_one(Footer))
+            return
+        ex = self.exchange = message.exchange
+        self.query_one("#detail-summary", Static).update(summary_line(ex))
+        request = xv.request_json(ex)
+        response = xv.response_json(ex)
+        tabs = TabbedContent(id="detail-tabs")
+        await self.mount(tabs, before=self.query_one(Footer))
+        await tabs.add_pane(TabPane("Context", ContextView(xv.tree(ex), request), id="context"))
+        await tabs.add_pane(TabPane("Conversation", VerticalScroll(
+            Static(render_conversation(request), classes="rich-body")), id="conversation"))
+        await tabs.add_pane(TabPane("Response", VerticalScroll(Static(render_response(
+            response, status=xv.field(ex, "status"), stop_reason=xv.field(ex, "stop_reason"),
+            usage=xv.usage(ex), cost=xv.field(ex, "cost_usd"), error=xv.field(ex, "error"),
+            stream_complete=xv.field(ex, "stream_complete")), classes="rich-body")),
+            id="response"))
+        await tabs.add_pane(TabPane("Headers", VerticalScroll(Static(render_headers(
+            xv.request_headers(ex), xv.response_headers(ex)), classes="rich-body")),
+            id="headers"))
+        raw = {"request": request, "response": response}
+        raw_text = json.dumps(raw, indent=2, ensure_ascii=False, default=str)
+        sse = xv.raw_sse(ex)
+        if sse:
+            raw_text += "\n\n# raw SSE stream\n" + sse
+        await tabs.add_pane(TabPane("Raw", TextArea(raw_text, read_only=True, id="raw-text",
+                                                    show_line_numbers=True), id="raw"))
+        await tabs.add_pane(TabPane("Timing", VerticalScroll(Static(render_timing(
+            xv.timings(ex), ex.get("ts")), classes="rich-body")), id="timing"))
+        tabs.active = "context"
+        self.query_one("#context-tree").focus()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_tab(self, name: str) -> None:
+        tabs = self.query(TabbedContent)
+        if tabs:
+            tabs.first().active = name
+
+    def action_step(self, delta: int) -> None:
+        tabs = self.query(TabbedContent)
+        if not tabs:
+            return
+        current = tabs.first().active or TABS[0]
+        index = TABS.index(current) if current in TABS else 0
+        tabs.first().active = TABS[(index + delta) % len(TABS)]

@@ -1,0 +1,241 @@
+"""The main screen: the live requests table, the filter box and the status bar.
+
+The table shows a window of at most `WINDOW` rows; the screen pages through the store when
+the cursor reaches an edge. Every database read runs in a thread worker and comes back as a
+`WindowLoaded` message tagged with a generation number, so a stale answer (the filter
+changed meanwhile) is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+
+from inspector.tui.filtering import FilterSyntaxError, parse_filter
+from inspector.tui.widgets.requests.empty_state import EmptyState
+from inspector.tui.widgets.requests.table import RequestsTable
+from inspector.tui.widgets.status.status_bar import Counts, ProxyState, StatusBar
+
+log = logging.getLogger(__name__)
+
+#: rows held by the table at once
+WINDOW = 200
+#: how far a page step moves the window
+STEP = 100
+
+
+class WindowLoaded(Message):
+    def __init__(self, generation: int, offset: int, rows: list[dict[str, Any]],
+                 total: int, matching: int | None, merge: bool, anchor: str | None) -> None:
+        super().__init__()
+        self.generation = generation
+        self.window_start = offset
+        self.rows = rows
+        self.total = total
+        self.matching = matching
+        self.merge = merge
+        self.anchor = anchor
+
+
+class MainScreen(Screen):
+    """Requests as they happen."""
+
+    BINDINGS = [
+        Binding("enter", "open", "Open", show=True),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("f", "follow", "Follow"),
+        Binding("s", "sessions", "Sessions"),
+        Binding("p", "pause", "Pause rec."),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, backend: Any) -> None:
+        super().__init__()
+        self.backend = backend
+        self.terms: dict[str, Any] = {}
+        self.filter_text = ""
+        self.window_start = 0
+        self.generation = 0
+        self.loaded_once = False
+        self.counts = Counts()
+        self.proxy_state = ProxyState()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="filter: words  model:opus  status:200  source:github  "
+                                "session:abc  since:1h   (Enter applies, Escape clears)",
+                    id="filter")
+        yield RequestsTable(id="requests")
+        yield EmptyState(id="empty")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#filter").display = False
+        self.query_one("#empty").display = False
+        self.query_one(RequestsTable).focus()
+        self.set_proxy_state(self.proxy_state)
+        self.load(0)
+
+    # -- loading ---------------------------------------------------------------------
+    def load(self, offset: int, *, merge: bool = False, anchor: str | None = None) -> None:
+        self.generation += 1
+        self._load(self.generation, dict(self.terms), max(offset, 0), merge, anchor)
+
+    @work(thread=True, exclusive=True, group="window", exit_on_error=False)
+    def _load(self, generation: int, terms: dict[str, Any], offset: int, merge: bool,
+              anchor: str | None) -> None:
+        rows = self.backend.page(terms, WINDOW, offset)
+        total = self.backend.count({})
+        matching = self.backend.count(terms) if terms else None
+        self.post_message(WindowLoaded(generation, offset, rows, total, matching, merge, anchor))
+
+    def on_window_loaded(self, message: WindowLoaded) -> None:
+        if message.generation != self.generation:
+            return
+        table = self.query_one(RequestsTable)
+        self.window_start = message.window_start
+        if message.merge and self.window_start == 0:
+            table.upsert(message.rows)
+        else:
+            table.replace_rows(message.rows)
+            if message.anchor and message.anchor in table.rows_by_id:
+                table.move_cursor(row=table.get_row_index(message.anchor), scroll=True)
+        self.loaded_once = True
+        shown = len(message.rows)
+        self.counts = replace(
+            self.counts, total=message.total, matching=message.matching,
+            filter_text=self.filter_text,
+            window=(self.window_start + 1 if shown else 0, self.window_start + shown),
+        )
+        self._update_status()
+        empty = table.row_count == 0
+        self.query_one(EmptyState).filtered = bool(self.terms)
+        self.query_one("#empty").display = empty
+        table.display = not empty
+
+    def refresh_captures(self) -> None:
+        """New rows in the database: refresh the head of the window (or just the counts)."""
+        if self.window_start == 0:
+            self.load(0, merge=True)
+        else:
+            self.load(self.window_start, merge=False, anchor=self.query_one(RequestsTable).current_id())
+
+    def show_live_row(self, row: dict[str, Any]) -> None:
+        """Show an exchange of our own proxy before it is stored (only on the unfiltered head)."""
+        if self.window_start or self.terms:
+            return
+        table = self.query_one(RequestsTable)
+        if table.upsert([row]):
+            self.query_one("#empty").display = False
+            table.display = True
+
+    @on(RequestsTable.EdgeReached)
+    def _page(self, message: RequestsTable.EdgeReached) -> None:
+        table = self.query_one(RequestsTable)
+        limit = self.counts.matching if self.counts.matching is not None else self.counts.total
+        anchor = table.current_id()
+        if message.edge == "older" and self.window_start + table.row_count < limit:
+            self.load(self.window_start + STEP, anchor=anchor)
+        elif message.edge == "newer" and self.window_start > 0:
+            self.load(self.window_start - STEP, anchor=anchor)
+
+    # -- status ----------------------------------------------------------------------
+    def set_proxy_state(self, state: ProxyState) -> None:
+        self.proxy_state = state
+        if self.is_mounted:
+            self.query_one(EmptyState).state = state
+            self._update_status()
+
+    def _update_status(self) -> None:
+        table = self.query_one(RequestsTable)
+        self.counts = replace(self.counts, follow=not table.newest_first)
+        bar = self.query_one(StatusBar)
+        bar.state = self.proxy_state
+        bar.counts = self.counts
+
+    # -- actions ---------------------------------------------------------------------
+    def action_open(self) -> None:
+        capture_id = self.query_one(RequestsTable).current_id()
+        if capture_id:
+            self.app.open_detail(capture_id)
+
+    @on(RequestsTable.RowSelected)
+    def _row_selected(self, message: RequestsTable.RowSelected) -> None:
+        message.stop()
+        if message.row_key.value:
+            self.app.open_detail(message.row_key.value)
+
+    def show_filter(self, text: str) -> None:
+        """Set the filter box to `text` and apply it."""
+        box = self.query_one("#filter", Input)
+        box.display = True
+        with box.prevent(Input.Changed):
+            box.value = text
+        self.apply_filter(text)
+        self.query_one(RequestsTable).focus()
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_submitted(self, message: Input.Submitted) -> None:
+        self.apply_filter(message.value)
+        self.query_one(RequestsTable).focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, message: Input.Changed) -> None:
+        self.apply_filter(message.value, quiet=True)
+
+    def apply_filter(self, text: str, *, quiet: bool = False) -> None:
+        try:
+            terms = parse_filter(text)
+        except FilterSyntaxError as e:
+            if not quiet:
+                self.notify(str(e), title="Filter", severity="warning")
+            return
+        self.terms = terms
+        self.filter_text = text.strip()
+        self.load(0)
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display or self.terms:
+            box.value = ""
+            box.display = False
+            self.apply_filter("")
+            self.query_one(RequestsTable).focus()
+
+    def on_key(self, event) -> None:  # noqa: ANN001
+        # Escape inside the filter box clears and hides it.
+        box = self.query_one("#filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            self.action_clear_filter()
+
+    def action_follow(self) -> None:
+        table = self.query_one(RequestsTable)
+        table.set_newest_first(not table.newest_first)
+        self._update_status()
+        self.notify("Following new requests at the bottom" if not table.newest_first
+                    else "Newest first", timeout=2)
+
+    def action_sessions(self) -> None:
+        self.app.open_sessions()
+
+    def action_pause(self) -> None:
+        self.app.toggle_recording()
+
+    def action_reload(self) -> None:
+        self.load(self.window_start)

@@ -1,0 +1,108 @@
+"""Sessions: request count, tokens and cost per session, and how the prompt grew turn by
+turn. Enter filters the requests table to the highlighted session."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header
+
+from inspector.tui import format as fmt
+from inspector.tui.widgets.sessions.growth import PromptGrowth
+
+
+class SessionsLoaded(Message):
+    def __init__(self, sessions: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+
+def _get(d: dict[str, Any], *keys: str, default: Any = None) -> Any:
+    for key in keys:
+        if d.get(key) is not None:
+            return d[key]
+    return default
+
+
+class SessionsScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "open", "Show requests"),
+    ]
+
+    def __init__(self, backend: Any) -> None:
+        super().__init__()
+        self.backend = backend
+        self.sessions: dict[str, dict[str, Any]] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield PromptGrowth(id="growth")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        for key, label in (("session", "Session"), ("first", "First"), ("last", "Last"),
+                           ("requests", "Requests"), ("prompt", "Last prompt"),
+                           ("tokens", "Tokens (all turns)"), ("cost", "Cost")):
+            table.add_column(label, key=key)
+        table.focus()
+        self._load()
+
+    @work(thread=True, exclusive=True, group="sessions", exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(SessionsLoaded(self.backend.sessions({})))
+
+    def on_sessions_loaded(self, message: SessionsLoaded) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        self.sessions = {}
+        for s in message.sessions:
+            sid = _get(s, "session_id", "session", "id")
+            if not sid:
+                continue
+            self.sessions[sid] = s
+            prompts = [p for p in (s.get("prompt_tokens") or []) if p is not None]
+            total = sum(prompts) + (s.get("output_tokens") or 0)
+            table.add_row(
+                Text(fmt.short_session(sid, 12), style="magenta"),
+                fmt.stamp(_get(s, "first_ts", "started", "first")),
+                fmt.clock(_get(s, "last_ts", "ended", "last")),
+                Text(str(_get(s, "requests", "request_count", "count", default=0)),
+                     justify="right"),
+                Text(fmt.tokens(prompts[-1] if prompts else None), justify="right"),
+                Text(fmt.tokens(total), justify="right"),
+                Text(fmt.cost(_get(s, "cost_usd", "cost")), justify="right"),
+                key=sid,
+            )
+        if not self.sessions:
+            self.notify("No sessions yet: requests carry a session once Claude Code sends "
+                        "metadata.user_id.", timeout=4)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        session = self.sessions.get(event.row_key.value) if event.row_key else None
+        if session is not None:
+            self.query_one(PromptGrowth).show(event.row_key.value,
+                                              session.get("prompt_tokens") or [])
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key and event.row_key.value:
+            self.app.show_session(event.row_key.value)
+
+    def action_open(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+            if key:
+                self.app.show_session(key)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,99 @@
+"""The Context tab: the attribution tree (tokens, share, a bar; largest first) beside the
+content of the selected node, pulled out of the request JSON by the node's `path`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Static, TextArea, Tree
+
+from inspector.model import Node
+from inspector.tui import format as fmt
+from inspector.tui.exchange_view import content_text, resolve_path
+
+
+def node_label(node: Node, total: int, bar_width: int = 10) -> Text:
+    text = Text()
+    text.append(fmt.bar(node.tokens, total, bar_width), style="cyan")
+    text.append(f" {fmt.tokens(node.tokens):>6} ", style="bold")
+    text.append(f"{fmt.percent(node.tokens, total):>6} ", style="dim")
+    text.append(node.label)
+    if node.meta.get("tool_count"):
+        text.append(f"  {node.meta['tool_count']} tools", style="dim")
+    if node.cached:
+        text.append("  cached", style="green")
+    if not node.estimated:
+        text.append("  exact", style="dim")
+    return text
+
+
+class ContextView(Horizontal):
+    """Tree on the left, the selected node's content on the right."""
+
+    def __init__(self, root: Node | None, request: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.root = root
+        self.request = request
+
+    def compose(self) -> ComposeResult:
+        total = self.root.tokens if self.root else 0
+        title = "Attribution"
+        if self.root:
+            window = self.root.meta.get("context_window")
+            title = f"Prompt {fmt.tokens(total)} tokens"
+            if window:
+                title += f" of {fmt.tokens(window)} context window ({fmt.percent(total, window).strip()})"
+        tree: Tree[Node] = Tree(Text(title, style="bold"), id="context-tree")
+        tree.show_root = True
+        tree.guide_depth = 3
+        if self.root:
+            tree.root.data = self.root
+            self._add(tree.root, self.root, total, depth=0)
+            tree.root.expand()
+        with Vertical(id="context-left"):
+            yield tree
+        with Vertical(id="context-right"):
+            yield Static("Select a source to see what it sends.", id="context-caption")
+            yield TextArea("", read_only=True, id="context-content", soft_wrap=True,
+                           show_line_numbers=False)
+
+    def _add(self, parent, node: Node, total: int, depth: int) -> None:  # noqa: ANN001
+        for child in sorted(node.children, key=lambda n: n.tokens, reverse=True):
+            label = node_label(child, total)
+            if child.children:
+                branch = parent.add(label, data=child, expand=depth < 1)
+                self._add(branch, child, total, depth + 1)
+            else:
+                parent.add_leaf(label, data=child)
+
+    def on_mount(self) -> None:
+        if self.root is None:
+            self.query_one("#context-caption", Static).update(
+                "No attribution tree was stored for this request (not a Messages API call?).")
+        self.query_one(Tree).focus()
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
+        node: Node | None = event.node.data
+        if node is None:
+            return
+        caption = Text()
+        caption.append(node.label, style="bold")
+        caption.append(f"  {node.kind}  {fmt.tokens(node.tokens)} tokens, {node.chars:,} chars",
+                       style="dim")
+        if node.path:
+            caption.append(f"  {node.path}", style="dim italic")
+        self.query_one("#context-caption", Static).update(caption)
+        if node.path:
+            body = content_text(resolve_path(self.request, node.path))
+        elif node.children:
+            lines = [f"{c.label}: {c.tokens:,} tokens" for c in
+                     sorted(node.children, key=lambda n: n.tokens, reverse=True)]
+            body = "\n".join(lines)
+        else:
+            body = ""
+        area = self.query_one("#context-content", TextArea)
+        area.load_text(body)
+        area.scroll_home(animate=False)

@@ -1,0 +1,99 @@
+"""The Conversation tab: the request's system prompt and messages rendered for reading:
+who spoke, what tools were called with which input, and what came back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.padding import Padding
+from rich.rule import Rule
+from rich.text import Text
+
+#: longest stretch of one block shown inline; the Raw tab has everything
+BLOCK_LIMIT = 3000
+
+
+def _clip(text: str, limit: int = BLOCK_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit:,} more characters, see Raw)"
+
+
+def _block_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = []
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "text":
+                parts.append(str(block.get("text", "")))
+            elif isinstance(block, dict) and block.get("type") == "image":
+                parts.append("[image]")
+            else:
+                parts.append(json.dumps(block, ensure_ascii=False))
+        return "\n".join(parts)
+    return json.dumps(content, ensure_ascii=False)
+
+
+def render_block(block: Any, tool_names: dict[str, str]) -> RenderableType:
+    if isinstance(block, str):
+        return Text(_clip(block))
+    if not isinstance(block, dict):
+        return Text(_clip(json.dumps(block, ensure_ascii=False)), style="dim")
+    kind = block.get("type")
+    if kind == "text":
+        text = str(block.get("text", ""))
+        if text.lstrip().startswith("<system-reminder>"):
+            return Text(_clip(text, 600), style="dim italic")
+        return Text(_clip(text))
+    if kind in ("thinking", "redacted_thinking"):
+        return Text("thinking: " + _clip(str(block.get("thinking", "")), 800), style="dim italic")
+    if kind == "tool_use":
+        head = Text("→ ", style="bold yellow")
+        head.append(str(block.get("name")), style="bold yellow")
+        head.append("  " + _clip(json.dumps(block.get("input"), ensure_ascii=False), 600),
+                    style="yellow")
+        return head
+    if kind == "tool_result":
+        name = tool_names.get(str(block.get("tool_use_id")), "tool")
+        head = Text("← ", style="bold green")
+        head.append(f"{name} result", style="bold green")
+        if block.get("is_error"):
+            head.append("  (error)", style="bold red")
+        body = Text(_clip(_block_text(block.get("content")), 1500), style="green")
+        return Group(head, Padding(body, (0, 0, 0, 2)))
+    if kind in ("image", "document"):
+        return Text(f"[{kind}]", style="magenta")
+    return Text(_clip(json.dumps(block, ensure_ascii=False), 600), style="dim")
+
+
+def render_conversation(request: Any) -> RenderableType:
+    """The whole conversation of a Messages API request body."""
+    if not isinstance(request, dict):
+        return Text("The request body is not a Messages API JSON object.", style="dim")
+    parts: list[RenderableType] = []
+    system = request.get("system")
+    if system:
+        text = _block_text(system)
+        parts.append(Rule(Text(f"system ({len(text):,} chars)", style="bold blue"),
+                          align="left", style="blue"))
+        parts.append(Text(_clip(text, 1200), style="blue"))
+    tool_names: dict[str, str] = {}
+    for message in request.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        role = str(message.get("role", "?"))
+        style = "bold cyan" if role == "user" else "bold magenta"
+        parts.append(Rule(Text(role, style=style), align="left",
+                          style="cyan" if role == "user" else "magenta"))
+        content = message.get("content")
+        blocks = content if isinstance(content, list) else [content]
+        for block in blocks:
+            if isinstance(block, dict) and block.get("type") == "tool_use":
+                tool_names[str(block.get("id"))] = str(block.get("name"))
+            parts.append(render_block(block, tool_names))
+    if not parts:
+        parts.append(Text("No messages in this request.", style="dim"))
+    return Group(*parts)

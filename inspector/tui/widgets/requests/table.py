@@ -1,0 +1,177 @@
+"""The live requests table: one row per capture, keyed by capture id.
+
+The table holds only a window of rows (the screen pages through the store), so it opens
+at once on any database and its memory stays bounded. Rows are updated in place by key;
+newest first is kept by sorting on the capture id (ids sort by time).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from inspector.tui import format as fmt
+
+#: (column key, header)
+COLUMNS = (
+    ("time", "Time"),
+    ("session", "Session"),
+    ("model", "Model"),
+    ("endpoint", "Endpoint"),
+    ("status", "Status"),
+    ("stream", "S"),
+    ("prompt", "Prompt tokens"),
+    ("output", "Out"),
+    ("cost", "Cost"),
+    ("latency", "Latency"),
+    ("source", "Largest source"),
+)
+
+
+class KeyedText(Text):
+    """Text that remembers the capture id it belongs to, so rows can sort by it."""
+
+    sort_key: str = ""
+
+
+def row_cells(row: dict[str, Any]) -> list[Any]:
+    """The table cells of one request row (a dict as the store's `list_requests` gives)."""
+    in_progress = bool(row.get("in_progress"))
+    time_cell = KeyedText(fmt.clock(row.get("ts")))
+    time_cell.sort_key = str(row.get("id", ""))
+    stream = row.get("stream")
+    if stream and row.get("stream_complete") is False and not in_progress:
+        stream_cell = Text("✂", style="bold red")  # cut off before message_stop
+    else:
+        stream_cell = Text("≋" if stream else " ", style="cyan")
+    latency = row.get("total_ms")
+    source = row.get("top_source") or ""
+    if row.get("error") and not source:
+        source = Text(str(row["error"])[:40], style="red")
+    return [
+        time_cell,
+        Text(fmt.short_session(row.get("session_id")), style="magenta"),
+        fmt.short_model(row.get("model")),
+        f"{row.get('method') or ''} {fmt.endpoint(row.get('path'))}".strip(),
+        fmt.status(row.get("status"), error=row.get("error"), in_progress=in_progress),
+        stream_cell,
+        fmt.prompt_cell(row),
+        Text(fmt.tokens(row.get("output_tokens")), justify="right"),
+        Text(fmt.cost(row.get("cost_usd")), justify="right"),
+        Text("in flight" if in_progress else fmt.ms(latency), style="dim" if in_progress else ""),
+        source,
+    ]
+
+
+class RequestsTable(DataTable):
+    """Requests, newest first (or oldest first with the cursor following new ones)."""
+
+    BINDINGS = [
+        Binding("g", "first", "Top", show=False),
+        Binding("G", "last", "Bottom", show=False),
+    ]
+
+    class EdgeReached(Message):
+        """The cursor reached the top or bottom of the loaded window: the screen may page."""
+
+        def __init__(self, edge: str) -> None:
+            super().__init__()
+            self.edge = edge  # "older" or "newer"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.newest_first = True
+        self.rows_by_id: dict[str, dict[str, Any]] = {}
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    # -- data ----------------------------------------------------------------------------
+    def replace_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Show exactly these rows (given newest first); keep the cursor on the same capture."""
+        current = self.current_id()
+        self.clear()
+        self.rows_by_id = {}
+        rows = list(rows)
+        if not self.newest_first:
+            rows.reverse()
+        for row in rows:
+            self._add(row)
+        if current and current in self.rows_by_id:
+            self.move_cursor(row=self.get_row_index(current), scroll=True)
+        elif not self.newest_first and self.row_count:
+            self.move_cursor(row=self.row_count - 1)
+
+    def upsert(self, rows: Iterable[dict[str, Any]]) -> int:
+        """Add new rows and update known ones in place; returns how many were new."""
+        added = 0
+        for row in rows:
+            key = str(row["id"])
+            known = self.rows_by_id.get(key)
+            if known is None:
+                self._add(row)
+                added += 1
+                continue
+            if row.get("in_progress") and not known.get("in_progress"):
+                continue  # a late "started" must not undo a stored row
+            merged = {**known, **{k: v for k, v in row.items() if v is not None}}
+            if not row.get("in_progress"):
+                merged["in_progress"] = False
+            self.rows_by_id[key] = merged
+            for (col, _), cell in zip(COLUMNS, row_cells(merged)):
+                self.update_cell(key, col, cell, update_width=col in ("model", "source"))
+        if added:
+            self._order()
+        return added
+
+    def _add(self, row: dict[str, Any]) -> None:
+        key = str(row["id"])
+        self.rows_by_id[key] = dict(row)
+        self.add_row(*row_cells(row), key=key)
+
+    def _order(self) -> None:
+        current = self.current_id()
+        at_end = self.row_count and self.cursor_row >= self.row_count - 2
+        self.sort("time", key=lambda cell: getattr(cell, "sort_key", ""),
+                  reverse=self.newest_first)
+        if not self.newest_first and at_end:
+            self.move_cursor(row=self.row_count - 1, scroll=True)
+        elif current:
+            self.move_cursor(row=self.get_row_index(current))
+
+    def set_newest_first(self, newest_first: bool) -> None:
+        self.newest_first = newest_first
+        self._order()
+        self.move_cursor(row=0 if newest_first else max(self.row_count - 1, 0), scroll=True)
+
+    def current_id(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            key = self.coordinate_to_cell_key((self.cursor_row, 0)).row_key
+        except Exception:
+            return None
+        return key.value
+
+    # -- paging hints -------------------------------------------------------------------
+    def watch_cursor_coordinate(self, old, new) -> None:  # noqa: ANN001 - Textual's signature
+        super().watch_cursor_coordinate(old, new)
+        if not self.row_count:
+            return
+        older_edge = self.row_count - 1 if self.newest_first else 0
+        newer_edge = 0 if self.newest_first else self.row_count - 1
+        if new.row == older_edge and old.row != new.row:
+            self.post_message(self.EdgeReached("older"))
+        elif new.row == newer_edge and old.row != new.row:
+            self.post_message(self.EdgeReached("newer"))
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=self.row_count - 1)

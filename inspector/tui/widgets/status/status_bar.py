@@ -1,0 +1,104 @@
+"""The status bar: proxy state, capture counts and how to point Claude Code at the proxy.
+
+Data down: the screen sets `state` (a ProxyState) and `counts`; the bar only renders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class ProxyState:
+    """What the status bar says about the proxy."""
+
+    #: "off" (browsing only, by choice), "starting", "listening", "failed"
+    mode: str = "off"
+    address: tuple[str, int] | None = None
+    error: str | None = None
+    recording: bool = True
+    ca_path: str = ""
+    #: the last certificate refusal, shown until dismissed
+    cert_warning: str | None = None
+
+    @property
+    def url(self) -> str | None:
+        if self.address is None:
+            return None
+        host, port = self.address
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class Counts:
+    total: int = 0
+    matching: int | None = None  # None: no filter
+    window: tuple[int, int] = (0, 0)  # first and last row shown, 1-based
+    filter_text: str = ""
+    follow: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def connect_hint(state: ProxyState) -> str:
+    """The env lines that point Claude Code at this proxy."""
+    if state.url is None:
+        return "claude-inspect run -- claude   (starts a proxy for one command)"
+    return (
+        f"claude-inspect run -- claude   or   HTTPS_PROXY={state.url} "
+        f"NODE_EXTRA_CA_CERTS={state.ca_path} claude   or   ANTHROPIC_BASE_URL={state.url} claude"
+    )
+
+
+class StatusBar(Static):
+    """Two lines above the footer."""
+
+    state: reactive[ProxyState] = reactive(ProxyState, always_update=True)
+    counts: reactive[Counts] = reactive(Counts, always_update=True)
+
+    def render(self) -> Text:
+        state, counts = self.state, self.counts
+        line = Text()
+        if state.mode == "listening":
+            if state.recording:
+                line.append(" ● ", style="bold green")
+                line.append(f"listening {state.url}")
+            else:
+                line.append(" ❚❚ ", style="bold yellow")
+                line.append(f"paused (traffic still flows) {state.url}", style="yellow")
+        elif state.mode == "starting":
+            line.append(" ○ starting proxy…", style="dim")
+        elif state.mode == "failed":
+            line.append(" ✕ ", style="bold red")
+            line.append(f"{state.error or 'proxy failed'}", style="red")
+        else:
+            line.append(" ○ browsing only (no proxy)", style="dim")
+        line.append("  │  ", style="dim")
+        line.append(f"{counts.total:,} captures", style="bold")
+        if counts.matching is not None:
+            line.append(f"  │  {counts.matching:,} match ", style="bold cyan")
+            line.append(counts.filter_text, style="cyan")
+        first, last = counts.window
+        if last and (first > 1 or last < (counts.matching if counts.matching is not None
+                                           else counts.total)):
+            line.append(f"  │  rows {first:,}-{last:,}", style="dim")
+        if counts.follow:
+            line.append("  │  follow", style="bold magenta")
+        second = Text()
+        if state.cert_warning:
+            second.append(" ⚠ ", style="bold red")
+            second.append(f"{state.cert_warning}: trust the CA, see `claude-inspect ca`",
+                          style="red")
+        elif state.mode in ("listening", "failed") or state.mode == "off":
+            second.append(" ", style="")
+            second.append(connect_hint(state) if state.mode == "listening"
+                          else "another `claude-inspect proxy` may be recording; "
+                               "new rows appear here within a second", style="dim")
+        line.no_wrap = True
+        second.no_wrap = True
+        line.overflow = second.overflow = "ellipsis"
+        return Text("\n").join([line, second])
