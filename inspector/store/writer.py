@@ -39,6 +39,7 @@ class Writer:
         batch_size: int = 200,
         max_delay: float = 0.005,
         retry_for: float = 30.0,
+        busy_timeout: float = 0.5,
     ) -> None:
         self.path = Path(path)
         self.prepare = prepare
@@ -47,6 +48,8 @@ class Writer:
         self.max_delay = max_delay
         #: how long to keep retrying one batch before giving up on it (logged, counted)
         self.retry_for = retry_for
+        #: SQLite's own wait for a lock before we log and retry
+        self.busy_timeout = busy_timeout
         self.written = 0
         self.failed = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -131,7 +134,7 @@ class Writer:
     def _open(self) -> Store | None:
         """Open the database; on failure log it and let the first write retry."""
         try:
-            return Store(self.path)
+            return Store(self.path, busy_timeout=self.busy_timeout)
         except (sqlite3.Error, OSError) as e:
             log.warning("cannot open the capture database %s yet: %s", self.path, e)
             return None
@@ -198,7 +201,7 @@ class Writer:
             attempt += 1
             try:
                 if self._store is None:
-                    self._store = Store(self.path)
+                    self._store = Store(self.path, busy_timeout=self.busy_timeout)
                 self._store.write(records)
                 if attempt > 1:
                     log.info("capture batch written after %d attempts", attempt)
