@@ -2,8 +2,186 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from typing import Any, Iterator
+
 import click
+
+from inspector.cli.common import (
+    Failure, echo_json, handles_errors, home_options, json_option, load_config, time_option,
+)
+
+
+@contextlib.contextmanager
+def open_store(ctx: click.Context, opts: dict[str, Any], must_exist: bool = True) -> Iterator[Any]:
+    """The store of the configured home (a one-line failure when there is none yet)."""
+    from inspector.store import Store
+
+    config = load_config(ctx, home=opts.get("home"), db=opts.get("db"))
+    path = config.db_path
+    if must_exist and not path.exists():
+        raise Failure(f"no captures yet: {path} does not exist")
+    store = Store(path)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def exchange_or_fail(store: Any, id_prefix: str) -> dict[str, Any]:
+    from inspector.store import AmbiguousId, NotFound, get_exchange
+
+    try:
+        return get_exchange(store, id_prefix)
+    except (NotFound, AmbiguousId) as e:
+        raise Failure(str(e)) from None
+
+
+def print_rich(renderable: Any) -> None:
+    from rich.console import Console
+
+    Console(soft_wrap=False).print(renderable)
+
+
+@click.command()
+@click.argument("request_id", metavar="ID")
+@click.option("--depth", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Show N levels below the root.")
+@json_option
+@home_options
+@click.pass_context
+@handles_errors
+def tree(ctx: click.Context, request_id: str, depth: int | None, as_json: bool, **opts) -> None:
+    """What fills a request's prompt, source by source (ID: any unique prefix)."""
+    from inspector.analysis.render import attribution_tree
+
+    with open_store(ctx, opts) as store:
+        exchange = exchange_or_fail(store, request_id)
+    root = exchange.get("attribution")
+    if root is None:
+        raise Failure(f"{exchange['id']} has no attribution (not a Messages API request?)")
+    if as_json:
+        echo_json(_cut(root, depth) if depth else root)
+        return
+    print_rich(attribution_tree(root, depth))
+
+
+def _cut(node: dict[str, Any], depth: int, level: int = 0) -> dict[str, Any]:
+    out = dict(node)
+    out["children"] = ([] if level >= depth else
+                       [_cut(c, depth, level + 1) for c in node.get("children") or []])
+    return out
+
+
+@click.command()
+@time_option("--since", "Only requests since then (default 7d; a duration or ISO time).")
+@time_option("--until", "Only requests before then.")
+@click.option("--by", "by", type=click.Choice(["source", "model", "day", "session"]),
+              default="source", show_default=True, help="How to group.")
+@json_option
+@home_options
+@click.pass_context
+@handles_errors
+def stats(ctx: click.Context, since: float | None, until: float | None, by: str,
+          as_json: bool, **opts) -> None:
+    """Usage and cost over a period: requests, prompt tokens (and parts), output, cost,
+    cache hit ratio, ratings."""
+    from inspector.analysis.render import stats_table
+    from inspector.analysis.stats import compute_stats
+
+    if since is None:
+        since = time.time() - 7 * 86400
+    with open_store(ctx, opts) as store:
+        result = compute_stats(store.conn, since, until, by)
+    if as_json:
+        echo_json(result)
+    else:
+        print_rich(stats_table(result))
+
+
+@click.command()
+@click.argument("request_id", metavar="ID")
+@click.argument("other_id", metavar="[OTHER]", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Also list unchanged sources.")
+@json_option
+@home_options
+@click.pass_context
+@handles_errors
+def diff(ctx: click.Context, request_id: str, other_id: str | None, show_all: bool,
+         as_json: bool, **opts) -> None:
+    """What changed between a request and the previous one of its session (or OTHER)."""
+    from inspector.analysis.render import diff_table
+    from inspector.analysis.turns import NoPrevious, diff_exchanges
+    from inspector.store import AmbiguousId, NotFound
+
+    with open_store(ctx, opts) as store:
+        try:
+            result = diff_exchanges(store, request_id, other_id)
+        except (NotFound, AmbiguousId, NoPrevious) as e:
+            raise Failure(str(e)) from None
+    if as_json:
+        echo_json(result)
+    else:
+        print_rich(diff_table(result, show_unchanged=show_all))
+
+
+@click.command()
+@click.argument("request_id", metavar="ID")
+@click.argument("rating", type=click.Choice(["good", "bad"], case_sensitive=False))
+@click.option("--note", default=None, metavar="TEXT", help="Why (kept with the rating).")
+@json_option
+@home_options
+@click.pass_context
+@handles_errors
+def rate(ctx: click.Context, request_id: str, rating: str, note: str | None, as_json: bool,
+         **opts) -> None:
+    """Rate the answer to a request good or bad (shown by `show`, counted by `stats`)."""
+    from inspector.analysis.ratings import rate as store_rating
+    from inspector.store import AmbiguousId
+
+    with open_store(ctx, opts) as store:
+        try:
+            full = store.resolve_id(request_id)
+        except AmbiguousId as e:
+            raise Failure(str(e)) from None
+        if full is None:
+            raise Failure(f"no capture with id {request_id!r}")
+        stored = store_rating(store, full, rating, note)
+    if as_json:
+        echo_json(stored)
+    else:
+        click.echo(f"rated {full} {stored['rating']}" + (f": {note}" if note else ""))
+
+
+@click.command()
+@time_option("--since", "Only requests since then (default: all).")
+@time_option("--until", "Only requests before then.")
+@click.option("--batch", type=click.IntRange(min=1), default=200, show_default=True,
+              help="Requests per transaction.")
+@home_options
+@click.pass_context
+@handles_errors
+def reattribute(ctx: click.Context, since: float | None, until: float | None, batch: int,
+                **opts) -> None:
+    """Recompute the attribution and cost of stored requests (after the rules or the
+    price table changed)."""
+    from rich.progress import Progress
+
+    from inspector.analysis import reattribute as work
+    from inspector.analysis.stats import period
+
+    lo, hi = period(since, until)
+    with open_store(ctx, opts) as store:
+        total = work.count(store, lo, hi)
+        with Progress(transient=True) as progress:
+            task = progress.add_task("reattributing", total=total)
+            outcome = work.reattribute(store, lo, hi, batch,
+                                       progress=lambda n: progress.advance(task, n))
+    click.echo(f"reattributed {outcome.attributed} of {outcome.seen} requests"
+               + (f" ({outcome.skipped} without a Messages API body)" if outcome.skipped else ""))
 
 
 def register(group: click.Group) -> None:
-    pass
+    for command in (tree, stats, diff, rate, reattribute):
+        group.add_command(command)

@@ -1,0 +1,172 @@
+"""Rich renderables for the analysis commands: the attribution tree, stats tables, diffs.
+
+Kept apart from the click commands so the app (or any other front end using rich) can
+print the same views; nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+BAR_WIDTH = 20
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    """A horizontal bar of `width` cells, filled to `fraction` (eighths of a cell)."""
+    fraction = min(max(fraction, 0.0), 1.0)
+    eighths = round(fraction * width * 8)
+    full, part = divmod(eighths, 8)
+    partial = " ▏▎▍▌▋▊▉"[part] if part else ""
+    return ("█" * full + partial).ljust(width)
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    return f"${value:,.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def num(value: int | None) -> str:
+    return "—" if value is None else f"{value:,}"
+
+
+def pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def _node_line(node: dict[str, Any], total: int) -> Text:
+    tokens = node.get("tokens") or 0
+    share = tokens / total if total else 0.0
+    line = Text()
+    line.append(f"{node.get('label') or node.get('kind')}", style="bold")
+    kind = node.get("kind")
+    if kind and kind != node.get("label"):
+        line.append(f" [{kind}]", style="dim")
+    line.append(f"  {tokens:,} tok", style="cyan")
+    if node.get("estimated"):
+        line.append(" ~", style="yellow")
+    line.append(f"  {share * 100:5.1f}% ")
+    line.append(bar(share, 12), style="green")
+    extras = []
+    if node.get("cached"):
+        extras.append("cached")
+    meta = node.get("meta") or {}
+    if meta.get("tool_count"):
+        extras.append(f"{meta['tool_count']} tools")
+    if isinstance(meta.get("cost_usd"), (int, float)):
+        extras.append(money(meta["cost_usd"]))
+    if extras:
+        line.append("  " + ", ".join(extras), style="dim")
+    return line
+
+
+def attribution_tree(root: dict[str, Any], depth: int | None = None) -> Group:
+    """The tree of `tree ID`: largest first, tokens, percent of the prompt and a bar per
+    node, `~` on estimated figures, then how full the context window is."""
+    total = root.get("tokens") or 0
+    tree = Tree(_node_line(root, total))
+
+    def add(parent: Tree, node: dict[str, Any], level: int) -> None:
+        children = sorted(node.get("children") or [],
+                          key=lambda c: (-(c.get("tokens") or 0), c.get("label") or ""))
+        if depth is not None and level >= depth:
+            if children:
+                parent.add(Text(f"… {len(children)} more below", style="dim"))
+            return
+        for child in children:
+            add(parent.add(_node_line(child, total)), child, level + 1)
+
+    add(tree, root, 0)
+    meta = root.get("meta") or {}
+    parts: list[Any] = [tree]
+    window = meta.get("context_window")
+    if isinstance(window, int) and window > 0:
+        used = meta.get("used", total) or 0
+        fullness = used / window
+        line = Text("context window: ")
+        line.append(f"{used:,} of {window:,} tokens ({fullness * 100:.1f}%) ")
+        line.append(bar(fullness), style="red" if fullness > 0.8 else "green")
+        parts.append(line)
+    note = "~ estimated from content" if root.get("estimated") else \
+        "exact total from usage; ~ marks estimated shares"
+    parts.append(Text(note, style="dim"))
+    return Group(*parts)
+
+
+def stats_table(result: dict[str, Any]) -> Group:
+    """The table of `stats`: one row per group, then the total."""
+    by = result["by"]
+    table = Table(title=f"usage by {by}", title_justify="left", show_footer=True)
+    total = result["total"]
+    table.add_column(by, footer="total")
+    table.add_column("requests", justify="right", footer=num(total["requests"]))
+    table.add_column("prompt tok", justify="right", footer=num(total.get("prompt_tokens")))
+    if by == "source":
+        table.add_column("share", justify="right")
+    else:
+        for name, label in (("input_tokens", "input"), ("cache_read_tokens", "cache read"),
+                            ("cache_creation_tokens", "cache write")):
+            table.add_column(label, justify="right", footer=num(total.get(name)))
+    table.add_column("output", justify="right", footer=num(total.get("output_tokens")))
+    table.add_column("cost", justify="right", footer=money(total.get("cost")))
+    if by != "source":
+        table.add_column("cache hit", justify="right", footer=pct(total.get("cache_hit_ratio")))
+    table.add_column("rated (bad)", justify="right",
+                     footer=f"{total.get('rated', 0)} ({total.get('rated_bad', 0)})")
+    for g in result["groups"]:
+        row = [str(g["key"]) if g["key"] is not None else "(none)", num(g["requests"]),
+               num(g.get("prompt_tokens"))]
+        if by == "source":
+            row.append(pct(g.get("token_share")))
+        else:
+            row += [num(g.get("input_tokens")), num(g.get("cache_read_tokens")),
+                    num(g.get("cache_creation_tokens"))]
+        row += [num(g.get("output_tokens")), money(g.get("cost"))]
+        if by != "source":
+            row.append(pct(g.get("cache_hit_ratio")))
+        rated = g.get("rated") or 0
+        row.append(f"{rated} ({pct(g.get('bad_share'))} bad)" if rated else "—")
+        table.add_row(*row)
+    parts: list[Any] = [table]
+    unknown = total.get("cost_unknown_requests") or 0
+    if unknown:
+        parts.append(Text(f"{unknown} request(s) of a model without a known price: "
+                          "their cost is unknown and not counted", style="yellow"))
+    if by == "source":
+        parts.append(Text("sources split the prompt tokens of requests with known usage; "
+                          "(output) holds the output tokens and their cost", style="dim"))
+    return Group(*parts)
+
+
+_STATUS_STYLE = {"added": "green", "grown": "yellow", "shrunk": "cyan", "dropped": "red",
+                 "unchanged": "dim"}
+
+
+def diff_table(result: dict[str, Any], show_unchanged: bool = False) -> Group:
+    """The table of `diff`: changed sources largest first, and the calibration note."""
+    before, after = result.get("before_id", "?"), result.get("after_id", "?")
+    table = Table(title=f"{before} → {after}", title_justify="left")
+    for name, justify in (("change", "left"), ("source", "left"), ("before", "right"),
+                          ("after", "right"), ("delta", "right")):
+        table.add_column(name, justify=justify)
+    hidden = 0
+    for c in result["changes"]:
+        if c["status"] == "unchanged" and not show_unchanged:
+            hidden += 1
+            continue
+        style = _STATUS_STYLE.get(c["status"], "")
+        table.add_row(Text(c["status"], style=style), c["label"], num(c["before_tokens"]),
+                      num(c["after_tokens"]), Text(f"{c['delta']:+,}", style=style))
+    summary = Text(f"prompt: {result['before_total']:,} → {result['after_total']:,} tokens "
+                   f"({result['after_total'] - result['before_total']:+,})")
+    parts: list[Any] = [table, summary, Text(result.get("note", ""), style="dim")]
+    if hidden:
+        parts.append(Text(f"{hidden} unchanged source(s) not shown", style="dim"))
+    return Group(*parts)
