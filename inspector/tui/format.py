@@ -41,6 +41,8 @@ def ms(value: float | None) -> str:
     """Milliseconds as "840ms" or "12.4s"."""
     if value is None:
         return "-"
+    if value < 10:
+        return f"{value:.1f}ms"
     if value < 1000:
         return f"{value:.0f}ms"
     return f"{value / 1000:.1f}s"

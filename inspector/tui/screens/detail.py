@@ -40,9 +40,17 @@ def summary_line(ex: dict[str, Any]) -> Text:
     text = Text()
     text.append(f" {ex.get('id', '?')} ", style="bold reverse")
     text.append(f"  {fmt.stamp(ex.get('ts'))}  ", style="dim")
-    text.append(f"{ex.get('method', '')} {ex.get('host', '')}{ex.get('path', '')}  ")
-    text.append(str(ex.get("model") or ""), style="bold")
-    session = ex.get("session_id")
+    method, host, path = (xv.field(ex, k) or "" for k in ("method", "host", "path"))
+    text.append(f"{method} {host}{path}  ")
+    text.append(str(xv.field(ex, "model") or ""), style="bold")
+    status = xv.field(ex, "status")
+    text.append("  ")
+    text.append_text(fmt.status(status if isinstance(status, int) else None,
+                                error=xv.field(ex, "error")))
+    cost = xv.field(ex, "cost_usd")
+    if cost is not None:
+        text.append(f"  {fmt.cost(cost)}", style="bold")
+    session = xv.field(ex, "session_id")
     if session:
         text.append(f"  session {fmt.short_session(session)}", style="magenta")
     return text
@@ -120,6 +128,13 @@ class DetailScreen(Screen):
             xv.timings(ex), ex.get("ts")), classes="rich-body")), id="timing"))
         tabs.active = "context"
         self.query_one("#context-tree").focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Put the keyboard in the tab's content, so arrows scroll it at once."""
+        pane = event.pane
+        target = next(iter(pane.query("Tree, TextArea, VerticalScroll")), None) if pane else None
+        if target is not None:
+            target.focus()
 
     def action_back(self) -> None:
         self.app.pop_screen()

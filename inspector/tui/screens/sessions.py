@@ -14,7 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from inspector.tui import format as fmt
-from inspector.tui.widgets.sessions.growth import PromptGrowth
+from inspector.tui.widgets.sessions.growth import PromptGrowth, spark_text
 
 
 class SessionsLoaded(Message):
@@ -51,7 +51,8 @@ class SessionsScreen(Screen):
         table = self.query_one("#sessions", DataTable)
         for key, label in (("session", "Session"), ("first", "First"), ("last", "Last"),
                            ("requests", "Requests"), ("prompt", "Last prompt"),
-                           ("tokens", "Tokens (all turns)"), ("cost", "Cost")):
+                           ("tokens", "Tokens (all turns)"), ("cost", "Cost"),
+                           ("growth", "Prompt growth")):
             table.add_column(label, key=key)
         table.focus()
         self._load()
@@ -80,6 +81,7 @@ class SessionsScreen(Screen):
                 Text(fmt.tokens(prompts[-1] if prompts else None), justify="right"),
                 Text(fmt.tokens(total), justify="right"),
                 Text(fmt.cost(_get(s, "cost_usd", "cost")), justify="right"),
+                Text(spark_text(s.get("prompt_tokens") or []), style="cyan"),
                 key=sid,
             )
         if not self.sessions:

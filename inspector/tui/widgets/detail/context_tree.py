@@ -15,18 +15,26 @@ from inspector.tui import format as fmt
 from inspector.tui.exchange_view import content_text, resolve_path
 
 
-def node_label(node: Node, total: int, bar_width: int = 10) -> Text:
-    text = Text()
-    text.append(fmt.bar(node.tokens, total, bar_width), style="cyan")
-    text.append(f" {fmt.tokens(node.tokens):>6} ", style="bold")
-    text.append(f"{fmt.percent(node.tokens, total):>6} ", style="dim")
-    text.append(node.label)
+#: columns for a node's name at the top level; deeper names get less, so the numbers after
+#: them line up in one column whatever the depth
+NAME_WIDTH = 34
+INDENT = 4
+
+
+def node_label(node: Node, total: int, depth: int = 0, bar_width: int = 12) -> Text:
+    """"github  3 tools ....   386  11.8% ██▍" with the numbers aligned across depths."""
+    name = Text(node.label)
     if node.meta.get("tool_count"):
-        text.append(f"  {node.meta['tool_count']} tools", style="dim")
+        name.append(f"  {node.meta['tool_count']} tools", style="dim")
+    width = max(NAME_WIDTH - INDENT * depth - (2 if node.children else 0), 8)
+    name.truncate(width, overflow="ellipsis", pad=True)
+    text = Text()
+    text.append_text(name)
+    text.append(f" {fmt.tokens(node.tokens):>6}", style="bold")
+    text.append(f" {fmt.percent(node.tokens, total):>6} ", style="dim")
+    text.append(fmt.bar(node.tokens, total, bar_width), style="cyan")
     if node.cached:
-        text.append("  cached", style="green")
-    if not node.estimated:
-        text.append("  exact", style="dim")
+        text.append(" cached", style="green")
     return text
 
 
@@ -48,7 +56,7 @@ class ContextView(Horizontal):
                 title += f" of {fmt.tokens(window)} context window ({fmt.percent(total, window).strip()})"
         tree: Tree[Node] = Tree(Text(title, style="bold"), id="context-tree")
         tree.show_root = True
-        tree.guide_depth = 3
+        tree.guide_depth = INDENT
         if self.root:
             tree.root.data = self.root
             self._add(tree.root, self.root, total, depth=0)
@@ -62,7 +70,7 @@ class ContextView(Horizontal):
 
     def _add(self, parent, node: Node, total: int, depth: int) -> None:  # noqa: ANN001
         for child in sorted(node.children, key=lambda n: n.tokens, reverse=True):
-            label = node_label(child, total)
+            label = node_label(child, total, depth)
             if child.children:
                 branch = parent.add(label, data=child, expand=depth < 1)
                 self._add(branch, child, total, depth + 1)
@@ -81,8 +89,12 @@ class ContextView(Horizontal):
             return
         caption = Text()
         caption.append(node.label, style="bold")
-        caption.append(f"  {node.kind}  {fmt.tokens(node.tokens)} tokens, {node.chars:,} chars",
+        caption.append(f"   {node.kind} · {node.tokens:,} tokens"
+                       f"{' (estimated)' if node.estimated else ''} · {node.chars:,} chars",
                        style="dim")
+        source = node.meta.get("source")
+        if source:
+            caption.append(f" · source {source}", style="dim")
         if node.path:
             caption.append(f"  {node.path}", style="dim italic")
         self.query_one("#context-caption", Static).update(caption)

@@ -10,6 +10,19 @@ from textual.widgets import Sparkline, Static
 from inspector.tui import format as fmt
 
 
+SPARK = "▁▂▃▄▅▆▇█"
+
+
+def spark_text(values: list[int | None], width: int = 16) -> str:
+    """A one-line sparkline for a table cell (the last `width` turns)."""
+    known = [v for v in values if v is not None][-width:]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1
+    return "".join(SPARK[round((v - low) / span * (len(SPARK) - 1))] for v in known)
+
+
 def growth_caption(session: str, sizes: list[int]) -> Text:
     text = Text()
     text.append(f"Session {fmt.short_session(session, 12)}", style="bold magenta")
@@ -34,12 +47,12 @@ class PromptGrowth(Vertical):
 
     def show(self, session: str, prompt_tokens: list[int | None]) -> None:
         """`prompt_tokens`: the prompt size of each turn, oldest first (None: unknown)."""
-        sizes = [t or 0 for t in prompt_tokens]
+        sizes = [t for t in prompt_tokens if t is not None]
         self.query_one("#growth-caption", Static).update(growth_caption(session, sizes))
         self.query_one("#growth-spark", Sparkline).data = [float(x) for x in sizes]
         line = Text()
-        shown = sizes[-16:]
-        for i, size in enumerate(shown, start=len(sizes) - len(shown) + 1):
+        shown = prompt_tokens[-16:]
+        for i, size in enumerate(shown, start=len(prompt_tokens) - len(shown) + 1):
             line.append(f"{i}:", style="dim")
             line.append(f"{fmt.tokens(size)} ")
         self.query_one("#growth-turns", Static).update(line)
