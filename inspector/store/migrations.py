@@ -40,7 +40,7 @@ def initial_schema(db: Database) -> None:
             stream INTEGER NOT NULL DEFAULT 0,
             session_id TEXT,
             headers TEXT,
-            body TEXT,             -- compact JSON; shared parts as NUL<sha256>NUL markers
+            body TEXT,             -- compact JSON; shared parts as U+0001 sha256 U+0001 markers
             body_text TEXT,        -- a body that is text but not JSON
             body_raw BLOB,         -- a body that is not text (or not decodable)
             body_bytes INTEGER,

@@ -3,8 +3,9 @@
 Claude Code sends the same ~80 KB of `system` and `tools` on every turn and repeats the
 whole conversation so far, so the big parts of a request body are stored once, keyed by
 sha256, in `blobs`. The `requests.body` column holds the compact JSON text with each
-shared part replaced by a marker `NUL <sha256> NUL`. A NUL never appears in JSON text
-written by `json.dumps` (control characters are escaped), so the marker is unambiguous
+shared part replaced by a marker `SOH <sha256> SOH` (SOH is U+0001). No control character
+appears raw in JSON text written by `json.dumps` (they are escaped), so the marker is
+unambiguous; it is not NUL because SQLite's text functions (LIKE, length) stop at a NUL,
 and a body is rebuilt by pure text splicing, without parsing: that is what keeps export
 fast.
 """
@@ -22,7 +23,7 @@ from inspector.store.records import Record
 
 #: Parts smaller than this are cheaper inline than as a shared blob.
 BLOB_MIN_CHARS = 1024
-_MARKER = re.compile("\x00([0-9a-f]{64})\x00")
+_MARKER = re.compile("\x01([0-9a-f]{64})\x01")
 
 
 def dumps(obj: Any) -> str:
@@ -46,7 +47,7 @@ def split_body(body: Any) -> tuple[str, dict[str, str]]:
             return value
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         parts[digest] = text
-        slot = f"\x01{len(slots)}\x01"
+        slot = f"\x02{len(slots)}\x02"
         slots[slot] = digest
         return slot
 
@@ -57,22 +58,22 @@ def split_body(body: Any) -> tuple[str, dict[str, str]]:
     if isinstance(shallow.get("messages"), list):
         shallow["messages"] = [share(m) for m in shallow["messages"]]
     text = dumps(shallow)
-    # each slot became the JSON string "\u0001N\u0001": swap it for the marker
+    # each slot became the JSON string "\u0002N\u0002": swap it for the marker
     for slot, digest in slots.items():
         quoted = dumps(slot)
-        text = text.replace(quoted, f"\x00{digest}\x00", 1)
+        text = text.replace(quoted, f"\x01{digest}\x01", 1)
     return text, parts
 
 
 def join_body(text: str, blob_text: dict[str, str]) -> str:
     """Rebuild the full JSON text from a stored body and its blobs' texts."""
-    if "\x00" not in text:
+    if "\x01" not in text:
         return text
     return _MARKER.sub(lambda m: blob_text.get(m.group(1), "null"), text)
 
 
 def blob_hashes(text: str | None) -> list[str]:
-    return _MARKER.findall(text) if text and "\x00" in text else []
+    return _MARKER.findall(text) if text and "\x01" in text else []
 
 
 def _int(flag: Any) -> int | None:
