@@ -1,0 +1,155 @@
+"""The headless data commands through click's CliRunner: list, show, export, purge."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from store.helpers import record
+
+from inspector.cli import cli
+from inspector.store import Store
+from inspector.store.queries import LIST_FIELDS
+
+
+@pytest.fixture
+def populated(home):
+    store = Store(home / "captures.db")
+    recs = [record(ago=60, sources={"mcp:github": 40, "tool:Bash": 10}),
+            record(ago=30, model="claude-opus-4-1-20250805", session="s-two", status=529),
+            record(ago=10 * 86400, user_text="old one")]
+    store.write(recs)
+    store.close()
+    return recs
+
+
+def run(home, *args):
+    result = CliRunner().invoke(cli, ["--home", str(home), *args])
+    return result
+
+
+def test_list_json(home, populated):
+    result = run(home, "list", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [r["id"] for r in rows] == [populated[1].capture.id, populated[0].capture.id,
+                                       populated[2].capture.id]
+    assert all(list(r) == list(LIST_FIELDS) for r in rows)
+    assert rows[1]["input_tokens"] == 472 and rows[1]["top_source"] == "mcp:github"
+    assert rows[1]["stream"] is True and rows[1]["status"] == 200
+    assert len(json.loads(run(home, "list", "--json", "--since", "1h").output)) == 2
+    assert len(json.loads(run(home, "list", "--json", "--until", "1d").output)) == 1
+    assert [r["status"] for r in json.loads(run(home, "list", "--json", "--status", "529").output)] == [529]
+    assert len(json.loads(run(home, "list", "--json", "--model", "claude-opus-4-1-20250805").output)) == 1
+    assert len(json.loads(run(home, "list", "--json", "--session", "s-two").output)) == 1
+    assert len(json.loads(run(home, "list", "--json", "--source", "mcp:github").output)) == 1
+    page = json.loads(run(home, "list", "--json", "--limit", "1", "--offset", "1").output)
+    assert [r["id"] for r in page] == [populated[0].capture.id]
+    # options after the subcommand work too
+    assert run(home, "list", "--json", "--home", str(home)).exit_code == 0
+
+
+def test_list_for_people(home, populated):
+    result = run(home, "list")
+    assert result.exit_code == 0
+    assert populated[0].capture.id[:12] in result.output and "of 3" in result.output
+
+
+def test_bad_since_is_a_usage_error(home, populated):
+    result = run(home, "list", "--since", "yesterday-ish")
+    assert result.exit_code == 2 and "duration" in result.output
+
+
+def test_show_json_and_text(home, populated):
+    rec = populated[0]
+    result = run(home, "show", "--json", rec.capture.id[:14])
+    assert result.exit_code == 0, result.output
+    ex = json.loads(result.output)
+    assert {"request", "response", "usage", "timings", "attribution", "feedback"} <= set(ex)
+    assert ex["request"]["body"]["messages"][0]["role"] == "user"
+    assert ex["response"]["body"]["content"][2]["input"]["location"] == "Paris, France"
+    assert ex["attribution"]["children"][0]["children"][0]["meta"]["source"] == "mcp:github"
+    text = run(home, "show", rec.capture.id[:14])
+    assert text.exit_code == 0 and "Let me check the weather" in text.output
+    assert "x-api-key" in text.output
+
+
+def test_unknown_and_ambiguous_ids(home, populated):
+    missing = run(home, "show", "zzzzzz")
+    assert missing.exit_code == 1 and missing.output.strip() == "error: no capture with id 'zzzzzz'"
+    ambiguous = run(home, "show", "0")
+    assert ambiguous.exit_code == 1 and "ambiguous" in ambiguous.output
+    assert len(ambiguous.output.strip().splitlines()) == 1
+
+
+def test_missing_database_is_one_friendly_line(home):
+    listed = run(home, "list")
+    assert listed.exit_code == 0 and "no captures yet" in listed.output
+    assert json.loads(run(home, "list", "--json").output) == []
+    shown = run(home, "show", "abc")
+    assert shown.exit_code == 1 and "no captures yet" in shown.output
+    assert "Traceback" not in shown.output
+    assert run(home, "export").exit_code == 1
+
+
+def test_export_jsonl_and_json(home, populated):
+    lines = run(home, "export").output.splitlines()
+    assert len(lines) == 3
+    first = json.loads(lines[0])
+    assert first["id"] == populated[2].capture.id  # oldest first
+    assert first["request"]["body"]["messages"][0]["content"][0]["text"] == "old one"
+    assert first["request"]["body"]["system"][1]["text"].startswith("Instructions.")
+    arr = json.loads(run(home, "export", "--format", "json", "--since", "1h").output)
+    assert [e["id"] for e in arr] == [populated[0].capture.id, populated[1].capture.id]
+    assert json.loads(run(home, "export", "--format", "json", "--since", "1s").output) == []
+
+
+def test_export_csv(home, populated, tmp_path):
+    out = tmp_path / "x.csv"
+    result = run(home, "export", "--format", "csv", "-o", str(out))
+    assert result.exit_code == 0 and "exported 3" in result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert list(rows[0]) == list(LIST_FIELDS) and len(rows) == 3
+    assert rows[1]["top_source"] == "mcp:github" and rows[1]["input_tokens"] == "472"
+
+
+def test_export_har_is_valid_har_1_2(home, populated, tmp_path):
+    out = tmp_path / "x.har"
+    assert run(home, "export", "--format", "har", "-o", str(out)).exit_code == 0
+    har = json.loads(out.read_text())
+    log = har["log"]
+    assert log["version"] == "1.2"
+    assert log["creator"]["name"] == "claude-inspect" and log["creator"]["version"]
+    assert len(log["entries"]) == 3
+    for entry in log["entries"]:
+        for key in ("startedDateTime", "time", "request", "response", "cache", "timings"):
+            assert key in entry
+        req, resp, t = entry["request"], entry["response"], entry["timings"]
+        for key in ("method", "url", "httpVersion", "cookies", "headers", "queryString",
+                    "headersSize", "bodySize"):
+            assert key in req
+        for key in ("status", "statusText", "httpVersion", "cookies", "headers", "content",
+                    "redirectURL", "headersSize", "bodySize"):
+            assert key in resp
+        assert {"size", "mimeType"} <= set(resp["content"])
+        for key in ("send", "wait", "receive"):
+            assert isinstance(t[key], (int, float)) and t[key] >= 0
+        assert entry["time"] == pytest.approx(sum(v for v in t.values() if v > 0))
+        assert all({"name", "value"} == set(h) for h in req["headers"] + resp["headers"])
+        assert entry["startedDateTime"].endswith("Z")
+        assert req["url"].startswith("https://api.anthropic.com/v1/messages")
+        # the reassembled SSE message is the response text
+        message = json.loads(resp["content"]["text"])
+        assert message["type"] == "message" and message["stop_reason"] == "tool_use"
+        assert json.loads(req["postData"]["text"])["model"]
+    assert log["entries"][1]["timings"]["wait"] == pytest.approx(348, abs=0.01)
+
+
+def test_purge(home, populated):
+    result = run(home, "purge", "--older-than", "7d")
+    assert result.exit_code == 0 and "purged 1 capture" in result.output
+    assert len(json.loads(run(home, "list", "--json").output)) == 2
+    assert run(home, "purge").exit_code == 2
