@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -100,39 +101,43 @@ def attribution_tree(root: dict[str, Any], depth: int | None = None) -> Group:
     return Group(*parts)
 
 
-def stats_table(result: dict[str, Any]) -> Group:
-    """The table of `stats`: one row per group, then the total."""
+def stats_table(result: dict[str, Any], wide: bool = True) -> Group:
+    """The table of `stats`: one row per group, then the total. `wide` adds the parts of
+    the prompt (input, cache read, cache write) as columns; `--json` always has them."""
     by = result["by"]
-    table = Table(title=f"usage by {by}", title_justify="left", show_footer=True)
+    parts_shown = wide and by != "source"
+    table = Table(title=f"usage by {by}", title_justify="left", show_footer=True,
+                  box=box.SIMPLE_HEAD, pad_edge=False)
     total = result["total"]
-    table.add_column(by, footer="total")
-    table.add_column("requests", justify="right", footer=num(total["requests"]))
-    table.add_column("prompt tok", justify="right", footer=num(total.get("prompt_tokens")))
+    longest = max((len(str(g["key"])) for g in result["groups"]), default=5)
+    table.add_column(by, footer="total", min_width=min(max(longest, 5), 14),
+                     overflow="fold", ratio=1)
+    table.add_column("reqs", justify="right", no_wrap=True, footer=num(total["requests"]))
+    table.add_column("prompt tok", justify="right", no_wrap=True, footer=num(total.get("prompt_tokens")))
     if by == "source":
-        table.add_column("share", justify="right")
-    else:
+        table.add_column("share", justify="right", no_wrap=True)
+    if parts_shown:
         for name, label in (("input_tokens", "input"), ("cache_read_tokens", "cache read"),
-                            ("cache_creation_tokens", "cache write")):
-            table.add_column(label, justify="right", footer=num(total.get(name)))
-    table.add_column("output", justify="right", footer=num(total.get("output_tokens")))
-    table.add_column("cost", justify="right", footer=money(total.get("cost")))
+                            ("cache_creation_tokens", "cache wr")):
+            table.add_column(label, justify="right", no_wrap=True, footer=num(total.get(name)))
+    table.add_column("output", justify="right", no_wrap=True, footer=num(total.get("output_tokens")))
+    table.add_column("cost", justify="right", no_wrap=True, footer=money(total.get("cost")))
     if by != "source":
-        table.add_column("cache hit", justify="right", footer=pct(total.get("cache_hit_ratio")))
-    table.add_column("rated (bad)", justify="right",
-                     footer=f"{total.get('rated', 0)} ({total.get('rated_bad', 0)})")
+        table.add_column("cache hit", justify="right", no_wrap=True, footer=pct(total.get("cache_hit_ratio")))
+    table.add_column("bad", justify="right", no_wrap=True,
+                     footer=_rated(total))
     for g in result["groups"]:
         row = [str(g["key"]) if g["key"] is not None else "(none)", num(g["requests"]),
                num(g.get("prompt_tokens"))]
         if by == "source":
             row.append(pct(g.get("token_share")))
-        else:
+        if parts_shown:
             row += [num(g.get("input_tokens")), num(g.get("cache_read_tokens")),
                     num(g.get("cache_creation_tokens"))]
         row += [num(g.get("output_tokens")), money(g.get("cost"))]
         if by != "source":
             row.append(pct(g.get("cache_hit_ratio")))
-        rated = g.get("rated") or 0
-        row.append(f"{rated} ({pct(g.get('bad_share'))} bad)" if rated else "—")
+        row.append(_rated(g))
         table.add_row(*row)
     parts: list[Any] = [table]
     unknown = total.get("cost_unknown_requests") or 0
@@ -143,6 +148,11 @@ def stats_table(result: dict[str, Any]) -> Group:
         parts.append(Text("sources split the prompt tokens of requests with known usage; "
                           "(output) holds the output tokens and their cost", style="dim"))
     return Group(*parts)
+
+
+def _rated(g: dict[str, Any]) -> str:
+    rated = g.get("rated") or 0
+    return f"{g.get('rated_bad') or 0}/{rated}" if rated else "—"
 
 
 _STATUS_STYLE = {"added": "green", "grown": "yellow", "shrunk": "cyan", "dropped": "red",

@@ -119,7 +119,7 @@ def source_groups(conn: sqlite3.Connection, lo: str, hi: str) -> list[dict[str, 
         edges = [(lo, hi)]
     for a, b in edges:
         if a < b:
-            parts.append("""SELECT source, 1, leaves, chars, tokens, cost
+            parts.append("""SELECT source, 1 AS requests, leaves, chars, tokens, cost
                             FROM analysis_request_sources WHERE ts >= ? AND ts < ?""")
             params += [a, b]
     if not parts:
@@ -152,7 +152,7 @@ def finish(group: dict[str, Any], total: dict[str, Any] | None = None) -> dict[s
                             if prompt and read is not None else None)
     g["bad_share"] = round(g["rated_bad"] / g["rated"], 4) if g.get("rated") else None
     if g.get("cost") is not None:
-        g["cost"] = round(g["cost"], 6)
+        g["cost"] = round(g["cost"], 9)
     if total is not None:
         tp, tc = total.get("prompt_tokens"), total.get("cost")
         g["token_share"] = (round(prompt / tp, 4) if prompt is not None and tp else None)

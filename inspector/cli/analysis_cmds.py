@@ -97,7 +97,10 @@ def stats(ctx: click.Context, since: float | None, until: float | None, by: str,
     if as_json:
         echo_json(result)
     else:
-        print_rich(stats_table(result))
+        from rich.console import Console
+
+        console = Console(soft_wrap=False)
+        console.print(stats_table(result, wide=console.width >= 110))
 
 
 @click.command()
