@@ -148,10 +148,12 @@ def test_rollups_follow_rewrites_purges_and_reattribution(store, run_cli):
     assert compute_stats(store.conn, old - 60, None, "source")["total"]["requests"] == 6
 
 
-def test_stats_text_output_and_bad_grouping(store, run_cli):
+def test_stats_text_output_and_bad_grouping(store, run_cli, monkeypatch):
     write_demo(store, seed=0, turns=3)
+    monkeypatch.setenv("COLUMNS", "150")
     out = run_cli("stats", "--by", "model").output
     assert "claude-sonnet-4-5-20250929" in out and "total" in out and "$" in out
+    assert "cache read" in out  # a wide terminal shows the prompt's parts
     out = run_cli("stats").output
     assert "usage by source" in out and "(output)" in out
     bad = run_cli("stats", "--by", "color", ok=False)
