@@ -108,6 +108,7 @@ class ProxyServer:
         self._upstream_ctx: ssl.SSLContext | None = None
         self._intercept = tuple(h.lower() for h in settings.intercept)
         self._said: set[str] = set()
+        self._stopping = False
         self.address: tuple[str, int] = (settings.listen_host, settings.listen_port)
 
     # ------------------------------------------------------------ lifecycle
@@ -142,6 +143,7 @@ class ProxyServer:
 
     async def stop(self) -> None:
         """Stop accepting, end open connections; exchanges cut short are still reported."""
+        self._stopping = True
         if self._server is not None:
             self._server.close()
         tasks = list(self._tasks)
@@ -356,6 +358,8 @@ class ProxyServer:
                     ex.error = "proxy_stopped"
                     raise
                 finally:
+                    if self._stopping and not ex.complete:
+                        ex.error = "proxy_stopped"
                     ex.timings.ended = time.perf_counter()
                     self.sink.finished(ex)
                 if not ok:

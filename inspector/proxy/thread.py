@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from typing import Any
 
@@ -19,7 +20,10 @@ log = logging.getLogger(__name__)
 
 
 def new_event_loop() -> asyncio.AbstractEventLoop:
-    """A uvloop loop when available, else asyncio's default."""
+    """A uvloop loop when available, else asyncio's default (forced by setting
+    CLAUDE_INSPECT_LOOP=asyncio, e.g. to compare the two)."""
+    if os.environ.get("CLAUDE_INSPECT_LOOP") == "asyncio":
+        return asyncio.new_event_loop()
     try:
         import uvloop
     except ImportError:
