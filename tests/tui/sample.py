@@ -145,3 +145,35 @@ def write_sample(db_path: Path) -> list[Record]:
     with Store(db_path) as store:
         store.write(records)
     return records
+
+
+def demo_records(seed: int = 0, turns: int = 6, t0: float = T0 + 1000,
+                 first: int = 100) -> list[Record]:
+    """The demo generator's session (the one newcomers see), as stored records with
+    fixed ids and timestamps."""
+    from inspector.capture import session_id_of
+    from inspector.demo.traffic import demo_session
+
+    records = []
+    for i, turn in enumerate(demo_session(seed, turns)):
+        ts = t0 + 45 * i
+        headers = [(k.lower(), v) for k, v in turn.headers.items()]
+        usage = Usage.from_api(turn.response.get("usage"))
+        model = turn.request.get("model")
+        text = json.dumps(turn.request)
+        capture = Capture(
+            id=_id(first + i, ts), ts=iso_utc(ts), connection_id="demo", mode="intercept",
+            method="POST", scheme="https", host="api.anthropic.com", port=443,
+            path="/v1/messages?beta=true", model=model, stream=True,
+            session_id=session_id_of(headers, turn.request), request_headers=headers,
+            request_text=text, request_json=turn.request, request_bytes=len(text),
+            status=200, reason="OK", response_headers=[("content-type", "text/event-stream")],
+            response_json=turn.response, stream_complete=True,
+            stop_reason=turn.response.get("stop_reason"), usage=usage,
+            request_sent_ms=1.2, ttfb_ms=650.0 + 20 * i, total_ms=2400.0 + 310 * i,
+            upstream_connect_ms=40.0 if i == 0 else None, proxy_overhead_ms=0.4,
+            complete=True,
+        )
+        node = attribute(turn.request, usage, headers=dict(headers))
+        records.append(Record(capture=capture, attribution=node, cost_usd=cost(model, usage)))
+    return records
