@@ -156,6 +156,9 @@ def _calibrate(changes: list[SourceChange], exact_delta: int) -> None:
     residue = exact_delta - sum(c.delta for c in moving)
     if residue:
         max(moving, key=lambda c: abs(c.delta)).delta += residue
+    for c in moving:  # e.g. only a moved cache_control marker: no tokens to speak of
+        if c.delta == 0 and c.status not in (ADDED, DROPPED):
+            c.status = SAME
 
 
 def diff_trees(before: Node | None, after: Node | None, *, exact: bool = False,
