@@ -6,9 +6,9 @@ the two kinds of text a Claude Code prompt is made of: English prose (the instru
 CLAUDE.md, the user's words) and punctuation-dense JSON or code (tool schemas, tool calls,
 file contents). The model here counts character classes and gives each a cost:
 
-* ASCII letters: 1 token per ~4.2 letters. An English word averages ~4.7 letters and the
-  space before it rides along with it; common words are one token and long technical words
-  two or three, which lands near 1.2 tokens per word.
+* ASCII words (runs of letters): 0.75 token per run plus 1 per 8.5 letters. A common
+  English word (~4.7 letters, its leading space riding along) is about 1.3 tokens; a short
+  identifier of code (`k`, `v`, `if`) nearly one; a long camelCase name two or three.
 * ASCII punctuation and symbols: 0.5 token each. Alone, `{` or `.` is a token, but the
   common pairs of JSON and code (`":"`, `",`, `});`, `->`) merge, so on schemas roughly half.
 * Digits: 0.4 token each (numbers split into chunks of up to three digits).
@@ -17,9 +17,10 @@ file contents). The model here counts character classes and gives each a cost:
 * CJK ideographs, kana, hangul: 1.1 tokens per character. Other non-ASCII letters
   (accented Latin, Cyrillic, Greek): 0.6 per character. Emoji and other 4-byte characters: 1.5.
 
-With these, English prose comes out at ~4.3 chars/token, a JSON schema near 3.2, dense code
-near 3, Chinese near 0.9: in line with what the Messages API's count_tokens reports for such
-text. Only the proportions matter once usage is known, since the total is then exact.
+With these, English prose comes out at ~4.1 chars/token, a JSON tool schema near 3.3,
+Python from ~2.7 (dense expressions) to ~3.7 (with docstrings), Chinese near 0.9: the
+ranges usually reported for Claude's tokenizer. Only the proportions matter once usage is
+known, since the total is then exact.
 
 Long texts are measured on a few evenly spaced samples, so a 2 MB tool result costs
 microseconds; every count is done by C-level bytes methods (translate, count, split).
@@ -55,8 +56,11 @@ _DEL_NOT_LETTER = _keep_only(_LETTERS)
 _DEL_NOT_CJK = _keep_only(_CJK_LEADS)
 _DEL_NOT_TWO = _keep_only(_TWO_LEADS)
 _DEL_NOT_FOUR = _keep_only(_FOUR_LEADS)
+# Everything but ASCII letters becomes a space, so split() counts runs of letters.
+_LETTER_RUNS = bytes(b if b in _LETTERS else 0x20 for b in _ALL)
 
-LETTERS_PER_TOKEN = 4.2
+WORD_TOKEN = 0.75
+LETTERS_PER_TOKEN = 8.5
 PUNCT_TOKEN = 0.5
 DIGIT_TOKEN = 0.4
 NEWLINE_TOKEN = 0.4
@@ -76,8 +80,10 @@ def _measure(data: bytes) -> float:
     letters = len(data.translate(None, _DEL_NOT_LETTER))
     punct = len(data.translate(None, _DEL_NOT_PUNCT))
     digits = len(data.translate(None, _DEL_NOT_DIGIT))
+    words = len(data.translate(_LETTER_RUNS).split())
     tokens = (
-        letters / LETTERS_PER_TOKEN
+        words * WORD_TOKEN
+        + letters / LETTERS_PER_TOKEN
         + punct * PUNCT_TOKEN
         + digits * DIGIT_TOKEN
         + data.count(b"\n") * NEWLINE_TOKEN

@@ -154,7 +154,7 @@ class RequestWalker:
         self.messages(self.req.get("messages"))
 
     def _other(self, value: Any, path: str, label: str) -> None:
-        text = value if isinstance(value, str) else cjson(value)
+        text = cjson(value)
         self.b.add((S.OTHER,), "other", label, len(text), estimate_tokens_float(text), path, "other")
 
     # --- tools ---------------------------------------------------------------------

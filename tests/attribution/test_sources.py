@@ -1,0 +1,158 @@
+"""Each kind of content lands under the source it came from."""
+
+from __future__ import annotations
+
+from inspector.attribution import attribute
+from inspector.demo.traffic_text import BUILTIN_TOOLS, MCP_SERVERS
+
+from .fixtures import PLAIN, hand_built, turn
+from .helpers import by_source, compact, find, leaves, resolve
+
+TOP = ["System prompt", "System tools", "MCP tools", "Custom agents", "Memory files", "Skills", "Messages"]
+
+
+def test_first_turn_top_categories_in_context_order():
+    req, _, _ = turn(1)
+    root = attribute(req)
+    assert [c.label for c in root.children] == TOP
+    assert root.kind == "prompt" and all(c.kind == "category" for c in root.children)
+
+
+def test_system_blocks_labelled_by_what_they_are():
+    req, _, _ = turn(1)
+    root = attribute(req)
+    system = find(root, "System prompt")
+    sources = {leaf.meta["source"] for leaf in leaves(system)}
+    assert {"system:billing", "system:identity", "system:instructions", "system:environment",
+            "system:git_status"} <= sources
+    env = by_source(root, "system:environment")[0]
+    base, _, sl = env.path.partition("#")
+    a, b = map(int, sl.split(":"))
+    assert resolve(req, base)["text"][a:b].startswith("# Environment")
+    git = by_source(root, "system:git_status")[0]
+    a, b = map(int, git.path.split("#")[1].split(":"))
+    assert resolve(req, "/system/2")["text"][a:b].startswith("gitStatus:")
+
+
+def test_output_style_and_appended_prompt():
+    root = attribute(hand_built())
+    assert by_source(root, "system:output_style")[0].label.startswith("Output style")
+    appended = by_source(root, "system:appended")
+    assert [leaf.path for leaf in appended] == ["/system/3"]
+
+
+def test_builtin_tools_one_by_one_with_real_sizes():
+    req, _, _ = turn(1)
+    tools = find(attribute(req), "System tools")
+    sizes = {leaf.label: leaf.chars for leaf in tools.children}
+    expected = {t["name"]: len(compact(t)) for t in req["tools"]
+                if not t["name"].startswith("mcp__") and t["name"] != "Skill"}
+    assert sizes == expected
+    assert len(sizes) == len(BUILTIN_TOOLS) - 1
+    assert sizes["Bash"] > 20_000 and len(set(sizes.values())) > 10  # never an even spread
+    assert all(leaf.meta["source"] == f"tool:{leaf.label}" for leaf in tools.children)
+
+
+def test_mcp_servers_hold_their_tools_instructions_and_results():
+    req, _, _ = turn(4)
+    root = attribute(req)
+    mcp = find(root, "MCP tools")
+    servers = {s.label: s for s in mcp.children}
+    assert set(servers) == set(MCP_SERVERS)
+    for name, server in servers.items():
+        assert server.kind == "mcp_server"
+        assert server.meta["tool_count"] == len(MCP_SERVERS[name])
+        assert all(leaf.meta["source"] == f"mcp:{name}" for leaf in server.children)
+    kinds = {leaf.kind for leaf in servers["github"].children}
+    assert kinds == {"mcp_tool", "mcp_instructions"}  # instructions from the system prompt
+    assert "mcp_instructions" not in {leaf.kind for leaf in servers["postgres"].children}
+    # results of the github call: under Messages > Tool results > github (MCP), same source
+    results = find(root, "github (MCP)")
+    assert [leaf.label for leaf in results.children] == ["search_issues"]
+    assert results.children[0].meta["source"] == "mcp:github"
+    assert results.children[0].path.startswith("/messages/")
+    assert find(root, "postgres (MCP)").children[0].meta["source"] == "mcp:postgres"
+
+
+def test_builtin_tool_results_grouped_by_tool_via_tool_use_id():
+    req, _, _ = turn(3)
+    root = attribute(req)
+    results = find(root, "Tool results")
+    groups = {g.label for g in results.children}
+    assert {"Grep", "Read", "docs (MCP)", "postgres (MCP)"} == groups
+    read = find(results, "Read").children[0]
+    assert read.meta["source"] == "tool_result:Read"
+    assert read.label.endswith("src/shop/auth/session.py")
+    assert resolve(req, read.path)["type"] == "tool_result"
+
+
+def test_memory_files_one_per_path():
+    req, _, _ = turn(1)
+    root = attribute(req)
+    memory = find(root, "Memory files")
+    paths = [leaf.label for leaf in memory.children if leaf.meta["source"] != "memory"]
+    assert paths == ["/home/dev/.claude/CLAUDE.md", "/home/dev/projects/shopfront/CLAUDE.md"]
+    project = memory.children[-1]
+    a, b = map(int, project.path.split("#")[1].split(":"))
+    text = resolve(req, project.path)["text"][a:b]
+    # the file's own "# Architecture notes" heading stays inside its memory leaf
+    assert text.startswith("Contents of /home/dev/projects/shopfront/CLAUDE.md") and "# Architecture notes" in text
+    assert by_source(root, "reminder:currentdate")
+
+
+def test_skill_advertised_called_and_loaded():
+    req, _, _ = turn(6)
+    root = attribute(req)
+    skills = find(root, "Skills")
+    release = find(skills, "release-notes")
+    kinds = sorted(leaf.kind for leaf in release.children)
+    assert kinds == ["skill", "skill_body"]
+    body = next(leaf for leaf in release.children if leaf.kind == "skill_body")
+    assert resolve(req, body.path)["text"].startswith("Base directory for this skill:")
+    assert all(leaf.meta["source"] == "skill:release-notes" for leaf in release.children)
+    assert by_source(root, "skills")  # the launcher and the list header
+    assert find(find(root, "Tool results"), "Skill").children[0].meta["source"] == "tool_result:Skill"
+    # before the call, only the advertisement
+    early = find(attribute(turn(2)[0]), "release-notes")
+    assert [leaf.kind for leaf in early.children] == ["skill"]
+
+
+def test_agents_user_words_history_reminders_images():
+    req, _, _ = turn(5)
+    root = attribute(req)
+    agents = find(root, "Custom agents")
+    assert {leaf.label for leaf in agents.children} >= {"general-purpose", "code-reviewer", "db-migrator"}
+    assert all(leaf.meta["source"] == "agents" for leaf in agents.children)
+    user = by_source(root, "user")
+    assert [leaf.label for leaf in user] == ["Turn 1"]
+    assert resolve(req, user[0].path)["text"].startswith("The login endpoint")
+    history = find(root, "Assistant history")
+    assert {leaf.kind for leaf in history.children} == {"thinking", "assistant_text", "tool_call"}
+    assert by_source(root, "reminder:todo")
+    image = by_source(root, "image")[0]
+    assert 50 < image.tokens < 120  # 320x180 px -> ~77 tokens, not its base64 length / 4
+
+
+def test_tool_search_loads_deferred_schema_under_its_server():
+    root = attribute(hand_built())
+    linear = find(find(root, "MCP tools"), "linear")
+    kinds = sorted(leaf.kind for leaf in linear.children)
+    assert kinds == ["mcp_instructions", "mcp_tool", "mcp_tool_loaded"]
+    deferred = next(leaf for leaf in linear.children if leaf.kind == "mcp_tool")
+    loaded = next(leaf for leaf in linear.children if leaf.kind == "mcp_tool_loaded")
+    assert deferred.meta["deferred"] is True
+    # the reference is short but weighs the whole schema it loads; the deferred definition does not
+    assert loaded.chars < 80 and loaded.tokens > 100 > deferred.tokens
+    assert find(root, "linear (MCP)").children[0].label == "create_ticket"
+    assert find(root, "unknown tool").children[0].meta["source"] == "tool_result:unknown tool"
+    hook = [leaf for leaf in leaves(root) if leaf.meta["source"] == "reminder:hook"]
+    assert hook and by_source(root, "user")[0].label == "Turn 1"
+    assert by_source(root, "document")
+
+
+def test_plain_sdk_request_gets_the_same_tree_smaller():
+    root = attribute(PLAIN)
+    assert [c.label for c in root.children] == ["System prompt", "Messages"]
+    assert [leaf.label for leaf in by_source(root, "user")] == ["Turn 1", "Turn 2"]
+    assert by_source(root, "system:instructions")[0].path == "/system"
+    assert by_source(root, "history:assistant")[0].path == "/messages/1/content"
