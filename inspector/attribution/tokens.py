@@ -12,8 +12,8 @@ file contents). The model here counts character classes and gives each a cost:
 * ASCII punctuation and symbols: 0.5 token each. Alone, `{` or `.` is a token, but the
   common pairs of JSON and code (`":"`, `",`, `});`, `->`) merge, so on schemas roughly half.
 * Digits: 0.4 token each (numbers split into chunks of up to three digits).
-* Newlines: 0.4 (a blank line `\\n\\n` is usually one token); runs of indentation: 0.5 per
-  two spaces, as long runs of spaces merge.
+* Newlines: 0.4 (a blank line `\\n\\n` is usually one token); runs of indentation: 0.25 per
+  pair of spaces, as long runs of spaces merge.
 * CJK ideographs, kana, hangul: 1.1 tokens per character. Other non-ASCII letters
   (accented Latin, Cyrillic, Greek): 0.6 per character. Emoji and other 4-byte characters: 1.5.
 
@@ -33,8 +33,6 @@ import string
 _PUNCT = string.punctuation.encode("ascii")
 _DIGITS = string.digits.encode("ascii")
 _LETTERS = string.ascii_letters.encode("ascii")
-# Bytes that are neither an ASCII letter nor a digit nor punctuation nor a newline.
-_HIGH = bytes(range(0x80, 0x100))
 # Lead bytes of 3-byte UTF-8 sequences for U+3000..U+DFFF (CJK, kana, hangul).
 _CJK_LEADS = bytes(range(0xE3, 0xEE))
 # Lead bytes of 2-byte sequences (accented Latin, Greek, Cyrillic, ...).
