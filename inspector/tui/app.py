@@ -144,7 +144,7 @@ class InspectorApp(App):
         self.main.show_live_row(message.row)
 
     def on_exchange_finished(self, message: ExchangeFinished) -> None:
-        self.main.show_live_row(message.row)
+        self.main.show_live_row(message.row, add=False)
 
     def on_proxy_notice(self, message: ProxyNotice) -> None:
         if message.kind == "cert_refused":

@@ -130,11 +130,16 @@ class MainScreen(Screen):
         else:
             self.load(self.window_start, merge=False, anchor=self.query_one(RequestsTable).current_id())
 
-    def show_live_row(self, row: dict[str, Any]) -> None:
-        """Show an exchange of our own proxy before it is stored (only on the unfiltered head)."""
+    def show_live_row(self, row: dict[str, Any], *, add: bool = True) -> None:
+        """Show an exchange of our own proxy before it is stored (only on the unfiltered head).
+
+        With `add=False` only a row already shown is updated (a finished exchange whose start
+        was not shown, e.g. while recording is paused, is not going to be stored)."""
         if self.window_start or self.terms:
             return
         table = self.query_one(RequestsTable)
+        if not add and str(row["id"]) not in table.rows_by_id:
+            return
         if table.upsert([row]):
             self.query_one("#empty").display = False
             table.display = True
