@@ -85,6 +85,8 @@ def _attribute(request_json: Any, usage: Usage | None, headers: dict[str, str] |
     total = usage.prompt_tokens if usage is not None else None
     _share_tokens(builder, total)
     _sum_up(root)
+    if not root.children and total is not None:
+        root.tokens = total  # no content at all: the root is the only leaf
     root.estimated = total is None
     _mark_cached(builder, usage)
     _roll_up_cached(root)
@@ -120,7 +122,7 @@ def _share_tokens(builder: TreeBuilder, total: int | None) -> None:
     leaves = builder.leaves
     if total is None:
         for leaf, weight, _ in leaves:
-            leaf.tokens = max(1, round(weight)) if leaf.chars else 0
+            leaf.tokens = max(1, round(weight)) if weight > 0 else 0
         return
     if not leaves:
         return

@@ -141,6 +141,9 @@ class RequestWalker:
     def __init__(self, req: dict[str, Any], builder: TreeBuilder) -> None:
         self.req = req
         self.b = builder
+        self.message_index = 0
+        self.loop_start = 0
+        self.keeps_thinking = False
         self.tool_defs: dict[str, str] = {}  # tool name -> compact JSON of its definition
         self.calls: dict[str, tuple[str, str]] = {}  # tool_use id -> (tool name, hint)
 
@@ -220,8 +223,11 @@ class RequestWalker:
             self.b.next_item(None)
             return self._other(messages, "/messages", "messages (not a list)")
         self._index_calls(messages)
+        self.loop_start = _current_loop_start(messages)
+        self.keeps_thinking = _keeps_old_thinking(self.req.get("model"))
         turn = 0
         for i, msg in enumerate(messages):
+            self.message_index = i
             path = f"/messages/{i}"
             if not isinstance(msg, dict):
                 self.b.next_item(None)
@@ -283,8 +289,14 @@ class RequestWalker:
         history = (S.MESSAGES, "Assistant history")
         if btype in ("thinking", "redacted_thinking"):
             inner = block.get("thinking") if isinstance(block.get("thinking"), str) else raw
-            self.b.add(history, "thinking", "Thinking", len(raw), estimate_tokens_float(inner),
-                       path, "history:assistant")
+            if self.message_index < self.loop_start and not self.keeps_thinking:
+                # The API drops thinking of turns before the current tool-use loop from
+                # the context: it is sent, but weighs nothing.
+                self.b.add(history, "thinking", "Thinking (dropped by the API)", len(raw), 0.0,
+                           path, "history:assistant", stripped=True)
+            else:
+                self.b.add(history, "thinking", "Thinking", len(raw), estimate_tokens_float(inner),
+                           path, "history:assistant")
         elif btype in ("tool_use", "server_tool_use"):
             name = block.get("name") if isinstance(block.get("name"), str) else "?"
             self.b.add(history, "tool_call", f"{name} call", len(raw), estimate_tokens_float(raw),
@@ -342,6 +354,25 @@ class RequestWalker:
         else:
             self.b.add((S.TOOLS,), "tool_loaded", f"{tool_name} (loaded on demand)", len(text),
                        weight, path, f"tool:{tool_name}", tool=tool_name)
+
+
+def _current_loop_start(messages: list[Any]) -> int:
+    """Index of the last user message that is not only tool results: the start of the
+    current tool-use loop, whose thinking blocks stay in context."""
+    for i in range(len(messages) - 1, -1, -1):
+        msg = messages[i]
+        if not isinstance(msg, dict) or msg.get("role") != "user":
+            continue
+        content = msg.get("content")
+        if not isinstance(content, list) or not any(
+                isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
+            return i
+    return 0
+
+
+def _keeps_old_thinking(model: Any) -> bool:
+    """Claude Opus 4.5 keeps earlier turns' thinking in context by default."""
+    return isinstance(model, str) and ("opus-4-5" in model.lower() or model.lower() == "opus")
 
 
 def _result_text(content: Any, raw: str) -> str:

@@ -201,7 +201,7 @@ class _Session:
 
     def reply(self, step: int, request: dict[str, Any]) -> dict[str, Any]:
         calls = _STORY[step] if step < len(_STORY) else (
-            [("Read", {"file_path": f"{T.CWD}/src/shop/auth/views.py"})] if step % 2 == 1 else None)
+            [("Read", {"file_path": f"{T.CWD}/src/shop/auth/views.py"})] if step % 2 == 0 else None)
         thought = _THOUGHTS[min(step, len(_THOUGHTS) - 1)]
         saying = _SAYINGS[step] if step < len(_SAYINGS) else "Done: nothing else uses that pattern."
         signature = base64.b64encode(self.rng.randbytes(180)).decode("ascii")
@@ -211,7 +211,9 @@ class _Session:
             content.append({"type": "tool_use", "id": self._id("toolu_01"), "name": name, "input": tool_input})
         prompt = attribute(request).tokens
         fresh = self.rng.randint(3, 12)
-        read = self.cached_prefix
+        # A new user turn drops earlier thinking from the prompt, so it can shrink below
+        # the cached prefix; the read never exceeds what this prompt holds.
+        read = min(self.cached_prefix, max(prompt - fresh - 1, 0))
         created = max(prompt - read - fresh, 0)
         self.cached_prefix = read + created
         usage = {"input_tokens": fresh, "cache_creation_input_tokens": created,

@@ -156,3 +156,21 @@ def test_plain_sdk_request_gets_the_same_tree_smaller():
     assert [leaf.label for leaf in by_source(root, "user")] == ["Turn 1", "Turn 2"]
     assert by_source(root, "system:instructions")[0].path == "/system"
     assert by_source(root, "history:assistant")[0].path == "/messages/1/content"
+
+
+def test_thinking_before_the_current_tool_loop_weighs_nothing():
+    from inspector.demo.traffic import demo_session
+
+    last = demo_session(seed=3, turns=8)[-1].request
+    loop_start = max(i for i, m in enumerate(last["messages"]) if m["role"] == "user"
+                     and not any(b.get("type") == "tool_result" for b in m["content"]))
+    assert loop_start > 0
+    thinking = [leaf for leaf in leaves(attribute(last)) if leaf.kind == "thinking"]
+    old = [leaf for leaf in thinking if int(leaf.path.split("/")[2]) < loop_start]
+    new = [leaf for leaf in thinking if int(leaf.path.split("/")[2]) > loop_start]
+    assert old and new
+    assert all(leaf.meta.get("stripped") and leaf.tokens == 0 for leaf in old)
+    assert all(leaf.tokens > 0 for leaf in new)
+    kept = [leaf for leaf in leaves(attribute({**last, "model": "claude-opus-4-5-20251101"}))
+            if leaf.kind == "thinking"]
+    assert all(leaf.tokens > 0 for leaf in kept)

@@ -84,13 +84,15 @@ def test_usage_is_consistent_with_prompt_caching():
     for i, turn in enumerate(SESSION):
         usage = turn.response["usage"]
         assert 0 < usage["input_tokens"] < 20 and usage["output_tokens"] > 0
-        assert usage["cache_read_input_tokens"] == prefix
+        assert usage["cache_read_input_tokens"] <= prefix
+        if i < 6:  # within the first tool-use loop the whole previous prompt is read back
+            assert usage["cache_read_input_tokens"] == prefix
         if i == 0:
             assert usage["cache_read_input_tokens"] == 0 and usage["cache_creation_input_tokens"] > 10_000
         else:
             assert 0 < usage["cache_creation_input_tokens"] < usage["cache_read_input_tokens"]
         assert usage["cache_creation"]["ephemeral_5m_input_tokens"] == usage["cache_creation_input_tokens"]
-        prefix += usage["cache_creation_input_tokens"]
+        prefix = usage["cache_read_input_tokens"] + usage["cache_creation_input_tokens"]
         # the exact total is close to what the attribution estimates for the request
         total = Usage.from_api(usage).prompt_tokens
         assert abs(attribute(turn.request).tokens - total) <= 2
