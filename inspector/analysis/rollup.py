@@ -12,10 +12,13 @@ A query over a period reads whole days from the day table and only the partial d
 either edge from the per-request table. Both are derived data: dropping them loses
 nothing, `refresh()` rebuilds what is missing.
 
-Freshness comes from triggers on the store's tables (installed idempotently by
-`ensure_schema`): a new or replaced attribution, a new response or a changed cost removes
-the request's "rolled up" mark, and a purged request removes its rows and marks its day
-dirty. `refresh()` then redoes only the requests without a mark, and only the dirty days.
+Freshness comes from triggers on the store's tables, installed idempotently by
+`ensure_schema` (the first analysis command on a database installs them; calling it when
+the store opens would keep even the first `stats` warm). While a tree is written, its
+leaves are summed into `analysis_request_sources` row by row, and its day is marked
+dirty; a removed tree or purged request removes its rows and marks its day dirty.
+Captures written before the triggers existed (or without a tree) carry no "rolled up"
+mark: `refresh()` sums those from `attributions` in bulk, then rebuilds the dirty days.
 """
 
 from __future__ import annotations
@@ -68,16 +71,58 @@ CREATE INDEX IF NOT EXISTS analysis_requests_ts_cover
     ON requests (ts, id, model, session_id, cost_usd);
 CREATE INDEX IF NOT EXISTS analysis_feedback_request_id ON feedback (request_id, id);
 
-CREATE TRIGGER IF NOT EXISTS analysis_attr_root_added AFTER INSERT ON attributions
+-- A tree is written root first, in pre-order: each row arrives as a provisional leaf of
+-- its source, and a node stops being a leaf when its first child (the next id) arrives.
+CREATE TRIGGER IF NOT EXISTS analysis_tree_started AFTER INSERT ON attributions
     WHEN NEW.node_id = 0
-    BEGIN DELETE FROM analysis_rolled WHERE request_id = NEW.request_id; END;
-CREATE TRIGGER IF NOT EXISTS analysis_attr_root_removed AFTER DELETE ON attributions
+    BEGIN
+        DELETE FROM analysis_request_sources WHERE request_id = NEW.request_id;
+        INSERT OR IGNORE INTO analysis_rolled (request_id) VALUES (NEW.request_id);
+        INSERT OR IGNORE INTO analysis_dirty_days (day)
+            SELECT substr(ts, 1, 10) FROM requests WHERE id = NEW.request_id;
+    END;
+CREATE TRIGGER IF NOT EXISTS analysis_leaf_added AFTER INSERT ON attributions
+    WHEN EXISTS (SELECT 1 FROM responses WHERE request_id = NEW.request_id
+                 AND input_tokens IS NOT NULL)
+    BEGIN
+        UPDATE analysis_request_sources
+           SET leaves = leaves - 1,
+               chars = chars - (SELECT COALESCE(chars, 0) FROM attributions
+                                WHERE request_id = NEW.request_id AND node_id = NEW.parent_id),
+               tokens = tokens - (SELECT COALESCE(tokens, 0) FROM attributions
+                                  WHERE request_id = NEW.request_id AND node_id = NEW.parent_id),
+               cost = cost - (SELECT COALESCE(json_extract(meta, '$.cost_usd'), 0)
+                              FROM attributions
+                              WHERE request_id = NEW.request_id AND node_id = NEW.parent_id)
+         WHERE NEW.parent_id = NEW.node_id - 1 AND request_id = NEW.request_id
+           AND source = (SELECT COALESCE(NULLIF(source, ''), kind, 'other') FROM attributions
+                         WHERE request_id = NEW.request_id AND node_id = NEW.parent_id);
+        DELETE FROM analysis_request_sources
+         WHERE NEW.parent_id = NEW.node_id - 1 AND request_id = NEW.request_id AND leaves = 0;
+        INSERT INTO analysis_request_sources
+            (request_id, source, ts, day, leaves, chars, tokens, cost)
+        SELECT NEW.request_id, COALESCE(NULLIF(NEW.source, ''), NEW.kind, 'other'), r.ts,
+               substr(r.ts, 1, 10), 1, COALESCE(NEW.chars, 0), COALESCE(NEW.tokens, 0),
+               json_extract(NEW.meta, '$.cost_usd')
+        FROM requests r WHERE r.id = NEW.request_id
+        ON CONFLICT (request_id, source) DO UPDATE SET
+            leaves = leaves + 1, chars = chars + excluded.chars,
+            tokens = tokens + excluded.tokens,
+            cost = CASE WHEN cost IS NULL THEN excluded.cost
+                        WHEN excluded.cost IS NULL THEN cost
+                        ELSE cost + excluded.cost END;
+    END;
+CREATE TRIGGER IF NOT EXISTS analysis_tree_removed AFTER DELETE ON attributions
     WHEN OLD.node_id = 0
-    BEGIN DELETE FROM analysis_rolled WHERE request_id = OLD.request_id; END;
+    BEGIN
+        DELETE FROM analysis_rolled WHERE request_id = OLD.request_id;
+        DELETE FROM analysis_request_sources WHERE request_id = OLD.request_id;
+        INSERT OR IGNORE INTO analysis_dirty_days (day)
+            SELECT substr(ts, 1, 10) FROM requests WHERE id = OLD.request_id;
+    END;
+-- a response stored apart from its tree: redo the request at the next refresh
 CREATE TRIGGER IF NOT EXISTS analysis_response_added AFTER INSERT ON responses
     BEGIN DELETE FROM analysis_rolled WHERE request_id = NEW.request_id; END;
-CREATE TRIGGER IF NOT EXISTS analysis_cost_changed AFTER UPDATE OF cost_usd ON requests
-    BEGIN DELETE FROM analysis_rolled WHERE request_id = NEW.id; END;
 CREATE TRIGGER IF NOT EXISTS analysis_request_removed AFTER DELETE ON requests
     BEGIN
         DELETE FROM analysis_rolled WHERE request_id = OLD.id;
@@ -90,17 +135,14 @@ CREATE TRIGGER IF NOT EXISTS analysis_request_removed AFTER DELETE ON requests
 # so a node has children exactly when the next node names it as parent: one primary-key
 # probe per row instead of a search. A leaf without a source is grouped by its kind.
 # Each source's cost is the sum of its leaves' `cost_usd` (the attribution's cache-aware
-# share of the prompt-side cost); for trees without it, its token share of the request's
-# prompt-side cost (total minus output). Either way a request's sources add up to its
-# prompt-side cost.
+# share of the prompt-side cost; absent for a model without a price), so a request's
+# sources add up to its prompt-side cost. The triggers above compute the same sums.
 _ROLL_ATTRIBUTED = """
 INSERT INTO analysis_request_sources (request_id, source, ts, day, leaves, chars, tokens, cost)
 SELECT a.request_id, COALESCE(NULLIF(a.source, ''), a.kind, 'other') AS src,
        p.ts, substr(p.ts, 1, 10), COUNT(*), SUM(COALESCE(a.chars, 0)),
        SUM(COALESCE(a.tokens, 0)),
-       COALESCE(SUM(json_extract(a.meta, '$.cost_usd')),
-                CASE WHEN p.prompt_tokens > 0 THEN p.input_cost * SUM(COALESCE(a.tokens, 0))
-                     * 1.0 / p.prompt_tokens END)
+       SUM(json_extract(a.meta, '$.cost_usd'))
 FROM temp.analysis_pending p
 JOIN attributions a ON a.request_id = p.request_id
 LEFT JOIN attributions c
@@ -122,7 +164,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
 
     Idempotent; cheap when everything exists."""
     have = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'analysis_request_removed'"
+        "SELECT count(*) FROM sqlite_master WHERE name = 'analysis_response_added'"
     ).fetchone()[0]
     if have:
         return

@@ -9,8 +9,9 @@ from collections import defaultdict
 
 import pytest
 
+from inspector.analysis.rollup import ensure_schema
 from inspector.analysis.stats import OUTPUT_GROUP, compute_stats
-from inspector.attribution import cost, price_for
+from inspector.attribution import attribute, cost, price_for
 from inspector.demo.traffic import demo_session
 from inspector.model import Node, Usage
 from inspector.store import Filter, iter_exchanges
@@ -158,3 +159,46 @@ def test_stats_text_output_and_bad_grouping(store, run_cli, monkeypatch):
     assert "usage by source" in out and "(output)" in out
     bad = run_cli("stats", "--by", "color", ok=False)
     assert bad.exit_code == 2
+
+
+def test_rollups_kept_by_triggers_equal_a_bulk_rebuild(store):
+    ensure_schema(store.conn)  # both modes: from here on, writes go through the triggers
+    day = 86400
+    base = (int(time.time()) // day - 2) * day
+    ids = write_demo(store, seed=10, turns=7, start=base + 20 * 3600, step=3 * 3600)
+    write_demo(store, seed=11, turns=5, model=UNKNOWN_MODEL)
+    store.write(store_records_again(store, ids[:2]))  # rewritten captures replace their rows
+    since = base - day
+
+    def snapshot():
+        return {w: compute_stats(store.conn, since + w * 3600, None, "source")["groups"]
+                for w in (0, 30, 45)}
+
+    kept = snapshot()
+    store.conn.executescript("DELETE FROM analysis_rolled; DELETE FROM analysis_request_sources;"
+                             "DELETE FROM analysis_source_days;")
+    rebuilt = snapshot()
+    assert kept == rebuilt
+    assert {g["key"]: g["prompt_tokens"] for g in kept[0] if g["key"] != OUTPUT_GROUP} == \
+        brute_force_sources(store, iso_utc(since), "9999")
+
+
+def store_records_again(store, ids):
+    """Records rebuilt from stored exchanges, as a capture written twice would be."""
+    from inspector.model import Capture
+    from inspector.store import Record, get_exchange
+
+    records = []
+    for request_id in ids:
+        ex = get_exchange(store, request_id)
+        u = ex["usage"]
+        usage = Usage(input_tokens=u["input_tokens"], output_tokens=u["output_tokens"],
+                      cache_read_input_tokens=u["cache_read_tokens"],
+                      cache_creation_input_tokens=u["cache_creation_tokens"])
+        body = ex["request"]["body"]
+        capture = Capture(id=request_id, ts=ex["ts"], connection_id="c", mode="intercept",
+                          method="POST", scheme="https", host="api.anthropic.com", port=443,
+                          path="/v1/messages", model=body["model"], session_id="again",
+                          request_json=body, usage=usage, status=200)
+        records.append(Record(capture, attribute(body, usage), cost(body["model"], usage)))
+    return records
