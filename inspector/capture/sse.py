@@ -9,7 +9,6 @@ the same. Unknown events and block types are carried generically, never fatal.
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 from dataclasses import dataclass, field
@@ -134,7 +133,8 @@ class MessageAssembler:
         return self.message
 
     def _on_message_start(self, data: dict[str, Any]) -> None:
-        self.message = copy.deepcopy(data["message"])
+        # event data is parsed fresh for each event, so it can be taken over without a copy
+        self.message = data["message"]
         self.message.setdefault("content", [])
 
     def _block(self, index: int) -> dict[str, Any]:
@@ -149,7 +149,7 @@ class MessageAssembler:
         while len(content) < index:
             content.append({"type": "missing"})
             self._note(f"content block before {index} never started")
-        block = copy.deepcopy(data["content_block"])
+        block = data["content_block"]
         if index < len(content):
             content[index] = block
         else:

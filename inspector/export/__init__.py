@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterable, Iterator, TextIO
 
 from inspector.export.csvfile import write_csv
 from inspector.export.har import har_entry, write_har
-from inspector.export.jsonl import dumps_exchange, write_json, write_jsonl
+from inspector.export.jsonl import dumps_exchange, exchange_pieces, write_json, write_jsonl
 
 FORMATS = ("jsonl", "json", "csv", "har")
 

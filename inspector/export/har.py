@@ -15,12 +15,19 @@ from urllib.parse import parse_qsl, urlsplit
 from inspector import __version__
 
 
-def _headers(pairs: list[list[str]] | None) -> list[dict[str, str]]:
-    return [{"name": k, "value": v} for k, v in (pairs or [])]
+def _pairs(headers: Any) -> list[list[str]]:
+    """Header pairs, whether parsed or still JSON text (RawJSON from a fast read)."""
+    if isinstance(headers, str):
+        return json.loads(headers)
+    return headers or []
 
 
-def _header(pairs: list[list[str]] | None, name: str) -> str | None:
-    for k, v in pairs or []:
+def _headers(pairs: list[list[str]]) -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in pairs]
+
+
+def _header(pairs: list[list[str]], name: str) -> str | None:
+    for k, v in pairs:
         if k.lower() == name:
             return v
     return None
@@ -53,18 +60,19 @@ def har_timings(t: dict[str, Any]) -> dict[str, float]:
 
 def har_entry(ex: dict[str, Any]) -> dict[str, Any]:
     req, resp = ex["request"], ex.get("response") or {}
+    req_headers, resp_headers = _pairs(req.get("headers")), _pairs(resp.get("headers"))
     url = req.get("url") or ""
     timings = har_timings(ex.get("timings") or {})
     total = sum(v for v in timings.values() if v > 0)
     request: dict[str, Any] = {
         "method": req.get("method") or "GET", "url": url, "httpVersion": "HTTP/1.1",
-        "cookies": [], "headers": _headers(req.get("headers")),
+        "cookies": [], "headers": _headers(req_headers),
         "queryString": [{"name": k, "value": v}
                         for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)],
         "headersSize": -1, "bodySize": req.get("body_bytes") or 0,
     }
     req_text = _text(req.get("body"))
-    mime = _header(req.get("headers"), "content-type") or "application/octet-stream"
+    mime = _header(req_headers, "content-type") or "application/octet-stream"
     if req_text is not None:
         request["postData"] = {"mimeType": mime, "text": req_text}
     elif req.get("body_base64"):
@@ -73,7 +81,7 @@ def har_entry(ex: dict[str, Any]) -> dict[str, Any]:
     stream = resp.get("raw_sse") is not None
     content: dict[str, Any] = {"size": resp.get("body_bytes") or 0,
                                "mimeType": "application/json" if stream else
-                               (_header(resp.get("headers"), "content-type")
+                               (_header(resp_headers, "content-type")
                                 or "application/octet-stream")}
     resp_text = _text(resp.get("body"))
     if resp_text is not None:
@@ -88,8 +96,8 @@ def har_entry(ex: dict[str, Any]) -> dict[str, Any]:
         "response": {
             "status": status if isinstance(status, int) else 0,
             "statusText": resp.get("reason") or "", "httpVersion": "HTTP/1.1",
-            "cookies": [], "headers": _headers(resp.get("headers")), "content": content,
-            "redirectURL": _header(resp.get("headers"), "location") or "",
+            "cookies": [], "headers": _headers(resp_headers), "content": content,
+            "redirectURL": _header(resp_headers, "location") or "",
             "headersSize": -1, "bodySize": resp.get("body_bytes") or 0,
         },
         "cache": {}, "timings": timings, "connection": req.get("connection_id") or "",

@@ -1,43 +1,63 @@
 """JSON Lines and JSON array exports: one full exchange per line / element.
 
-Exchanges arrive with their big request bodies as pre-serialized JSON text (`RawJSON`,
-from `iter_exchanges(..., parse_bodies=False)`); they are spliced into the output as is,
-so exporting does not parse and re-serialize ~80 KB per exchange.
+Exchanges arrive with their JSON columns (bodies, headers) as pre-serialized text
+(`RawJSON`, from `iter_exchanges(..., parse_bodies=False)`). They are written into the
+output as they are, between the pieces of the small remainder that `json.dumps` renders,
+so exporting never parses and re-serializes the ~80 KB of a Claude Code request.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import secrets
 from typing import Any, Iterable, TextIO
 
 from inspector.store.queries import RawJSON
 
 _TOKEN = secrets.token_hex(6)
+# a placeholder string as json.dumps renders it: "\u0000<token>-<n>\u0000"
+_PLACEHOLDER = re.compile(r'"\\u0000' + _TOKEN + r'-(\d+)\\u0000"')
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+def exchange_pieces(ex: dict[str, Any]) -> list[str]:
+    """The compact JSON of one exchange as a list of strings to write in order."""
+    raws: list[str] = []
+    swapped = {}
+    for part in ("request", "response"):
+        sub = ex.get(part)
+        if not isinstance(sub, dict):
+            continue
+        changed = None
+        for key, value in sub.items():
+            if isinstance(value, RawJSON):
+                if changed is None:
+                    changed = dict(sub)
+                changed[key] = f"\x00{_TOKEN}-{len(raws)}\x00"
+                raws.append(value)
+        if changed is not None:
+            swapped[part] = changed
+    text = _encode(dict(ex, **swapped) if swapped else ex)
+    if not raws:
+        return [text]
+    pieces = _PLACEHOLDER.split(text)
+    # split() alternates text and captured indices
+    for i in range(1, len(pieces), 2):
+        pieces[i] = raws[int(pieces[i])]
+    return pieces
 
 
 def dumps_exchange(ex: dict[str, Any]) -> str:
-    """One exchange as compact JSON, with any RawJSON body spliced in unparsed."""
-    raws: list[tuple[str, str]] = []
-    parts = {}
-    for part in ("request", "response"):
-        sub = ex.get(part)
-        if isinstance(sub, dict) and isinstance(sub.get("body"), RawJSON):
-            marker = f"\x00{_TOKEN}-{part}\x00"
-            raws.append((json.dumps(marker), str(sub["body"])))
-            parts[part] = dict(sub, body=marker)
-    text = json.dumps(dict(ex, **parts) if parts else ex, ensure_ascii=False,
-                      separators=(",", ":"), default=str)
-    for quoted, raw in raws:
-        text = text.replace(quoted, raw, 1)
-    return text
+    return "".join(exchange_pieces(ex))
 
 
 def write_jsonl(exchanges: Iterable[dict[str, Any]], out: TextIO) -> int:
     n = 0
     for ex in exchanges:
-        out.write(dumps_exchange(ex))
-        out.write("\n")
+        pieces = exchange_pieces(ex)
+        pieces.append("\n")
+        out.writelines(pieces)
         n += 1
     return n
 
@@ -48,7 +68,7 @@ def write_json(exchanges: Iterable[dict[str, Any]], out: TextIO) -> int:
     out.write("[")
     for ex in exchanges:
         out.write(",\n" if n else "\n")
-        out.write(dumps_exchange(ex))
+        out.writelines(exchange_pieces(ex))
         n += 1
     out.write("\n]\n" if n else "]\n")
     return n

@@ -91,7 +91,8 @@ class Store:
             c = rec.capture
             body = None
             if c.request_json is not None:
-                body, parts = rows.split_body(c.request_json)
+                split = rows.split_text(c.request_text) if c.request_text else None
+                body, parts = split if split is not None else rows.split_body(c.request_json)
                 for digest, text in parts.items():
                     blob_rows[digest] = (digest, text, len(text))
                     links.append((c.id, digest))

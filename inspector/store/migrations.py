@@ -58,7 +58,8 @@ def initial_schema(db: Database) -> None:
             status INTEGER,
             reason TEXT,
             headers TEXT,
-            body TEXT,             -- final message JSON (reassembled for streams) or text
+            body TEXT,             -- JSON: the final message (reassembled for streams)
+            body_text TEXT,        -- a body that is text but not JSON
             body_raw BLOB,
             body_bytes INTEGER,
             truncated INTEGER NOT NULL DEFAULT 0,

@@ -142,92 +142,92 @@ class RawJSON(str):
     """JSON text passed through unparsed (exports splice it in as is)."""
 
 
-def _headers(text: str | None) -> list[list[str]]:
-    return json.loads(text) if text else []
+def _json(text: str | None, parse: bool) -> Any:
+    if text is None:
+        return None
+    return json.loads(text) if parse else RawJSON(text)
 
 
 def _b64(data: bytes | None) -> str | None:
     return base64.b64encode(data).decode("ascii") if data is not None else None
 
 
-def _body(text: str | None, parse: bool) -> Any:
-    if text is None:
-        return None
-    if not parse:
-        return RawJSON(text)
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+_REQ_COLS = ("id, ts, method, scheme, host, port, path, mode, connection_id, model, stream,"
+             " session_id, headers, body, body_text, body_raw, body_bytes, truncated, note,"
+             " cost_usd, top_source")
+_RESP_COLS = ("request_id, status, reason, headers, body, body_text, body_raw, body_bytes,"
+              " truncated, note, raw_sse, stream_complete, stop_reason, input_tokens,"
+              " output_tokens, cache_read_tokens, cache_creation_tokens,"
+              " cache_creation_5m_tokens, cache_creation_1h_tokens, request_sent_ms, ttfb_ms,"
+              " total_ms, upstream_connect_ms, proxy_overhead_ms, error, complete")
+_USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
+               "cache_creation_5m_tokens", "cache_creation_1h_tokens")
+_TIMING_KEYS = ("request_sent_ms", "ttfb_ms", "total_ms", "upstream_connect_ms",
+                "proxy_overhead_ms")
+_NO_RESPONSE = (None,) * 26
 
 
 def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> list[dict[str, Any]]:
-    """Full exchanges for `ids` (in the given order), read with a few batched queries."""
+    """Full exchanges for `ids` (in the given order), read with a few batched queries.
+
+    With `parse_bodies=False`, JSON columns (bodies, headers) come as `RawJSON` text for
+    exporters to splice in unparsed; this is what makes export fast.
+    """
     if not ids:
         return []
     marks = ", ".join("?" * len(ids))
-    reqs = {r["id"]: r for r in store.query(f"SELECT * FROM requests WHERE id IN ({marks})", ids)}
-    resps = {r["request_id"]: r for r in store.query(
-        f"SELECT * FROM responses WHERE request_id IN ({marks})", ids)}
+    ex = store.execute
+    reqs = {r[0]: r for r in ex(f"SELECT {_REQ_COLS} FROM requests WHERE id IN ({marks})", ids)}
+    resps = {r[0]: r for r in ex(
+        f"SELECT {_RESP_COLS} FROM responses WHERE request_id IN ({marks})", ids)}
     attrs: dict[str, list[dict[str, Any]]] = {}
-    for r in store.query(f"SELECT * FROM attributions WHERE request_id IN ({marks})", ids):
-        attrs.setdefault(r["request_id"], []).append(r)
+    for row in store.query(f"SELECT * FROM attributions WHERE request_id IN ({marks})", ids):
+        attrs.setdefault(row["request_id"], []).append(row)
     feedback: dict[str, list[dict[str, Any]]] = {}
-    for r in store.query(f"SELECT request_id, rating, note, ts FROM feedback"
-                         f" WHERE request_id IN ({marks}) ORDER BY id", ids):
-        feedback.setdefault(r.pop("request_id"), []).append(r)
+    for rid, rating, note, ts in ex(f"SELECT request_id, rating, note, ts FROM feedback"
+                                    f" WHERE request_id IN ({marks}) ORDER BY id", ids):
+        feedback.setdefault(rid, []).append({"rating": rating, "note": note, "ts": ts})
     out = []
     for id_ in ids:
         r = reqs.get(id_)
         if r is None:
             continue
-        s = resps.get(id_) or {}
-        body_text = store.body_text(r["body"])
+        (_, ts, method, scheme, host, port, path, mode, conn_id, model, stream, session,
+         headers, body, body_text, body_raw, body_bytes, truncated, note, cost, top) = r
+        full_body = store.body_text(body)
         request = {
-            "method": r["method"], "scheme": r["scheme"], "host": r["host"], "port": r["port"],
-            "path": r["path"], "url": _url(r), "mode": r["mode"],
-            "connection_id": r["connection_id"], "model": r["model"],
-            "stream": bool(r["stream"]), "session_id": r["session_id"],
-            "headers": _headers(r["headers"]),
-            "body": _body(body_text, parse_bodies) if body_text is not None else r["body_text"],
-            "body_base64": _b64(r["body_raw"]), "body_bytes": r["body_bytes"],
-            "truncated": bool(r["truncated"]), "note": r["note"],
+            "method": method, "scheme": scheme, "host": host, "port": port, "path": path,
+            "url": _url(scheme, host, port, path), "mode": mode, "connection_id": conn_id,
+            "model": model, "stream": bool(stream), "session_id": session,
+            "headers": _json(headers, parse_bodies) or [],
+            "body": _json(full_body, parse_bodies) if full_body is not None else body_text,
+            "body_base64": _b64(body_raw), "body_bytes": body_bytes,
+            "truncated": bool(truncated), "note": note,
         }
-        # response bodies are small (a final message): parse them always, so a text body
-        # that merely starts with "{" is never passed through as JSON
-        resp_body = s.get("body")
-        is_json = resp_body is not None and resp_body[:1] in ("{", "[")
+        s = resps.get(id_, _NO_RESPONSE)
         response = {
-            "status": s.get("status"), "reason": s.get("reason"),
-            "headers": _headers(s.get("headers")),
-            "body": _body(resp_body, True) if is_json else resp_body,
-            "body_base64": _b64(s.get("body_raw")), "body_bytes": s.get("body_bytes"),
-            "truncated": bool(s.get("truncated")), "note": s.get("note"),
-            "raw_sse": s.get("raw_sse"),
-            "stream_complete": None if s.get("stream_complete") is None
-            else bool(s["stream_complete"]),
-            "stop_reason": s.get("stop_reason"), "error": s.get("error"),
-            "complete": bool(s.get("complete")),
+            "status": s[1], "reason": s[2], "headers": _json(s[3], parse_bodies) or [],
+            "body": _json(s[4], parse_bodies) if s[4] is not None else s[5],
+            "body_base64": _b64(s[6]), "body_bytes": s[7], "truncated": bool(s[8]),
+            "note": s[9], "raw_sse": s[10],
+            "stream_complete": None if s[11] is None else bool(s[11]),
+            "stop_reason": s[12], "error": s[24], "complete": bool(s[25]),
         }
         out.append({
-            "id": id_, "ts": r["ts"], "request": request, "response": response,
-            "usage": {k: s.get(k) for k in (
-                "input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
-                "cache_creation_5m_tokens", "cache_creation_1h_tokens")},
-            "timings": {k: s.get(k) for k in (
-                "request_sent_ms", "ttfb_ms", "total_ms", "upstream_connect_ms",
-                "proxy_overhead_ms")},
-            "cost_usd": r["cost_usd"], "top_source": r["top_source"],
+            "id": id_, "ts": ts, "request": request, "response": response,
+            "usage": dict(zip(_USAGE_KEYS, s[13:19])),
+            "timings": dict(zip(_TIMING_KEYS, s[19:24])),
+            "cost_usd": cost, "top_source": top,
             "attribution": tree_from_rows(attrs[id_]) if id_ in attrs else None,
             "feedback": feedback.get(id_, []),
         })
     return out
 
 
-def _url(r: dict[str, Any]) -> str:
-    default = {"https": 443, "http": 80}.get(r["scheme"] or "")
-    port = "" if r["port"] in (None, default) else f":{r['port']}"
-    return f"{r['scheme'] or 'https'}://{r['host']}{port}{r['path'] or ''}"
+def _url(scheme: str | None, host: str | None, port: int | None, path: str | None) -> str:
+    default = {"https": 443, "http": 80}.get(scheme or "")
+    shown = "" if port in (None, default) else f":{port}"
+    return f"{scheme or 'https'}://{host}{shown}{path or ''}"
 
 
 def get_exchange(store: Store, id_prefix: str) -> dict[str, Any]:

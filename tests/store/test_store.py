@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from datetime import datetime
@@ -172,3 +173,18 @@ def test_readers_read_while_a_writer_writes(tmp_path):
     writer.conn.execute("COMMIT")
     writer.close()
     reader.close()
+
+
+def test_shared_parts_cut_from_original_text_round_trip_exactly():
+    from inspector.store.rows import join_body, split_body, split_text
+
+    body = request_body(big=6000)
+    body["messages"].append({"role": "assistant", "content": "z" * 3000})
+    for text in (json.dumps(body), json.dumps(body, indent=2), " \n" + json.dumps(body) + "\n"):
+        stored, parts = split_text(text)
+        assert len(parts) == 3 and len(stored) < 1500
+        assert join_body(stored, parts) == text  # byte-for-byte what the client sent
+    stored, parts = split_body(body)
+    assert json.loads(join_body(stored, parts)) == body and len(parts) == 3
+    assert split_text("[1, 2]") is None and split_text('{"a": 1') is None
+    assert split_text('{"system": "x", "tools": []}') == ('{"system": "x", "tools": []}', {})

@@ -1,0 +1,174 @@
+"""Store benchmarks: writer throughput, `list --since 1h` latency and export throughput.
+
+    python bench/bench_store.py                # 100k database, 2000 writer exchanges
+    python bench/bench_store.py --n 20000      # a quicker run
+
+Bodies are shaped like Claude Code's: ~80 KB of system prompt and tool definitions (the
+same on every turn), a conversation that grows within a session, and a streamed reply
+of a few KB reassembled from real SSE bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from capture.fixtures import make_exchange, stream_bytes  # noqa: E402
+
+from inspector.capture import build_capture  # noqa: E402
+from inspector.cli import cli  # noqa: E402
+from inspector.export import WRITERS  # noqa: E402
+from inspector.ids import new_id  # noqa: E402
+from inspector.model import Node  # noqa: E402
+from inspector.store import Filter, Record, Store, Writer, count_requests, list_requests  # noqa: E402
+from inspector.store.queries import iter_exchanges, iter_list_rows  # noqa: E402
+from inspector.timeparse import iso_utc  # noqa: E402
+
+rng = random.Random(1)
+SYSTEM = [{"type": "text", "text": "You are Claude Code, Anthropic's official CLI for Claude."},
+          {"type": "text", "text": "".join(rng.choice("abcdefghij klmnop\n") for _ in range(14000)),
+           "cache_control": {"type": "ephemeral"}}]
+TOOLS = [{"name": f"mcp__srv{i % 4}__tool{i}", "description": "".join(
+    rng.choice("abcdefghij klmnop") for _ in range(1400)),
+    "input_schema": {"type": "object", "properties": {"q": {"type": "string"}}}}
+    for i in range(45)]
+
+
+def body_for(session: str, turn: int) -> dict:
+    messages = []
+    for t in range(turn + 1):
+        messages.append({"role": "user", "content": [{"type": "text", "text": f"turn {t} " + "u" * 300}]})
+        if t < turn:
+            messages.append({"role": "assistant", "content": [{"type": "text", "text": "a" * 600}]})
+    return {"model": "claude-sonnet-4-5-20250929", "max_tokens": 32000, "stream": True,
+            "system": SYSTEM, "tools": TOOLS, "messages": messages,
+            "metadata": {"user_id": json.dumps({"session_id": session})}}
+
+
+def tree() -> Node:
+    return Node("request", "request", tokens=300, children=[
+        Node("tools", "mcp:srv0", tokens=200, meta={"source": "mcp:srv0"}),
+        Node("system", "system", tokens=100, meta={"source": "system"})])
+
+
+def bench_writer(path: Path, n: int) -> float:
+    sse = stream_bytes()
+    exchanges = []
+    for i in range(n):
+        body = json.dumps(body_for(f"sess-{i // 20}", i % 20)).encode()
+        exchanges.append(make_exchange(body, sse))
+    size = sum(len(e.request_body) for e in exchanges) / n
+    writer = Writer(path, prepare=lambda ex: Record(build_capture(ex), tree(), 0.01))
+    writer.start()
+    t0 = time.perf_counter()
+    for ex in exchanges:
+        writer.submit(ex)
+    writer.close()
+    took = time.perf_counter() - t0
+    assert writer.written == n, (writer.written, writer.failed)
+    rate = n / took
+    print(f"writer: {n} exchanges of {size / 1024:.0f} KB (capture + store) in {took:.2f}s "
+          f"= {rate:,.0f}/s")
+    return rate
+
+
+def build_big(path: Path, n: int) -> None:
+    """n captures spread over 30 days, a few in the last hour; built from templates."""
+    sse = stream_bytes()
+    templates = [build_capture(make_exchange(json.dumps(body_for("t", turn)).encode(), sse))
+                 for turn in range(20)]
+    store = Store(path)
+    now = time.time()
+    t0 = time.perf_counter()
+    batch = []
+    for i in range(n):
+        started = now - (n - i) * (30 * 86400 / n)
+        cap = dataclasses.replace(
+            templates[i % 20], id=new_id(started), ts=iso_utc(started),
+            session_id=f"sess-{i // 20}", model=("claude-sonnet-4-5-20250929", "claude-opus-4-1")[i % 7 == 0])
+        batch.append(Record(cap, tree(), 0.01))
+        if len(batch) == 2000:
+            store.write(batch)
+            batch = []
+    store.write(batch)
+    took = time.perf_counter() - t0
+    size = path.stat().st_size / 1e6
+    print(f"built {n:,} captures in {took:.1f}s ({n / took:,.0f}/s), {size:,.0f} MB")
+    store.close()
+
+
+def bench_list(path: Path, home: Path) -> None:
+    store = Store(path)
+    since = time.time() - 3600
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        rows = list_requests(store, Filter(since=since))
+        count_requests(store, Filter(since=since))
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"list --since 1h (query + count): median {statistics.median(times):.2f} ms, "
+          f"max {max(times):.2f} ms ({len(rows)} rows)")
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        list_requests(store, Filter(limit=20))
+        times.append((time.perf_counter() - t0) * 1000)
+    print(f"list newest 20, no filter: median {statistics.median(times):.2f} ms")
+    store.close()
+    runner = CliRunner()
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        result = runner.invoke(cli, ["--db", str(path), "--home", str(home), "list", "--since",
+                                     "1h", "--json"])
+        times.append((time.perf_counter() - t0) * 1000)
+        assert result.exit_code == 0, result.output
+    print(f"`list --since 1h --json` command (in process): median {statistics.median(times):.1f} ms")
+
+
+def bench_export(path: Path, n: int) -> None:
+    store = Store(path)
+    for fmt in ("jsonl", "har", "csv"):
+        t0 = time.perf_counter()
+        with open(os.devnull, "w", encoding="utf-8") as out:
+            items = (iter_list_rows(store, Filter()) if fmt == "csv"
+                     else iter_exchanges(store, Filter(), parse_bodies=False))
+            count = WRITERS[fmt](items, out)
+        took = time.perf_counter() - t0
+        assert count == n
+        print(f"export {fmt}: {count:,} in {took:.1f}s = {count / took:,.0f}/s")
+    store.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--writer-n", type=int, default=2000)
+    ap.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
+    args = ap.parse_args()
+    work = Path(args.dir or tempfile.mkdtemp(prefix="bench-store-"))
+    work.mkdir(parents=True, exist_ok=True)
+    bench_writer(work / "writer.db", args.writer_n)
+    big = work / "big.db"
+    if not big.exists():
+        build_big(big, args.n)
+    bench_list(big, work)
+    bench_export(big, args.n)
+
+
+if __name__ == "__main__":
+    main()
