@@ -12,6 +12,9 @@ headers steer it, so a test can ask for what it needs:
 * `x-stub-chunked: 1`           chunked framing instead of Content-Length
 * `x-stub-encoding: gzip|br|zstd|deflate`  compress the JSON reply
 * `x-stub-status: 429`          answer with that status and an API-shaped error
+* `x-stub-stamp: 1`             precede each SSE event with a comment line `: sent T`,
+                                T from time.monotonic() (comparable across processes)
+* `x-stub-text-chars: N`        a text reply of N characters (a stream of N/12 deltas)
 
 Run `python -m inspector.demo.stub_api --port 0 --cert-dir DIR` to serve from a process;
 it prints the port.
@@ -27,6 +30,7 @@ import os
 import ssl
 import sys
 import threading
+import time
 import zlib
 from pathlib import Path
 from typing import Any, Callable
@@ -257,6 +261,9 @@ class StubAPI:
         except ValueError:
             request_json = {}
         message = self.responder(request_json)
+        if headers.get("x-stub-text-chars"):
+            words = ("lorem ipsum dolor sit amet " * (int(headers["x-stub-text-chars"]) // 27 + 1))
+            message = dict(message, content=[{"type": "text", "text": words[:int(headers["x-stub-text-chars"])]}])
         if request_json.get("stream"):
             await self._send_sse(conn, writer, message, headers)
             return
@@ -287,13 +294,15 @@ class StubAPI:
                         message: dict[str, Any], headers: dict[str, str]) -> None:
         delay = float(headers.get("x-stub-event-delay-ms", "0")) / 1000.0
         cut = int(headers.get("x-stub-cut-after-events", "0") or 0)
+        stamped = bool(headers.get("x-stub-stamp"))
         writer.write(conn.send(h11.Response(status_code=200, headers=[
             ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
             ("request-id", "req_stub"), ("transfer-encoding", "chunked")])))
         for n, (name, data) in enumerate(sse_events(message), start=1):
             if delay:
                 await asyncio.sleep(delay)
-            writer.write(conn.send(h11.Data(data=f"event: {name}\ndata: {json.dumps(data)}\n\n".encode())))
+            stamp = f": sent {time.monotonic():.6f}\n" if stamped else ""
+            writer.write(conn.send(h11.Data(data=f"{stamp}event: {name}\ndata: {json.dumps(data)}\n\n".encode())))
             await writer.drain()
             if cut and n >= cut:
                 writer.transport.abort()
