@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import ssl
 import stat
+import subprocess
 
 import pytest
 from cryptography import x509
@@ -112,3 +114,46 @@ def test_corrupt_ca_gives_a_clear_error(tmp_path, damage):
     message = str(err.value)
     assert "\n" not in message
     assert str(tmp_path) in message and "delete ca.pem and ca-key.pem" in message
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl not installed")
+def test_openssl_strict_verify_accepts_the_leaf(tmp_path):
+    ca = CertificateAuthority.load_or_create(tmp_path / "home")
+    cert_pem, _ = ca.issue(["api.anthropic.com"])
+    (tmp_path / "leaf.pem").write_bytes(cert_pem)
+    out = subprocess.run(["openssl", "verify", "-x509_strict", "-purpose", "sslserver",
+                          "-verify_hostname", "api.anthropic.com", "-CAfile", str(ca.cert_path),
+                          str(tmp_path / "leaf.pem")], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip().endswith("OK"), out.stdout + out.stderr
+
+
+NODE_CLIENT = r"""
+const http = require('http'), tls = require('tls');
+const [proxyPort] = process.argv.slice(1);
+const req = http.request({host: '127.0.0.1', port: +proxyPort, method: 'CONNECT',
+                          path: 'api.anthropic.com:443'});
+req.on('connect', (res, socket) => {
+  const s = tls.connect({socket, servername: 'api.anthropic.com'}, () => {
+    s.write('POST /v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}');
+  });
+  let out = '';
+  s.on('data', d => out += d);
+  s.on('end', () => { console.log(out.split('\r\n')[0]); });
+  s.on('error', e => { console.log('ERR ' + e.code); process.exit(1); });
+});
+req.end();
+"""
+
+
+@pytest.mark.skipif(not shutil.which("node"), reason="node not installed")
+def test_node_with_node_extra_ca_certs_accepts_the_leaf(proxy):
+    """What Claude Code does: Node's TLS, trusting our CA through NODE_EXTRA_CA_CERTS."""
+    env = dict(os.environ, NODE_EXTRA_CA_CERTS=proxy.ca_file)
+    out = subprocess.run(["node", "-e", NODE_CLIENT, str(proxy.port)], capture_output=True,
+                         text=True, env=env, timeout=30)
+    assert out.stdout.startswith("HTTP/1.1 200"), out.stdout + out.stderr
+    # and without our CA, Node refuses (so the test above proves something)
+    env.pop("NODE_EXTRA_CA_CERTS")
+    out = subprocess.run(["node", "-e", NODE_CLIENT, str(proxy.port)], capture_output=True,
+                         text=True, env=env, timeout=30)
+    assert out.returncode == 1 and out.stdout.startswith("ERR "), out.stdout + out.stderr

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import socket
 import ssl
+import subprocess
 import threading
 import time
 
@@ -297,3 +299,20 @@ def _wait(cond, timeout=5.0):
     while time.monotonic() < end and not cond():
         time.sleep(0.01)
     return cond()
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl not installed")
+def test_curl_streams_through_the_proxy(proxy):
+    out = subprocess.run(
+        ["curl", "-sS", "-N", "--proxy", proxy.url, "--cacert", proxy.ca_file,
+         "-H", "content-type: application/json", "-H", "x-stub-event-delay-ms: 5",
+         "--data", json.dumps(dict(MSG, stream=True)), f"{API}/v1/messages"],
+        capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("event: ") >= 8 and "event: message_stop" in out.stdout
+
+
+def test_listening_beyond_loopback_warns(start_proxy):
+    proxy = start_proxy(listen_host="0.0.0.0")
+    assert "open proxy" in proxy.sink.wait_notice("open_proxy")
+    assert proxy.sink.wait_notice("listening")
