@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os.path
 from typing import Any
 
 from inspector.attribution import sources as S
@@ -87,6 +88,10 @@ class TreeBuilder:
         index: dict[tuple[str, ...], Node] = {}
         tops: dict[str, Node] = {}
         for (leaf, _, _), groups in zip(self.leaves, self.placement):
+            known = index.get(groups)
+            if known is not None:
+                known.children.append(leaf)
+                continue
             parent = root
             for depth in range(1, len(groups) + 1):
                 key = groups[:depth]
@@ -117,15 +122,14 @@ def _fill_paths(node: Node) -> str:
     """A group's path: the longest JSON pointer shared by everything under it."""
     if not node.children:
         return node.path
-    paths = [_fill_paths(c).split("#", 1)[0].split("/") for c in node.children]
-    common = paths[0]
-    for p in paths[1:]:
-        n = 0
-        while n < len(common) and n < len(p) and common[n] == p[n]:
-            n += 1
-        common = common[:n]
-    node.path = "/".join(common)
-    return node.path
+    paths = [_fill_paths(c) for c in node.children]
+    lo, hi = min(paths), max(paths)  # the common prefix of all is that of these two
+    common = os.path.commonprefix([lo, hi]).split("#", 1)[0]
+    n = len(common)
+    if not all(len(p) == n or p[n] in "/#" for p in (lo, hi)):
+        common = common[:common.rfind("/")] if "/" in common else ""
+    node.path = common
+    return common
 
 
 def _mcp_name(name: str) -> tuple[str, str] | None:
