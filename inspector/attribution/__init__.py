@@ -13,6 +13,16 @@ MCP tools, Custom agents, Memory files, Skills, Messages, plus `other`); every l
 `meta["source"]`, a stable grouping key for statistics ("tool:Bash", "mcp:github",
 "memory:/repo/CLAUDE.md", "skill:pdf", "user", ...). See `tree.py` for the exact definition
 of the content size that the leaves share out.
+
+Node kinds: "prompt" (root), "category" (top level), "mcp_server" (one per MCP server, with
+`meta["server"]` and `meta["tool_count"]`), "group"; leaves: "system_block", "tool",
+"tool_loaded", "mcp_tool", "mcp_tool_loaded", "mcp_instructions", "agent", "memory",
+"skill", "skill_body", "reminder", "user", "assistant_text", "thinking", "tool_call",
+"tool_result", "image", "document", "other". Leaves may carry `meta["tool"]` (full tool
+name), `meta["deferred"]` (a tool sent with defer_loading) and `meta["stripped"]` (thinking
+the API drops from context). The root's meta holds "model", "context_window", "used",
+"used_fraction", "content_chars", "envelope_chars", "estimated_tokens", and when the model
+is priced "cost_usd" (prompt cost, shared over every node) and "request_cost_usd".
 """
 
 from __future__ import annotations

@@ -18,6 +18,12 @@ JSON object at all is one `other` leaf with the length of its text (or compact J
 
 Every leaf's character count is a slice of exactly one item, and the slices of an item
 tile it, so leaf chars sum to the content size.
+
+A leaf's token weight is estimated from its own content, with three exceptions where chars
+mislead: images and documents are weighed by what they cost the model (`media.py`); a tool
+sent with `defer_loading` weighs only its name until a tool search loads it, and then the
+`tool_reference` in the result weighs the whole definition; thinking from assistant turns
+before the current tool-use loop weighs nothing, as the API drops it from the context.
 """
 
 from __future__ import annotations
