@@ -123,9 +123,17 @@ def _mcp_instructions(text: str, start: int, end: int) -> list[Segment]:
 
 # --- user text -------------------------------------------------------------------------
 
+SUMMARY_PREFIX = "This session is being continued from a previous conversation"
+
+
 def user_text(text: str, turn: int) -> list[Segment]:
     """A user text block: reminders by kind, the rest as the user's own words."""
     words = (MESSAGES, "User")
+    if text.startswith(SUMMARY_PREFIX):
+        return [Segment(0, len(text), "summary", "Compacted conversation summary", "history:summary",
+                        (MESSAGES, "Assistant history"))]
+    if "<command-name>" in text[:400] or text.startswith("<local-command-stdout>"):
+        return [Segment(0, len(text), "command", f"Turn {turn}", "command", (MESSAGES, "Slash commands"))]
     spans = []
     pos = 0
     while True:

@@ -174,3 +174,16 @@ def test_thinking_before_the_current_tool_loop_weighs_nothing():
     kept = [leaf for leaf in leaves(attribute({**last, "model": "claude-opus-4-5-20251101"}))
             if leaf.kind == "thinking"]
     assert all(leaf.tokens > 0 for leaf in kept)
+
+
+def test_compaction_summary_and_slash_commands_are_not_the_users_words():
+    req = {"model": "claude-sonnet-4-5", "messages": [
+        {"role": "user", "content": [
+            {"type": "text", "text": "This session is being continued from a previous conversation that ran "
+                                     "out of context. Summary: fixed the login bug."},
+            {"type": "text", "text": "<command-message>review is running</command-message>\n"
+                                     "<command-name>/review</command-name>"},
+            {"type": "text", "text": "and check the tests too"}]}]}
+    root = attribute(req)
+    assert [leaf.meta["source"] for leaf in leaves(root)] == ["history:summary", "command", "user"]
+    assert find(root, "Slash commands").children[0].kind == "command"
