@@ -159,7 +159,7 @@ async def _relay_response(ex: Exchange, client: Any, cconn: h11.Connection, up: 
         try:
             ev = uconn.next_event()
         except h11.RemoteProtocolError as e:
-            if client.lost:
+            if client.raw.peer_closed:
                 raise RelayError("client_disconnected") from None
             raise RelayError("upstream_disconnected", str(e)) from None
         if ev is h11.NEED_DATA:
@@ -175,9 +175,9 @@ async def _relay_response(ex: Exchange, client: Any, cconn: h11.Connection, up: 
                 data = await ustream.read()
             except (ConnectionError, OSError) as e:
                 data = b""
-                if not client.lost:
+                if not client.raw.peer_closed:
                     raise RelayError("upstream_disconnected", str(e)) from None
-            if client.lost:
+            if client.raw.peer_closed:
                 raise RelayError("client_disconnected")
             if t.first_byte is None and data:
                 t.first_byte = now()

@@ -41,7 +41,8 @@ class Stream(asyncio.Protocol):
         self._drain_waiter: asyncio.Future | None = None
         self._write_paused = False
         self._read_paused = False
-        #: called once when the connection is lost (the engine uses it to abort the peer)
+        #: called once when the peer closes or the connection is lost (the engine uses it
+        #: to abort the other side while it waits on that side only)
         self.on_lost: Callable[[], None] | None = None
 
     # -- protocol callbacks
@@ -63,6 +64,7 @@ class Stream(asyncio.Protocol):
     def eof_received(self) -> bool:
         self._eof = True
         self._wake_reader()
+        self._fire_on_lost()
         return self._half_close
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -73,6 +75,9 @@ class Stream(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        self._fire_on_lost()
+
+    def _fire_on_lost(self) -> None:
         cb, self.on_lost = self.on_lost, None
         if cb is not None:
             cb()
@@ -103,6 +108,11 @@ class Stream(asyncio.Protocol):
     @property
     def at_eof(self) -> bool:
         return self._eof and not self._chunks
+
+    @property
+    def peer_closed(self) -> bool:
+        """The peer sent EOF or the connection is gone (buffered bytes may remain)."""
+        return self._eof
 
     async def read(self) -> bytes:
         """Everything that arrived since the last call; b"" at end of stream."""
