@@ -313,6 +313,8 @@ class RequestWalker:
                        path, "history:assistant", tool=name)
         elif btype == "tool_result":
             self._tool_result(block, raw, path)
+        elif btype == "tool_search_tool_result":
+            self._server_tool_search(block, raw, path)
         elif btype in ("image", "document"):
             self.b.add((S.MESSAGES, "Images & documents"), btype, btype, len(raw),
                        media_tokens(block), path, btype)
@@ -351,6 +353,26 @@ class RequestWalker:
             else:
                 self.b.add(groups, "tool_result", label, len(text), estimate_tokens_float(text),
                            ipath, source, tool=name)
+
+    def _server_tool_search(self, block: dict[str, Any], raw: str, path: str) -> None:
+        """The API's own tool search: each reference loads a deferred tool's schema."""
+        content = block.get("content")
+        refs = content.get("tool_references") if isinstance(content, dict) else None
+        groups = (S.MESSAGES, "Tool results", "tool search")
+        source = "tool_result:tool_search"
+        if not isinstance(refs, list):
+            self.b.add(groups, "tool_result", "tool search", len(raw), estimate_tokens_float(raw), path, source)
+            return
+        items = [cjson(r) for r in refs]
+        self.b.add(groups, "tool_result", "tool search", len(raw) - sum(map(len, items)), 4.0, path, source)
+        for k, (ref, text) in enumerate(zip(refs, items)):
+            ipath = f"{path}/content/tool_references/{k}"
+            name = ref.get("tool_name") if isinstance(ref, dict) else None
+            if isinstance(name, str):
+                self._tool_reference(name, text, ipath)
+            else:
+                self.b.add(groups, "other", "odd reference", len(text), estimate_tokens_float(text),
+                           ipath, "other")
 
     def _tool_reference(self, tool_name: str, text: str, path: str) -> None:
         """A tool schema loaded on demand: the API expands the reference to the full

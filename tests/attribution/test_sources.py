@@ -65,7 +65,15 @@ def test_mcp_servers_hold_their_tools_instructions_and_results():
         assert all(leaf.meta["source"] == f"mcp:{name}" for leaf in server.children)
     kinds = {leaf.kind for leaf in servers["github"].children}
     assert kinds == {"mcp_tool", "mcp_instructions"}  # instructions from the system prompt
-    assert "mcp_instructions" not in {leaf.kind for leaf in servers["postgres"].children}
+    postgres = servers["postgres"].children
+    assert "mcp_instructions" not in {leaf.kind for leaf in postgres}
+    # deferred tools weigh little until ToolSearch loads two of them inside the messages
+    loaded = [leaf for leaf in postgres if leaf.kind == "mcp_tool_loaded"]
+    assert [leaf.label for leaf in loaded] == ["query (loaded on demand)", "describe_table (loaded on demand)"]
+    assert all(leaf.path.startswith("/messages/") for leaf in loaded)
+    deferred = {leaf.label: leaf for leaf in postgres if leaf.kind == "mcp_tool"}
+    assert all(leaf.meta["deferred"] for leaf in deferred.values())
+    assert loaded[0].tokens > 5 * deferred["query"].tokens
     # results of the github call: under Messages > Tool results > github (MCP), same source
     results = find(root, "github (MCP)")
     assert [leaf.label for leaf in results.children] == ["search_issues"]
@@ -79,7 +87,7 @@ def test_builtin_tool_results_grouped_by_tool_via_tool_use_id():
     root = attribute(req)
     results = find(root, "Tool results")
     groups = {g.label for g in results.children}
-    assert {"Grep", "Read", "docs (MCP)", "postgres (MCP)"} == groups
+    assert {"Grep", "Read", "ToolSearch", "docs (MCP)", "postgres (MCP)"} == groups
     read = find(results, "Read").children[0]
     assert read.meta["source"] == "tool_result:Read"
     assert read.label.endswith("src/shop/auth/session.py")
@@ -187,3 +195,20 @@ def test_compaction_summary_and_slash_commands_are_not_the_users_words():
     root = attribute(req)
     assert [leaf.meta["source"] for leaf in leaves(root)] == ["history:summary", "command", "user"]
     assert find(root, "Slash commands").children[0].kind == "command"
+
+
+def test_server_side_tool_search_result_loads_schemas_under_their_server():
+    req = hand_built()
+    req["messages"][1]["content"] = [{"type": "server_tool_use", "id": "srv1", "name": "tool_search_tool_regex",
+                                      "input": {"query": "linear"}}]
+    req["messages"][1]["content"].append({"type": "tool_search_tool_result", "tool_use_id": "srv1", "content": {
+        "type": "tool_search_tool_search_result",
+        "tool_references": [{"type": "tool_reference", "tool_name": "mcp__linear__create_ticket"}, 5]}})
+    root = attribute(req)
+    loaded = [leaf for leaf in leaves(root) if leaf.kind == "mcp_tool_loaded"]
+    assert len(loaded) == 2  # the client-side search of the fixture and this one
+    assert [leaf.path for leaf in loaded] == ["/messages/1/content/1/content/tool_references/0",
+                                              "/messages/2/content/0/content/0"]
+    assert find(root, "tool search").children[0].meta["source"] == "tool_result:tool_search"
+    from .helpers import content_size
+    assert sum(leaf.chars for leaf in leaves(root)) == content_size(req)
