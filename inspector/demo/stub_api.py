@@ -29,6 +29,7 @@ import json
 import os
 import ssl
 import sys
+import tempfile
 import threading
 import time
 import zlib
@@ -130,7 +131,7 @@ class StubAPI:
         self.ca_file: str | None = None
         self._ssl: ssl.SSLContext | None = None
         if tls:
-            folder = Path(cert_dir) if cert_dir else Path.cwd() / "stub-certs"
+            folder = Path(cert_dir or tempfile.mkdtemp(prefix="claude-inspect-stub-"))
             ca = CertificateAuthority.load_or_create(folder)
             cert_pem, key_pem = ca.issue(["api.anthropic.com", "localhost", "127.0.0.1"])
             leaf = folder / "stub-leaf.pem"
@@ -318,7 +319,7 @@ class _HangUp(Exception):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Serve a stand-in Messages API on loopback.")
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--cert-dir", default="stub-certs")
+    parser.add_argument("--cert-dir", default=None, help="where to write the stub's CA (default: a temporary folder)")
     parser.add_argument("--plain", action="store_true", help="plain HTTP instead of TLS")
     args = parser.parse_args(argv)
     stub = StubAPI(tls=not args.plain, cert_dir=args.cert_dir, port=args.port, record=False)

@@ -32,6 +32,7 @@ from inspector.proxy.connect import (
     parse_upstream_url, should_intercept,
 )
 from inspector.proxy.http1 import RelayError, Upstream, decode_headers, relay_exchange
+from inspector.proxy.sink import SafeSink
 from inspector.proxy.streams import Stream, TLSStream
 
 log = logging.getLogger(__name__)
@@ -49,32 +50,6 @@ class UpstreamError(Exception):
     def __init__(self, kind: str, detail: str) -> None:
         super().__init__(f"{kind}: {detail}")
         self.kind, self.detail = kind, detail
-
-
-class SafeSink:
-    """Calls the real sink, logging (once per kind) and swallowing anything it raises, so a
-    broken sink never breaks forwarding."""
-
-    def __init__(self, sink: ExchangeSink) -> None:
-        self._sink = sink
-        self._failed: set[str] = set()
-
-    def _call(self, name: str, *args: Any) -> None:
-        try:
-            getattr(self._sink, name)(*args)
-        except Exception:  # noqa: BLE001 - fail open by design
-            if name not in self._failed:
-                self._failed.add(name)
-                log.exception("sink.%s failed; forwarding goes on (logged once)", name)
-
-    def started(self, ex: Exchange) -> None:
-        self._call("exchange_started", ex)
-
-    def finished(self, ex: Exchange) -> None:
-        self._call("exchange_finished", ex)
-
-    def notice(self, kind: str, message: str) -> None:
-        self._call("notice", kind, message)
 
 
 def upstream_context(extra_ca: str | None) -> ssl.SSLContext:
@@ -116,6 +91,8 @@ class ProxyServer:
         """Load/create the CA and bind. Raises `ProxyError` naming the port if it is taken,
         `CertificateError` if the CA is unusable."""
         if self.ca is None:
+            if not self.settings.ca_dir:
+                raise ValueError("ProxySettings.ca_dir is empty: say where the CA lives")
             self.ca = CertificateAuthority.load_or_create(self.settings.ca_dir)
         self._upstream_ctx = upstream_context(self.settings.upstream_ca)
         loop = asyncio.get_running_loop()
