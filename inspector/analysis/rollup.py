@@ -14,11 +14,12 @@ nothing, `refresh()` rebuilds what is missing.
 
 Freshness comes from triggers on the store's tables, installed idempotently by
 `ensure_schema` (the first analysis command on a database installs them; calling it when
-the store opens would keep even the first `stats` warm). While a tree is written, its
-leaves are summed into `analysis_request_sources` row by row, and its day is marked
-dirty; a removed tree or purged request removes its rows and marks its day dirty.
-Captures written before the triggers existed (or without a tree) carry no "rolled up"
-mark: `refresh()` sums those from `attributions` in bulk, then rebuilds the dirty days.
+the store opens would keep even the first `stats` warm). When a tree starts being
+written, the trees queued before it (complete by then) are summed into
+`analysis_request_sources` and the new one is queued; a removed tree or purged request
+removes its rows. Either way its day is marked dirty. Captures without a "rolled up"
+mark (still queued, written before the triggers existed, or without a tree) are summed
+in bulk by `refresh()`, which then rebuilds the dirty days.
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS analysis_rolled (
     request_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS analysis_queue (
+    request_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS analysis_request_sources (
     request_id TEXT NOT NULL,
     source TEXT NOT NULL,
@@ -51,7 +55,7 @@ CREATE TABLE IF NOT EXISTS analysis_request_sources (
     PRIMARY KEY (request_id, source)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS analysis_request_sources_ts
-    ON analysis_request_sources (ts, source, tokens, cost, chars, leaves);
+    ON analysis_request_sources (ts);
 CREATE INDEX IF NOT EXISTS analysis_request_sources_day ON analysis_request_sources (day);
 CREATE TABLE IF NOT EXISTS analysis_source_days (
     day TEXT NOT NULL,
@@ -71,50 +75,46 @@ CREATE INDEX IF NOT EXISTS analysis_requests_ts_cover
     ON requests (ts, id, model, session_id, cost_usd);
 CREATE INDEX IF NOT EXISTS analysis_feedback_request_id ON feedback (request_id, id);
 
--- A tree is written root first, in pre-order: each row arrives as a provisional leaf of
--- its source, and a node stops being a leaf when its first child (the next id) arrives.
+-- Trees are written one after another, each root first. When a tree starts, every tree
+-- queued before it is complete: sum those in one statement (a few hundred rows, found
+-- through the primary key) and queue the new one. What is still queued when stats runs
+-- is summed by refresh(). Node ids are pre-order, so a node has children exactly when
+-- the next node names it as parent: one primary-key probe per row finds the leaves.
+-- CROSS JOIN keeps SQLite's planner from scanning attributions: the queue is tiny.
 CREATE TRIGGER IF NOT EXISTS analysis_tree_started AFTER INSERT ON attributions
     WHEN NEW.node_id = 0
     BEGIN
-        DELETE FROM analysis_request_sources WHERE request_id = NEW.request_id;
-        INSERT OR IGNORE INTO analysis_rolled (request_id) VALUES (NEW.request_id);
-        INSERT OR IGNORE INTO analysis_dirty_days (day)
-            SELECT substr(ts, 1, 10) FROM requests WHERE id = NEW.request_id;
-    END;
-CREATE TRIGGER IF NOT EXISTS analysis_leaf_added AFTER INSERT ON attributions
-    WHEN EXISTS (SELECT 1 FROM responses WHERE request_id = NEW.request_id
-                 AND input_tokens IS NOT NULL)
-    BEGIN
-        UPDATE analysis_request_sources
-           SET leaves = leaves - 1,
-               chars = chars - (SELECT COALESCE(chars, 0) FROM attributions
-                                WHERE request_id = NEW.request_id AND node_id = NEW.parent_id),
-               tokens = tokens - (SELECT COALESCE(tokens, 0) FROM attributions
-                                  WHERE request_id = NEW.request_id AND node_id = NEW.parent_id),
-               cost = cost - (SELECT COALESCE(json_extract(meta, '$.cost_usd'), 0)
-                              FROM attributions
-                              WHERE request_id = NEW.request_id AND node_id = NEW.parent_id)
-         WHERE NEW.parent_id = NEW.node_id - 1 AND request_id = NEW.request_id
-           AND source = (SELECT COALESCE(NULLIF(source, ''), kind, 'other') FROM attributions
-                         WHERE request_id = NEW.request_id AND node_id = NEW.parent_id);
-        DELETE FROM analysis_request_sources
-         WHERE NEW.parent_id = NEW.node_id - 1 AND request_id = NEW.request_id AND leaves = 0;
         INSERT INTO analysis_request_sources
             (request_id, source, ts, day, leaves, chars, tokens, cost)
-        SELECT NEW.request_id, COALESCE(NULLIF(NEW.source, ''), NEW.kind, 'other'), r.ts,
-               substr(r.ts, 1, 10), 1, COALESCE(NEW.chars, 0), COALESCE(NEW.tokens, 0),
-               json_extract(NEW.meta, '$.cost_usd')
-        FROM requests r WHERE r.id = NEW.request_id
-        ON CONFLICT (request_id, source) DO UPDATE SET
-            leaves = leaves + 1, chars = chars + excluded.chars,
-            tokens = tokens + excluded.tokens,
-            cost = CASE WHEN cost IS NULL THEN excluded.cost
-                        WHEN excluded.cost IS NULL THEN cost
-                        ELSE cost + excluded.cost END;
+        SELECT a.request_id, COALESCE(NULLIF(a.source, ''), a.kind, 'other') AS src,
+               r.ts, substr(r.ts, 1, 10), COUNT(*), SUM(COALESCE(a.chars, 0)),
+               SUM(COALESCE(a.tokens, 0)), SUM(json_extract(a.meta, '$.cost_usd'))
+        FROM analysis_queue q
+        CROSS JOIN requests r ON r.id = q.request_id
+        CROSS JOIN responses s ON s.request_id = q.request_id AND s.input_tokens IS NOT NULL
+        CROSS JOIN attributions a ON a.request_id = q.request_id
+        LEFT JOIN attributions c
+               ON c.request_id = a.request_id AND c.node_id = a.node_id + 1
+              AND c.parent_id = a.node_id
+        WHERE q.request_id != NEW.request_id AND c.node_id IS NULL
+        GROUP BY a.request_id, src;
+        INSERT OR IGNORE INTO analysis_rolled (request_id)
+            SELECT request_id FROM analysis_queue WHERE request_id != NEW.request_id;
+        INSERT OR IGNORE INTO analysis_dirty_days (day)
+            SELECT DISTINCT substr(r.ts, 1, 10) FROM analysis_queue q
+            CROSS JOIN requests r ON r.id = q.request_id
+            WHERE q.request_id != NEW.request_id;
+        INSERT OR IGNORE INTO analysis_dirty_days (day)
+            SELECT substr(ts, 1, 10) FROM requests WHERE id = NEW.request_id;
+        DELETE FROM analysis_queue WHERE request_id != NEW.request_id;
+        DELETE FROM analysis_request_sources WHERE request_id = NEW.request_id;
+        DELETE FROM analysis_rolled WHERE request_id = NEW.request_id;
+        INSERT OR IGNORE INTO analysis_queue (request_id) VALUES (NEW.request_id);
     END;
 CREATE TRIGGER IF NOT EXISTS analysis_tree_removed AFTER DELETE ON attributions
     WHEN OLD.node_id = 0
     BEGIN
+        DELETE FROM analysis_queue WHERE request_id = OLD.request_id;
         DELETE FROM analysis_rolled WHERE request_id = OLD.request_id;
         DELETE FROM analysis_request_sources WHERE request_id = OLD.request_id;
         INSERT OR IGNORE INTO analysis_dirty_days (day)
@@ -125,6 +125,7 @@ CREATE TRIGGER IF NOT EXISTS analysis_response_added AFTER INSERT ON responses
     BEGIN DELETE FROM analysis_rolled WHERE request_id = NEW.request_id; END;
 CREATE TRIGGER IF NOT EXISTS analysis_request_removed AFTER DELETE ON requests
     BEGIN
+        DELETE FROM analysis_queue WHERE request_id = OLD.id;
         DELETE FROM analysis_rolled WHERE request_id = OLD.id;
         DELETE FROM analysis_request_sources WHERE request_id = OLD.id;
         INSERT OR IGNORE INTO analysis_dirty_days (day) VALUES (substr(OLD.ts, 1, 10));
@@ -144,7 +145,7 @@ SELECT a.request_id, COALESCE(NULLIF(a.source, ''), a.kind, 'other') AS src,
        SUM(COALESCE(a.tokens, 0)),
        SUM(json_extract(a.meta, '$.cost_usd'))
 FROM temp.analysis_pending p
-JOIN attributions a ON a.request_id = p.request_id
+CROSS JOIN attributions a ON a.request_id = p.request_id
 LEFT JOIN attributions c
        ON c.request_id = a.request_id AND c.node_id = a.node_id + 1
       AND c.parent_id = a.node_id
@@ -247,6 +248,8 @@ def _roll_pending(conn: sqlite3.Connection) -> None:
                     WHERE request_id IN (SELECT request_id FROM temp.analysis_pending)""")
     conn.execute("""INSERT OR IGNORE INTO analysis_rolled (request_id)
                     SELECT request_id FROM temp.analysis_pending""")
+    conn.execute("""DELETE FROM analysis_queue
+                    WHERE request_id IN (SELECT request_id FROM temp.analysis_pending)""")
     conn.execute("""INSERT OR IGNORE INTO analysis_dirty_days (day)
                     SELECT DISTINCT substr(ts, 1, 10) FROM temp.analysis_pending""")
     # only requests with a known prompt total are split, so sources add up to usage
