@@ -20,9 +20,8 @@ import click
 from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
 from inspector.config import Config, ensure_home
 from inspector.model import Exchange, NullSink
-from inspector.proxy.certs import CertificateAuthority, CertificateError
-from inspector.proxy.engine import ProxyError
-from inspector.proxy.thread import ProxyThread
+
+# The proxy (and cryptography) is imported inside the commands, so other commands start fast.
 
 
 class LineSink(NullSink):
@@ -51,7 +50,10 @@ def make_sink(config: Config, lines: queue.SimpleQueue[str]) -> Any:
     return LineSink(lines)
 
 
-def load_ca(config: Config) -> CertificateAuthority:
+def load_ca(config: Config) -> Any:
+    """The CA in the home folder (created on first use), or a one-line `Failure`."""
+    from inspector.proxy.certs import CertificateAuthority, CertificateError
+
     ensure_home(config.home)
     try:
         return CertificateAuthority.load_or_create(config.home)
@@ -75,6 +77,9 @@ def register(group: click.Group) -> None:
     @handles_errors
     def proxy(ctx: click.Context, **opts: Any) -> None:
         """Run the proxy headless and log one line per exchange (Ctrl-C stops it)."""
+        from inspector.proxy.engine import ProxyError
+        from inspector.proxy.thread import ProxyThread
+
         logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
         config = load_config(ctx, **opts)
         ca = load_ca(config)
