@@ -2,7 +2,7 @@
 
 `demo_session(seed, turns)` plays one invented session: a user asks Claude Code to fix a
 login error; the assistant searches with Grep and the docs MCP server, reads a file,
-queries the database (its tools loaded on demand with ToolSearch) and GitHub servers, edits the code, runs the tests with Bash, then
+queries the database and GitHub servers, edits the code, runs the tests with Bash, then
 loads the release-notes skill and writes the note. Each turn's request extends the
 previous one (earlier messages + assistant reply + tool results), as Claude Code does, and
 each response carries usage consistent with prompt caching: the first turn writes the
@@ -29,8 +29,7 @@ from inspector.demo import traffic_text as T
 MODEL = "claude-sonnet-4-5-20250929"
 CLI_VERSION = "2.0.50"
 BETAS = ("claude-code-20250219,interleaved-thinking-2025-05-14,"
-         "context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14,"
-         "advanced-tool-use-2025-11-20")
+         "context-management-2025-06-27,fine-grained-tool-streaming-2025-05-14")
 
 
 @dataclass
@@ -107,8 +106,6 @@ def _tool_outputs(rng: random.Random) -> dict[str, Any]:
                           ("auth/test_login.py", "auth/test_session.py", "cart/test_cart.py", "orders/test_checkout.py"))
                 + "\n============================= 214 passed in 9.81s ==============================",
         "Skill": "Launching skill: release-notes",
-        "ToolSearch": [{"type": "tool_reference", "tool_name": "mcp__postgres__query"},
-                       {"type": "tool_reference", "tool_name": "mcp__postgres__describe_table"}],
     }
 
 
@@ -116,8 +113,7 @@ def _tool_outputs(rng: random.Random) -> dict[str, Any]:
 # or None for a final text answer.
 _STORY: list[list[tuple[str, dict[str, Any]]] | None] = [
     [("Grep", {"pattern": "SessionStore|session:", "path": "src", "output_mode": "files_with_matches"}),
-     ("mcp__docs__search_docs", {"query": "login session redis"}),
-     ("ToolSearch", {"query": "postgres sql query"})],
+     ("mcp__docs__search_docs", {"query": "login session redis"})],
     [("Read", {"file_path": f"{T.CWD}/src/shop/auth/session.py"}),
      ("mcp__postgres__query", {"sql": "select user_id, email, attempted_at, status from login_attempts where status = 500 order by attempted_at desc limit 8"})],
     [("mcp__github__search_issues", {"query": "repo:acme/shopfront is:issue login 500"}),
@@ -128,8 +124,7 @@ _STORY: list[list[tuple[str, dict[str, Any]]] | None] = [
 ]
 
 _THOUGHTS = [
-    "The 500 started after the session store moved to Redis. Search for the store, check the handbook, "
-    "and load the database tools.",
+    "The 500 started after the session store moved to Redis. Search for the store and check the handbook.",
     "session.py is the likely culprit; read it and look at the failed logins in staging.",
     "json is used but never imported in session.py. Add the import and check GitHub for an existing issue.",
     "Run the auth tests to confirm the fix.",
@@ -138,7 +133,7 @@ _THOUGHTS = [
 ]
 
 _SAYINGS = [
-    "I'll look for the session store, check the handbook on sessions and load the database tools.",
+    "I'll look for the session store and check the handbook on sessions.",
     "Let me read the session store and check the failing logins in staging.",
     "`json` is used in `session.py` but never imported. Adding the import and checking for an existing issue.",
     "Running the auth tests.",

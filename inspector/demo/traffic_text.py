@@ -191,8 +191,6 @@ BUILTIN_TOOLS: dict[str, tuple[str, int, dict[str, tuple[str, str]], list[str]]]
                    {"task_id": (S, "The task id"), "status": (S, "pending, in_progress or done"), "details": (S, "New details")}, ["task_id"]),
     "TaskList": ("Lists the tasks of the shared task list with their status.", 500, {"status": (S, "Optional status filter")}, []),
     "TaskGet": ("Returns one task of the shared task list with its full history.", 500, {"task_id": (S, "The task id")}, ["task_id"]),
-    "ToolSearch": ("Searches the tools that are not loaded yet (MCP tools marked as deferred) by keywords and loads the best matches, so they can be called in the next turn.", 1100,
-                   {"query": (S, "Keywords describing the tool you need"), "max_results": (I, "How many tools to load (default 3)")}, ["query"]),
     "Skill": ("Runs a skill in the main conversation. Skills add specialised instructions and files for a kind of task; the skills available are listed in the system message. Call this tool with the skill's name only, and only for skills that are listed.", 1700,
               {"skill": (S, "The name of the skill, e.g. release-notes")}, ["skill"]),
     "SlashCommand": ("Runs a custom slash command defined by the user or the project, such as /review-pr 123.", 1000,
@@ -233,10 +231,6 @@ MCP_SERVERS: dict[str, dict[str, tuple[str, dict[str, tuple[str, str]], list[str
 }
 
 
-#: Servers whose tools are sent with defer_loading and found with ToolSearch when needed.
-DEFERRED_SERVERS = ("postgres",)
-
-
 def builtin_tools(rng: random.Random) -> list[dict[str, Any]]:
     tools = []
     for name, (summary, target, props, required) in BUILTIN_TOOLS.items():
@@ -250,11 +244,8 @@ def mcp_tools() -> list[dict[str, Any]]:
     tools = []
     for server, server_tools in MCP_SERVERS.items():
         for tool, (desc, props, required) in server_tools.items():
-            tool_def = {"name": f"mcp__{server}__{tool}", "description": desc,
-                        "input_schema": _schema(props, required)}
-            if server in DEFERRED_SERVERS:
-                tool_def["defer_loading"] = True  # loaded on demand by ToolSearch
-            tools.append(tool_def)
+            tools.append({"name": f"mcp__{server}__{tool}", "description": desc,
+                          "input_schema": _schema(props, required)})
     return tools
 
 

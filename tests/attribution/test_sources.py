@@ -65,15 +65,7 @@ def test_mcp_servers_hold_their_tools_instructions_and_results():
         assert all(leaf.meta["source"] == f"mcp:{name}" for leaf in server.children)
     kinds = {leaf.kind for leaf in servers["github"].children}
     assert kinds == {"mcp_tool", "mcp_instructions"}  # instructions from the system prompt
-    postgres = servers["postgres"].children
-    assert "mcp_instructions" not in {leaf.kind for leaf in postgres}
-    # deferred tools weigh little until ToolSearch loads two of them inside the messages
-    loaded = [leaf for leaf in postgres if leaf.kind == "mcp_tool_loaded"]
-    assert [leaf.label for leaf in loaded] == ["query (loaded on demand)", "describe_table (loaded on demand)"]
-    assert all(leaf.path.startswith("/messages/") for leaf in loaded)
-    deferred = {leaf.label: leaf for leaf in postgres if leaf.kind == "mcp_tool"}
-    assert all(leaf.meta["deferred"] for leaf in deferred.values())
-    assert loaded[0].tokens > 5 * deferred["query"].tokens
+    assert "mcp_instructions" not in {leaf.kind for leaf in servers["postgres"].children}
     # results of the github call: under Messages > Tool results > github (MCP), same source
     results = find(root, "github (MCP)")
     assert [leaf.label for leaf in results.children] == ["search_issues"]
@@ -87,7 +79,7 @@ def test_builtin_tool_results_grouped_by_tool_via_tool_use_id():
     root = attribute(req)
     results = find(root, "Tool results")
     groups = {g.label for g in results.children}
-    assert {"Grep", "Read", "ToolSearch", "docs (MCP)", "postgres (MCP)"} == groups
+    assert {"Grep", "Read", "docs (MCP)", "postgres (MCP)"} == groups
     read = find(results, "Read").children[0]
     assert read.meta["source"] == "tool_result:Read"
     assert read.label.endswith("src/shop/auth/session.py")
