@@ -202,7 +202,8 @@ def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | No
     ensure_schema(conn)
     lo = day_floor(since_iso) if since_iso else "0000-00-00"
     hi = next_day(day_floor(until_iso)) if until_iso else "9999-99-99"
-    conn.execute("BEGIN IMMEDIATE")
+    own = not conn.in_transaction  # inside a caller's transaction: a savepoint
+    conn.execute("BEGIN IMMEDIATE" if own else "SAVEPOINT analysis_refresh")
     try:
         conn.execute("DROP TABLE IF EXISTS temp.analysis_pending")
         conn.execute(
@@ -225,9 +226,13 @@ def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | No
             _roll_pending(conn)
         _rebuild_dirty_days(conn)
         conn.execute("DROP TABLE IF EXISTS temp.analysis_pending")
-        conn.execute("COMMIT")
+        conn.execute("COMMIT" if own else "RELEASE analysis_refresh")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if own:
+            conn.execute("ROLLBACK")
+        elif conn.in_transaction:
+            conn.execute("ROLLBACK TO analysis_refresh")
+            conn.execute("RELEASE analysis_refresh")
         raise
     if n:
         log.info("rolled up %d requests", n)
