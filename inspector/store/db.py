@@ -15,11 +15,9 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
-from sqlite_utils import Database
-
 from inspector.model import Node
 from inspector.store import rows
-from inspector.store.migrations import migrate, schema_version
+from inspector.store.version import SCHEMA_VERSION
 from inspector.store.records import Record
 from inspector.timeparse import iso_utc
 
@@ -39,38 +37,59 @@ class AmbiguousId(LookupError):
 
 
 class Store:
-    """One connection to the capture database (created and migrated on open)."""
+    """One connection to the capture database (created and migrated on open).
+
+    Reads go straight to the sqlite3 connection; the sqlite-utils `Database` (used for
+    migrations and transactions) is made on first write, so a read-only command such as
+    `list` never pays for importing it.
+    """
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 5.0,
                  readonly: bool = False) -> None:
         self.path = Path(path)
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(
+        self._conn = sqlite3.connect(
             f"file:{self.path}?mode=ro" if readonly else str(self.path),
             uri=readonly, timeout=busy_timeout, check_same_thread=False,
         )
-        self.db = Database(conn, execute_plugins=False)
+        self._db: Any = None
         self._blob_cache: dict[str, str] = {}
         self._lock = threading.RLock()
+        self.version = self.schema_version
         if readonly:
             return
-        if self.db.journal_mode != "wal":
-            self.db.enable_wal()
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self.version = migrate(self.db)
+        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        if self.version < SCHEMA_VERSION:
+            from inspector.store.migrations import migrate
+
+            self.version = migrate(self.db)
+        elif self.version > SCHEMA_VERSION:
+            log.warning("%s has schema version %d, newer than this claude-inspect knows (%d)",
+                        self.path, self.version, SCHEMA_VERSION)
+
+    @property
+    def db(self) -> Any:
+        """The sqlite-utils Database over the same connection (made on first use)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self._conn, execute_plugins=False)
+        return self._db
 
     @property
     def conn(self) -> sqlite3.Connection:
-        return self.db.conn
+        return self._conn
 
     @property
     def schema_version(self) -> int:
-        return schema_version(self.db)
+        return self._conn.execute("PRAGMA user_version").fetchone()[0]
 
     def close(self) -> None:
         try:
-            self.db.close()
+            self._conn.close()
         except sqlite3.Error:
             pass
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from inspector.store.version import SCHEMA_VERSION
+
 migrations = Migrations("claude-inspect")
 
 #: Numbered migrations in order; SCHEMA_VERSION is the number of the last.
@@ -124,7 +126,8 @@ def initial_schema(db: Database) -> None:
     )
 
 
-SCHEMA_VERSION = len(_NUMBERED)
+# the version readers check without importing sqlite-utils must match the migrations
+assert SCHEMA_VERSION == len(_NUMBERED), "update inspector/store/version.py"
 
 
 def migrate(db: Database) -> int:
