@@ -33,7 +33,8 @@ from typing import Any
 
 from inspector.attribution.pricing import cost, node_costs, price_for
 from inspector.attribution.tokens import estimate_tokens
-from inspector.attribution.tree import ENVELOPE_KEYS, RequestWalker, TreeBuilder, cjson
+from inspector.attribution.builder import TreeBuilder, cjson
+from inspector.attribution.tree import ENVELOPE_KEYS, RequestWalker
 from inspector.model import Node, Usage
 
 __all__ = ["attribute", "estimate_tokens", "cost", "price_for", "node_costs"]
