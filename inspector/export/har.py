@@ -13,6 +13,7 @@ from typing import Any, Iterable, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from inspector import __version__
+from inspector.store.queries import RawJSON
 
 
 def _pairs(headers: Any) -> list[list[str]]:
@@ -108,7 +109,8 @@ def har_entry(ex: dict[str, Any]) -> dict[str, Any]:
         entry["response"]["_error"] = resp["error"]
         entry["comment"] = resp["error"]
     if stream:
-        entry["response"]["_rawSSE"] = resp.get("raw_sse")
+        raw = resp.get("raw_sse")
+        entry["response"]["_rawSSE"] = json.loads(raw) if isinstance(raw, RawJSON) else raw
         entry["response"]["_streamComplete"] = resp.get("stream_complete")
     return entry
 

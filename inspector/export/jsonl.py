@@ -9,7 +9,6 @@ so exporting never parses and re-serializes the ~80 KB of a Claude Code request.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 from typing import Any, Iterable, TextIO
 
@@ -17,7 +16,8 @@ from inspector.store.queries import RawJSON
 
 _TOKEN = secrets.token_hex(6)
 # a placeholder string as json.dumps renders it: "\u0000<token>-<n>\u0000"
-_PLACEHOLDER = re.compile(r'"\\u0000' + _TOKEN + r'-(\d+)\\u0000"')
+_OPEN = '"\\u0000' + _TOKEN + "-"
+_CLOSE = '\\u0000"'
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
@@ -41,10 +41,12 @@ def exchange_pieces(ex: dict[str, Any]) -> list[str]:
     text = _encode(dict(ex, **swapped) if swapped else ex)
     if not raws:
         return [text]
-    pieces = _PLACEHOLDER.split(text)
-    # split() alternates text and captured indices
-    for i in range(1, len(pieces), 2):
-        pieces[i] = raws[int(pieces[i])]
+    chunks = text.split(_OPEN)
+    pieces = [chunks[0]]
+    for chunk in chunks[1:]:
+        index, _, rest = chunk.partition(_CLOSE)
+        pieces.append(raws[int(index)])
+        pieces.append(rest)
     return pieces
 
 

@@ -66,7 +66,7 @@ def initial_schema(db: Database) -> None:
             body_bytes INTEGER,
             truncated INTEGER NOT NULL DEFAULT 0,
             note TEXT,
-            raw_sse TEXT,
+            raw_sse TEXT,          -- the raw events as a JSON string literal (export splices it)
             stream_complete INTEGER,
             stop_reason TEXT,
             input_tokens INTEGER,

@@ -209,7 +209,7 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
             "status": s[1], "reason": s[2], "headers": _json(s[3], parse_bodies) or [],
             "body": _json(s[4], parse_bodies) if s[4] is not None else s[5],
             "body_base64": _b64(s[6]), "body_bytes": s[7], "truncated": bool(s[8]),
-            "note": s[9], "raw_sse": s[10],
+            "note": s[9], "raw_sse": _json(s[10], parse_bodies),
             "stream_complete": None if s[11] is None else bool(s[11]),
             "stop_reason": s[12], "error": s[24], "complete": bool(s[25]),
         }
