@@ -276,9 +276,8 @@ class ProxyServer:
         ex.timings.upstream_connected = ready
         ex.timings.upstream_connect_ms = round(max(0.0, ready - ex.timings.started) * 1000.0, 3)
         if mode == "reverse":
-            return Upstream(stream, h11.Connection(h11.CLIENT), target.host_header,
-                            target.base_path, ready)
-        return Upstream(stream, h11.Connection(h11.CLIENT), None, "", ready)
+            return Upstream(stream, h11.Connection(h11.CLIENT), target.host_header, target.base_path)
+        return Upstream(stream, h11.Connection(h11.CLIENT))
 
     # ------------------------------------------------------------ HTTP exchanges
     async def _serve_http(self, client: Any, cconn: h11.Connection, first: h11.Request | None,

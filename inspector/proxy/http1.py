@@ -63,9 +63,6 @@ class Upstream:
     #: Host header value to send (None: keep the client's)
     host_header: str | None = None
     path_prefix: str = ""
-    #: when the connection became ready, and how long the first exchange waited for it
-    connected_at: float | None = None
-    reused: bool = False
 
     @property
     def usable(self) -> bool:

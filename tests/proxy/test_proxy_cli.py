@@ -121,3 +121,22 @@ def test_50mb_reply_with_bounded_proxy_memory(home, stub):
     assert peak - before < 20 * 1024 * 1024, (before, peak)
     assert peak < 80 * 1024 * 1024, peak
     assert elapsed < 20
+
+
+def test_proxy_thread_reraises_the_bind_error_in_the_callers_thread(tmp_path):
+    from inspector.model import NullSink, ProxySettings
+    from inspector.proxy.engine import ProxyError
+    from inspector.proxy.thread import ProxyThread
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        runner = ProxyThread(ProxySettings(listen_port=port, ca_dir=str(tmp_path)), NullSink())
+        try:
+            runner.start(timeout=10)
+        except ProxyError as e:
+            assert f"port {port} is already in use" in str(e)
+            assert isinstance(e, OSError)
+        else:
+            raise AssertionError("bound a port that is taken")

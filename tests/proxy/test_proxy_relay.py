@@ -320,3 +320,18 @@ def test_listening_beyond_loopback_warns(start_proxy):
     proxy = start_proxy(listen_host="0.0.0.0")
     assert "open proxy" in proxy.sink.wait_notice("open_proxy")
     assert proxy.sink.wait_notice("listening")
+
+
+def test_core_paths_on_asyncio_own_loop(start_proxy, monkeypatch):
+    """The engine is loop-agnostic: the same paths work without uvloop."""
+    monkeypatch.setenv("CLAUDE_INSPECT_LOOP", "asyncio")
+    proxy = start_proxy()
+    assert type(proxy.thread.loop).__module__.startswith("asyncio")
+    test_client_hello_in_the_same_packet_as_connect(proxy)
+    with proxy.client() as client:
+        for _ in range(3):
+            assert client.post(f"{API}/v1/messages", json=MSG).status_code == 200
+        with client.stream("POST", f"{API}/v1/messages", json=dict(MSG, stream=True)) as r:
+            assert "event: message_stop" in r.read().decode()
+    assert httpx.post(f"{proxy.url}/v1/messages", json=MSG).status_code == 200
+    assert all(e.complete for e in proxy.sink.wait_finished(6))
