@@ -11,6 +11,7 @@ import sys
 import time
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from inspector.cli import cli
@@ -56,7 +57,8 @@ def start_cli_proxy(*args: str) -> tuple[subprocess.Popen, int, list[str]]:
     return proc, port, lines
 
 
-def test_proxy_command_logs_exchanges_and_stops_on_sigterm(home, stub):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
+def test_proxy_command_logs_exchanges_and_stops_cleanly(home, stub, stop_signal):
     proc, port, head = start_cli_proxy(
         "--resolve", f"api.anthropic.com:443:127.0.0.1:{stub.port}", "--upstream-ca", stub.ca_file)
     try:
@@ -68,7 +70,7 @@ def test_proxy_command_logs_exchanges_and_stops_on_sigterm(home, stub):
         line = proc.stdout.readline()
         assert re.match(r"\d\d:\d\d:\d\d  POST\s+api\.anthropic\.com/v1/messages  200  \d+ ms", line), line
     finally:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(stop_signal)
         out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert "proxy stopped" in out and "Traceback" not in err
