@@ -69,8 +69,9 @@ class Filter:
                 cond.append("r.model = ?")
                 params.append(self.model)
         if self.session:
-            cond.append("r.session_id LIKE ? ESCAPE '\\'")
-            params.append(_like_prefix(self.session))
+            # a prefix as a range, so the (session_id, ts) index serves it
+            cond.append("r.session_id >= ? AND r.session_id < ?")
+            params += [self.session, self.session + "\U0010ffff"]
         if self.status is not None:
             cond.append("s.status = ?")
             params.append(self.status)
@@ -89,10 +90,6 @@ class Filter:
                         " OR r.body_text LIKE ? ESCAPE '\\')")
             params += [like] * 5
         return (" WHERE " + " AND ".join(cond)) if cond else "", params
-
-
-def _like_prefix(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def _list_row(row: tuple) -> dict[str, Any]:

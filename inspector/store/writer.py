@@ -76,6 +76,12 @@ class Writer:
     def submit(self, item: Any) -> None:
         """Queue one item for storage. Thread-safe; never blocks, never raises."""
         try:
+            thread = self._thread
+            if self._closing and thread is not None and not thread.is_alive():
+                log.error("a capture arrived after the writer closed; it is not stored")
+                with self._count_lock:
+                    self.failed += 1
+                return
             with self._count_lock:
                 self._submitted += 1
             self._queue.put(item)
