@@ -155,6 +155,11 @@ def test_stats_text_output_and_bad_grouping(store, run_cli, monkeypatch):
     out = run_cli("stats", "--by", "model").output
     assert "claude-sonnet-4-5-20250929" in out and "total" in out and "$" in out
     assert "cache read" in out  # a wide terminal shows the prompt's parts
+    write_demo(store, seed=1, turns=2, model=UNKNOWN_MODEL)
+    out = run_cli("stats", "--by", "model").output
+    row = next(line for line in out.splitlines() if UNKNOWN_MODEL in line)
+    assert "unknown" in row and "$0 " not in row
+    assert "without a known price" in out
     out = run_cli("stats").output
     assert "usage by source" in out and "(output)" in out
     bad = run_cli("stats", "--by", "color", ok=False)
