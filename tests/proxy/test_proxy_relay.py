@@ -335,3 +335,27 @@ def test_core_paths_on_asyncio_own_loop(start_proxy, monkeypatch):
             assert "event: message_stop" in r.read().decode()
     assert httpx.post(f"{proxy.url}/v1/messages", json=MSG).status_code == 200
     assert all(e.complete for e in proxy.sink.wait_finished(6))
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl not installed")
+def test_large_upload_with_expect_100_continue(proxy, stub, tmp_path):
+    """curl asks `Expect: 100-continue` for big bodies; the proxy answers it itself."""
+    body = tmp_path / "body.json"
+    body.write_bytes(b'{"pad": "' + b"a" * (2 << 20) + b'"}')
+    out = subprocess.run(
+        ["curl", "-sS", "--proxy", proxy.url, "--cacert", proxy.ca_file, "-H", "Expect: 100-continue",
+         "-H", "content-type: application/json", "--data-binary", f"@{body}", f"{API}/v1/messages"],
+        capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0 and json.loads(out.stdout)["type"] == "message", out.stderr
+    assert len(stub.requests[-1]["body"]) == body.stat().st_size
+    assert "expect" not in stub.requests[-1]["headers"]
+    (ex,) = proxy.sink.wait_finished(1)
+    assert ex.request_body.size == body.stat().st_size
+
+
+def test_error_status_passes_through(proxy):
+    with proxy.client() as client:
+        r = client.post(f"{API}/v1/messages", json=MSG, headers={"x-stub-status": "429"})
+    assert r.status_code == 429 and r.json()["error"]["type"] == "api_error"
+    (ex,) = proxy.sink.wait_finished(1)
+    assert ex.status == 429 and ex.complete and ex.error is None
