@@ -1,1 +1,15 @@
-"""proxy"""
+"""The intercepting proxy: asyncio + h11 + ssl, knowing nothing of storage or UI.
+
+Public entry points (import them from their modules; this package imports nothing itself,
+so loading it stays cheap):
+
+* `inspector.proxy.engine.ProxyServer(settings, sink)`: `await start()`, `.address`,
+  `await stop()`, on the caller's running loop.
+* `inspector.proxy.thread.ProxyThread(settings, sink)`: the same on its own loop (uvloop
+  when installed) in a daemon thread: `start() -> (host, port)`, `stop()`, `.loop`.
+* `inspector.proxy.certs.CertificateAuthority.load_or_create(ca_dir)`: the CA users trust.
+
+Layout: `connect.py` (sans-IO decisions and canned replies), `http1.py` (the relay of one
+exchange between two h11 connections), `streams.py` (byte streams, TLS pumped through
+memory BIOs), `engine.py` (sockets, TLS upgrades, tasks), `sink.py` (fail-open guard).
+"""
