@@ -53,7 +53,6 @@ class _Body:
         self.size = body.size if body is not None else 0
         self.truncated = bool(body.truncated) if body is not None else False
         self.decoded = b""
-        self.scrubbed = False
         if body is None:
             return
         try:
@@ -82,7 +81,6 @@ class _Body:
             self.raw = data
             return
         self.text = scrub_text(text)
-        self.scrubbed = self.text is not text
         if _looks_json(content_type, self.text):
             try:
                 self.json = json.loads(self.text)
@@ -189,8 +187,7 @@ def _add_stream(cap: Capture, resp: _Body, raw_sse_cap: int, ex: Exchange) -> No
     notes = list(resp.notes)
     if len(text) > raw_sse_cap:
         notes.append(f"raw SSE kept to {raw_sse_cap} of {len(text)} chars")
-    assembler, _events = assemble_stream(resp.decoded if resp.text == text and resp.decoded
-                                         and not resp.scrubbed else text.encode("utf-8"))
+    assembler, _events = assemble_stream(text)
     message = assembler.message
     notes.extend(assembler.notes)
     cap.stream_complete = assembler.complete and assembler.error is None

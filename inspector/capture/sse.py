@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,7 +64,9 @@ class SSEParser:
         not (the stream was cut before the blank line that completes it)."""
         events: list[SSEEvent] = []
         if self._buf:
-            self._line(bytes(self._buf).decode("utf-8", "replace"), events)
+            # a CR held back in case an LF followed: it did end its line after all
+            rest = bytes(self._buf[:-1] if self._buf.endswith(b"\r") else self._buf)
+            self._line(rest.decode("utf-8", "replace"), events)
             self._buf.clear()
         return events
 
@@ -220,11 +223,41 @@ class MessageAssembler:
         return self.message
 
 
-def assemble_stream(data: bytes) -> tuple[MessageAssembler, list[SSEEvent]]:
+def parse_all(text: str) -> list[SSEEvent]:
+    """All events of a complete captured stream, in one pass over the decoded text.
+
+    Same rules as `SSEParser` (which handles arbitrary chunking), several times faster
+    for the common case of a whole body: an event still open at the end is dropped.
+    """
+    lines = text.split("\n") if "\r" not in text else re.split(r"\r\n|\r|\n", text)
+    events: list[SSEEvent] = []
+    name = ""
+    data: list[str] = []
+    has_data = False
+    for line in lines[:-1] if lines and lines[-1] == "" else lines:
+        if not line:
+            if has_data:
+                events.append(SSEEvent(name or "message", "\n".join(data)))
+            name, data, has_data = "", [], False
+        elif line[0] == ":":
+            continue
+        else:
+            field_name, _, value = line.partition(":")
+            if value[:1] == " ":
+                value = value[1:]
+            if field_name == "data":
+                data.append(value)
+                has_data = True
+            elif field_name == "event":
+                name = value
+    return events
+
+
+def assemble_stream(data: bytes | str) -> tuple[MessageAssembler, list[SSEEvent]]:
     """Parse a whole captured stream at once (the capture path uses this)."""
-    parser = SSEParser()
     assembler = MessageAssembler()
-    events = parser.feed(data) + parser.close()
+    text = data if isinstance(data, str) else data.decode("utf-8", "replace")
+    events = parse_all(text)
     for event in events:
         assembler.add(event)
     assembler.finish()

@@ -117,3 +117,13 @@ def test_malformed_events_become_notes():
     notes = " | ".join(assembler.notes)
     assert "not JSON" in notes and "no content block 5" in notes and "'weird'" in notes
     assert json.dumps(assembler.notes)  # plain strings, storable
+
+
+def test_whole_text_parser_agrees_with_the_incremental_one():
+    from inspector.capture.sse import parse_all
+
+    samples = [stream_bytes(), stream_bytes().replace(b"\n", b"\r\n"),
+               stream_bytes().replace(b"\n", b"\r"), stream_bytes()[:-7],
+               b": c\nevent: a\ndata: x\ndata:y\n\ndata: z"]
+    for data in samples:
+        assert parse_all(data.decode()) == _parse_in_chunks(data, [5] * len(data)), data[-20:]
