@@ -28,15 +28,12 @@ before the current tool-use loop weighs nothing, as the API drops it from the co
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from inspector.attribution import sources as S
 from inspector.attribution.builder import TreeBuilder, cjson
 from inspector.attribution.media import media_tokens
 from inspector.attribution.tokens import estimate_tokens_float
-
-log = logging.getLogger(__name__)
 
 #: Top-level request keys that are settings, not prompt content.
 ENVELOPE_KEYS = frozenset({
@@ -62,6 +59,8 @@ class RequestWalker:
         self.message_index = 0
         self.loop_start = 0
         self.keeps_thinking = False
+        self.turns = 0
+        self.last_turn_message = -1
         self.tool_defs: dict[str, str] = {}  # tool name -> compact JSON of its definition
         self.calls: dict[str, tuple[str, str]] = {}  # tool_use id -> (tool name, hint)
 
@@ -143,7 +142,6 @@ class RequestWalker:
         self._index_calls(messages)
         self.loop_start = _current_loop_start(messages)
         self.keeps_thinking = _keeps_old_thinking(self.req.get("model"))
-        turn = 0
         for i, msg in enumerate(messages):
             self.message_index = i
             path = f"/messages/{i}"
@@ -152,16 +150,14 @@ class RequestWalker:
                 self._other(msg, path, "message (not an object)")
                 continue
             role = msg.get("role")
-            if role == "user":
-                turn += 1
             content = msg.get("content")
             if isinstance(content, str):
                 self.b.next_item(None)
-                self._text(role, content, f"{path}/content", turn)
+                self._text(role, content, f"{path}/content")
             elif isinstance(content, list):
                 for k, block in enumerate(content):
                     self.b.next_item(block)
-                    self._block(role, block, f"{path}/content/{k}", turn)
+                    self._block(role, block, f"{path}/content/{k}")
             else:
                 self.b.next_item(None)
                 self._other(content, f"{path}/content", "message content (odd type)")
@@ -177,14 +173,22 @@ class RequestWalker:
                     name = block.get("name") if isinstance(block.get("name"), str) else "?"
                     self.calls[block["id"]] = (name, _hint(block.get("input")))
 
-    def _text(self, role: Any, text: str, path: str, turn: int) -> None:
+    def _text(self, role: Any, text: str, path: str) -> None:
         if role == "user":
             skill = S.skill_name_from_body(text.lstrip())
             if skill is not None:
                 self.b.add((S.SKILLS, skill), "skill_body", "loaded body", len(text),
                            estimate_tokens_float(text), path, f"skill:{skill}")
                 return
-            return self.b.add_text(text, S.user_text(text, turn), path, True)
+            segments = S.user_text(text, 0)
+            if any(seg.source == "user" for seg in segments):
+                # Turns count messages holding words the user typed, not tool round trips.
+                if self.last_turn_message != self.message_index:
+                    self.last_turn_message = self.message_index
+                    self.turns += 1
+                label = f"Turn {self.turns}"
+                segments = [seg._replace(label=label) if seg.source == "user" else seg for seg in segments]
+            return self.b.add_text(text, segments, path, True)
         if role == "assistant":
             self.b.add((S.MESSAGES, "Assistant history"), "assistant_text", "Text", len(text),
                        estimate_tokens_float(text), path, "history:assistant")
@@ -196,13 +200,13 @@ class RequestWalker:
         self.b.add((S.MESSAGES, S.REMINDERS), "reminder", f"{role} message", len(text),
                    estimate_tokens_float(text), path, "reminder:system_message")
 
-    def _block(self, role: Any, block: Any, path: str, turn: int) -> None:
+    def _block(self, role: Any, block: Any, path: str) -> None:
         if not isinstance(block, dict):
             return self._other(block, path, "content block (not an object)")
         btype = block.get("type")
         text = block.get("text")
         if btype == "text" and isinstance(text, str):
-            return self._text(role, text, path, turn)
+            return self._text(role, text, path)
         raw = cjson(block)
         history = (S.MESSAGES, "Assistant history")
         if btype in ("thinking", "redacted_thinking"):

@@ -204,3 +204,11 @@ def test_server_side_tool_search_result_loads_schemas_under_their_server():
     assert find(root, "tool search").children[0].meta["source"] == "tool_result:tool_search"
     from .helpers import content_size
     assert sum(leaf.chars for leaf in leaves(root)) == content_size(req)
+
+
+def test_turns_count_what_the_user_typed_not_tool_round_trips():
+    from inspector.demo.traffic import demo_session
+
+    last = demo_session(seed=3, turns=9)[-1].request
+    user = by_source(attribute(last), "user")
+    assert [leaf.label for leaf in user] == ["Turn 1", "Turn 2", "Turn 3"]
