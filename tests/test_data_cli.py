@@ -146,6 +146,10 @@ def test_export_har_is_valid_har_1_2(home, populated, tmp_path):
         assert message["type"] == "message" and message["stop_reason"] == "tool_use"
         assert json.loads(req["postData"]["text"])["model"]
     assert log["entries"][1]["timings"]["wait"] == pytest.approx(348, abs=0.01)
+    first = log["entries"][0]
+    assert first["response"]["_rawSSE"].startswith("event: message_start")
+    # the request text is exactly what the client sent, shared parts spliced back in
+    assert first["request"]["postData"]["text"] == populated[2].capture.request_text
 
 
 def test_purge(home, populated):

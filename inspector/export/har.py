@@ -9,11 +9,44 @@ response byte) and receive (the rest); HAR's `time` is their sum.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, TextIO
+from typing import Any, Callable, Iterable, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 from inspector import __version__
-from inspector.store.queries import RawJSON
+from inspector.export.jsonl import encode, placeholder, splice
+from inspector.store.queries import RawJSON, StoredJSON
+
+# shared body parts already escaped as JSON string content, by sha256
+_ESCAPED: dict[str, str] = {}
+_ESCAPED_MAX = 512
+
+
+def _string_token(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def escaped_text(body: str) -> str:
+    """`body` as a JSON string token. A stored request body is escaped part by part, each
+    shared part once for the whole export (escaping commutes with concatenation)."""
+    if not isinstance(body, StoredJSON):
+        return _string_token(str(body))
+    out = ['"']
+    for i, part in enumerate(body.parts):
+        if i % 2 == 0:
+            if part:
+                out.append(_string_token(part)[1:-1])
+            continue
+        esc = _ESCAPED.get(part)
+        if esc is None:
+            text = body.blobs.get(part)
+            if text is None:
+                return _string_token(str(body))
+            if len(_ESCAPED) >= _ESCAPED_MAX:
+                _ESCAPED.clear()
+            esc = _ESCAPED[part] = _string_token(text)[1:-1]
+        out.append(esc)
+    out.append('"')
+    return "".join(out)
 
 
 def _pairs(headers: Any) -> list[list[str]]:
@@ -59,8 +92,17 @@ def har_timings(t: dict[str, Any]) -> dict[str, float]:
             "send": round(send, 3), "wait": round(wait, 3), "receive": round(receive, 3)}
 
 
-def har_entry(ex: dict[str, Any]) -> dict[str, Any]:
+def har_entry(ex: dict[str, Any], raws: list[str] | None = None) -> dict[str, Any]:
+    """One HAR entry. With `raws`, big texts are left as placeholders and their JSON
+    tokens appended to `raws` (see `write_har`); without, the entry is complete."""
     req, resp = ex["request"], ex.get("response") or {}
+
+    def big(text_or_raw: Any, token: Callable[[Any], str]) -> Any:
+        if raws is None:
+            return text_or_raw if not isinstance(text_or_raw, RawJSON) else str(text_or_raw)
+        raws.append(token(text_or_raw))
+        return placeholder(len(raws) - 1)
+
     req_headers, resp_headers = _pairs(req.get("headers")), _pairs(resp.get("headers"))
     url = req.get("url") or ""
     timings = har_timings(ex.get("timings") or {})
@@ -75,7 +117,9 @@ def har_entry(ex: dict[str, Any]) -> dict[str, Any]:
     req_text = _text(req.get("body"))
     mime = _header(req_headers, "content-type") or "application/octet-stream"
     if req_text is not None:
-        request["postData"] = {"mimeType": mime, "text": req_text}
+        body = req.get("body")
+        text = big(body if isinstance(body, RawJSON) else req_text, escaped_text)
+        request["postData"] = {"mimeType": mime, "text": text}
     elif req.get("body_base64"):
         request["postData"] = {"mimeType": mime, "text": req["body_base64"],
                                "comment": "base64 of the undecoded body"}
@@ -110,7 +154,10 @@ def har_entry(ex: dict[str, Any]) -> dict[str, Any]:
         entry["comment"] = resp["error"]
     if stream:
         raw = resp.get("raw_sse")
-        entry["response"]["_rawSSE"] = json.loads(raw) if isinstance(raw, RawJSON) else raw
+        if isinstance(raw, RawJSON):  # already a JSON string token
+            entry["response"]["_rawSSE"] = big(raw, str) if raws is not None else json.loads(raw)
+        else:
+            entry["response"]["_rawSSE"] = raw
         entry["response"]["_streamComplete"] = resp.get("stream_complete")
     return entry
 
@@ -122,10 +169,10 @@ def write_har(exchanges: Iterable[dict[str, Any]], out: TextIO) -> int:
     out.write(',"pages":[],"entries":[')
     n = 0
     for ex in exchanges:
-        if n:
-            out.write(",")
-        out.write("\n")
-        out.write(json.dumps(har_entry(ex), ensure_ascii=False, separators=(",", ":")))
+        out.write(",\n" if n else "\n")
+        raws: list[str] = []
+        entry = encode(har_entry(ex, raws))
+        out.writelines(splice(entry, raws) if raws else (entry,))
         n += 1
     out.write("\n]}}\n")
     return n

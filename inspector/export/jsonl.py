@@ -21,6 +21,27 @@ _CLOSE = '\\u0000"'
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
 
+def placeholder(n: int) -> str:
+    """A string to put where the `n`th raw JSON piece goes (see `splice`)."""
+    return f"\x00{_TOKEN}-{n}\x00"
+
+
+def splice(text: str, raws: list[str]) -> list[str]:
+    """Pieces of `text` (JSON with placeholders) with each placeholder, quotes included,
+    replaced by its raw JSON, to be written in order."""
+    chunks = text.split(_OPEN)
+    pieces = [chunks[0]]
+    for chunk in chunks[1:]:
+        index, _, rest = chunk.partition(_CLOSE)
+        pieces.append(raws[int(index)])
+        pieces.append(rest)
+    return pieces
+
+
+def encode(obj: Any) -> str:
+    return _encode(obj)
+
+
 def exchange_pieces(ex: dict[str, Any]) -> list[str]:
     """The compact JSON of one exchange as a list of strings to write in order."""
     raws: list[str] = []
@@ -34,20 +55,12 @@ def exchange_pieces(ex: dict[str, Any]) -> list[str]:
             if isinstance(value, RawJSON):
                 if changed is None:
                     changed = dict(sub)
-                changed[key] = f"\x00{_TOKEN}-{len(raws)}\x00"
+                changed[key] = placeholder(len(raws))
                 raws.append(value)
         if changed is not None:
             swapped[part] = changed
     text = _encode(dict(ex, **swapped) if swapped else ex)
-    if not raws:
-        return [text]
-    chunks = text.split(_OPEN)
-    pieces = [chunks[0]]
-    for chunk in chunks[1:]:
-        index, _, rest = chunk.partition(_CLOSE)
-        pieces.append(raws[int(index)])
-        pieces.append(rest)
-    return pieces
+    return splice(text, raws) if raws else [text]
 
 
 def dumps_exchange(ex: dict[str, Any]) -> str:

@@ -55,6 +55,7 @@ class Store:
         )
         self._db: Any = None
         self._blob_cache: dict[str, str] = {}
+        self._blob_chars = 0
         self._lock = threading.RLock()
         self.version = self.schema_version
         if readonly:
@@ -178,7 +179,7 @@ class Store:
                     "DELETE FROM blobs WHERE hash NOT IN (SELECT hash FROM request_blobs)")
             cur = self.conn.execute("DELETE FROM purge_ids")
             del cur
-        self._blob_cache.clear()
+        self._blob_cache, self._blob_chars = {}, 0
         return n
 
     # -- reading ------------------------------------------------------------------------
@@ -197,17 +198,30 @@ class Store:
             raise AmbiguousId(prefix, found)
         return found[0] if found else None
 
+    #: bound on the characters of shared parts kept in memory between reads
+    BLOB_CACHE_CHARS = 64 << 20
+
     def blob_texts(self, hashes: Iterable[str]) -> dict[str, str]:
-        """Texts of shared body parts, cached: the same few are used by every request."""
-        want = [h for h in set(hashes) if h not in self._blob_cache]
+        """Texts of shared body parts, cached: the same few are used by every request.
+
+        The returned dict holds at least every hash asked for. When the cache grows past
+        its bound it is replaced (not cleared), so dicts handed out earlier stay whole.
+        """
+        hashes = set(hashes)
+        want = [h for h in hashes if h not in self._blob_cache]
+        if not want:
+            return self._blob_cache
+        if self._blob_chars > self.BLOB_CACHE_CHARS:
+            self._blob_cache = {h: self._blob_cache[h] for h in hashes if h in self._blob_cache}
+            self._blob_chars = sum(map(len, self._blob_cache.values()))
+        cache = self._blob_cache
         for i in range(0, len(want), 500):
             chunk = want[i:i + 500]
             q = f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})"
             for digest, data in self.conn.execute(q, chunk):
-                if len(self._blob_cache) > 2000:
-                    self._blob_cache.clear()
-                self._blob_cache[digest] = data
-        return self._blob_cache
+                cache[digest] = data
+                self._blob_chars += len(data)
+        return cache
 
     def body_text(self, stored: str | None) -> str | None:
         """Full request JSON text from the stored form."""

@@ -139,10 +139,29 @@ class RawJSON(str):
     """JSON text passed through unparsed (exports splice it in as is)."""
 
 
+class StoredJSON(RawJSON):
+    """A request body's full JSON text that also knows how it is stored: `parts`
+    alternates inline text and the sha256 of a shared part, whose text is in `blobs`.
+    Exporters that must escape the body (HAR) escape each shared part once, not once per
+    exchange."""
+
+    parts: list[str]
+    blobs: dict[str, str]
+
+
 def _json(text: str | None, parse: bool) -> Any:
     if text is None:
         return None
     return json.loads(text) if parse else RawJSON(text)
+
+
+def _stored_json(stored: str, full: str, store: Store) -> RawJSON:
+    if stored is full:  # nothing shared
+        return RawJSON(full)
+    out = StoredJSON(full)
+    out.parts = stored.split("\x01")
+    out.blobs = store.blob_texts(out.parts[1::2])
+    return out
 
 
 def _b64(data: bytes | None) -> str | None:
@@ -197,7 +216,8 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
             "url": _url(scheme, host, port, path), "mode": mode, "connection_id": conn_id,
             "model": model, "stream": bool(stream), "session_id": session,
             "headers": _json(headers, parse_bodies) or [],
-            "body": _json(full_body, parse_bodies) if full_body is not None else body_text,
+            "body": (_stored_json(body, full_body, store) if not parse_bodies
+                     else _json(full_body, True)) if full_body is not None else body_text,
             "body_base64": _b64(body_raw), "body_bytes": body_bytes,
             "truncated": bool(truncated), "note": note,
         }
@@ -311,7 +331,7 @@ def sessions(store: Store, f: Filter) -> list[dict[str, Any]]:
 
 
 __all__ = [
-    "AmbiguousId", "Filter", "LIST_FIELDS", "NotFound", "RawJSON", "count_requests",
+    "AmbiguousId", "Filter", "LIST_FIELDS", "NotFound", "RawJSON", "StoredJSON", "count_requests",
     "exchange_dicts", "get_exchange", "iter_exchanges", "iter_list_rows", "list_requests",
     "sessions", "totals",
 ]

@@ -188,3 +188,17 @@ def test_shared_parts_cut_from_original_text_round_trip_exactly():
     assert json.loads(join_body(stored, parts)) == body and len(parts) == 3
     assert split_text("[1, 2]") is None and split_text('{"a": 1') is None
     assert split_text('{"system": "x", "tools": []}') == ('{"system": "x", "tools": []}', {})
+
+
+def test_export_escaping_of_stored_bodies_matches_json(store):
+    from inspector.export.har import escaped_text
+    from inspector.store.queries import StoredJSON
+
+    recs = [record(big=9000, user_text='quote " backslash \\ newline \n tab \t é ☃')
+            for _ in range(2)]
+    store.write(recs)
+    for ex in iter_exchanges(store, Filter(), parse_bodies=False):
+        body = ex["request"]["body"]
+        assert isinstance(body, StoredJSON) and len(body.parts) > 1
+        assert escaped_text(body) == json.dumps(str(body), ensure_ascii=False)
+        assert json.loads(str(body))["messages"][0]["content"][0]["text"].endswith("☃")
