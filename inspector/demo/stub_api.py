@@ -11,6 +11,7 @@ headers steer it, so a test can ask for what it needs:
 * `x-stub-body-bytes: N`        a body of N bytes, sent in 64 KiB chunks
 * `x-stub-chunked: 1`           chunked framing instead of Content-Length
 * `x-stub-encoding: gzip|br|zstd|deflate`  compress the JSON reply
+* `x-stub-close: 1`             close the connection after this reply (JSON replies)
 * `x-stub-status: 429`          answer with that status and an API-shaped error
 * `x-stub-stamp: 1`             precede each SSE event with a comment line `: sent T`,
                                 T from time.monotonic() (comparable across processes)
@@ -270,6 +271,8 @@ class StubAPI:
             return
         data = json.dumps(message).encode()
         out = [("content-type", "application/json"), ("request-id", "req_stub")]
+        if headers.get("x-stub-close"):
+            out.append(("connection", "close"))
         if headers.get("x-stub-encoding"):
             data = compress(data, headers["x-stub-encoding"])
             out.append(("content-encoding", headers["x-stub-encoding"]))

@@ -359,3 +359,15 @@ def test_error_status_passes_through(proxy):
     assert r.status_code == 429 and r.json()["error"]["type"] == "api_error"
     (ex,) = proxy.sink.wait_finished(1)
     assert ex.status == 429 and ex.complete and ex.error is None
+
+
+def test_upstream_closing_after_a_reply_is_reconnected_transparently(proxy, stub):
+    with proxy.client() as client:
+        first = client.post(f"{API}/v1/messages", json=MSG, headers={"x-stub-close": "1"})
+        second = client.post(f"{API}/v1/messages", json=MSG)
+    assert first.status_code == second.status_code == 200
+    assert "connection" not in first.headers  # hop-by-hop: the client's connection stays open
+    finished = proxy.sink.wait_finished(2)
+    assert finished[0].connection_id == finished[1].connection_id
+    assert stub.connections == 2
+    assert finished[1].timings.upstream_connected is not None
