@@ -271,6 +271,9 @@ class ProxyServer:
 
     async def _upstream(self, target: Target, mode: str, eager: asyncio.Future | None,
                         ex: Exchange) -> Upstream:
+        """A new upstream connection for `ex`. The first exchange after a CONNECT uses the
+        connection opened while the client's handshake ran; `upstream_connect_ms` is the
+        time this exchange had to wait for it (often 0), which is what it cost the client."""
         stream = await eager if eager is not None else await self._open(target)
         ready = time.perf_counter()
         ex.timings.upstream_connected = ready
