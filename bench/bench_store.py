@@ -66,6 +66,8 @@ def tree() -> Node:
 
 
 def bench_writer(path: Path, n: int) -> float:
+    for old in path.parent.glob(path.name + "*"):
+        old.unlink()
     sse = stream_bytes()
     exchanges = []
     for i in range(n):

@@ -7,7 +7,6 @@ process) work on the same file at once. A Store may be used from one thread at a
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -258,7 +257,3 @@ def retention_purge(store: Store, retention_days: int, now: float | None = None)
         return 0
     now = time.time() if now is None else now
     return store.purge(now - retention_days * 86400)
-
-
-def loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)

@@ -86,3 +86,44 @@ def test_stored_records_match_what_the_sdk_saw(running):
     for path in config.home.rglob("*"):
         if path.is_file():
             assert SECRET_KEY.encode() not in path.read_bytes(), path
+
+
+def test_500_exchanges_from_32_clients_none_lost(running):
+    """Every relayed exchange is stored once the runtime stops right after the last reply."""
+    import threading
+
+    import httpx2
+
+    config, runtime, _client = running
+    host, port = runtime.proxy_address
+    body = json.dumps({"model": MODEL, "max_tokens": 16, "stream": True,
+                       "messages": [{"role": "user", "content": "hi"}]})
+    errors: list[BaseException] = []
+
+    def client_thread(count: int) -> None:
+        try:
+            with httpx2.Client(proxy=f"http://{host}:{port}", verify=str(config.ca_path),
+                               timeout=30) as http:
+                for _ in range(count):
+                    r = http.post("https://api.anthropic.com/v1/messages", content=body,
+                                  headers={"x-api-key": SECRET_KEY,
+                                           "content-type": "application/json"})
+                    assert r.status_code == 200 and "message_stop" in r.text
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    counts = [500 // 32 + (1 if i < 500 % 32 else 0) for i in range(32)]
+    threads = [threading.Thread(target=client_thread, args=(n,)) for n in counts]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    runtime.stop()
+    store = Store(config.db_path)
+    try:
+        assert store.execute("SELECT count(*) FROM requests").fetchone()[0] == 500
+        assert store.execute("SELECT count(*) FROM responses WHERE stream_complete = 1"
+                             ).fetchone()[0] == 500
+    finally:
+        store.close()
