@@ -136,16 +136,45 @@ def resolve_path(doc: Any, path: str) -> Any:
     return cur
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _readable(value: Any) -> str:
+    """Prose as prose (real line breaks), structure as indented JSON."""
+    if isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            return "\n\n".join(_readable(v) for v in value)
+        return _json(value)
+    kind = value.get("type")
+    if kind == "text" and isinstance(value.get("text"), str):
+        return value["text"]
+    if "input_schema" in value or ("name" in value and "description" in value):
+        rest = {k: v for k, v in value.items() if k not in ("name", "description")}
+        return (f"{value.get('name', '')}\n\n{value.get('description', '')}\n\n"
+                + _json(rest))
+    if kind == "tool_use":
+        return f"tool call {value.get('name')} ({value.get('id')})\n\n" + _json(value.get("input"))
+    if kind == "tool_result":
+        content = value.get("content")
+        body = content if isinstance(content, str) else _readable(content or [])
+        return f"result of {value.get('tool_use_id')}\n\n{body}"
+    if kind == "thinking":
+        return str(value.get("thinking", ""))
+    if kind in ("image", "document"):
+        source = value.get("source") or {}
+        size = len(str(source.get("data", "")))
+        return f"{kind}: {source.get('media_type', '?')}, {size:,} base64 characters"
+    return _json(value)
+
+
 def content_text(value: Any, limit: int = 200_000) -> str:
     """Readable text for a piece of the request: strings as they are, the rest as JSON."""
     if value is None:
         return "(content not available: the stored request does not reach this part)"
-    if isinstance(value, dict) and value.get("type") == "text" and isinstance(value.get("text"), str):
-        text = value["text"]
-    elif isinstance(value, str):
-        text = value
-    else:
-        text = json.dumps(value, indent=2, ensure_ascii=False)
+    text = _readable(value)
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit:,} more characters)"
     return text

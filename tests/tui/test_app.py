@@ -67,6 +67,8 @@ async def test_enter_shows_the_tree_with_the_mcp_server(filled):
         # the root says how big the prompt is, exactly as the usage reported it
         assert f"{newest.capture.usage.prompt_tokens / 1000:.1f}k" in tree.root.label.plain
         # selecting a node shows its content beside the tree
+        labels["MCP tools"].expand()
+        await pilot.pause(0.05)
         tree.move_cursor(labels["github"])
         await pilot.pause(0.1)
         assert "create_issue:" in app.screen.query_one("#context-content").text
@@ -75,7 +77,7 @@ async def test_enter_shows_the_tree_with_the_mcp_server(filled):
         await pilot.press("down")
         assert tree.cursor_node is leaf
         await pilot.pause(0.1)
-        assert f'"mcp__github__{leaf.data.label}"' in app.screen.query_one("#context-content").text
+        assert app.screen.query_one("#context-content").text.startswith(f"mcp__github__{leaf.data.label}\n")
         await pilot.press("escape")
         assert app.screen is app.main
 

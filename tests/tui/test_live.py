@@ -57,6 +57,7 @@ async def test_request_through_the_apps_proxy(home, stub):
         assert stored_after < 0.5, stored_after  # goal 0.1 s; slack for a busy CI machine
         row = next(iter(table.rows_by_id.values()))
         assert row["status"] == 200 and not row.get("in_progress")
+        assert app.focused is table  # the first row takes the keyboard from the empty state
 
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
@@ -64,6 +65,7 @@ async def test_request_through_the_apps_proxy(home, stub):
         labels = [n.data.label for n in _nodes(app.screen.query_one("#context-tree").root)]
         assert "github" in labels and "MCP tools" in labels
         await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.main)
 
         await pilot.press("p")  # pause: traffic still flows, nothing is stored
         assert runtime.recording is False

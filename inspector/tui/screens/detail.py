@@ -41,7 +41,7 @@ def summary_line(ex: dict[str, Any]) -> Text:
     text.append(f" {ex.get('id', '?')} ", style="bold reverse")
     text.append(f"  {fmt.stamp(ex.get('ts'))}  ", style="dim")
     method, host, path = (xv.field(ex, k) or "" for k in ("method", "host", "path"))
-    text.append(f"{method} {host}{path}  ")
+    text.append(f"{method} {host}{fmt.endpoint(path)}  ")
     text.append(str(xv.field(ex, "model") or ""), style="bold")
     status = xv.field(ex, "status")
     text.append("  ")

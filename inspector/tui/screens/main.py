@@ -80,7 +80,7 @@ class MainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#filter").display = False
+        self._show_filter_box(False)
         self.query_one("#empty").display = False
         self.query_one(RequestsTable).focus()
         self.set_proxy_state(self.proxy_state)
@@ -120,8 +120,7 @@ class MainScreen(Screen):
         self._update_status()
         empty = table.row_count == 0
         self.query_one(EmptyState).filtered = bool(self.terms)
-        self.query_one("#empty").display = empty
-        table.display = not empty
+        self._show_table(not empty)
 
     def refresh_captures(self) -> None:
         """New rows in the database: refresh the head of the window (or just the counts)."""
@@ -141,8 +140,7 @@ class MainScreen(Screen):
         if not add and str(row["id"]) not in table.rows_by_id:
             return
         if table.upsert([row]):
-            self.query_one("#empty").display = False
-            table.display = True
+            self._show_table(True)
 
     @on(RequestsTable.EdgeReached)
     def _page(self, message: RequestsTable.EdgeReached) -> None:
@@ -153,6 +151,21 @@ class MainScreen(Screen):
             self.load(self.window_start + STEP, anchor=anchor)
         elif message.edge == "newer" and self.window_start > 0:
             self.load(self.window_start - STEP, anchor=anchor)
+
+    def _show_table(self, show: bool) -> None:
+        """Table or first-run text; the keyboard stays with the table when it shows."""
+        table = self.query_one(RequestsTable)
+        self.query_one("#empty").display = not show
+        table.display = show
+        focused = self.focused
+        if show and (focused is None or not focused.display or focused.disabled):
+            table.focus()
+
+    def _show_filter_box(self, show: bool) -> None:
+        """A hidden filter box must not keep (or get) the keyboard: keys would vanish."""
+        box = self.query_one("#filter", Input)
+        box.display = show
+        box.disabled = not show
 
     # -- status ----------------------------------------------------------------------
     def set_proxy_state(self, state: ProxyState) -> None:
@@ -183,7 +196,7 @@ class MainScreen(Screen):
     def show_filter(self, text: str) -> None:
         """Set the filter box to `text` and apply it."""
         box = self.query_one("#filter", Input)
-        box.display = True
+        self._show_filter_box(True)
         with box.prevent(Input.Changed):
             box.value = text
         self.apply_filter(text)
@@ -191,7 +204,7 @@ class MainScreen(Screen):
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        box.display = True
+        self._show_filter_box(True)
         box.focus()
 
     @on(Input.Submitted, "#filter")
@@ -218,7 +231,7 @@ class MainScreen(Screen):
         box = self.query_one("#filter", Input)
         if box.display or self.terms:
             box.value = ""
-            box.display = False
+            self._show_filter_box(False)
             self.apply_filter("")
             self.query_one(RequestsTable).focus()
 

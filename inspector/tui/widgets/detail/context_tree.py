@@ -72,7 +72,8 @@ class ContextView(Horizontal):
         for child in sorted(node.children, key=lambda n: n.tokens, reverse=True):
             label = node_label(child, total, depth)
             if child.children:
-                branch = parent.add(label, data=child, expand=depth < 1)
+                # categories start folded: the first view is the overview
+                branch = parent.add(label, data=child, expand=False)
                 self._add(branch, child, total, depth + 1)
             else:
                 parent.add_leaf(label, data=child)

@@ -1,0 +1,93 @@
+"""Snapshots of the main views at a fixed size over fixed captures (ids and times fixed,
+clock in UTC), so a change to how the app looks shows up as a diff to review.
+
+Update after an intended change: pytest tests/tui/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from textual.widgets import DataTable
+
+from inspector.tui.app import make_app
+from inspector.tui.screens.detail import DetailScreen
+from inspector.tui.screens.sessions import SessionsScreen
+from inspector.tui.widgets.requests.table import RequestsTable
+
+from .helpers import wait_for
+from .sample import demo_records
+
+SIZE = (140, 36)
+
+
+@pytest.fixture(autouse=True)
+def utc(monkeypatch):
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _rows(app) -> int:
+    """Rows shown, once the table has the keyboard and the status bar its counts."""
+    table = app.main.query_one(RequestsTable)
+    if app.focused is not table or not app.main.counts.total:
+        return -1
+    return table.row_count
+
+
+def test_requests_table(filled, snap_compare):
+    async def ready(pilot):
+        await wait_for(pilot, lambda: _rows(pilot.app) == 13)
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+
+
+def test_first_run_explains_itself(config, snap_compare):
+    async def ready(pilot):
+        await wait_for(pilot, lambda: pilot.app.main.query_one("#empty").display)
+
+    assert snap_compare(make_app(config, None), terminal_size=SIZE, run_before=ready)
+
+
+def test_detail_context_tree(filled, snap_compare):
+    newest = demo_records()[-1].capture.id
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: _rows(pilot.app) == 13)
+        pilot.app.open_detail(newest)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen)
+                       and bool(pilot.app.screen.query("#context-tree")))
+        await pilot.press("down", "enter", "down")  # open System tools, select Bash
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+
+
+def test_detail_conversation(filled, snap_compare):
+    newest = demo_records()[-1].capture.id
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: _rows(pilot.app) == 13)
+        pilot.app.open_detail(newest)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen)
+                       and bool(pilot.app.screen.query("#context-tree")))
+        await pilot.press("2")
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+
+
+def test_sessions(filled, snap_compare):
+    async def ready(pilot):
+        await wait_for(pilot, lambda: _rows(pilot.app) == 13)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen)
+                       and pilot.app.screen.query_one("#sessions", DataTable).row_count == 3)
+        await pilot.pause(0.1)
+
+    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
