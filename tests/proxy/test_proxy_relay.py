@@ -7,6 +7,7 @@ import json
 import shutil
 import socket
 import ssl
+import statistics
 import subprocess
 import threading
 import time
@@ -59,8 +60,9 @@ def test_stream_keeps_its_pacing(proxy):
     assert names[0] == "message_start" and names[-1] == "message_stop"
     assert "content_block_delta" in names and "ping" in names
     gaps = [b[0] - a[0] for a, b in zip(arrivals, arrivals[1:])]
-    # 50 ms apart at the source: nothing may arrive bunched up
-    assert min(gaps) > 0.03, gaps
+    # 50 ms apart at the source: a buffering proxy would deliver them all at once (gaps of
+    # ~0); allow one gap squeezed by a busy machine, no more
+    assert statistics.median(gaps) > 0.04 and sorted(gaps)[1] > 0.025, gaps
     (ex,) = proxy.sink.wait_finished(1)
     assert ex.complete and b"event: message_stop" in ex.response_body.getvalue()
 
