@@ -15,11 +15,10 @@ nothing, `refresh()` rebuilds what is missing.
 Freshness comes from triggers on the store's tables, installed idempotently by
 `ensure_schema` (the first analysis command on a database installs them; calling it when
 the store opens would keep even the first `stats` warm). When a tree starts being
-written, the trees queued before it (complete by then) are summed into
-`analysis_request_sources` and the new one is queued; a removed tree or purged request
-removes its rows. Either way its day is marked dirty. Captures without a "rolled up"
-mark (still queued, written before the triggers existed, or without a tree) are summed
-in bulk by `refresh()`, which then rebuilds the dirty days.
+written, the trees queued before it (complete by then) are added to both rollups and the
+new one is queued; a removed tree or purged request is taken away from both. Captures
+without a "rolled up" mark (still queued, written before the triggers existed, or
+without a tree) are summed in bulk by `refresh()`.
 """
 
 from __future__ import annotations
@@ -36,7 +35,68 @@ log = logging.getLogger(__name__)
 #: group key for requests whose usage is known but that have no attribution tree
 UNATTRIBUTED = "(unattributed)"
 
-_SCHEMA = """
+def _add_to_days(ids: str, sign: str) -> str:
+    """SQL adding (sign "+") or taking away (sign "-") the per-request rows of the
+    requests selected by `ids` (a SELECT of request_id) to or from the day table.
+
+    Taking away leaves rows of zero requests behind rather than searching for them;
+    queries skip them."""
+    return f"""
+        INSERT INTO analysis_source_days (day, source, requests, leaves, chars, tokens, cost)
+        SELECT rs.day, rs.source, {sign}COUNT(*), {sign}SUM(rs.leaves), {sign}SUM(rs.chars),
+               {sign}SUM(rs.tokens), {sign}SUM(rs.cost)
+        FROM ({ids}) AS ids
+        CROSS JOIN analysis_request_sources rs ON rs.request_id = ids.request_id
+        WHERE true
+        GROUP BY rs.day, rs.source
+        ON CONFLICT (day, source) DO UPDATE SET
+            requests = requests + excluded.requests, leaves = leaves + excluded.leaves,
+            chars = chars + excluded.chars, tokens = tokens + excluded.tokens,
+            cost = CASE WHEN cost IS NULL THEN excluded.cost
+                        WHEN excluded.cost IS NULL THEN cost
+                        ELSE cost + excluded.cost END;"""
+
+
+# The leaves of each request's tree, grouped by source. Node ids are pre-order, so a node
+# has children exactly when the next node names it as parent: one primary-key probe per
+# row instead of a search. A leaf without a source is grouped by its kind. Each source's
+# cost is the sum of its leaves' `cost_usd` (the attribution's cache-aware share of the
+# prompt-side cost; absent for a model without a price), so a request's sources add up
+# to its prompt-side cost. CROSS JOIN keeps SQLite's planner from scanning attributions
+# when the driving set of requests is small.
+def _sum_leaves(ids: str) -> str:
+    return f"""
+        INSERT INTO analysis_request_sources
+            (request_id, source, ts, day, leaves, chars, tokens, cost)
+        SELECT a.request_id, COALESCE(NULLIF(a.source, ''), a.kind, 'other') AS src,
+               r.ts, substr(r.ts, 1, 10), COUNT(*), SUM(COALESCE(a.chars, 0)),
+               SUM(COALESCE(a.tokens, 0)), SUM(json_extract(a.meta, '$.cost_usd'))
+        FROM ({ids}) AS ids
+        CROSS JOIN requests r ON r.id = ids.request_id
+        CROSS JOIN responses s ON s.request_id = ids.request_id AND s.input_tokens IS NOT NULL
+        CROSS JOIN attributions a ON a.request_id = ids.request_id
+        LEFT JOIN attributions c
+               ON c.request_id = a.request_id AND c.node_id = a.node_id + 1
+              AND c.parent_id = a.node_id
+        WHERE c.node_id IS NULL
+        GROUP BY a.request_id, src;"""
+
+
+def _forget_statements(ids: str) -> list[str]:
+    """SQL statements removing what the rollups hold of the selected requests."""
+    return [_add_to_days(ids, "-"),
+            f"DELETE FROM analysis_request_sources WHERE request_id IN ({ids});",
+            f"DELETE FROM analysis_rolled WHERE request_id IN ({ids});",
+            f"DELETE FROM analysis_queue WHERE request_id IN ({ids});"]
+
+
+def _forget(ids: str) -> str:
+    return "\n        ".join(_forget_statements(ids))
+
+
+_QUEUED_BEFORE = "SELECT request_id FROM analysis_queue WHERE request_id != NEW.request_id"
+
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS analysis_rolled (
     request_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
@@ -54,9 +114,7 @@ CREATE TABLE IF NOT EXISTS analysis_request_sources (
     cost REAL,
     PRIMARY KEY (request_id, source)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS analysis_request_sources_ts
-    ON analysis_request_sources (ts);
-CREATE INDEX IF NOT EXISTS analysis_request_sources_day ON analysis_request_sources (day);
+CREATE INDEX IF NOT EXISTS analysis_request_sources_ts ON analysis_request_sources (ts);
 CREATE TABLE IF NOT EXISTS analysis_source_days (
     day TEXT NOT NULL,
     source TEXT NOT NULL,
@@ -67,109 +125,76 @@ CREATE TABLE IF NOT EXISTS analysis_source_days (
     cost REAL,
     PRIMARY KEY (day, source)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS analysis_dirty_days (
-    day TEXT PRIMARY KEY
-) WITHOUT ROWID;
 
+-- covering indexes: stats never reads the wide rows (bodies, raw SSE) of the store
 CREATE INDEX IF NOT EXISTS analysis_requests_ts_cover
     ON requests (ts, id, model, session_id, cost_usd);
+CREATE INDEX IF NOT EXISTS analysis_responses_usage
+    ON responses (request_id, input_tokens, output_tokens, cache_read_tokens,
+                  cache_creation_tokens);
 CREATE INDEX IF NOT EXISTS analysis_feedback_request_id ON feedback (request_id, id);
 
 -- Trees are written one after another, each root first. When a tree starts, every tree
--- queued before it is complete: sum those in one statement (a few hundred rows, found
--- through the primary key) and queue the new one. What is still queued when stats runs
--- is summed by refresh(). Node ids are pre-order, so a node has children exactly when
--- the next node names it as parent: one primary-key probe per row finds the leaves.
--- CROSS JOIN keeps SQLite's planner from scanning attributions: the queue is tiny.
+-- queued before it is complete: sum those (a few hundred rows, found through the primary
+-- key) into both rollups, and queue the new one. What is still queued when stats runs is
+-- summed by refresh().
 CREATE TRIGGER IF NOT EXISTS analysis_tree_started AFTER INSERT ON attributions
     WHEN NEW.node_id = 0
     BEGIN
-        INSERT INTO analysis_request_sources
-            (request_id, source, ts, day, leaves, chars, tokens, cost)
-        SELECT a.request_id, COALESCE(NULLIF(a.source, ''), a.kind, 'other') AS src,
-               r.ts, substr(r.ts, 1, 10), COUNT(*), SUM(COALESCE(a.chars, 0)),
-               SUM(COALESCE(a.tokens, 0)), SUM(json_extract(a.meta, '$.cost_usd'))
-        FROM analysis_queue q
-        CROSS JOIN requests r ON r.id = q.request_id
-        CROSS JOIN responses s ON s.request_id = q.request_id AND s.input_tokens IS NOT NULL
-        CROSS JOIN attributions a ON a.request_id = q.request_id
-        LEFT JOIN attributions c
-               ON c.request_id = a.request_id AND c.node_id = a.node_id + 1
-              AND c.parent_id = a.node_id
-        WHERE q.request_id != NEW.request_id AND c.node_id IS NULL
-        GROUP BY a.request_id, src;
-        INSERT OR IGNORE INTO analysis_rolled (request_id)
-            SELECT request_id FROM analysis_queue WHERE request_id != NEW.request_id;
-        INSERT OR IGNORE INTO analysis_dirty_days (day)
-            SELECT DISTINCT substr(r.ts, 1, 10) FROM analysis_queue q
-            CROSS JOIN requests r ON r.id = q.request_id
-            WHERE q.request_id != NEW.request_id;
-        INSERT OR IGNORE INTO analysis_dirty_days (day)
-            SELECT substr(ts, 1, 10) FROM requests WHERE id = NEW.request_id;
+        {_sum_leaves(_QUEUED_BEFORE)}
+        {_add_to_days(_QUEUED_BEFORE, "+")}
+        INSERT OR IGNORE INTO analysis_rolled (request_id) {_QUEUED_BEFORE};
         DELETE FROM analysis_queue WHERE request_id != NEW.request_id;
-        DELETE FROM analysis_request_sources WHERE request_id = NEW.request_id;
-        DELETE FROM analysis_rolled WHERE request_id = NEW.request_id;
+        {_forget("SELECT NEW.request_id AS request_id")}
         INSERT OR IGNORE INTO analysis_queue (request_id) VALUES (NEW.request_id);
     END;
 CREATE TRIGGER IF NOT EXISTS analysis_tree_removed AFTER DELETE ON attributions
     WHEN OLD.node_id = 0
     BEGIN
-        DELETE FROM analysis_queue WHERE request_id = OLD.request_id;
-        DELETE FROM analysis_rolled WHERE request_id = OLD.request_id;
-        DELETE FROM analysis_request_sources WHERE request_id = OLD.request_id;
-        INSERT OR IGNORE INTO analysis_dirty_days (day)
-            SELECT substr(ts, 1, 10) FROM requests WHERE id = OLD.request_id;
+        {_forget("SELECT OLD.request_id AS request_id")}
     END;
 -- a response stored apart from its tree: redo the request at the next refresh
 CREATE TRIGGER IF NOT EXISTS analysis_response_added AFTER INSERT ON responses
     BEGIN DELETE FROM analysis_rolled WHERE request_id = NEW.request_id; END;
 CREATE TRIGGER IF NOT EXISTS analysis_request_removed AFTER DELETE ON requests
     BEGIN
-        DELETE FROM analysis_queue WHERE request_id = OLD.id;
-        DELETE FROM analysis_rolled WHERE request_id = OLD.id;
-        DELETE FROM analysis_request_sources WHERE request_id = OLD.id;
-        INSERT OR IGNORE INTO analysis_dirty_days (day) VALUES (substr(OLD.ts, 1, 10));
+        {_forget("SELECT OLD.id AS request_id")}
     END;
 """
 
-# The leaves of each pending request's tree, grouped by source. Node ids are pre-order,
-# so a node has children exactly when the next node names it as parent: one primary-key
-# probe per row instead of a search. A leaf without a source is grouped by its kind.
-# Each source's cost is the sum of its leaves' `cost_usd` (the attribution's cache-aware
-# share of the prompt-side cost; absent for a model without a price), so a request's
-# sources add up to its prompt-side cost. The triggers above compute the same sums.
-_ROLL_ATTRIBUTED = """
-INSERT INTO analysis_request_sources (request_id, source, ts, day, leaves, chars, tokens, cost)
-SELECT a.request_id, COALESCE(NULLIF(a.source, ''), a.kind, 'other') AS src,
-       p.ts, substr(p.ts, 1, 10), COUNT(*), SUM(COALESCE(a.chars, 0)),
-       SUM(COALESCE(a.tokens, 0)),
-       SUM(json_extract(a.meta, '$.cost_usd'))
-FROM temp.analysis_pending p
-CROSS JOIN attributions a ON a.request_id = p.request_id
-LEFT JOIN attributions c
-       ON c.request_id = a.request_id AND c.node_id = a.node_id + 1
-      AND c.parent_id = a.node_id
-WHERE c.node_id IS NULL AND p.has_tree
-GROUP BY a.request_id, src
-"""
+_PENDING = "SELECT request_id FROM temp.analysis_pending"
 
 _ROLL_UNATTRIBUTED = """
 INSERT INTO analysis_request_sources (request_id, source, ts, day, leaves, chars, tokens, cost)
 SELECT p.request_id, ?, p.ts, substr(p.ts, 1, 10), 0, 0, p.prompt_tokens, p.input_cost
-FROM temp.analysis_pending p WHERE NOT p.has_tree
+FROM temp.analysis_pending p WHERE NOT p.has_tree AND p.prompt_tokens IS NOT NULL
 """
+
+
+#: bump when the derived tables or triggers change: older ones are dropped and rebuilt
+SCHEMA_VERSION = 3
+_DERIVED_TABLES = ("analysis_rolled", "analysis_queue", "analysis_request_sources",
+                   "analysis_source_days", "analysis_dirty_days")
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
     """Create the derived tables, the indexes stats needs and the freshness triggers.
 
-    Idempotent; cheap when everything exists."""
-    have = conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'analysis_response_added'"
-    ).fetchone()[0]
+    Idempotent and cheap when everything exists. Derived tables and triggers of an older
+    version are dropped first (they hold nothing that cannot be summed again)."""
+    sentinel = f"analysis_schema_v{SCHEMA_VERSION}"
+    have = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = ?",
+                        (sentinel,)).fetchone()[0]
     if have:
         return
-    conn.executescript("BEGIN;" + _SCHEMA + "COMMIT;")
+    old = [(kind, name) for kind, name in conn.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') "
+        "AND name LIKE 'analysis\\_%' ESCAPE '\\'")]
+    drops = "".join(f"DROP {kind.upper()} IF EXISTS {name};" for kind, name in old)
+    drops += "".join(f"DROP TABLE IF EXISTS {t};" for t in _DERIVED_TABLES)
+    conn.executescript("BEGIN;" + drops + _SCHEMA
+                       + f"CREATE VIEW IF NOT EXISTS {sentinel} AS SELECT {SCHEMA_VERSION} "
+                       "AS version;COMMIT;")
 
 
 def day_floor(iso: str) -> str:
@@ -224,7 +249,6 @@ def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | No
         n = conn.execute("SELECT count(*) FROM temp.analysis_pending").fetchone()[0]
         if n:
             _roll_pending(conn)
-        _rebuild_dirty_days(conn)
         conn.execute("DROP TABLE IF EXISTS temp.analysis_pending")
         conn.execute("COMMIT" if own else "RELEASE analysis_refresh")
     except BaseException:
@@ -249,31 +273,10 @@ def _roll_pending(conn: sqlite3.Connection) -> None:
                (SELECT output FROM temp.analysis_prices pr
                 WHERE pr.model IS temp.analysis_pending.model) / 1000000.0"""
     )
-    conn.execute("""DELETE FROM analysis_request_sources
-                    WHERE request_id IN (SELECT request_id FROM temp.analysis_pending)""")
-    conn.execute("""INSERT OR IGNORE INTO analysis_rolled (request_id)
-                    SELECT request_id FROM temp.analysis_pending""")
-    conn.execute("""DELETE FROM analysis_queue
-                    WHERE request_id IN (SELECT request_id FROM temp.analysis_pending)""")
-    conn.execute("""INSERT OR IGNORE INTO analysis_dirty_days (day)
-                    SELECT DISTINCT substr(ts, 1, 10) FROM temp.analysis_pending""")
+    for statement in _forget_statements(_PENDING):
+        conn.execute(statement)
+    conn.execute(f"INSERT OR IGNORE INTO analysis_rolled (request_id) {_PENDING}")
     # only requests with a known prompt total are split, so sources add up to usage
-    conn.execute("DELETE FROM temp.analysis_pending WHERE prompt_tokens IS NULL")
-    conn.execute(_ROLL_ATTRIBUTED)
+    conn.execute(_sum_leaves(_PENDING + " WHERE has_tree"))
     conn.execute(_ROLL_UNATTRIBUTED, (UNATTRIBUTED,))
-
-
-def _rebuild_dirty_days(conn: sqlite3.Connection) -> None:
-    days = [r[0] for r in conn.execute("SELECT day FROM analysis_dirty_days")]
-    if not days:
-        return
-    conn.execute("DELETE FROM analysis_source_days "
-                 "WHERE day IN (SELECT day FROM analysis_dirty_days)")
-    conn.execute(
-        """INSERT INTO analysis_source_days (day, source, requests, leaves, chars, tokens, cost)
-           SELECT day, source, COUNT(*), SUM(leaves), SUM(chars), SUM(tokens), SUM(cost)
-           FROM analysis_request_sources
-           WHERE day IN (SELECT day FROM analysis_dirty_days)
-           GROUP BY day, source"""
-    )
-    conn.execute("DELETE FROM analysis_dirty_days")
+    conn.execute(_add_to_days(_PENDING, "+"))

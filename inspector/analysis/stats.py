@@ -125,7 +125,7 @@ def source_groups(conn: sqlite3.Connection, lo: str, hi: str) -> list[dict[str, 
     if not parts:
         return []
     sql = ("SELECT source, SUM(requests), SUM(leaves), SUM(chars), SUM(tokens), SUM(cost) "
-           "FROM (" + " UNION ALL ".join(parts) + ") GROUP BY source")
+           "FROM (" + " UNION ALL ".join(parts) + ") GROUP BY source HAVING SUM(requests) > 0")
     groups = {src: {"key": src, "requests": n, "leaves": leaves, "chars": chars,
                     "prompt_tokens": tokens, "cost": cost, "rated": 0, "rated_bad": 0}
               for src, n, leaves, chars, tokens, cost in conn.execute(sql, params)}
