@@ -60,9 +60,23 @@ def body_for(session: str, turn: int) -> dict:
 
 
 def tree() -> Node:
-    return Node("request", "request", tokens=300, children=[
-        Node("tools", "mcp:srv0", tokens=200, meta={"source": "mcp:srv0"}),
-        Node("system", "system", tokens=100, meta={"source": "system"})])
+    """An attribution tree of Claude Code's usual size: ~150 nodes (tools per server,
+    system blocks, a conversation's messages)."""
+    def leaf(kind: str, label: str, source: str, tokens: int, path: str) -> Node:
+        return Node(kind, label, chars=tokens * 4, tokens=tokens, path=path,
+                    meta={"source": source})
+
+    tools = [Node("mcp_server", f"mcp:srv{s}", tokens=300 * 11, children=[
+        leaf("tool", f"mcp__srv{s}__tool{t}", f"mcp:srv{s}", 300, f"/tools/{s * 11 + t}")
+        for t in range(11)]) for s in range(4)]
+    system = [leaf("system", f"block {b}", "system", 900, f"/system/{b}") for b in range(6)]
+    messages = [leaf("message", f"turn {m}", "user" if m % 2 == 0 else "assistant", 120,
+                     f"/messages/{m}") for m in range(100)]
+    groups = [Node("tools", "tools", children=tools), Node("system", "system", children=system),
+              Node("messages", "messages", children=messages)]
+    for g in groups:
+        g.tokens = sum(c.tokens for c in g.children)
+    return Node("request", "request", tokens=sum(g.tokens for g in groups), children=groups)
 
 
 def bench_writer(path: Path, n: int) -> float:

@@ -146,8 +146,8 @@ class Store:
                     f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
                     f"({', '.join('?' * 12)})", attr_rows)
             self.conn.execute(
-                "UPDATE requests SET cost_usd = ?, top_source = ? WHERE id = ?",
-                (cost_usd, rows.top_source(node), request_id))
+                "UPDATE requests SET cost_usd = ?, top_source = ?, attribution = ? WHERE id = ?",
+                (cost_usd, rows.top_source(node), rows.tree_json(node), request_id))
 
     def add_feedback(self, request_id: str, rating: int | None, note: str | None = None,
                      ts: float | None = None) -> int:

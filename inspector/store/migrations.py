@@ -49,7 +49,9 @@ def initial_schema(db: Database) -> None:
             truncated INTEGER NOT NULL DEFAULT 0,
             note TEXT,
             cost_usd REAL,
-            top_source TEXT
+            top_source TEXT,
+            attribution TEXT       -- the tree as nested JSON; `attributions` rows hold the
+                                   -- same nodes flat, for queries by source
         );
         CREATE INDEX requests_ts ON requests (ts);
         CREATE INDEX requests_session_ts ON requests (session_id, ts);

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from inspector.store.db import AmbiguousId, Store
-from inspector.store.rows import tree_from_rows
 from inspector.timeparse import iso_utc
 
 #: Keys of a listed capture, in order (stable for `--json` and CSV).
@@ -170,7 +169,7 @@ def _b64(data: bytes | None) -> str | None:
 
 _REQ_COLS = ("id, ts, method, scheme, host, port, path, mode, connection_id, model, stream,"
              " session_id, headers, body, body_text, body_raw, body_bytes, truncated, note,"
-             " cost_usd, top_source")
+             " cost_usd, top_source, attribution")
 _RESP_COLS = ("request_id, status, reason, headers, body, body_text, body_raw, body_bytes,"
               " truncated, note, raw_sse, stream_complete, stop_reason, input_tokens,"
               " output_tokens, cache_read_tokens, cache_creation_tokens,"
@@ -196,9 +195,6 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
     reqs = {r[0]: r for r in ex(f"SELECT {_REQ_COLS} FROM requests WHERE id IN ({marks})", ids)}
     resps = {r[0]: r for r in ex(
         f"SELECT {_RESP_COLS} FROM responses WHERE request_id IN ({marks})", ids)}
-    attrs: dict[str, list[dict[str, Any]]] = {}
-    for row in store.query(f"SELECT * FROM attributions WHERE request_id IN ({marks})", ids):
-        attrs.setdefault(row["request_id"], []).append(row)
     feedback: dict[str, list[dict[str, Any]]] = {}
     for rid, rating, note, ts in ex(f"SELECT request_id, rating, note, ts FROM feedback"
                                     f" WHERE request_id IN ({marks}) ORDER BY id", ids):
@@ -209,7 +205,8 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
         if r is None:
             continue
         (_, ts, method, scheme, host, port, path, mode, conn_id, model, stream, session,
-         headers, body, body_text, body_raw, body_bytes, truncated, note, cost, top) = r
+         headers, body, body_text, body_raw, body_bytes, truncated, note, cost, top,
+         tree) = r
         full_body = store.body_text(body)
         request = {
             "method": method, "scheme": scheme, "host": host, "port": port, "path": path,
@@ -235,7 +232,7 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
             "usage": dict(zip(_USAGE_KEYS, s[13:19])),
             "timings": dict(zip(_TIMING_KEYS, s[19:24])),
             "cost_usd": cost, "top_source": top,
-            "attribution": tree_from_rows(attrs[id_]) if id_ in attrs else None,
+            "attribution": _json(tree, parse_bodies),
             "feedback": feedback.get(id_, []),
         })
     return out

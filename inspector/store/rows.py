@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 from inspector.model import Capture, Node
 from inspector.store.records import Record
@@ -172,14 +172,18 @@ def request_row(rec: Record, body: str | None) -> tuple:
         c.model, int(bool(c.stream)), c.session_id, dumps(c.request_headers), body,
         c.request_text if c.request_json is None else None, c.request_raw,
         c.request_bytes, int(bool(c.request_truncated)), c.request_note, rec.cost_usd,
-        top_source(rec.attribution),
+        top_source(rec.attribution), tree_json(rec.attribution),
     )
+
+
+def tree_json(root: Node | None) -> str | None:
+    return None if root is None else dumps(root.to_dict())
 
 
 REQUEST_COLUMNS = (
     "id, ts, connection_id, mode, method, scheme, host, port, path, model, stream, "
     "session_id, headers, body, body_text, body_raw, body_bytes, truncated, "
-    "note, cost_usd, top_source"
+    "note, cost_usd, top_source, attribution"
 )
 
 
@@ -251,23 +255,3 @@ def top_source(root: Node | None) -> str | None:
     if not totals:
         return None
     return max(totals.items(), key=lambda kv: kv[1])[0]
-
-
-def tree_from_rows(rows: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
-    """Rebuild the nested attribution tree (Node.to_dict shape) from its rows."""
-    nodes: dict[int, dict[str, Any]] = {}
-    root = None
-    for r in sorted(rows, key=lambda r: r["node_id"]):
-        d = {
-            "kind": r["kind"], "label": r["label"], "chars": r["chars"], "tokens": r["tokens"],
-            "estimated": bool(r["estimated"]), "path": r["path"] or "",
-            "cached": bool(r["cached"]), "meta": json.loads(r["meta"]) if r["meta"] else {},
-            "children": [],
-        }
-        nodes[r["node_id"]] = d
-        parent = r["parent_id"]
-        if parent is None:
-            root = d
-        elif parent in nodes:
-            nodes[parent]["children"].append(d)
-    return root
