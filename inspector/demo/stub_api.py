@@ -39,7 +39,7 @@ from typing import Any, Callable
 
 import h11
 
-from inspector.proxy.certs import CertificateAuthority, _write_private
+from inspector.proxy.certs import CertificateAuthority, write_private_file
 from inspector.proxy.thread import new_event_loop
 
 Responder = Callable[[dict[str, Any]], dict[str, Any]]
@@ -136,7 +136,7 @@ class StubAPI:
             ca = CertificateAuthority.load_or_create(folder)
             cert_pem, key_pem = ca.issue(["api.anthropic.com", "localhost", "127.0.0.1"])
             leaf = folder / "stub-leaf.pem"
-            _write_private(leaf, cert_pem + key_pem, 0o600)
+            write_private_file(leaf, cert_pem + key_pem, 0o600)
             self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._ssl.load_cert_chain(leaf)
             self._ssl.set_alpn_protocols(["http/1.1"])

@@ -68,7 +68,7 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _write_private(path: Path, data: bytes, mode: int) -> None:
+def write_private_file(path: Path, data: bytes, mode: int) -> None:
     """Write `data` to `path` with `mode`, never readable by others even for an instant."""
     old = os.umask(0o077)
     try:
@@ -164,8 +164,8 @@ class CertificateAuthority:
         except OSError:
             pass
         cert_path = folder / CA_CERT_FILE
-        _write_private(folder / CA_KEY_FILE, _key_pem(key), 0o600)
-        _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
+        write_private_file(folder / CA_KEY_FILE, _key_pem(key), 0o600)
+        write_private_file(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
         log.info("created a new CA in %s", folder)
         return cls(cert, key, cert_path)
 
@@ -232,7 +232,7 @@ class CertificateAuthority:
         if self._tmpdir is None:
             self._tmpdir = tempfile.mkdtemp(prefix="claude-inspect-leaf-")
         path = os.path.join(self._tmpdir, f"{os.getpid()}-{len(self._contexts)}.pem")
-        _write_private(Path(path), cert_pem + key_pem, 0o600)
+        write_private_file(Path(path), cert_pem + key_pem, 0o600)
         try:
             ctx.load_cert_chain(path)
         finally:
