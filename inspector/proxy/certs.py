@@ -16,6 +16,7 @@ contexts are cached per host.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import logging
@@ -25,6 +26,7 @@ import ssl
 import tempfile
 import threading
 from pathlib import Path
+from typing import Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -82,6 +84,23 @@ def write_private_file(path: Path, data: bytes, mode: int) -> None:
         os.umask(old)
 
 
+@contextlib.contextmanager
+def _creation_lock(folder: Path) -> Iterator[None]:
+    """Serialise CA creation between processes started together on first run (the app and
+    `claude-inspect run`), so they cannot write a mismatched certificate and key."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, creation is still atomic per file
+        yield
+        return
+    fd = os.open(folder / ".ca.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 class CertificateAuthority:
     """A CA certificate and key, and the leaf certificates and TLS contexts made from them."""
 
@@ -114,7 +133,11 @@ class CertificateAuthority:
             raise CertificateError(f"cannot create {folder}: {e.strerror or e}") from None
         have_cert, have_key = cert_path.exists(), key_path.exists()
         if not have_cert and not have_key:
-            return cls._create(folder)
+            with _creation_lock(folder):
+                # another process may have made it while we waited
+                if not cert_path.exists() and not key_path.exists():
+                    return cls._create(folder)
+            have_cert, have_key = cert_path.exists(), key_path.exists()
         if have_cert != have_key:
             missing = CA_KEY_FILE if have_cert else CA_CERT_FILE
             raise CertificateError(f"the CA in {folder} is incomplete ({missing} is missing); {fix}")

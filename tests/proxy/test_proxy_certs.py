@@ -7,6 +7,7 @@ import shutil
 import ssl
 import stat
 import subprocess
+import sys
 
 import pytest
 from cryptography import x509
@@ -157,3 +158,13 @@ def test_node_with_node_extra_ca_certs_accepts_the_leaf(proxy):
     out = subprocess.run(["node", "-e", NODE_CLIENT, str(proxy.port)], capture_output=True,
                          text=True, env=env, timeout=30)
     assert out.returncode == 1 and out.stdout.startswith("ERR "), out.stdout + out.stderr
+
+
+def test_processes_creating_the_ca_together_agree(tmp_path):
+    code = ("import sys; from inspector.proxy.certs import CertificateAuthority as C; "
+            "print(C.load_or_create(sys.argv[1]).pem().splitlines()[1])")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "home")],
+                              stdout=subprocess.PIPE, text=True) for _ in range(4)]
+    outputs = {p.communicate(timeout=30)[0] for p in procs}
+    assert len(outputs) == 1 and all(p.returncode == 0 for p in procs)
+    CertificateAuthority.load_or_create(tmp_path / "home")  # key and cert match
