@@ -42,7 +42,7 @@ def _rows(app) -> int:
 def test_requests_table(filled, snap_compare):
     async def ready(pilot):
         await wait_for(pilot, lambda: _rows(pilot.app) == 13)
-        await pilot.pause(0.1)
+        await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
 
@@ -63,7 +63,7 @@ def test_detail_context_tree(filled, snap_compare):
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen)
                        and bool(pilot.app.screen.query("#context-tree")))
         await pilot.press("down", "enter", "down")  # open System tools, select Bash
-        await pilot.pause(0.1)
+        await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
 
@@ -77,7 +77,7 @@ def test_detail_conversation(filled, snap_compare):
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen)
                        and bool(pilot.app.screen.query("#context-tree")))
         await pilot.press("2")
-        await pilot.pause(0.1)
+        await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
 
@@ -88,6 +88,6 @@ def test_sessions(filled, snap_compare):
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen)
                        and pilot.app.screen.query_one("#sessions", DataTable).row_count == 3)
-        await pilot.pause(0.1)
+        await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)

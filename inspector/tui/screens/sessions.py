@@ -49,11 +49,12 @@ class SessionsScreen(Screen):
 
     def on_mount(self) -> None:
         table = self.query_one("#sessions", DataTable)
-        for key, label in (("session", "Session"), ("first", "First"), ("last", "Last"),
-                           ("requests", "Requests"), ("prompt", "Last prompt"),
-                           ("tokens", "Tokens (all turns)"), ("cost", "Cost"),
-                           ("growth", "Prompt growth")):
-            table.add_column(label, key=key)
+        # fixed widths: rows arrive from a worker, and nothing needs measuring
+        for key, label, width in (("session", "Session", 13), ("first", "First", 19),
+                                  ("last", "Last", 8), ("requests", "Requests", 8),
+                                  ("prompt", "Last prompt", 11), ("tokens", "All turns", 9),
+                                  ("cost", "Cost", 8), ("growth", "Prompt growth", 16)):
+            table.add_column(label, key=key, width=width)
         table.focus()
         self._load()
 

@@ -16,19 +16,20 @@ from textual.widgets import DataTable
 
 from inspector.tui import format as fmt
 
-#: (column key, header)
+#: (column key, header, width). Fixed widths: nothing to measure on 200 rows, and a row
+#: that arrives later never finds its column too narrow.
 COLUMNS = (
-    ("time", "Time"),
-    ("session", "Session"),
-    ("model", "Model"),
-    ("endpoint", "Endpoint"),
-    ("status", "Status"),
-    ("stream", "S"),
-    ("prompt", "Prompt tokens"),
-    ("output", "Out"),
-    ("cost", "Cost"),
-    ("latency", "Latency"),
-    ("source", "Largest source"),
+    ("time", "Time", 8),
+    ("session", "Session", 8),
+    ("model", "Model", 10),
+    ("endpoint", "Endpoint", 13),
+    ("status", "Status", 6),
+    ("stream", "S", 1),
+    ("prompt", "Prompt tokens", 20),
+    ("output", "Out", 6),
+    ("cost", "Cost", 7),
+    ("latency", "Latency", 7),
+    ("source", "Largest source", 26),
 )
 
 
@@ -56,7 +57,7 @@ def row_cells(row: dict[str, Any]) -> list[Any]:
         time_cell,
         Text(fmt.short_session(row.get("session_id")), style="magenta"),
         fmt.short_model(row.get("model")),
-        f"{row.get('method') or ''} {fmt.endpoint(row.get('path'))}".strip(),
+        endpoint_cell(row.get("method"), row.get("path")),
         fmt.status(row.get("status"), error=row.get("error"), in_progress=in_progress),
         stream_cell,
         fmt.prompt_cell(row),
@@ -65,6 +66,14 @@ def row_cells(row: dict[str, Any]) -> list[Any]:
         Text("in flight" if in_progress else fmt.ms(latency), style="dim" if in_progress else ""),
         source,
     ]
+
+
+def endpoint_cell(method: str | None, path: str | None) -> str:
+    """"/v1/messages" for the usual POST; other methods are named ("HEAD /")."""
+    path = fmt.endpoint(path)
+    if method and method != "POST":
+        return f"{method} {path}"
+    return path
 
 
 class RequestsTable(DataTable):
@@ -88,8 +97,8 @@ class RequestsTable(DataTable):
         self.rows_by_id: dict[str, dict[str, Any]] = {}
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.add_column(label, key=key)
+        for key, label, width in COLUMNS:
+            self.add_column(label, key=key, width=width)
 
     # -- data ----------------------------------------------------------------------------
     def replace_rows(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -123,8 +132,8 @@ class RequestsTable(DataTable):
             if not row.get("in_progress"):
                 merged["in_progress"] = False
             self.rows_by_id[key] = merged
-            for (col, _), cell in zip(COLUMNS, row_cells(merged)):
-                self.update_cell(key, col, cell, update_width=col in ("model", "source"))
+            for (col, _, _), cell in zip(COLUMNS, row_cells(merged)):
+                self.update_cell(key, col, cell)
         if added:
             self._order()
         return added
