@@ -111,7 +111,7 @@ def initial_schema(db: Database) -> None:
             estimated INTEGER,
             cached INTEGER,
             path TEXT,
-            meta TEXT,
+            meta TEXT,             -- node meta as JSON, without `source`; NULL if nothing else
             PRIMARY KEY (request_id, node_id)
         );
         CREATE INDEX attributions_source ON attributions (source, request_id);

@@ -165,19 +165,16 @@ def _int(flag: Any) -> int | None:
     return None if flag is None else int(bool(flag))
 
 
-def request_row(rec: Record, body: str | None) -> tuple:
+def request_row(rec: Record, body: str | None, tree: str | None) -> tuple:
     c = rec.capture
     return (
         c.id, c.ts, c.connection_id, c.mode, c.method, c.scheme, c.host, c.port, c.path,
         c.model, int(bool(c.stream)), c.session_id, dumps(c.request_headers), body,
         c.request_text if c.request_json is None else None, c.request_raw,
         c.request_bytes, int(bool(c.request_truncated)), c.request_note, rec.cost_usd,
-        top_source(rec.attribution), tree_json(rec.attribution),
+        top_source(rec.attribution), tree,
     )
 
-
-def tree_json(root: Node | None) -> str | None:
-    return None if root is None else dumps(root.to_dict())
 
 
 REQUEST_COLUMNS = (
@@ -212,26 +209,46 @@ RESPONSE_COLUMNS = (
 )
 
 
-def attribution_rows(request_id: str, root: Node | None) -> list[tuple]:
-    """Flatten a tree, pre-order; node ids count from 0 (the root)."""
+def flatten_tree(request_id: str, root: Node | None) -> tuple[list[tuple], str | None]:
+    """One walk over a tree: its `attributions` rows (pre-order; node ids count from 0,
+    the root) and its nested JSON (the `Node.to_dict` shape).
+
+    The rows' `meta` column leaves out `source`, which has its own column; a node whose
+    meta is only its source stores NULL there (that is most of them, and keeps writing a
+    150-node tree cheap).
+    """
     if root is None:
-        return []
-    rows: list[tuple] = []
-    stack: list[tuple[Node, int | None]] = [(root, None)]
-    while stack:
-        node, parent = stack.pop()
-        node_id = len(rows)
+        return [], None
+    out: list[tuple] = []
+    append = out.append
+
+    def walk(node: Node, parent: int | None) -> dict[str, Any]:
+        node_id = len(out)
         meta = node.meta or {}
         source = meta.get("source")
-        rows.append((
-            request_id, node_id, parent, node.kind, node.label,
-            source if isinstance(source, str) else None, node.chars, node.tokens,
-            int(bool(node.estimated)), int(bool(node.cached)), node.path,
-            dumps(meta) if meta else None,
-        ))
-        for child in reversed(node.children):
-            stack.append((child, node_id))
-    return rows
+        if not isinstance(source, str):
+            source = None
+        rest = None
+        if meta and (source is None or len(meta) > 1):
+            rest = dumps({k: v for k, v in meta.items() if k != "source"})
+        append((request_id, node_id, parent, node.kind, node.label, source, node.chars,
+                node.tokens, 1 if node.estimated else 0, 1 if node.cached else 0,
+                node.path, rest))
+        return {"kind": node.kind, "label": node.label, "chars": node.chars,
+                "tokens": node.tokens, "estimated": node.estimated, "path": node.path,
+                "cached": node.cached, "meta": meta,
+                "children": [walk(child, node_id) for child in node.children]}
+
+    tree = walk(root, None)
+    return out, dumps(tree)
+
+
+def attribution_rows(request_id: str, root: Node | None) -> list[tuple]:
+    return flatten_tree(request_id, root)[0]
+
+
+def tree_json(root: Node | None) -> str | None:
+    return flatten_tree("", root)[1]
 
 
 ATTRIBUTION_COLUMNS = (
