@@ -57,8 +57,8 @@ def templates(sessions: int = 8, turns: int = 12) -> list[tuple]:
                           response_body=resp, timings=Timings(started_wall=now), complete=True)
             rec = prepare_record(ex)
             body, parts = R.split_body(rec.capture.request_json)
-            out.append((R.request_row(rec, body), R.response_row(rec.capture),
-                        R.attribution_rows("x", rec.attribution),
+            nodes, tree = R.flatten_tree("x", rec.attribution)
+            out.append((R.request_row(rec, body, tree), R.response_row(rec.capture), nodes,
                         [(h, t, len(t)) for h, t in parts.items()], list(parts)))
     return out
 

@@ -72,31 +72,41 @@ def period(since: float | None, until: float | None) -> tuple[str, str]:
             iso_utc(until) if until is not None else "9999")
 
 
-def request_groups(conn: sqlite3.Connection, lo: str, hi: str,
-                   by: str | None) -> list[dict[str, Any]]:
-    """One aggregate row per group (or a single row when `by` is None)."""
-    key = _KEYS[by] if by else "NULL"
+def request_groups(conn: sqlite3.Connection, lo: str, hi: str, by: str) -> list[dict[str, Any]]:
+    """One aggregate row per group of the period's requests."""
+    key = _KEYS[by]
     sql = _REQUEST_AGGREGATE.format(latest=_LATEST_RATING, key=key, bad=BAD)
     cur = conn.execute(sql, (lo, hi))
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur]
 
 
-def output_cost(conn: sqlite3.Connection, lo: str, hi: str) -> tuple[int, float | None]:
-    """Output tokens of the period and what they cost (None if no model's price is known)."""
+def output_cost(by_model: list[dict[str, Any]]) -> tuple[int, float | None]:
+    """Output tokens of the period and what they cost (None if no model's price is
+    known), from the per-model rows."""
     tokens, cost = 0, None
-    for model, out in conn.execute(
-        """SELECT r.model, SUM(s.output_tokens) FROM requests r
-           JOIN responses s ON s.request_id = r.id
-           WHERE r.ts >= ? AND r.ts < ? AND s.input_tokens IS NOT NULL
-           GROUP BY r.model""", (lo, hi)):
-        tokens += out or 0
-        price = price_for(model) if model else None
-        if price is not None and out:
+    for row in by_model:
+        out = row.get("output_tokens") or 0
+        tokens += out
+        price = price_for(row["key"]) if row.get("key") else None
+        if price is not None:
             cost = (cost or 0.0) + out * price.output / 1_000_000.0
-        elif price is not None and cost is None:
-            cost = 0.0
     return tokens, cost
+
+
+def sum_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The total of several aggregate rows: a sum stays None only if every part is None
+    (an unknown cost is not a zero cost)."""
+    total: dict[str, Any] = {"requests": 0}
+    for row in rows:
+        for name, value in row.items():
+            if name == "key":
+                continue
+            if value is not None:
+                total[name] = (total.get(name) or 0) + value
+            else:
+                total.setdefault(name, None)
+    return total
 
 
 def source_groups(conn: sqlite3.Connection, lo: str, hi: str) -> list[dict[str, Any]]:
@@ -173,12 +183,13 @@ def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | 
         raise ValueError(f"cannot group by {by!r}: use one of {', '.join(GROUPINGS)}")
     rollup.ensure_schema(conn)
     lo, hi = period(since, until)
-    rows = request_groups(conn, lo, hi, None)
-    total = finish(rows[0] if rows else {"requests": 0}) | {"key": None}
+    # one pass over the period's requests: the total is the sum of the groups
+    rows = request_groups(conn, lo, hi, "model" if by == "source" else by)
+    total = finish(sum_rows(rows)) | {"key": None}
     if by == "source":
         rollup.refresh(conn, lo or None, None if hi == "9999" else hi)
         raw = source_groups(conn, lo, hi)
-        out_tokens, out_cost = output_cost(conn, lo, hi)
+        out_tokens, out_cost = output_cost(rows)
         groups = [finish(g | _EMPTY_PARTS, total) for g in raw]
         groups.sort(key=lambda g: (-(g["prompt_tokens"] or 0), g["key"]))
         if out_tokens or out_cost:
@@ -188,7 +199,7 @@ def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | 
                                   "input_tokens": None, "cache_read_tokens": None,
                                   "cache_creation_tokens": None}, total))
     else:
-        groups = [finish(g, total) for g in request_groups(conn, lo, hi, by)]
+        groups = [finish(g, total) for g in rows]
         if by == "day":
             groups.sort(key=lambda g: g["key"] or "")
         else:
