@@ -333,9 +333,15 @@ class ProxyServer:
                     elif e.kind == "upstream_disconnected":
                         self._reply_error(client, cconn, ex, 502, "claude-inspect: the upstream "
                                           f"{target.host}:{target.port} closed the connection: {e.detail}")
+                except (ConnectionError, OSError) as e:  # a read or write on the client side
+                    ex.error = f"client_disconnected: {e}"
                 except asyncio.CancelledError:
                     ex.error = "proxy_stopped"
                     raise
+                except Exception as e:  # noqa: BLE001 - a bug here must not stop the proxy
+                    log.exception("exchange %s failed", ex.id)
+                    ex.error = f"proxy_error: {e!r}"
+                    self._reply_error(client, cconn, ex, 502, f"claude-inspect: internal error: {e!r}")
                 finally:
                     if self._stopping and not ex.complete:
                         ex.error = "proxy_stopped"

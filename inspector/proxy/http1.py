@@ -98,11 +98,14 @@ async def relay_exchange(ex: Exchange, req: h11.Request, client: Any, cconn: h11
     uconn = up.conn
     if cconn.they_are_waiting_for_100_continue:
         client.write(cconn.send(h11.InformationalResponse(status_code=100, headers=[])))
-    pending = [uconn.send(h11.Request(
-        method=req.method,
-        target=(up.path_prefix.encode("latin-1") + req.target) if up.path_prefix else req.target,
-        headers=forward_headers(req.headers, up.host_header, ex.host),
-    ))]
+    try:
+        pending = [uconn.send(h11.Request(
+            method=req.method,
+            target=(up.path_prefix.encode("latin-1") + req.target) if up.path_prefix else req.target,
+            headers=forward_headers(req.headers, up.host_header, ex.host),
+        ))]
+    except h11.LocalProtocolError as e:
+        raise RelayError("bad_request", str(e)) from None
     ustream = up.stream
     # ---- request body: client -> upstream
     while True:
