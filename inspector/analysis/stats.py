@@ -66,6 +66,11 @@ GROUP BY key
 """
 
 
+_FIELDS = ("requests", "prompt_tokens", "input_tokens", "cache_read_tokens",
+           "cache_creation_tokens", "output_tokens", "cost", "cost_unknown_requests",
+           "rated", "rated_bad")
+
+
 def period(since: float | None, until: float | None) -> tuple[str, str]:
     """Epoch bounds -> ISO text bounds for `requests.ts` (open ends become extremes)."""
     return (iso_utc(since) if since is not None else "",
@@ -97,7 +102,8 @@ def output_cost(by_model: list[dict[str, Any]]) -> tuple[int, float | None]:
 def sum_rows(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The total of several aggregate rows: a sum stays None only if every part is None
     (an unknown cost is not a zero cost)."""
-    total: dict[str, Any] = {"requests": 0}
+    total: dict[str, Any] = {name: None for name in _FIELDS}
+    total.update(requests=0, rated=0, rated_bad=0, cost_unknown_requests=0)
     for row in rows:
         for name, value in row.items():
             if name == "key":

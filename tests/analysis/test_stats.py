@@ -207,3 +207,15 @@ def store_records_again(store, ids):
                           request_json=body, usage=usage, status=200)
         records.append(Record(capture, attribute(body, usage), cost(body["model"], usage)))
     return records
+
+
+def test_an_empty_period_has_every_field(store):
+    write_demo(store, seed=0, turns=2)
+    for by in ("source", "model", "day", "session"):
+        data = compute_stats(store.conn, time.time() + 3600, None, by)
+        assert data["groups"] == []
+        total = data["total"]
+        assert total["requests"] == 0 and total["cost"] is None
+        for name in ("prompt_tokens", "input_tokens", "cache_read_tokens",
+                     "cache_creation_tokens", "output_tokens", "cache_hit_ratio", "rated"):
+            assert name in total
