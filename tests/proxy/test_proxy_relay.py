@@ -377,3 +377,12 @@ def test_upstream_closing_after_a_reply_is_reconnected_transparently(proxy, stub
     assert finished[0].connection_id == finished[1].connection_id
     assert stub.connections == 2
     assert finished[1].timings.upstream_connected is not None
+
+
+def test_anthropic_sdk_in_reverse_mode(proxy):
+    """What `ANTHROPIC_BASE_URL=http://127.0.0.1:PORT` does: no CA needed."""
+    client = anthropic.Anthropic(api_key="sk-test", base_url=proxy.url, max_retries=0)
+    with client.messages.stream(**MSG) as stream:
+        assert "".join(stream.text_stream).startswith("Hello from the stub")
+    (ex,) = proxy.sink.wait_finished(1)
+    assert ex.mode == "reverse" and ex.complete and ex.target.startswith("/v1/messages")
