@@ -115,8 +115,8 @@ class Store:
                 for digest, text in parts.items():
                     blob_rows[digest] = (digest, text, len(text))
                     links.append((c.id, digest))
-            nodes, tree = rows.flatten_tree(c.id, rec.attribution)
-            req_rows.append(rows.request_row(rec, body, tree))
+            nodes, tree, top = rows.flatten_tree(c.id, rec.attribution)
+            req_rows.append(rows.request_row(rec, body, tree, top))
             resp_rows.append(rows.response_row(c))
             attr_rows.extend(nodes)
         ids = [(r.capture.id,) for r in records]
@@ -141,14 +141,14 @@ class Store:
         """Replace a capture's attribution tree and cost (used by `reattribute`)."""
         with self._lock, self.db.atomic():
             self.conn.execute("DELETE FROM attributions WHERE request_id = ?", (request_id,))
-            attr_rows, tree = rows.flatten_tree(request_id, node)
+            attr_rows, tree, top = rows.flatten_tree(request_id, node)
             if attr_rows:
                 self.conn.executemany(
                     f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
                     f"({', '.join('?' * 12)})", attr_rows)
             self.conn.execute(
                 "UPDATE requests SET cost_usd = ?, top_source = ?, attribution = ? WHERE id = ?",
-                (cost_usd, rows.top_source(node), tree, request_id))
+                (cost_usd, top, tree, request_id))
 
     def add_feedback(self, request_id: str, rating: int | None, note: str | None = None,
                      ts: float | None = None) -> int:

@@ -113,8 +113,9 @@ def initial_schema(db: Database) -> None:
             path TEXT,
             meta TEXT,             -- node meta as JSON, without `source`; NULL if nothing else
             PRIMARY KEY (request_id, node_id)
-        );
-        CREATE INDEX attributions_source ON attributions (source, request_id);
+        ) WITHOUT ROWID;
+        CREATE INDEX attributions_source ON attributions (source, request_id)
+            WHERE source IS NOT NULL;
 
         CREATE TABLE feedback (
             id INTEGER PRIMARY KEY,

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections import defaultdict
 from typing import Any
 
 from inspector.model import Capture, Node
@@ -165,14 +164,14 @@ def _int(flag: Any) -> int | None:
     return None if flag is None else int(bool(flag))
 
 
-def request_row(rec: Record, body: str | None, tree: str | None) -> tuple:
+def request_row(rec: Record, body: str | None, tree: str | None, top: str | None) -> tuple:
     c = rec.capture
     return (
         c.id, c.ts, c.connection_id, c.mode, c.method, c.scheme, c.host, c.port, c.path,
         c.model, int(bool(c.stream)), c.session_id, dumps(c.request_headers), body,
         c.request_text if c.request_json is None else None, c.request_raw,
         c.request_bytes, int(bool(c.request_truncated)), c.request_note, rec.cost_usd,
-        top_source(rec.attribution), tree,
+        top, tree,
     )
 
 
@@ -209,18 +208,21 @@ RESPONSE_COLUMNS = (
 )
 
 
-def flatten_tree(request_id: str, root: Node | None) -> tuple[list[tuple], str | None]:
+def flatten_tree(request_id: str,
+                 root: Node | None) -> tuple[list[tuple], str | None, str | None]:
     """One walk over a tree: its `attributions` rows (pre-order; node ids count from 0,
-    the root) and its nested JSON (the `Node.to_dict` shape).
+    the root), its nested JSON (the `Node.to_dict` shape) and its top source (the source
+    whose leaves hold the most tokens; leaves without a source count under their kind).
 
     The rows' `meta` column leaves out `source`, which has its own column; a node whose
     meta is only its source stores NULL there (that is most of them, and keeps writing a
     150-node tree cheap).
     """
     if root is None:
-        return [], None
+        return [], None, None
     out: list[tuple] = []
     append = out.append
+    totals: dict[str, int] = {}
 
     def walk(node: Node, parent: int | None) -> dict[str, Any]:
         node_id = len(out)
@@ -234,41 +236,20 @@ def flatten_tree(request_id: str, root: Node | None) -> tuple[list[tuple], str |
         append((request_id, node_id, parent, node.kind, node.label, source, node.chars,
                 node.tokens, 1 if node.estimated else 0, 1 if node.cached else 0,
                 node.path, rest))
+        if not node.children and parent is not None:
+            key = source or node.kind
+            totals[key] = totals.get(key, 0) + (node.tokens or 0)
         return {"kind": node.kind, "label": node.label, "chars": node.chars,
                 "tokens": node.tokens, "estimated": node.estimated, "path": node.path,
                 "cached": node.cached, "meta": meta,
                 "children": [walk(child, node_id) for child in node.children]}
 
     tree = walk(root, None)
-    return out, dumps(tree)
-
-
-def attribution_rows(request_id: str, root: Node | None) -> list[tuple]:
-    return flatten_tree(request_id, root)[0]
-
-
-def tree_json(root: Node | None) -> str | None:
-    return flatten_tree("", root)[1]
+    top = max(totals.items(), key=lambda kv: kv[1])[0] if totals else None
+    return out, dumps(tree), top
 
 
 ATTRIBUTION_COLUMNS = (
     "request_id, node_id, parent_id, kind, label, source, chars, tokens, estimated, "
     "cached, path, meta"
 )
-
-
-def top_source(root: Node | None) -> str | None:
-    """The source whose leaves hold the most tokens (leaves without a source are grouped
-    by their kind), for the table view."""
-    if root is None:
-        return None
-    totals: dict[str, int] = defaultdict(int)
-    for leaf in root.leaves():
-        if leaf is root:
-            return None
-        source = (leaf.meta or {}).get("source")
-        key = source if isinstance(source, str) and source else leaf.kind
-        totals[key] += leaf.tokens or 0
-    if not totals:
-        return None
-    return max(totals.items(), key=lambda kv: kv[1])[0]
