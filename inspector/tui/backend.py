@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,15 @@ class Backend:
             if self._shared is None:
                 from inspector.store import Store
 
-                self._shared = Store(self.db_path)
+                for attempt in range(20):
+                    try:
+                        self._shared = Store(self.db_path)
+                        break
+                    except sqlite3.OperationalError:
+                        # the writer may be creating the schema this very moment
+                        if attempt == 19:
+                            raise
+                        time.sleep(0.05)
             return self._shared
 
     def _filter(self, terms: dict[str, Any], limit: int = 20, offset: int = 0):

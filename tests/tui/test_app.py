@@ -159,3 +159,17 @@ async def test_big_database_pages_and_stays_bounded(config):
         assert newest not in _table(app).rows_by_id
         await pilot.press("g")  # back to the top edge: newer rows come back
         await wait_for(pilot, lambda: app.main.window_start == 0)
+
+
+async def test_narrow_terminal_gets_compact_columns(filled):
+    from inspector.tui.widgets.requests.table import COMPACT_COLUMNS
+
+    app = make_app(filled, None, strict=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: _table(app).row_count == 13)
+        table = _table(app)
+        assert [c.key.value for c in table.ordered_columns] == [c[0] for c in COMPACT_COLUMNS]
+        assert table.virtual_size.width <= 100  # no sideways scrolling at 100 columns
+        await pilot.resize_terminal(160, 45)
+        await wait_for(pilot, lambda: not _table(app).compact)
+        assert _table(app).row_count == 13

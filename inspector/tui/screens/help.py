@@ -18,7 +18,7 @@ See what context Claude Code sends to the Claude API, source by source, live.
 |---|---|
 | `↑` `↓` `PgUp` `PgDn` | move; older rows load at the bottom edge |
 | `Enter` | open the request: attribution tree, conversation, response… |
-| `/` | filter: words, `model:opus`, `status:429`, `source:github`, `session:ab12`, `since:1h` |
+| `/` | filter: words, `model:opus`, `status:429`, `source:mcp:github` (or a family: `source:tool:`), `session:ab12`, `since:1h` |
 | `Escape` | clear the filter |
 | `f` | follow mode: oldest first, cursor follows new requests |
 | `s` | sessions and how each prompt grew turn by turn |

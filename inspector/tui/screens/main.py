@@ -71,7 +71,7 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="filter: words  model:opus  status:200  source:github  "
+        yield Input(placeholder="filter: words  model:opus  status:200  source:mcp:github  "
                                 "session:abc  since:1h   (Enter applies, Escape clears)",
                     id="filter")
         yield RequestsTable(id="requests")

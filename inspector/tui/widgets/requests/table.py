@@ -39,7 +39,23 @@ class KeyedText(Text):
     sort_key: str = ""
 
 
-def row_cells(row: dict[str, Any]) -> list[Any]:
+#: the same for terminals narrower than WIDE: no endpoint or stream mark, the cached part
+#: of the prompt as a share
+COMPACT_COLUMNS = (
+    ("time", "Time", 8),
+    ("session", "Session", 8),
+    ("model", "Model", 10),
+    ("status", "Status", 6),
+    ("prompt", "Prompt", 13),
+    ("output", "Out", 5),
+    ("cost", "Cost", 7),
+    ("latency", "Took", 6),
+    ("source", "Largest source", 18),
+)
+WIDE = 128
+
+
+def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
     """The table cells of one request row (a dict as the store's `list_requests` gives)."""
     in_progress = bool(row.get("in_progress"))
     time_cell = KeyedText(fmt.clock(row.get("ts")))
@@ -53,7 +69,7 @@ def row_cells(row: dict[str, Any]) -> list[Any]:
     source = row.get("top_source") or ""
     if row.get("error") and not source:
         source = Text(str(row["error"])[:40], style="red")
-    return [
+    cells = [
         time_cell,
         Text(fmt.short_session(row.get("session_id")), style="magenta"),
         fmt.short_model(row.get("model")),
@@ -63,9 +79,20 @@ def row_cells(row: dict[str, Any]) -> list[Any]:
         fmt.prompt_cell(row),
         Text(fmt.tokens(row.get("output_tokens")), justify="right"),
         Text(fmt.cost(row.get("cost_usd")), justify="right"),
-        Text("in flight" if in_progress else fmt.ms(latency), style="dim" if in_progress else ""),
+        Text("live…" if in_progress else fmt.ms(latency),
+             style="italic cyan" if in_progress else ""),
         source,
     ]
+    if compact:
+        prompt = fmt.prompt_tokens(row)
+        cached = row.get("cache_read_tokens") or 0
+        prompt_cell = Text(fmt.tokens(prompt), style="" if prompt is not None else "dim")
+        if prompt and cached:
+            prompt_cell.append(f" {100 * cached // prompt}%c", style="dim")
+        # time, session, model, status, prompt, out, cost, latency, source
+        return [cells[0], cells[1], cells[2], cells[4], prompt_cell, cells[7], cells[8],
+                cells[9], cells[10]]
+    return cells
 
 
 def endpoint_cell(method: str | None, path: str | None) -> str:
@@ -94,11 +121,37 @@ class RequestsTable(DataTable):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.newest_first = True
+        self.compact = False
         self.rows_by_id: dict[str, dict[str, Any]] = {}
 
+    @property
+    def columns_spec(self) -> tuple[tuple[str, str, int], ...]:
+        return COMPACT_COLUMNS if self.compact else COLUMNS
+
     def on_mount(self) -> None:
-        for key, label, width in COLUMNS:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        for key, label, width in self.columns_spec:
             self.add_column(label, key=key, width=width)
+
+    def on_resize(self, event) -> None:  # noqa: ANN001
+        """Narrow terminals get the compact column set; rows are re-added from memory."""
+        compact = event.size.width < WIDE
+        if compact == self.compact:
+            return
+        self.compact = compact
+        rows = list(self.rows_by_id.values())
+        current = self.current_id()
+        self.clear(columns=True)
+        self._add_columns()
+        self.rows_by_id = {}
+        for row in rows:
+            self._add(row)
+        self.sort("time", key=lambda cell: getattr(cell, "sort_key", ""),
+                  reverse=self.newest_first)
+        if current in self.rows_by_id:
+            self.move_cursor(row=self.get_row_index(current))
 
     # -- data ----------------------------------------------------------------------------
     def replace_rows(self, rows: Iterable[dict[str, Any]]) -> None:
@@ -132,7 +185,7 @@ class RequestsTable(DataTable):
             if not row.get("in_progress"):
                 merged["in_progress"] = False
             self.rows_by_id[key] = merged
-            for (col, _, _), cell in zip(COLUMNS, row_cells(merged)):
+            for (col, _, _), cell in zip(self.columns_spec, row_cells(merged, self.compact)):
                 self.update_cell(key, col, cell)
         if added:
             self._order()
@@ -141,15 +194,18 @@ class RequestsTable(DataTable):
     def _add(self, row: dict[str, Any]) -> None:
         key = str(row["id"])
         self.rows_by_id[key] = dict(row)
-        self.add_row(*row_cells(row), key=key)
+        self.add_row(*row_cells(row, self.compact), key=key)
 
     def _order(self) -> None:
+        """Sort after new rows arrived. A cursor on the newest row keeps following the
+        newest; anywhere else it stays on the capture it was on."""
         current = self.current_id()
-        at_end = self.row_count and self.cursor_row >= self.row_count - 2
+        at_newest = self.cursor_row == 0 if self.newest_first else (
+            self.cursor_row >= self.row_count - 2)
         self.sort("time", key=lambda cell: getattr(cell, "sort_key", ""),
                   reverse=self.newest_first)
-        if not self.newest_first and at_end:
-            self.move_cursor(row=self.row_count - 1, scroll=True)
+        if at_newest:
+            self.move_cursor(row=0 if self.newest_first else self.row_count - 1, scroll=True)
         elif current:
             self.move_cursor(row=self.get_row_index(current))
 

@@ -44,14 +44,26 @@ class Counts:
     extra: dict = field(default_factory=dict)
 
 
-def connect_hint(state: ProxyState) -> str:
-    """The env lines that point Claude Code at this proxy."""
+def connect_hints(state: ProxyState) -> list[str]:
+    """Ways to point Claude Code at this proxy, longest (most complete) first."""
     if state.url is None:
-        return "claude-inspect run -- claude   (starts a proxy for one command)"
-    return (
-        f"claude-inspect run -- claude   or   HTTPS_PROXY={state.url} "
-        f"NODE_EXTRA_CA_CERTS={state.ca_path} claude   or   ANTHROPIC_BASE_URL={state.url} claude"
-    )
+        return ["claude-inspect run -- claude   (starts a proxy for one command)"]
+    env = f"HTTPS_PROXY={state.url} NODE_EXTRA_CA_CERTS={state.ca_path} claude"
+    reverse = f"ANTHROPIC_BASE_URL={state.url} claude"
+    return [
+        f"point Claude Code here: claude-inspect run -- claude  ·  {env}  ·  {reverse}",
+        f"claude-inspect run -- claude  ·  {env}  ·  {reverse}",
+        f"claude-inspect run -- claude  ·  {env}",
+        f"{env}",
+        f"claude-inspect run -- claude  ·  {reverse}",
+        "claude-inspect run -- claude",
+    ]
+
+
+def connect_hint(state: ProxyState, width: int = 10_000) -> str:
+    """The most complete hint that fits in `width` cells."""
+    hints = connect_hints(state)
+    return next((h for h in hints if len(h) <= width), hints[-1])
 
 
 class StatusBar(Static):
@@ -95,7 +107,7 @@ class StatusBar(Static):
                           style="red")
         elif state.mode in ("listening", "failed") or state.mode == "off":
             second.append(" ", style="")
-            second.append(connect_hint(state) if state.mode == "listening"
+            second.append(connect_hint(state, self.size.width - 2) if state.mode == "listening"
                           else "another `claude-inspect proxy` may be recording; "
                                "new rows appear here within a second", style="dim")
         line.no_wrap = True
