@@ -89,8 +89,8 @@ class Runtime:
             return
         settings = self.config.proxy_settings()
         try:
-            CertificateAuthority.load_or_create(self.config.home)
-            self._proxy = ProxyThread(settings, sink=self)
+            ca = CertificateAuthority.load_or_create(self.config.home)
+            self._proxy = ProxyThread(settings, sink=self, ca=ca)
             self.proxy_address = self._proxy.start()
             write_proxy_state(self.config, self.proxy_address)
         except CertificateError as e:

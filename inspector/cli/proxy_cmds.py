@@ -19,35 +19,34 @@ import click
 
 from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
 from inspector.config import Config, ensure_home
-from inspector.model import Exchange, NullSink
+from inspector.model import Exchange
 
 # The proxy (and cryptography) is imported inside the commands, so other commands start fast.
 
 
-class LineSink(NullSink):
-    """Turns each finished exchange (and each notice) into one line on a queue."""
-
-    def __init__(self, lines: queue.SimpleQueue[str]) -> None:
-        self.lines = lines
-
-    def exchange_finished(self, ex: Exchange) -> None:
-        t = ex.timings
-        when = time.strftime("%H:%M:%S", time.localtime(t.started_wall))
-        total = t.ms(t.ended)
-        status = ex.status if ex.status is not None else "---"
-        line = f"{when}  {ex.method:<6} {ex.host}{ex.target}  {status}  {total or 0:.0f} ms"
-        if ex.error:
-            line += f"  [{ex.error}]"
-        self.lines.put(line)
-
-    def notice(self, kind: str, message: str) -> None:
-        if kind != "listening":
-            self.lines.put(f"note: {message}")
+def exchange_line(ex: Exchange) -> str:
+    """One line for a finished exchange: time, method, host and path, status, ms."""
+    t = ex.timings
+    when = time.strftime("%H:%M:%S", time.localtime(t.started_wall))
+    total = t.ms(t.ended)
+    status = ex.status if ex.status is not None else "---"
+    line = f"{when}  {ex.method:<6} {ex.host}{ex.target}  {status}  {total or 0:.0f} ms"
+    if ex.error:
+        line += f"  [{ex.error}]"
+    return line
 
 
-def make_sink(config: Config, lines: queue.SimpleQueue[str]) -> Any:
-    """The sink `claude-inspect proxy` gives the proxy (one line per exchange)."""
-    return LineSink(lines)
+def line_listener(lines: queue.SimpleQueue[str]) -> Any:
+    """A runtime listener that queues one line per finished exchange and per notice; the
+    main thread prints them, so a slow terminal never slows forwarding."""
+
+    def listen(event: str, data: Any) -> None:
+        if event == "exchange_finished":
+            lines.put(exchange_line(data))
+        elif event == "notice" and data[0] != "listening":
+            lines.put(f"note: {data[1]}")
+
+    return listen
 
 
 def load_ca(config: Config) -> Any:
@@ -76,20 +75,24 @@ def register(group: click.Group) -> None:
     @click.pass_context
     @handles_errors
     def proxy(ctx: click.Context, **opts: Any) -> None:
-        """Run the proxy headless and log one line per exchange (Ctrl-C stops it)."""
-        from inspector.proxy.engine import ProxyError
-        from inspector.proxy.thread import ProxyThread
+        """Run the proxy headless, recording to the database; one line per exchange.
+
+        Ctrl-C or SIGTERM stops it after everything relayed is stored."""
+        from inspector.runtime import Runtime
 
         logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
         config = load_config(ctx, **opts)
         ca = load_ca(config)
         lines: queue.SimpleQueue[str] = queue.SimpleQueue()
-        runner = ProxyThread(config.proxy_settings(), make_sink(config, lines), ca=ca)
-        try:
-            host, port = runner.start()
-        except ProxyError as e:
-            raise Failure(str(e)) from None
-        click.echo(f"claude-inspect proxy listening on {host}:{port}")
+        runtime = Runtime(config)
+        runtime.add_listener(line_listener(lines))
+        runtime.start()
+        if runtime.proxy_error:
+            runtime.stop()
+            raise Failure(runtime.proxy_error)
+        assert runtime.proxy_address is not None
+        host, port = runtime.proxy_address
+        click.echo(f"claude-inspect proxy listening on {host}:{port}, recording to {config.db_path}")
         click.echo("Point a client at it with one of:")
         for line in env_lines(host, port, str(ca.cert_path)):
             click.echo(line)
@@ -108,7 +111,7 @@ def register(group: click.Group) -> None:
             pass
         finally:
             signal.signal(signal.SIGTERM, previous)
-            runner.stop()
+            runtime.stop()  # drains the writer: every relayed exchange is stored
             while True:
                 try:
                     click.echo(lines.get_nowait())
