@@ -173,3 +173,29 @@ async def test_narrow_terminal_gets_compact_columns(filled):
         await pilot.resize_terminal(160, 45)
         await wait_for(pilot, lambda: not _table(app).compact)
         assert _table(app).row_count == 13
+
+
+async def test_wheel_scrolling_to_the_end_pages(config):
+    from dataclasses import replace
+
+    from inspector.timeparse import iso_utc
+    from inspector.tui.screens.main import WINDOW
+
+    from .sample import _id
+
+    base = make_record(0, 1_795_000_000.0, SESSION_A, 0)
+    with Store(config.db_path) as store:
+        store.write([type(base)(capture=replace(base.capture, id=_id(n, 1_795_000_000.0 + n),
+                                                ts=iso_utc(1_795_000_000.0 + n)),
+                                attribution=base.attribution, cost_usd=base.cost_usd)
+                     for n in range(WINDOW * 2)])
+    app = make_app(config, None, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _table(app).row_count == WINDOW)
+        table = _table(app)
+        last = table.coordinate_to_cell_key((WINDOW - 1, 0)).row_key.value
+        table.scroll_end(animate=False)
+        await wait_for(pilot, lambda: app.main.window_start > 0)
+        await pilot.pause(0.3)
+        assert app.main.window_start == 100  # one step, no ping-pong back to the top
+        assert table.current_id() == last  # the row seen last is still under the cursor

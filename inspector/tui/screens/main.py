@@ -66,6 +66,7 @@ class MainScreen(Screen):
         self.window_start = 0
         self.generation = 0
         self.loaded_once = False
+        self.loading = False
         self.counts = Counts()
         self.proxy_state = ProxyState()
 
@@ -88,6 +89,7 @@ class MainScreen(Screen):
 
     # -- loading ---------------------------------------------------------------------
     def load(self, offset: int, *, merge: bool = False, anchor: str | None = None) -> None:
+        self.loading = True
         self.generation += 1
         self._load(self.generation, dict(self.terms), max(offset, 0), merge, anchor)
 
@@ -102,6 +104,7 @@ class MainScreen(Screen):
     def on_window_loaded(self, message: WindowLoaded) -> None:
         if message.generation != self.generation:
             return
+        self.loading = False
         table = self.query_one(RequestsTable)
         self.window_start = message.window_start
         if message.merge and self.window_start == 0:
@@ -144,9 +147,11 @@ class MainScreen(Screen):
 
     @on(RequestsTable.EdgeReached)
     def _page(self, message: RequestsTable.EdgeReached) -> None:
+        if self.loading:
+            return  # one page move at a time
         table = self.query_one(RequestsTable)
         limit = self.counts.matching if self.counts.matching is not None else self.counts.total
-        anchor = table.current_id()
+        anchor = message.anchor
         if message.edge == "older" and self.window_start + table.row_count < limit:
             self.load(self.window_start + STEP, anchor=anchor)
         elif message.edge == "newer" and self.window_start > 0:

@@ -114,14 +114,18 @@ class RequestsTable(DataTable):
     class EdgeReached(Message):
         """The cursor reached the top or bottom of the loaded window: the screen may page."""
 
-        def __init__(self, edge: str) -> None:
+        def __init__(self, edge: str, anchor: str | None) -> None:
             super().__init__()
             self.edge = edge  # "older" or "newer"
+            #: the capture to keep the cursor on once the window has moved
+            self.anchor = anchor
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.newest_first = True
         self.compact = False
+        #: True while the rows are being replaced (scroll resets are not the user's)
+        self._refilling = False
         self.rows_by_id: dict[str, dict[str, Any]] = {}
 
     @property
@@ -157,6 +161,13 @@ class RequestsTable(DataTable):
     def replace_rows(self, rows: Iterable[dict[str, Any]]) -> None:
         """Show exactly these rows (given newest first); keep the cursor on the same capture."""
         current = self.current_id()
+        self._refilling = True
+        try:
+            self._refill(rows, current)
+        finally:
+            self._refilling = False
+
+    def _refill(self, rows: Iterable[dict[str, Any]], current: str | None) -> None:
         self.clear()
         self.rows_by_id = {}
         rows = list(rows)
@@ -231,9 +242,27 @@ class RequestsTable(DataTable):
         older_edge = self.row_count - 1 if self.newest_first else 0
         newer_edge = 0 if self.newest_first else self.row_count - 1
         if new.row == older_edge and old.row != new.row:
-            self.post_message(self.EdgeReached("older"))
+            self.post_message(self.EdgeReached("older", self.current_id()))
         elif new.row == newer_edge and old.row != new.row:
-            self.post_message(self.EdgeReached("newer"))
+            self.post_message(self.EdgeReached("newer", self.current_id()))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Scrolling (the mouse wheel) to the end of the window pages too, not only the cursor."""
+        super().watch_scroll_y(old, new)
+        if self._refilling or not self.row_count or new == old:
+            return
+        if new > old and new >= self.max_scroll_y:
+            self.post_message(self.EdgeReached("older" if self.newest_first else "newer",
+                                               self._id_at(self.row_count - 1)))
+        elif new < old and new <= 0:
+            self.post_message(self.EdgeReached("newer" if self.newest_first else "older",
+                                               self._id_at(0)))
+
+    def _id_at(self, row: int) -> str | None:
+        try:
+            return self.coordinate_to_cell_key((row, 0)).row_key.value
+        except Exception:
+            return None
 
     def action_first(self) -> None:
         self.move_cursor(row=0)
