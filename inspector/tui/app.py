@@ -15,13 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from inspector.tui.backend import Backend
 from inspector.tui.bridge import make_listener
+from inspector.tui.errors import report
 from inspector.tui.messages import (
     CapturesChanged,
     ExchangeFinished,
@@ -189,17 +190,27 @@ class InspectorApp(App):
                     else "Recording paused: traffic still flows, nothing is stored", timeout=3)
 
     # -- errors -------------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        """Key bindings run their actions here: a failing action becomes a notification."""
+        if self.strict:
+            await super().on_event(event)
+            return
+        try:
+            await super().on_event(event)
+        except Exception as e:
+            report(self, e, f"handling {type(event).__name__}")
+
     def _handle_exception(self, error: Exception) -> None:
-        """Unexpected errors become a notification and a log line, never a traceback."""
+        """The last resort, for an error no handler caught: Textual would print a traceback
+        over the terminal. Log it, and leave with one line that says where the details are."""
         if self.strict:
             super()._handle_exception(error)
             return
-        log.error("unexpected error", exc_info=error)
-        try:
-            self.notify(f"{type(error).__name__}: {error}", title="Unexpected error",
-                        severity="error", timeout=10)
-        except Exception:
-            super()._handle_exception(error)
+        log.error("unexpected error; the app stops", exc_info=error)
+        home = getattr(self.config, "home", None)
+        where = f" (details in {Path(home) / 'app.log'})" if home else ""
+        self.exit(return_code=1,
+                  message=f"claude-inspect stopped on an unexpected error: {error}{where}")
 
 
 def _tilde(path: Path) -> str:

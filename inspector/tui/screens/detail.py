@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane, TextArea
 
 from inspector.tui import exchange_view as xv
+from inspector.tui.errors import guarded
 from inspector.tui import format as fmt
 from inspector.tui.widgets.detail.context_tree import ContextView
 from inspector.tui.widgets.detail.conversation import render_conversation
@@ -92,6 +93,7 @@ class DetailScreen(Screen):
             log.exception("loading %s", capture_id)
             self.post_message(ExchangeLoaded(None, f"{type(e).__name__}: {e}"))
 
+    @guarded
     async def on_exchange_loaded(self, message: ExchangeLoaded) -> None:
         await self.query_one("#detail-loading").remove()
         if message.exchange is None:

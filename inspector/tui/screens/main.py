@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
+from inspector.tui.errors import guarded
 from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.widgets.requests.empty_state import EmptyState
 from inspector.tui.widgets.requests.table import RequestsTable
@@ -101,6 +102,7 @@ class MainScreen(Screen):
         matching = self.backend.count(terms) if terms else None
         self.post_message(WindowLoaded(generation, offset, rows, total, matching, merge, anchor))
 
+    @guarded
     def on_window_loaded(self, message: WindowLoaded) -> None:
         if message.generation != self.generation:
             return
@@ -125,6 +127,7 @@ class MainScreen(Screen):
         self.query_one(EmptyState).filtered = bool(self.terms)
         self._show_table(not empty)
 
+    @guarded
     def refresh_captures(self) -> None:
         """New rows in the database: refresh the head of the window (or just the counts)."""
         if self.window_start == 0:
@@ -132,6 +135,7 @@ class MainScreen(Screen):
         else:
             self.load(self.window_start, merge=False, anchor=self.query_one(RequestsTable).current_id())
 
+    @guarded
     def show_live_row(self, row: dict[str, Any], *, add: bool = True) -> None:
         """Show an exchange of our own proxy before it is stored (only on the unfiltered head).
 
@@ -146,6 +150,7 @@ class MainScreen(Screen):
             self._show_table(True)
 
     @on(RequestsTable.EdgeReached)
+    @guarded
     def _page(self, message: RequestsTable.EdgeReached) -> None:
         if self.loading:
             return  # one page move at a time
@@ -221,6 +226,7 @@ class MainScreen(Screen):
     def _filter_changed(self, message: Input.Changed) -> None:
         self.apply_filter(message.value, quiet=True)
 
+    @guarded
     def apply_filter(self, text: str, *, quiet: bool = False) -> None:
         try:
             terms = parse_filter(text)

@@ -14,6 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header
 
 from inspector.tui import format as fmt
+from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import PromptGrowth, spark_text
 
 
@@ -62,6 +63,7 @@ class SessionsScreen(Screen):
     def _load(self) -> None:
         self.post_message(SessionsLoaded(self.backend.sessions({})))
 
+    @guarded
     def on_sessions_loaded(self, message: SessionsLoaded) -> None:
         table = self.query_one("#sessions", DataTable)
         table.clear()
@@ -89,6 +91,7 @@ class SessionsScreen(Screen):
             self.notify("No sessions yet: requests carry a session once Claude Code sends "
                         "metadata.user_id.", timeout=4)
 
+    @guarded
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         session = self.sessions.get(event.row_key.value) if event.row_key else None
         if session is not None:

@@ -12,6 +12,7 @@ from textual.widgets import Static, TextArea, Tree
 
 from inspector.model import Node
 from inspector.tui import format as fmt
+from inspector.tui.errors import guarded
 from inspector.tui.exchange_view import content_text, resolve_path
 
 
@@ -84,6 +85,7 @@ class ContextView(Horizontal):
                 "No attribution tree was stored for this request (not a Messages API call?).")
         self.query_one(Tree).focus()
 
+    @guarded
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
         node: Node | None = event.node.data
         if node is None:
