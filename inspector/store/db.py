@@ -106,6 +106,7 @@ class Store:
         if not records:
             return
         req_rows, resp_rows, attr_rows, blob_rows, links = [], [], [], {}, []
+        source_rows: list[tuple] = []
         for rec in records:
             c = rec.capture
             body = None
@@ -115,15 +116,17 @@ class Store:
                 for digest, text in parts.items():
                     blob_rows[digest] = (digest, text, len(text))
                     links.append((c.id, digest))
-            nodes, tree, top = rows.flatten_tree(c.id, rec.attribution)
+            nodes, tree, top, totals = rows.flatten_tree(c.id, rec.attribution)
             req_rows.append(rows.request_row(rec, body, tree, top))
             resp_rows.append(rows.response_row(c))
             attr_rows.extend(nodes)
+            source_rows.extend((c.id, k, v) for k, v in totals.items())
         ids = [(r.capture.id,) for r in records]
         with self._lock, self.db.atomic():
             ex = self.conn.executemany
             ex("DELETE FROM attributions WHERE request_id = ?", ids)
             ex("DELETE FROM request_blobs WHERE request_id = ?", ids)
+            ex("DELETE FROM request_sources WHERE request_id = ?", ids)
             ex(f"INSERT OR REPLACE INTO requests ({rows.REQUEST_COLUMNS}) VALUES "
                f"({', '.join('?' * len(req_rows[0]))})", req_rows)
             ex(f"INSERT OR REPLACE INTO responses ({rows.RESPONSE_COLUMNS}) VALUES "
@@ -135,13 +138,20 @@ class Store:
             if attr_rows:
                 ex(f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
                    f"({', '.join('?' * 12)})", attr_rows)
+            if source_rows:
+                ex("INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
+                   source_rows)
 
     def set_attribution(self, request_id: str, node: Node | None,
                         cost_usd: float | None) -> None:
         """Replace a capture's attribution tree and cost (used by `reattribute`)."""
         with self._lock, self.db.atomic():
             self.conn.execute("DELETE FROM attributions WHERE request_id = ?", (request_id,))
-            attr_rows, tree, top = rows.flatten_tree(request_id, node)
+            self.conn.execute("DELETE FROM request_sources WHERE request_id = ?", (request_id,))
+            attr_rows, tree, top, totals = rows.flatten_tree(request_id, node)
+            self.conn.executemany(
+                "INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
+                [(request_id, k, v) for k, v in totals.items()])
             if attr_rows:
                 self.conn.executemany(
                     f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
@@ -171,6 +181,7 @@ class Store:
             n = self.conn.execute("SELECT count(*) FROM purge_ids").fetchone()[0]
             if n:
                 for table, col in (("attributions", "request_id"), ("feedback", "request_id"),
+                                   ("request_sources", "request_id"),
                                    ("request_blobs", "request_id"),
                                    ("responses", "request_id"), ("requests", "id")):
                     self.conn.execute(

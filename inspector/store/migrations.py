@@ -114,8 +114,16 @@ def initial_schema(db: Database) -> None:
             meta TEXT,             -- node meta as JSON, without `source`; NULL if nothing else
             PRIMARY KEY (request_id, node_id)
         ) WITHOUT ROWID;
-        CREATE INDEX attributions_source ON attributions (source, request_id)
-            WHERE source IS NOT NULL;
+
+        -- each request's leaves summed per source (leaves without a source count under
+        -- their kind): a handful of rows per request, for `--source` filters and the
+        -- table's top source
+        CREATE TABLE request_sources (
+            request_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            tokens INTEGER NOT NULL,
+            PRIMARY KEY (request_id, source)
+        ) WITHOUT ROWID;
 
         CREATE TABLE feedback (
             id INTEGER PRIMARY KEY,

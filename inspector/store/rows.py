@@ -208,18 +208,20 @@ RESPONSE_COLUMNS = (
 )
 
 
-def flatten_tree(request_id: str,
-                 root: Node | None) -> tuple[list[tuple], str | None, str | None]:
+def flatten_tree(
+    request_id: str, root: Node | None,
+) -> tuple[list[tuple], str | None, str | None, dict[str, int]]:
     """One walk over a tree: its `attributions` rows (pre-order; node ids count from 0,
-    the root), its nested JSON (the `Node.to_dict` shape) and its top source (the source
-    whose leaves hold the most tokens; leaves without a source count under their kind).
+    the root), its nested JSON (the `Node.to_dict` shape), its top source (the source
+    whose leaves hold the most tokens) and the tokens per source (leaves without a source
+    count under their kind).
 
     The rows' `meta` column leaves out `source`, which has its own column; a node whose
     meta is only its source stores NULL there (that is most of them, and keeps writing a
     150-node tree cheap).
     """
     if root is None:
-        return [], None, None
+        return [], None, None, {}
     out: list[tuple] = []
     append = out.append
     totals: dict[str, int] = {}
@@ -246,7 +248,7 @@ def flatten_tree(request_id: str,
 
     tree = walk(root, None)
     top = max(totals.items(), key=lambda kv: kv[1])[0] if totals else None
-    return out, dumps(tree), top
+    return out, dumps(tree), top, totals
 
 
 ATTRIBUTION_COLUMNS = (

@@ -154,7 +154,7 @@ def test_purge_and_retention(store):
     assert retention_purge(store, 30) == 2
     assert retention_purge(store, 0) == 0
     assert count_requests(store, Filter()) == 1
-    for table in ("responses", "feedback", "attributions"):
+    for table in ("responses", "feedback", "attributions", "request_sources"):
         ids = {r["request_id"] for r in store.query(f"SELECT request_id FROM {table}")}
         assert ids <= {new.capture.id}
     # the 50 KB parts only the old capture used are gone; the new one's remain
