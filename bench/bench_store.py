@@ -79,9 +79,15 @@ def tree() -> Node:
     return Node("request", "request", tokens=sum(g.tokens for g in groups), children=groups)
 
 
-def bench_writer(path: Path, n: int) -> float:
+def bench_writer(path: Path, n: int, analysis_triggers: bool = False) -> float:
     for old in path.parent.glob(path.name + "*"):
         old.unlink()
+    if analysis_triggers:  # the stats rollups' triggers, as after a first `stats`
+        from inspector.analysis.rollup import ensure_schema
+
+        store = Store(path)
+        ensure_schema(store.conn)
+        store.close()
     sse = stream_bytes()
     exchanges = []
     for i in range(n):
@@ -97,8 +103,9 @@ def bench_writer(path: Path, n: int) -> float:
     took = time.perf_counter() - t0
     assert writer.written == n, (writer.written, writer.failed)
     rate = n / took
-    print(f"writer: {n} exchanges of {size / 1024:.0f} KB (capture + store) in {took:.2f}s "
-          f"= {rate:,.0f}/s")
+    extra = " with analysis triggers" if analysis_triggers else ""
+    print(f"writer{extra}: {n} exchanges of {size / 1024:.0f} KB (capture + store, "
+          f"150-node trees) in {took:.2f}s = {rate:,.0f}/s")
     return rate
 
 
@@ -144,6 +151,18 @@ def bench_list(path: Path, home: Path) -> None:
         list_requests(store, Filter(limit=20))
         times.append((time.perf_counter() - t0) * 1000)
     print(f"list newest 20, no filter: median {statistics.median(times):.2f} ms")
+    now = time.time()
+    for f in (Filter(since=now - 3600, source="mcp:srv0"), Filter(source="mcp:"),
+              Filter(source="tool:none"), Filter(since=now - 3600, status=200),
+              Filter(session="sess-100"), Filter(model="claude-opus-4-1")):
+        t0 = time.perf_counter()
+        list_requests(store, f)
+        t1 = time.perf_counter()
+        count_requests(store, f)
+        t2 = time.perf_counter()
+        shown = {k: v for k, v in vars(f).items() if v and k not in ("limit", "since")}
+        print(f"  list {shown}{' since 1h' if f.since else ''}: {(t1 - t0) * 1000:.1f} ms,"
+              f" count {(t2 - t1) * 1000:.1f} ms")
     store.close()
     runner = CliRunner()
     times = []
@@ -179,6 +198,7 @@ def main() -> None:
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-store-"))
     work.mkdir(parents=True, exist_ok=True)
     bench_writer(work / "writer.db", args.writer_n)
+    bench_writer(work / "writer.db", args.writer_n, analysis_triggers=True)
     big = work / "big.db"
     if not big.exists():
         build_big(big, args.n)
