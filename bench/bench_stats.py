@@ -1,9 +1,9 @@
 """Benchmark: `claude-inspect stats --since 30d` over a 100k-exchange database.
 
 Builds the database quickly: a few demo Claude Code sessions go through the real capture,
-attribution and store code once; their rows are then copied with new ids and times spread
-over the last 35 days (bulk inserts, same schema, same shared body parts), so the tables
-hold what 100k real captures would: ~100 attribution rows per request.
+attribution and store code once; their rows are then copied by SQL with new ids and times
+spread over the last 35 days (same schema, same shared body parts), so the tables hold
+what 100k real captures would: ~120 attribution rows per request.
 
 Then times `stats` for each grouping: cold (the first `--by source` builds the rollups of
 every request) and warm (what a user sees on later runs), in process and as a subprocess.
@@ -31,16 +31,15 @@ from inspector.ids import new_id  # noqa: E402
 from inspector.model import CapturedBody, Exchange, Timings  # noqa: E402
 from inspector.runtime import prepare_record  # noqa: E402
 from inspector.store import Store  # noqa: E402
-from inspector.store import rows as R  # noqa: E402
 from inspector.timeparse import iso_utc  # noqa: E402
 
 MODELS = ["claude-sonnet-4-5-20250929", "claude-opus-4-5", "claude-haiku-4-5", "claude-x-unknown"]
 
 
-def templates(sessions: int = 8, turns: int = 12) -> list[tuple]:
-    """(request row, response row, attribution rows, blob rows, links) per demo turn."""
+def template_records(sessions: int = 8, turns: int = 12) -> list:
+    """Records of a few demo sessions, captured, attributed and priced as the runtime does."""
     out = []
-    now = time.time()
+    now = time.time() - 40 * 86400
     for seed in range(sessions):
         model = MODELS[seed % len(MODELS)]
         for i, turn in enumerate(demo_session(seed=seed, turns=turns)):
@@ -48,61 +47,60 @@ def templates(sessions: int = 8, turns: int = 12) -> list[tuple]:
             req.append(json.dumps(dict(turn.request, model=model)).encode())
             resp = CapturedBody(1 << 26)
             resp.append(json.dumps(turn.response).encode())
-            ex = Exchange(id=new_id(now), connection_id="c", mode="intercept", scheme="https",
-                          host="api.anthropic.com", port=443, method="POST",
+            started = now + seed * 3600 + i
+            ex = Exchange(id=new_id(started), connection_id="c", mode="intercept",
+                          scheme="https", host="api.anthropic.com", port=443, method="POST",
                           target="/v1/messages?beta=true", client_addr="127.0.0.1:1",
                           request_headers=[(k.lower(), v) for k, v in turn.headers.items()],
                           request_body=req, status=200, reason="OK",
                           response_headers=[("content-type", "application/json")],
-                          response_body=resp, timings=Timings(started_wall=now), complete=True)
-            rec = prepare_record(ex)
-            body, parts = R.split_body(rec.capture.request_json)
-            nodes, tree = R.flatten_tree("x", rec.attribution)
-            out.append((R.request_row(rec, body, tree), R.response_row(rec.capture), nodes,
-                        [(h, t, len(t)) for h, t in parts.items()], list(parts)))
+                          response_body=resp, timings=Timings(started_wall=started),
+                          complete=True)
+            out.append(prepare_record(ex))
     return out
 
 
+def _copy_sql(conn, table: str, key: str, replaced: dict[str, str]) -> str:
+    """INSERT ... SELECT copying one template's rows of `table` under a new request id
+    (and the other `replaced` columns), whatever the store's columns are today."""
+    cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+    values = [replaced.get(c, c) for c in cols]
+    return (f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(values)} "
+            f"FROM {table} WHERE {key} = :template")
+
+
 def build(path: Path, n: int, days: float = 35.0, triggers: bool = True) -> float:
-    """Fill a new database with `n` exchanges; returns seconds taken. With `triggers`,
-    the analysis tables exist first and the rollups are kept as rows are written."""
+    """Fill a new database with `n` exchanges; returns seconds taken. The templates are
+    written by the store itself; the rest are copies made by SQL with new ids, times and
+    sessions. With `triggers`, the analysis tables exist first and the rollups are kept
+    as rows are written."""
     from inspector.analysis.rollup import ensure_schema
 
-    tpl = templates()
+    records = template_records()
     t0 = time.perf_counter()
     rng = random.Random(7)
     store = Store(path)
     conn = store.conn
     if triggers:
         ensure_schema(conn)
+    store.write(records)
     conn.execute("PRAGMA synchronous = OFF")
+    templates = [r.capture.id for r in records]
+    copy_request = _copy_sql(conn, "requests", "id",
+                             {"id": ":id", "ts": ":ts", "session_id": ":session"})
+    copies = [_copy_sql(conn, table, "request_id", {"request_id": ":id"})
+              for table in ("responses", "attributions", "request_blobs")]
     now = time.time()
-    times = sorted(now - rng.random() * days * 86400 for _ in range(n))
-    req_cols, resp_cols = R.REQUEST_COLUMNS, R.RESPONSE_COLUMNS
-    n_req = len(tpl[0][0])
-    n_resp = len(tpl[0][1])
-    with store.db.atomic():
-        conn.executemany("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
-                         [b for t in tpl for b in t[3]])
+    times = sorted(now - rng.random() * days * 86400 for _ in range(n - len(templates)))
     batch = 2000
-    for start in range(0, n, batch):
-        reqs, resps, attrs, links = [], [], [], []
-        for k in range(start, min(start + batch, n)):
-            req_row, resp_row, attr_rows, _, hashes = tpl[k % len(tpl)]
-            rid = new_id(times[k])
-            session = f"sess-{k // 12:06d}"
-            reqs.append((rid, iso_utc(times[k]), *req_row[2:11], session, *req_row[12:]))
-            resps.append((rid, *resp_row[1:]))
-            attrs.extend((rid, *a[1:]) for a in attr_rows)
-            links.extend((rid, h) for h in hashes)
+    for start in range(0, len(times), batch):
+        params = [{"id": new_id(times[k]), "ts": iso_utc(times[k]),
+                   "session": f"sess-{k // 12:06d}", "template": templates[k % len(templates)]}
+                  for k in range(start, min(start + batch, len(times)))]
         with store.db.atomic():
-            conn.executemany(f"INSERT INTO requests ({req_cols}) VALUES "
-                             f"({', '.join('?' * n_req)})", reqs)
-            conn.executemany(f"INSERT INTO responses ({resp_cols}) VALUES "
-                             f"({', '.join('?' * n_resp)})", resps)
-            conn.executemany(f"INSERT INTO attributions ({R.ATTRIBUTION_COLUMNS}) VALUES "
-                             f"({', '.join('?' * 12)})", attrs)
-            conn.executemany("INSERT OR IGNORE INTO request_blobs VALUES (?, ?)", links)
+            conn.executemany(copy_request, params)
+            for sql in copies:
+                conn.executemany(sql, params)
     store.close()
     return time.perf_counter() - t0
 
