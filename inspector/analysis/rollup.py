@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 #: group key for requests whose usage is known but that have no attribution tree
 UNATTRIBUTED = "(unattributed)"
 
+
 def _add_to_days(ids: str, sign: str) -> str:
     """SQL adding (sign "+") or taking away (sign "-") the per-request rows of the
     requests selected by `ids` (a SELECT of request_id) to or from the day table.
@@ -223,7 +224,7 @@ def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | No
     """Bring the rollups up to date for every request on the days touching the period.
 
     Returns how many requests were (re)rolled. Whole days are covered (not just the
-    period) because a day's row in `analysis_source_days` sums all of that day."""
+    period) because a day's row in `analysis_source_days` must sum all of that day."""
     ensure_schema(conn)
     lo = day_floor(since_iso) if since_iso else "0000-00-00"
     hi = next_day(day_floor(until_iso)) if until_iso else "9999-99-99"
@@ -240,9 +241,10 @@ def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | No
                       EXISTS (SELECT 1 FROM attributions a
                               WHERE a.request_id = r.id AND a.node_id = 0) AS has_tree,
                       CAST(NULL AS REAL) AS input_cost
-               FROM requests r
+               FROM requests r INDEXED BY analysis_requests_ts_cover
                LEFT JOIN analysis_rolled m ON m.request_id = r.id
-               LEFT JOIN responses s ON s.request_id = r.id
+               LEFT JOIN responses s INDEXED BY analysis_responses_usage
+                      ON s.request_id = r.id
                WHERE m.request_id IS NULL AND r.ts >= ? AND r.ts < ?""",
             (lo, hi),
         )
