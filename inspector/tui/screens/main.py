@@ -9,6 +9,7 @@ changed meanwhile) is dropped.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 WINDOW = 200
 #: how far a page step moves the window
 STEP = 100
+#: shortest time between two refreshes caused by new captures (seconds)
+REFRESH_GAP = 0.1
 
 
 class WindowLoaded(Message):
@@ -68,6 +71,8 @@ class MainScreen(Screen):
         self.generation = 0
         self.loaded_once = False
         self.loading = False
+        self._refresh_timer = None
+        self._last_refresh = 0.0
         self.counts = Counts()
         self.proxy_state = ProxyState()
 
@@ -129,7 +134,22 @@ class MainScreen(Screen):
 
     @guarded
     def refresh_captures(self) -> None:
-        """New rows in the database: refresh the head of the window (or just the counts)."""
+        """New rows in the database: refresh the head of the window (or just the counts).
+
+        At most one refresh per REFRESH_GAP: the first news is shown at once, a burst
+        behind it is folded into one more refresh at the end of the gap. This keeps the UI
+        thread (and the GIL it shares with the proxy's thread) quiet under heavy traffic."""
+        if self._refresh_timer is not None:
+            return
+        wait = self._last_refresh + REFRESH_GAP - time.monotonic()
+        if wait > 0:
+            self._refresh_timer = self.set_timer(wait, self._refresh_now)
+            return
+        self._refresh_now()
+
+    def _refresh_now(self) -> None:
+        self._refresh_timer = None
+        self._last_refresh = time.monotonic()
         if self.window_start == 0:
             self.load(0, merge=True)
         else:
