@@ -143,8 +143,9 @@ async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int])
         await pilot.press("escape")
 
         await pilot.press("s")
-        await _wait(pilot, lambda: isinstance(app.screen, SessionsScreen)
-                    and app.screen.query_one("#sessions").row_count > 0)
+        await _wait(pilot, lambda: isinstance(app.screen, SessionsScreen))
+        await pilot.press("a")  # all time: the fixed demo captures grow older every day
+        await _wait(pilot, lambda: app.screen.query_one("#sessions").row_count > 0)
         await pilot.press("down")
         await pilot.pause(0.3)
         save(app, "sessions")

@@ -3,6 +3,7 @@ turn. Enter filters the requests table to the highlighted session."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -19,9 +20,10 @@ from inspector.tui.widgets.sessions.growth import PromptGrowth, spark_text
 
 
 class SessionsLoaded(Message):
-    def __init__(self, sessions: list[dict[str, Any]]) -> None:
+    def __init__(self, sessions: list[dict[str, Any]], all_time: bool) -> None:
         super().__init__()
         self.sessions = sessions
+        self.all_time = all_time
 
 
 def _get(d: dict[str, Any], *keys: str, default: Any = None) -> Any:
@@ -35,12 +37,18 @@ class SessionsScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Show requests"),
+        Binding("a", "toggle_all", "All time / 7 days"),
     ]
+
+    #: sessions of this many recent days by default (reading every capture of a big
+    #: database takes seconds)
+    RECENT_DAYS = 7
 
     def __init__(self, backend: Any) -> None:
         super().__init__()
         self.backend = backend
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.all_time = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -57,15 +65,30 @@ class SessionsScreen(Screen):
                                   ("cost", "Cost", 8), ("growth", "Prompt growth", 16)):
             table.add_column(label, key=key, width=width)
         table.focus()
-        self._load()
+        self._reload()
+
+    def _reload(self) -> None:
+        table = self.query_one("#sessions", DataTable)
+        table.loading = True
+        table.border_title = "Sessions, all time" if self.all_time else (
+            f"Sessions of the last {self.RECENT_DAYS} days  (a: all time)")
+        terms = {} if self.all_time else {"since": time.time() - self.RECENT_DAYS * 86400}
+        self._load(terms, self.all_time)
 
     @work(thread=True, exclusive=True, group="sessions", exit_on_error=False)
-    def _load(self) -> None:
-        self.post_message(SessionsLoaded(self.backend.sessions({})))
+    def _load(self, terms: dict[str, Any], all_time: bool) -> None:
+        self.post_message(SessionsLoaded(self.backend.sessions(terms), all_time))
+
+    def action_toggle_all(self) -> None:
+        self.all_time = not self.all_time
+        self._reload()
 
     @guarded
     def on_sessions_loaded(self, message: SessionsLoaded) -> None:
+        if message.all_time != self.all_time:
+            return  # an answer for the period shown before
         table = self.query_one("#sessions", DataTable)
+        table.loading = False
         table.clear()
         self.sessions = {}
         for s in message.sessions:
@@ -88,8 +111,8 @@ class SessionsScreen(Screen):
                 key=sid,
             )
         if not self.sessions:
-            self.notify("No sessions yet: requests carry a session once Claude Code sends "
-                        "metadata.user_id.", timeout=4)
+            self.notify("No sessions in this period: requests carry a session when Claude "
+                        "Code sends one (header or metadata.user_id).", timeout=4)
 
     @guarded
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
