@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from typing import Callable, Iterable
 
 from inspector.attribution.pricing import price_for
 
@@ -220,11 +220,19 @@ def _output_prices(conn: sqlite3.Connection, models: Iterable[str | None]) -> No
     conn.executemany("INSERT OR REPLACE INTO temp.analysis_prices VALUES (?, ?)", rows)
 
 
-def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | None) -> int:
+#: from this many requests to sum at once, `refresh` tells its caller first (it takes
+#: about half a millisecond each)
+BULK_NOTICE = 2000
+
+
+def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | None,
+            notice: Callable[[int], None] | None = None) -> int:
     """Bring the rollups up to date for every request on the days touching the period.
 
     Returns how many requests were (re)rolled. Whole days are covered (not just the
-    period) because a day's row in `analysis_source_days` must sum all of that day."""
+    period) because a day's row in `analysis_source_days` must sum all of that day.
+    `notice(n)` is called before summing `n` >= BULK_NOTICE requests in bulk (captures
+    stored before the analysis tables existed), so a front end can say why it waits."""
     ensure_schema(conn)
     lo = day_floor(since_iso) if since_iso else "0000-00-00"
     hi = next_day(day_floor(until_iso)) if until_iso else "9999-99-99"
@@ -249,6 +257,8 @@ def refresh(conn: sqlite3.Connection, since_iso: str | None, until_iso: str | No
             (lo, hi),
         )
         n = conn.execute("SELECT count(*) FROM temp.analysis_pending").fetchone()[0]
+        if n >= BULK_NOTICE and notice is not None:
+            notice(n)
         if n:
             _roll_pending(conn)
         conn.execute("DROP TABLE IF EXISTS temp.analysis_pending")

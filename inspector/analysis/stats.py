@@ -19,7 +19,7 @@ null when no request of the group has a known price ("unknown", never a made-up 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Callable
 
 from inspector.analysis import rollup
 from inspector.analysis.ratings import BAD
@@ -186,8 +186,12 @@ _EMPTY_PARTS = {"input_tokens": None, "cache_read_tokens": None,
 
 
 def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | None,
-                  by: str = "source") -> dict[str, Any]:
-    """The figures of `claude-inspect stats` as a JSON-ready dict (see module docstring)."""
+                  by: str = "source",
+                  notice: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """The figures of `claude-inspect stats` as a JSON-ready dict (see module docstring).
+
+    `notice(n)`: called before a one-time bulk summing of `n` captures (see
+    `rollup.refresh`)."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group by {by!r}: use one of {', '.join(GROUPINGS)}")
     rollup.ensure_schema(conn)
@@ -196,7 +200,7 @@ def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | 
     rows = request_groups(conn, lo, hi, "model" if by == "source" else by)
     total = finish(sum_rows(rows)) | {"key": None}
     if by == "source":
-        rollup.refresh(conn, lo or None, None if hi == "9999" else hi)
+        rollup.refresh(conn, lo or None, None if hi == "9999" else hi, notice)
         raw = source_groups(conn, lo, hi)
         out_tokens, out_cost = output_cost(rows)
         groups = [finish(g | _EMPTY_PARTS, total) for g in raw]

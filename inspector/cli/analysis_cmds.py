@@ -92,8 +92,12 @@ def stats(ctx: click.Context, since: float | None, until: float | None, by: str,
 
     if since is None:
         since = time.time() - 7 * 86400
+    def notice(n: int) -> None:
+        click.echo(f"summing {n:,} captures stored before the analysis tables existed "
+                   "(once; later runs are fast)...", err=True)
+
     with open_store(ctx, opts) as store:
-        result = compute_stats(store.conn, since, until, by)
+        result = compute_stats(store.conn, since, until, by, notice)
     if as_json:
         echo_json(result)
     else:

@@ -219,3 +219,17 @@ def test_an_empty_period_has_every_field(store):
         for name in ("prompt_tokens", "input_tokens", "cache_read_tokens",
                      "cache_creation_tokens", "output_tokens", "cache_hit_ratio", "rated"):
             assert name in total
+
+
+def test_bulk_summing_is_announced(store, monkeypatch):
+    from inspector.analysis import rollup
+
+    write_demo(store, seed=0, turns=3)
+    monkeypatch.setattr(rollup, "BULK_NOTICE", 2)
+    heard: list[int] = []
+    ensure_schema(store.conn)
+    store.conn.executescript("DELETE FROM analysis_rolled;")  # as if stored before the tables
+    compute_stats(store.conn, time.time() - 86400, None, "source", heard.append)
+    assert heard == [3]
+    compute_stats(store.conn, time.time() - 86400, None, "source", heard.append)
+    assert heard == [3]  # once
