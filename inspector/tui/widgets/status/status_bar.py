@@ -110,7 +110,7 @@ class StatusBar(Static):
             second.append(connect_hint(state, self.size.width - 2) if state.mode == "listening"
                           else "another `claude-inspect proxy` may be recording; "
                                "new rows appear here within a second", style="dim")
-        line.no_wrap = True
-        second.no_wrap = True
-        line.overflow = second.overflow = "ellipsis"
-        return Text("\n").join([line, second])
+        lines = Text("\n").join([line, second])
+        lines.no_wrap = True
+        lines.overflow = "ellipsis"
+        return lines
