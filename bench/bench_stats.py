@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -121,10 +122,18 @@ def main() -> None:
                              "first stats run sums every request in bulk.")
     args = parser.parse_args()
 
+    tmp = tempfile.mkdtemp(prefix="bench-stats-")
+    try:
+        run(args, Path(tmp))
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(args: argparse.Namespace, tmp: Path) -> None:
     from inspector.analysis.stats import compute_stats
 
-    tmp = tempfile.mkdtemp(prefix="bench-stats-")
-    path = args.db or Path(tmp) / "captures.db"
+    path = args.db or tmp / "captures.db"
     if not path.exists():
         print(f"building {args.n:,} exchanges in {path} ...", flush=True)
         took = build(path, args.n, triggers=not args.no_triggers)
@@ -150,7 +159,7 @@ def main() -> None:
     inc = timed(lambda: compute_stats(conn, since, None, "source"))
     print(f"stats --since 30d --by source after one new capture:     {inc * 1000:8.0f} ms")
     store.close()
-    env = dict(os.environ, CLAUDE_INSPECT_HOME=tmp)
+    env = dict(os.environ, CLAUDE_INSPECT_HOME=str(tmp))
     for by in ("source", "model"):
         t = time.perf_counter()
         subprocess.run([sys.executable, "-m", "inspector", "--db", str(path), "stats",
@@ -158,10 +167,6 @@ def main() -> None:
                        stdout=subprocess.DEVNULL, env=env, cwd=ROOT)
         print(f"claude-inspect stats --since 30d --by {by:<6} --json, whole process: "
               f"{(time.perf_counter() - t) * 1000:6.0f} ms")
-    if not args.keep and args.db is None:
-        for p in Path(tmp).iterdir():
-            p.unlink()
-        os.rmdir(tmp)
 
 
 if __name__ == "__main__":
