@@ -200,3 +200,21 @@ async def test_wheel_scrolling_to_the_end_pages(config):
         await pilot.pause(0.3)
         assert app.main.window_start == 100  # one step, no ping-pong back to the top
         assert table.current_id() == last  # the row seen last is still under the cursor
+
+
+async def test_follow_mode_and_certificate_warning(filled):
+    from inspector.tui.bridge import make_listener
+
+    app = make_app(filled, None, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _table(app).row_count == 13)
+        table = _table(app)
+        newest = table.current_id()
+        await pilot.press("f")  # oldest first, cursor on the newest at the bottom
+        assert table.cursor_row == table.row_count - 1 and table.current_id() == newest
+        assert "follow" in _status_text(app)
+        # a client refusing our certificate, as the runtime reports it from its thread
+        listener = make_listener(app.post_message)
+        listener("notice", ("cert_refused", "client 127.0.0.1 refused the certificate"))
+        await wait_for(pilot, lambda: "claude-inspect ca" in _status_text(app))
+        assert "refused the certificate" in _status_text(app)
