@@ -22,6 +22,7 @@ import threading
 import time
 from typing import Any, Callable
 
+from inspector.analysis.rollup import ensure_schema as ensure_rollups
 from inspector.attribution import attribute, cost
 from inspector.capture import build_capture
 from inspector.config import Config, ensure_home
@@ -81,7 +82,7 @@ class Runtime:
         """Start the writer, then the proxy. A proxy that cannot start (port taken, bad
         CA) sets `proxy_error` instead of raising, so the app can still browse."""
         ensure_home(self.config.home)
-        self._purge_old()
+        self._prepare_database()
         self.writer = Writer(self.config.db_path, prepare=prepare_record,
                              on_written=self._on_written)
         self.writer.start()
@@ -124,20 +125,21 @@ class Runtime:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _purge_old(self) -> None:
+    def _prepare_database(self) -> None:
+        """Create or migrate the database, install the per-source rollups that keep
+        `stats` fast as captures arrive, and purge captures past `retention_days`."""
         days = self.config.retention_days
-        if days <= 0 or not self.config.db_path.exists():
-            return
         try:
             store = Store(self.config.db_path)
             try:
-                n = store.purge(time.time() - days * 86400)
+                ensure_rollups(store.conn)
+                n = store.purge(time.time() - days * 86400) if days > 0 else 0
             finally:
                 store.close()
             if n:
                 log.info("purged %d captures older than %d days", n, days)
         except Exception:
-            log.exception("retention purge failed; continuing")
+            log.exception("preparing the database failed; the writer will retry")
 
     # -- listeners --------------------------------------------------------------------
 
