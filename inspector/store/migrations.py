@@ -53,9 +53,11 @@ def initial_schema(db: Database) -> None:
             attribution TEXT       -- the tree as nested JSON; `attributions` rows hold the
                                    -- same nodes flat, for queries by source
         );
-        CREATE INDEX requests_ts ON requests (ts);
-        CREATE INDEX requests_session_ts ON requests (session_id, ts);
-        CREATE INDEX requests_model_ts ON requests (model, ts);
+        -- with the id in each index, filters that look elsewhere by id (responses,
+        -- request_sources) never read the wide rows of requests that do not match
+        CREATE INDEX requests_ts ON requests (ts, id);
+        CREATE INDEX requests_session_ts ON requests (session_id, ts, id);
+        CREATE INDEX requests_model_ts ON requests (model, ts, id);
 
         CREATE TABLE responses (
             request_id TEXT PRIMARY KEY REFERENCES requests (id),
