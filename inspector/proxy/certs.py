@@ -21,7 +21,6 @@ import datetime as dt
 import ipaddress
 import logging
 import os
-import shutil
 import ssl
 import tempfile
 import threading
@@ -114,7 +113,6 @@ class CertificateAuthority:
         self._ski = x509.SubjectKeyIdentifier.from_public_key(cert.public_key())
         self._contexts: dict[str, ssl.SSLContext] = {}
         self._lock = threading.Lock()
-        self._tmpdir: str | None = None
 
     # ----------------------------------------------------------------- creation
     @classmethod
@@ -252,11 +250,12 @@ class CertificateAuthority:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.set_alpn_protocols(["http/1.1"])
         ctx.sni_callback = self._on_sni
-        if self._tmpdir is None:
-            self._tmpdir = tempfile.mkdtemp(prefix="claude-inspect-leaf-")
-        path = os.path.join(self._tmpdir, f"{os.getpid()}-{len(self._contexts)}.pem")
-        write_private_file(Path(path), cert_pem + key_pem, 0o600)
+        # ssl loads certificates only from files: the leaf lives for an instant in the CA's
+        # own folder (mode 0700), created owner-only, and is removed once loaded.
+        fd, path = tempfile.mkstemp(prefix=".leaf-", suffix=".pem", dir=self.cert_path.parent)
         try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(cert_pem + key_pem)
             ctx.load_cert_chain(path)
         finally:
             os.unlink(path)
@@ -271,7 +270,5 @@ class CertificateAuthority:
         return None
 
     def close(self) -> None:
-        """Remove the private temporary folder (empty in normal operation)."""
-        if self._tmpdir is not None:
-            shutil.rmtree(self._tmpdir, ignore_errors=True)
-            self._tmpdir = None
+        """Forget the cached contexts (nothing is left on disk to remove)."""
+        self._contexts.clear()
