@@ -146,13 +146,15 @@ def start_stub(tmp: Path) -> tuple[subprocess.Popen, int, str]:
     return proc, port, str(tmp / "stub" / "ca.pem")
 
 
-def start_ours(tmp: Path, stub_ca: str) -> tuple[subprocess.Popen, int, str]:
+def start_ours(tmp: Path, stub_ca: str, record: bool = True) -> tuple[subprocess.Popen, int, str]:
+    """`claude-inspect proxy`, recording to SQLite (capture on) or with --no-record."""
     env = dict(os.environ, CLAUDE_INSPECT_HOME=str(tmp / "home"))
+    extra = [] if record else ["--no-record"]
     proc = subprocess.Popen([sys.executable, "-m", "inspector", "proxy", "--listen", "127.0.0.1:0",
-                             "--intercept", "127.0.0.1", "--upstream-ca", stub_ca],
+                             "--intercept", "127.0.0.1", "--upstream-ca", stub_ca, *extra],
                             stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
     first = proc.stdout.readline()
-    port = int(first.rsplit(":", 1)[1])
+    port = int(first.split("listening on ", 1)[1].split(",")[0].rsplit(":", 1)[1])
     drain(proc.stdout)
     return proc, port, str(tmp / "home" / "ca.pem")
 
@@ -350,6 +352,8 @@ def report(results: dict[str, dict[str, float]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer iterations (about 30 s)")
+    parser.add_argument("--capture-off", action="store_true",
+                        help="also measure `claude-inspect proxy --no-record` (relay only)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="claude-inspect-bench-"))
     procs = []
@@ -361,6 +365,11 @@ def main() -> None:
         ours, port, ca = start_ours(tmp, stub_ca)
         procs.append(ours)
         paths.append(Path_("claude-inspect", ("127.0.0.1", port), ssl.create_default_context(cafile=ca), ours.pid))
+        if args.capture_off:
+            bare, port, ca = start_ours(tmp, stub_ca, record=False)
+            procs.append(bare)
+            paths.append(Path_("capture off", ("127.0.0.1", port),
+                               ssl.create_default_context(cafile=ca), bare.pid))
         mitm = start_mitmdump(tmp, stub_ca)
         if mitm:
             procs.append(mitm[0])

@@ -72,9 +72,11 @@ def register(group: click.Group) -> None:
     @group.command("proxy")
     @home_options
     @proxy_options
+    @click.option("--no-record", is_flag=True,
+                  help="Relay and log only; store nothing (as the app's pause).")
     @click.pass_context
     @handles_errors
-    def proxy(ctx: click.Context, **opts: Any) -> None:
+    def proxy(ctx: click.Context, no_record: bool = False, **opts: Any) -> None:
         """Run the proxy headless, recording to the database; one line per exchange.
 
         Ctrl-C or SIGTERM stops it after everything relayed is stored."""
@@ -86,13 +88,15 @@ def register(group: click.Group) -> None:
         lines: queue.SimpleQueue[str] = queue.SimpleQueue()
         runtime = Runtime(config)
         runtime.add_listener(line_listener(lines))
+        runtime.recording = not no_record
         runtime.start()
         if runtime.proxy_error:
             runtime.stop()
             raise Failure(runtime.proxy_error)
         assert runtime.proxy_address is not None
         host, port = runtime.proxy_address
-        click.echo(f"claude-inspect proxy listening on {host}:{port}, recording to {config.db_path}")
+        where = "not recording" if no_record else f"recording to {config.db_path}"
+        click.echo(f"claude-inspect proxy listening on {host}:{port}, {where}")
         click.echo("Point a client at it with one of:")
         for line in env_lines(host, port, str(ca.cert_path)):
             click.echo(line)
