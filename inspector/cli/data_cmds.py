@@ -134,7 +134,8 @@ def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
     if not rows:
         console.print("no captures match")
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
+    # one space between columns, so the list fits an 80-column terminal or pipe
+    table = Table(box=None, header_style="bold", pad_edge=False, collapse_padding=True)
     for name, justify, width in (("id", "left", 12), ("time", "left", 11),
                                  ("model", "left", 10), ("status", "right", None),
                                  ("prompt", "right", 6), ("out", "right", 5),
@@ -233,6 +234,10 @@ def _print_exchange(ex: dict[str, Any]) -> None:
     for name, value in list(ex["usage"].items()) + list(ex["timings"].items()):
         if value is not None:
             grid.add_row(f"[dim]{name}[/dim]", _num(value) if "tokens" in name else f"{value} ms")
+    for fb in ex.get("feedback") or []:
+        word = {1: "good", -1: "bad"}.get(fb.get("rating"), str(fb.get("rating")))
+        note = f": {fb['note']}" if fb.get("note") else ""
+        grid.add_row("[dim]rated[/dim]", escape(f"{word}{note} ({fb.get('ts', '')})"))
     console.print(grid)
     answer = _answer_lines(resp["body"])
     if answer:
