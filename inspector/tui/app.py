@@ -35,6 +35,7 @@ from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.main import MainScreen
 from inspector.tui.screens.sessions import SessionsScreen
+from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.widgets.status.status_bar import ProxyState
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,9 @@ class InspectorApp(App):
 
     def open_sessions(self) -> None:
         self.push_screen(SessionsScreen(self.backend))
+
+    def open_stats(self) -> None:
+        self.push_screen(StatsScreen(self.backend))
 
     def show_session(self, session_id: str) -> None:
         """Back to the table, filtered to one session."""

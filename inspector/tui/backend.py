@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,10 @@ class Backend:
         self._lock = threading.Lock()
         self._shared = None
         self._watch: sqlite3.Connection | None = None
+        # Analysis (stats, diffs, ratings) writes: rollup tables and feedback rows. It gets
+        # its own connection, so a stats refresh never runs inside a table read's cursor.
+        self._analysis_lock = threading.Lock()
+        self._analysis = None
 
     # -- connections -----------------------------------------------------------------
     def _store(self):
@@ -88,7 +92,49 @@ class Backend:
 
         return sessions(self._store(), self._filter(terms, limit))
 
+    # -- analysis (stats, turn diffs, ratings) ------------------------------------------
+    def _analysis_store(self):
+        """The analysis connection; call with `_analysis_lock` held."""
+        if self._analysis is None:
+            from inspector.store import Store
+
+            self._analysis = Store(self.db_path)
+        return self._analysis
+
+    def stats(self, since: float | None, until: float | None = None, by: str = "source",
+              notice: Callable[[int], None] | None = None) -> dict[str, Any] | None:
+        """The figures of `claude-inspect stats` (see `inspector.analysis.stats`); None
+        when nothing was ever stored. `notice(n)` hears of a one-time bulk summing."""
+        if not self.exists():
+            return None
+        from inspector.analysis.stats import compute_stats
+
+        with self._analysis_lock:
+            return compute_stats(self._analysis_store().conn, since, until, by, notice)
+
+    def diff(self, capture_id: str) -> dict[str, Any] | None:
+        """What changed since the previous request of the capture's session (the dict of
+        `diff_exchanges`), or None when it is the first request of its session."""
+        from inspector.analysis.turns import NoPrevious, diff_exchanges
+
+        with self._analysis_lock:
+            try:
+                return diff_exchanges(self._analysis_store(), capture_id)
+            except NoPrevious:
+                return None
+
+    def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
+        """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
+        from inspector.analysis.ratings import rate
+
+        with self._analysis_lock:
+            return rate(self._analysis_store(), capture_id, word, note or None)
+
     def close(self) -> None:
+        with self._analysis_lock:
+            if self._analysis is not None:
+                self._analysis.close()
+                self._analysis = None
         with self._lock:
             if self._shared is not None:
                 self._shared.close()

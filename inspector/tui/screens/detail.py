@@ -1,5 +1,9 @@
 """One request in detail: Context (attribution tree), Conversation, Response, Headers,
-Raw, Timing. The exchange is loaded in a thread worker; Escape goes back."""
+Raw, Timing, and Diff (what changed since the previous request of the session). The
+exchange and the diff are loaded in thread workers; Escape goes back.
+
+Ratings: `g`/`+` good, `b`/`-` bad, `n` with a note. Stored in a worker (the store's
+`feedback` table, as `claude-inspect rate` does) and shown in the summary line."""
 
 from __future__ import annotations
 
@@ -21,13 +25,52 @@ from inspector.tui.errors import guarded
 from inspector.tui import format as fmt
 from inspector.tui.widgets.detail.context_tree import ContextView
 from inspector.tui.widgets.detail.conversation import render_conversation
+from inspector.tui.widgets.detail.diff import first_request_text, render_diff
+from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 from inspector.tui.widgets.detail.headers import render_headers
 from inspector.tui.widgets.detail.response import render_response
 from inspector.tui.widgets.detail.timing import render_timing
 
 log = logging.getLogger(__name__)
 
-TABS = ("context", "conversation", "response", "headers", "raw", "timing")
+TABS = ("context", "conversation", "response", "headers", "raw", "timing", "diff")
+
+
+class DiffLoaded(Message):
+    """`diff`: the `diff_exchanges` dict, or None for the first request of a session."""
+
+    def __init__(self, diff: dict[str, Any] | None, error: str | None = None) -> None:
+        super().__init__()
+        self.diff = diff
+        self.error = error
+
+
+class Rated(Message):
+    def __init__(self, stored: dict[str, Any] | None, error: str | None = None) -> None:
+        super().__init__()
+        self.stored = stored
+        self.error = error
+
+
+def latest_rating(ex: dict[str, Any]) -> dict[str, Any] | None:
+    """The newest feedback entry that carries a rating (the one that counts)."""
+    rated = [f for f in ex.get("feedback") or [] if f.get("rating") is not None]
+    return rated[-1] if rated else None
+
+
+def rating_text(feedback: dict[str, Any] | None) -> Text:
+    """"rated good" / "rated bad: note" for the summary line; empty when unrated."""
+    from inspector.analysis.ratings import rating_word
+
+    text = Text()
+    if not feedback:
+        return text
+    word = rating_word(feedback.get("rating")) or str(feedback.get("rating"))
+    text.append(f"  rated {word}", style="bold green" if word == "good" else "bold red")
+    note = (feedback.get("note") or "").strip()
+    if note:
+        text.append(f": {note[:40]}" + ("…" if len(note) > 40 else ""), style="italic")
+    return text
 
 
 class ExchangeLoaded(Message):
@@ -40,6 +83,7 @@ class ExchangeLoaded(Message):
 def summary_line(ex: dict[str, Any]) -> Text:
     text = Text()
     text.append(f" {ex.get('id', '?')} ", style="bold reverse")
+    text.append_text(rating_text(latest_rating(ex)))
     text.append(f"  {fmt.stamp(ex.get('ts'))}  ", style="dim")
     method, host, path = (xv.field(ex, k) or "" for k in ("method", "host", "path"))
     text.append(f"{method} {host}{fmt.endpoint(path)}  ")
@@ -66,8 +110,14 @@ class DetailScreen(Screen):
         Binding("4", "tab('headers')", "Headers", show=False),
         Binding("5", "tab('raw')", "Raw", show=False),
         Binding("6", "tab('timing')", "Timing", show=False),
+        Binding("7", "tab('diff')", "Diff", show=False),
+        Binding("d", "tab('diff')", "Diff"),
         Binding("left_square_bracket", "step(-1)", "Prev tab"),
         Binding("right_square_bracket", "step(1)", "Next tab"),
+        Binding("g,plus", "rate('good')", "Good"),
+        Binding("b,minus", "rate('bad')", "Bad"),
+        Binding("n", "rate_with_note", "Rate + note"),
+        Binding("u", "toggle_unchanged", "Unchanged", show=False),
     ]
 
     def __init__(self, backend: Any, capture_id: str) -> None:
@@ -75,6 +125,9 @@ class DetailScreen(Screen):
         self.backend = backend
         self.capture_id = capture_id
         self.exchange: dict[str, Any] | None = None
+        self.diff: dict[str, Any] | None = None
+        self.diff_loaded = False
+        self.show_unchanged = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,6 +137,15 @@ class DetailScreen(Screen):
 
     def on_mount(self) -> None:
         self._load(self.capture_id)
+        self._load_diff(self.capture_id)
+
+    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
+    def _load_diff(self, capture_id: str) -> None:
+        try:
+            self.post_message(DiffLoaded(self.backend.diff(capture_id)))
+        except Exception as e:  # e.g. an id prefix that is no longer unique
+            log.exception("diff of %s", capture_id)
+            self.post_message(DiffLoaded(None, f"{type(e).__name__}: {e}"))
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self, capture_id: str) -> None:
@@ -128,8 +190,77 @@ class DetailScreen(Screen):
                                                     show_line_numbers=True), id="raw"))
         await tabs.add_pane(TabPane("Timing", VerticalScroll(Static(render_timing(
             xv.timings(ex), ex.get("ts")), classes="rich-body")), id="timing"))
+        await tabs.add_pane(TabPane("Diff", VerticalScroll(Static(
+            Text("Comparing with the previous request of the session…", style="dim"),
+            id="diff-body", classes="rich-body")), id="diff"))
+        self._show_diff()
         tabs.active = "context"
         self.query_one("#context-tree").focus()
+
+    # -- diff ----------------------------------------------------------------------------
+    def on_diff_loaded(self, message: DiffLoaded) -> None:
+        self.diff = message.diff
+        self.diff_loaded = True
+        if message.error:
+            self.notify(message.error, title="Cannot compare", severity="warning")
+        self._show_diff(message.error)
+
+    def _show_diff(self, error: str | None = None) -> None:
+        """Fill the Diff tab once both the tab and the diff are there."""
+        bodies = self.query("#diff-body")
+        if not bodies or not self.diff_loaded:
+            return
+        if error:
+            body = Text(error, style="red")
+        elif self.diff is None:
+            body = first_request_text(str((self.exchange or {}).get("id", self.capture_id)))
+        else:
+            body = render_diff(self.diff, show_unchanged=self.show_unchanged)
+        bodies.first(Static).update(body)
+
+    def action_toggle_unchanged(self) -> None:
+        self.show_unchanged = not self.show_unchanged
+        self._show_diff()
+
+    # -- ratings -------------------------------------------------------------------------
+    def action_rate(self, word: str, note: str | None = None) -> None:
+        if self.exchange is None:
+            self.notify("Still loading the request.", timeout=2)
+            return
+        self._store_rating(self.exchange["id"], word, note)
+
+    def action_rate_with_note(self) -> None:
+        if self.exchange is None:
+            return
+
+        def done(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self.action_rate(*answer)
+
+        self.app.push_screen(RatingPrompt(self.exchange["id"]), done)
+
+    @work(thread=True, group="rate", exit_on_error=False)
+    def _store_rating(self, capture_id: str, word: str, note: str | None) -> None:
+        try:
+            self.post_message(Rated(self.backend.rate(capture_id, word, note)))
+        except Exception as e:
+            log.exception("rating %s", capture_id)
+            self.post_message(Rated(None, f"{type(e).__name__}: {e}"))
+
+    def on_rated(self, message: Rated) -> None:
+        if message.stored is None:
+            self.notify(message.error or "not stored", title="Rating not stored",
+                        severity="error")
+            return
+        from inspector.analysis.ratings import rating_value
+
+        stored = message.stored
+        if self.exchange is not None:
+            self.exchange.setdefault("feedback", []).append(
+                {"rating": rating_value(stored["rating"]), "note": stored.get("note")})
+            self.query_one("#detail-summary", Static).update(summary_line(self.exchange))
+        self.notify(f"Rated {stored['rating']}" + (f": {stored['note']}" if stored.get("note")
+                                                    else ""), timeout=3)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Put the keyboard in the tab's content, so arrows scroll it at once."""

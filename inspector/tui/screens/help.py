@@ -22,15 +22,26 @@ See what context Claude Code sends to the Claude API, source by source, live.
 | `Escape` | clear the filter |
 | `f` | follow mode: oldest first, cursor follows new requests |
 | `s` | sessions and how each prompt grew turn by turn |
+| `t` | stats: usage and cost by source, model, day or session |
 | `p` | pause / resume recording (traffic still flows) |
 | `q` | quit (waits until every capture is written) |
 
 ## Request detail
 | Key | |
 |---|---|
-| `1`…`6`, `[` `]` | Context, Conversation, Response, Headers, Raw, Timing |
+| `1`…`7`, `[` `]` | Context, Conversation, Response, Headers, Raw, Timing, Diff |
+| `d` | Diff: what changed since the previous request of the session (`u`: unchanged too) |
 | `Enter` / `→` on a tree node | expand it; its content shows on the right |
+| `g` / `+`, `b` / `-` | rate the answer good / bad; `n` rate with a note |
 | `Escape` | back to the table |
+
+## Stats
+| Key | |
+|---|---|
+| `1` `7` `3` `a` | the last day, 7 days, 30 days, all time |
+| `g` | group by source, model, day, session |
+| `r` | compute again |
+| `Escape` | back |
 
 ## Pointing Claude Code at the proxy
 * `claude-inspect run -- claude`

@@ -58,6 +58,7 @@ class MainScreen(Screen):
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("f", "follow", "Follow"),
         Binding("s", "sessions", "Sessions"),
+        Binding("t", "stats", "Stats"),
         Binding("p", "pause", "Pause rec."),
         Binding("r", "reload", "Reload", show=False),
     ]
@@ -282,6 +283,9 @@ class MainScreen(Screen):
 
     def action_sessions(self) -> None:
         self.app.open_sessions()
+
+    def action_stats(self) -> None:
+        self.app.open_stats()
 
     def action_pause(self) -> None:
         self.app.toggle_recording()

@@ -1,0 +1,201 @@
+"""Stats: usage and cost over a period, grouped by source, model, day or session (the
+figures of `claude-inspect stats`), with tokens and cost per day and the top sources and
+sessions.
+
+Every figure comes from `compute_stats` in a thread worker (SQLite does the summing; a
+period of 100k captures takes a few tenths of a second). Results are kept per period and
+grouping, so switching back and forth does not ask again; `r` does.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+
+from inspector.tui import format as fmt
+from inspector.tui.errors import guarded
+from inspector.tui.widgets.stats import figures
+
+#: (key, label, width) of the table's columns
+COLUMNS = (("group", "Group", 30), ("requests", "Requests", 8), ("prompt", "Prompt", 8),
+           ("cached", "Cache rd", 8), ("output", "Output", 7), ("cost", "Cost", 9),
+           ("hit", "Cache hit", 9), ("share", "Share", 6), ("bad", "Rated bad", 10))
+
+
+class StatsLoaded(Message):
+    """Results of one period: `results[by]` for each grouping computed."""
+
+    def __init__(self, period: str, results: dict[str, dict[str, Any] | None],
+                 seconds: float) -> None:
+        super().__init__()
+        self.period = period
+        self.results = results
+        self.seconds = seconds
+
+
+class StatsNotice(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class StatsScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("1", "period('1d')", "1 day"),
+        Binding("7", "period('7d')", "7 days"),
+        Binding("3", "period('30d')", "30 days"),
+        Binding("a", "period('all')", "All time"),
+        Binding("g", "next_grouping", "Group by"),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, backend: Any, period: str = "7d", by: str = "source") -> None:
+        super().__init__()
+        self.backend = backend
+        self.period = period
+        self.by = by
+        #: (period, grouping) -> compute_stats result (None: nothing stored yet)
+        self.results: dict[tuple[str, str], dict[str, Any] | None] = {}
+        self.last_seconds: float | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="stats-title")
+        yield DataTable(id="stats-groups", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="stats-total")
+        with Horizontal(id="stats-bottom"):
+            with Vertical(id="stats-plots"):
+                yield Static("Tokens per day", id="stats-tokens-caption", classes="caption")
+                yield Sparkline([], id="stats-tokens", summary_function=max)
+                yield Static("Cost per day", id="stats-cost-caption", classes="caption")
+                yield Sparkline([], id="stats-cost", summary_function=max)
+            with Vertical(id="stats-tops"):
+                yield Static("Top sources", classes="caption")
+                yield Static("", id="stats-top-sources")
+                yield Static("Top sessions", classes="caption")
+                yield Static("", id="stats-top-sessions")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#stats-groups", DataTable)
+        for key, label, width in COLUMNS:
+            table.add_column(label, key=key, width=width)
+        table.focus()
+        self._reload()
+
+    # -- loading ---------------------------------------------------------------------
+    def _reload(self) -> None:
+        self._show_title()
+        wanted = [b for b in dict.fromkeys((self.by, "day", "source", "session"))
+                  if (self.period, b) not in self.results]
+        if not wanted:
+            self._show()
+            return
+        self.query_one("#stats-groups", DataTable).loading = True
+        self._load(self.period, tuple(wanted))
+
+    @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
+    def _load(self, period: str, groupings: tuple[str, ...]) -> None:
+        start = time.perf_counter()
+        seconds = figures.period_seconds(period)
+        since = None if seconds is None else time.time() - seconds
+
+        def notice(n: int) -> None:
+            self.post_message(StatsNotice(
+                f"Summing {n:,} captures stored before the stats tables existed "
+                "(once; later views are fast)…"))
+
+        results = {by: self.backend.stats(since, None, by, notice) for by in groupings}
+        self.post_message(StatsLoaded(period, results, time.perf_counter() - start))
+
+    def on_stats_notice(self, message: StatsNotice) -> None:
+        self.notify(message.text, title="Stats", timeout=6)
+
+    @guarded
+    def on_stats_loaded(self, message: StatsLoaded) -> None:
+        for by, result in message.results.items():
+            self.results[(message.period, by)] = result
+        self.last_seconds = message.seconds
+        if message.period == self.period:
+            self._show()
+
+    # -- showing ---------------------------------------------------------------------
+    def _show_title(self) -> None:
+        text = Text()
+        text.append(f" Usage and cost, {figures.period_label(self.period)}", style="bold")
+        text.append(f", by {self.by}", style="bold cyan")
+        text.append("     period ", style="dim")
+        for key, _label, _s in figures.PERIODS:
+            text.append(f" {key} ", style="reverse" if key == self.period else "dim")
+        text.append("    g: group by ", style="dim")
+        for by in figures.GROUPINGS:
+            text.append(f" {by} ", style="reverse" if by == self.by else "dim")
+        self.query_one("#stats-title", Static).update(text)
+
+    def _show(self) -> None:
+        self._show_title()
+        result = self.results.get((self.period, self.by))
+        if (self.period, self.by) not in self.results:
+            return  # still loading
+        table = self.query_one("#stats-groups", DataTable)
+        table.loading = False
+        table.clear()
+        if not result or not result.get("groups"):
+            self.query_one("#stats-total", Static).update(Text(
+                f" No requests in the {figures.period_label(self.period)}"
+                + ("" if self.period == "all" else "  (a: all time)"), style="dim"))
+        else:
+            for i, group in enumerate(result["groups"]):
+                table.add_row(*figures.row_cells(group, self.by), key=f"{i}:{group.get('key')}")
+            self.query_one("#stats-total", Static).update(
+                figures.total_line(result, self.period))
+        self._show_plots()
+        self._show_tops()
+
+    def _show_plots(self) -> None:
+        days_result = self.results.get((self.period, "day")) or {}
+        today = datetime.now(timezone.utc).date().isoformat()
+        days, tokens, cost = figures.daily_series(days_result.get("groups") or [], today)
+        self.query_one("#stats-tokens", Sparkline).data = tokens
+        self.query_one("#stats-cost", Sparkline).data = cost
+        span = f" {days[0]} → {days[-1]} (UTC)" if days else ""
+        self.query_one("#stats-tokens-caption", Static).update(Text.assemble(
+            ("Tokens per day", "bold"), (f"  max {fmt.tokens(max(tokens, default=0))}", "dim"),
+            (span, "dim")))
+        self.query_one("#stats-cost-caption", Static).update(Text.assemble(
+            ("Cost per day", "bold"), (f"  max {fmt.cost(max(cost, default=0))}", "dim"),
+            (f"  {len(days)} days" if days else "", "dim")))
+
+    def _show_tops(self) -> None:
+        for by, widget in (("source", "#stats-top-sources"), ("session", "#stats-top-sessions")):
+            result = self.results.get((self.period, by)) or {}
+            self.query_one(widget, Static).update(
+                figures.top_lines(result.get("groups") or [], by))
+
+    # -- actions ---------------------------------------------------------------------
+    def action_period(self, period: str) -> None:
+        self.period = period
+        self._reload()
+
+    def action_next_grouping(self) -> None:
+        order = figures.GROUPINGS
+        self.by = order[(order.index(self.by) + 1) % len(order)]
+        self._reload()
+
+    def action_reload(self) -> None:
+        self.results.clear()
+        self._reload()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
