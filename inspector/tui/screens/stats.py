@@ -165,7 +165,10 @@ class StatsScreen(Screen):
 
     def _show_plots(self) -> None:
         days_result = self.results.get((self.period, "day")) or {}
-        today = datetime.now(timezone.utc).date().isoformat()
+        # a period that ends now plots its quiet last days too; all time ends at the last
+        # capture
+        today = (None if self.period == "all"
+                 else datetime.now(timezone.utc).date().isoformat())
         days, tokens, cost = figures.daily_series(days_result.get("groups") or [], today)
         self.query_one("#stats-tokens", Sparkline).data = tokens
         self.query_one("#stats-cost", Sparkline).data = cost

@@ -1,0 +1,183 @@
+"""The Stats view, the Diff tab and ratings, driven by the pilot over captures written
+through the real store; expected figures come from the captures themselves."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+from textual.widgets import DataTable, Static
+
+from inspector.store import Store, get_exchange
+from inspector.tui import format as fmt
+from inspector.tui.app import make_app
+from inspector.tui.screens.detail import DetailScreen
+from inspector.tui.screens.stats import StatsScreen
+from inspector.tui.widgets.stats import figures
+from .helpers import wait_for
+from .sample import demo_records, sample_records
+
+pytestmark = pytest.mark.anyio
+
+SIZE = (160, 45)
+
+
+def plain(renderable) -> str:
+    """What a widget's renderable reads as, without styles."""
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(renderable)
+    return console.file.getvalue()
+
+
+def _stored(records):
+    """(prompt tokens, output tokens, cost, requests) summed from the captures' own usage."""
+    known = [r for r in records if r.capture.usage.input_tokens is not None]
+    prompt = sum(r.capture.usage.prompt_tokens for r in known)
+    output = sum(r.capture.usage.output_tokens or 0 for r in known)
+    cost = sum(r.cost_usd for r in records if r.cost_usd is not None)
+    return prompt, output, cost, len(records)
+
+
+async def _open_stats(pilot, app) -> StatsScreen:
+    await wait_for(pilot, lambda: app.main.counts.total > 0)
+    await pilot.press("t")
+    await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
+    await pilot.press("a")  # all time: the fixed captures grow older every day
+    screen = app.screen
+    await wait_for(pilot, lambda: ("all", screen.by) in screen.results
+                   and screen.query_one("#stats-groups", DataTable).row_count > 0)
+    return screen
+
+
+async def test_stats_groups_add_up_to_the_captured_usage(filled):
+    records = sample_records() + demo_records()
+    prompt, output, cost, requests = _stored(records)
+    app = make_app(filled, None, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_stats(pilot, app)
+        result = screen.results[("all", "source")]
+        groups = result["groups"]
+        sources = [g for g in groups if g["key"] != figures.OUTPUT_GROUP]
+        # the sources partition the prompt: their tokens add up to the usage's
+        assert sum(g["prompt_tokens"] for g in sources) == prompt
+        assert result["total"]["prompt_tokens"] == prompt
+        assert result["total"]["output_tokens"] == output
+        assert result["total"]["requests"] == requests
+        assert sum(g["cost"] or 0 for g in groups) == pytest.approx(cost, rel=1e-6)
+        assert "mcp:github" in {g["key"] for g in sources}
+        # and that is what the screen shows: one row per group, the totals under them
+        table = screen.query_one("#stats-groups", DataTable)
+        assert table.row_count == len(groups)
+        total = plain(screen.query_one("#stats-total", Static).content)
+        assert f"{requests:,} requests" in total and f"prompt {fmt.tokens(prompt)}" in total
+        assert f"cost {fmt.cost(cost)}" in total
+        tops = plain(screen.query_one("#stats-top-sources", Static).content)
+        assert tops.splitlines()[0].startswith(sources[0]["key"])
+
+        # by model: requests and prompt tokens per model, as captured
+        await pilot.press("g")
+        await wait_for(pilot, lambda: ("all", "model") in screen.results
+                       and table.row_count == 2)
+        by_model = {g["key"]: g for g in screen.results[("all", "model")]["groups"]}
+        for model in {r.capture.model for r in records}:
+            mine = [r for r in records if r.capture.model == model]
+            assert by_model[model]["requests"] == len(mine)
+            assert by_model[model]["prompt_tokens"] == _stored(mine)[0]
+        shown = {table.get_row_at(i)[0].plain for i in range(table.row_count)}
+        assert shown == {fmt.short_model(m) for m in by_model}
+
+        # per day: the plot's days hold every token of the period
+        spark = screen.query_one("#stats-tokens")
+        assert sum(spark.data) == prompt + output
+
+
+async def test_diff_tab_names_the_mcp_tool_result_as_added(filled):
+    records = sample_records()
+    after_mcp_call = records[2]  # turn 3 of session A: turn 2 called the GitHub server
+    app = make_app(filled, None, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main.counts.total > 0)
+        app.open_detail(after_mcp_call.capture.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
+                       and app.screen.diff_loaded and bool(app.screen.query("#diff-body")))
+        await pilot.press("d")
+        await pilot.pause(0.05)
+        assert app.screen.query_one("#detail-tabs").active == "diff"
+        text = plain(app.screen.query_one("#diff-body", Static).content)
+        lines = [line for line in text.splitlines() if "added" in line]
+        assert any("mcp__github__list_pull_requests" in line for line in lines), text
+        assert records[1].capture.id in text  # compared with the previous turn
+        exact = (after_mcp_call.capture.usage.prompt_tokens
+                 - records[1].capture.usage.prompt_tokens)
+        assert "calibrated: " in text and f"{exact:+,}" in text
+        # the largest change comes first
+        changes = app.screen.diff["changes"]
+        assert changes[0]["status"] == "added" and "mcp:github" in changes[0]["label"]
+
+        await pilot.press("escape")
+        app.open_detail(records[0].capture.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
+                       and app.screen.diff_loaded and bool(app.screen.query("#diff-body")))
+        text = plain(app.screen.query_one("#diff-body", Static).content)
+        assert "First request of the session" in text
+
+
+async def test_rating_from_the_detail_view_is_stored(filled):
+    target = demo_records()[-1].capture.id
+    app = make_app(filled, None, strict=True)
+
+    def latest():
+        with Store(filled.db_path) as store:
+            feedback = get_exchange(store, target)["feedback"]
+        return feedback[-1] if feedback else None
+
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main.counts.total > 0)
+        app.open_detail(target)
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
+                       and app.screen.exchange is not None)
+        await pilot.press("g")
+        await wait_for(pilot, lambda: latest() is not None)
+        assert latest()["rating"] == 1 and latest()["note"] is None
+        summary = app.screen.query_one("#detail-summary", Static)
+        await wait_for(pilot, lambda: "rated good" in plain(summary.content))
+
+        await pilot.press("n")  # rate with a note: bad is preselected
+        await pilot.press(*"misses the failing test", "enter")
+        await wait_for(pilot, lambda: latest()["rating"] == -1)
+        assert latest()["note"] == "misses the failing test"
+        await wait_for(pilot, lambda: "rated bad: misses the failing test"
+                       in plain(summary.content))
+
+    # a reopened detail view reads the rating back from the database
+    app = make_app(filled, None, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main.counts.total > 0)
+        app.open_detail(target)
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
+                       and app.screen.exchange is not None)
+        assert "rated bad" in plain(app.screen.query_one("#detail-summary", Static).content)
+        # and the Stats view counts it
+        await pilot.press("escape")
+        screen = await _open_stats(pilot, app)
+        assert screen.results[("all", "source")]["total"]["rated_bad"] == 1
+
+
+def test_daily_series_fills_quiet_days():
+    groups = [{"key": "2026-11-18", "prompt_tokens": 100, "output_tokens": 5, "cost": 0.5},
+              {"key": "2026-11-20", "prompt_tokens": 10, "output_tokens": None, "cost": None}]
+    days, tokens, cost = figures.daily_series(groups, "2026-11-21")
+    assert days == ["2026-11-18", "2026-11-19", "2026-11-20", "2026-11-21"]
+    assert tokens == [105.0, 0.0, 10.0, 0.0] and cost == [0.5, 0.0, 0.0, 0.0]
+    assert figures.daily_series([], "2026-11-21") == ([], [], [])
+
+
+def test_top_lines_rank_sources_by_tokens_and_sessions_by_cost():
+    groups = [{"key": "tool:Bash", "prompt_tokens": 50, "cost": 0.1},
+              {"key": "mcp:github", "prompt_tokens": 500, "cost": 0.01},
+              {"key": figures.OUTPUT_GROUP, "prompt_tokens": None, "cost": 9.0}]
+    lines = figures.top_lines(groups, "source").plain.splitlines()
+    assert [line.split()[0] for line in lines] == ["mcp:github", "tool:Bash"]
+    lines = figures.top_lines(groups, "session").plain.splitlines()
+    assert lines[0].startswith("tool:Bash")
