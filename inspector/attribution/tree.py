@@ -33,6 +33,7 @@ from typing import Any
 from inspector.attribution import sources as S
 from inspector.attribution.builder import TreeBuilder, cjson
 from inspector.attribution.media import media_tokens
+from inspector.attribution.replay import walk_cached
 from inspector.attribution.tokens import estimate_tokens_float
 
 #: Top-level request keys that are settings, not prompt content.
@@ -69,8 +70,9 @@ class RequestWalker:
             if key not in ENVELOPE_KEYS and key not in ("tools", "system", "messages"):
                 self.b.next_item(None)
                 self._other(value, f"/{key}", f"unknown field {key}")
-        self.tools(self.req.get("tools"))
-        self.system(self.req.get("system"))
+        # tools and system repeat from turn to turn: their leaves come from a cache
+        walk_cached("tools", self.req.get("tools"), self.b, self.tools, self.tool_defs)
+        walk_cached("system", self.req.get("system"), self.b, self.system)
         self.messages(self.req.get("messages"))
 
     def _other(self, value: Any, path: str, label: str) -> None:
