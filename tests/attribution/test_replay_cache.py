@@ -77,6 +77,13 @@ def test_cached_items_at_other_positions(fresh_cache):
         shifted = copy.deepcopy(turn.request)
         shifted = {"zz_unknown": [1, 2, 3], "yy_other": "x" * 50, **shifted}
         assert _dump(attribute(shifted, _usage(turn))) == _uncached(shifted, _usage(turn), None)
+    # with no breakpoint in the messages, the last one lies in the cached system items
+    for turn in turns:
+        bare = {"zz_unknown": 1, **copy.deepcopy(turn.request)}
+        for msg in bare["messages"]:
+            for block in msg["content"] if isinstance(msg["content"], list) else ():
+                block.pop("cache_control", None)
+        assert _dump(attribute(bare, _usage(turn))) == _uncached(bare, _usage(turn), None)
     deferred = copy.deepcopy(turns[-1].request)
     name = deferred["tools"][0]["name"]
     deferred["tools"][0]["defer_loading"] = True
