@@ -1,3 +1,5 @@
 from inspector.cli import main
 
-main()
+# Guarded: the recorder's child process is spawned and re-imports the main module.
+if __name__ == "__main__":
+    main()

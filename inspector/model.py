@@ -30,13 +30,17 @@ Headers = list[tuple[str, str]]
 class CapturedBody:
     """A capped copy of a message body, kept beside the bytes being forwarded.
 
-    The first `spool_bytes` stay in memory; beyond that the copy moves to an anonymous
+    The first `spool_bytes` stay in memory; beyond that the copy moves to a private
     temporary file, so relaying a 50 MB reply does not grow the proxy's memory. Bytes past
     `limit` are counted in `size` but not kept, and `truncated` turns true. Forwarding is
     never capped: this object only ever sees a copy.
+
+    `detach()` hands the copy to another process (as bytes, or as the spool file's path)
+    and `adopt()` takes it back there; `close()` frees memory and deletes the spool file.
     """
 
-    __slots__ = ("limit", "spool_bytes", "size", "truncated", "_buf", "_file", "_kept")
+    __slots__ = ("limit", "spool_bytes", "size", "truncated", "_buf", "_file", "_path",
+                 "_kept")
 
     def __init__(self, limit: int, spool_bytes: int = 1 << 20) -> None:
         self.limit = limit
@@ -45,6 +49,7 @@ class CapturedBody:
         self.truncated = False
         self._buf = bytearray()
         self._file: Any = None
+        self._path: str | None = None
         self._kept = 0
 
     def append(self, chunk: bytes) -> None:
@@ -63,7 +68,8 @@ class CapturedBody:
             return
         self._buf += chunk
         if len(self._buf) > self.spool_bytes:
-            self._file = tempfile.TemporaryFile(prefix="claude-inspect-body-")
+            fd, self._path = tempfile.mkstemp(prefix="claude-inspect-body-")
+            self._file = os.fdopen(fd, "w+b")
             self._file.write(self._buf)
             self._buf = bytearray()
 
@@ -76,10 +82,41 @@ class CapturedBody:
         self._file.seek(0, os.SEEK_END)
         return data
 
+    def detach(self) -> tuple[bytes | None, str | None]:
+        """(bytes, None) for a copy in memory, or (None, path) for a spooled one, whose
+        file the receiver now owns. This object is empty afterwards."""
+        if self._file is None:
+            data, self._buf = bytes(self._buf), bytearray()
+            return data, None
+        self._file.close()
+        path, self._file, self._path = self._path, None, None
+        return None, path
+
+    @classmethod
+    def adopt(cls, data: bytes | None, path: str | None, *, size: int, truncated: bool,
+              limit: int) -> CapturedBody:
+        """A body made from what `detach()` gave; takes ownership of `path`."""
+        body = cls(limit)
+        body.size, body.truncated = size, truncated
+        if path is not None:
+            body._file = open(path, "r+b")
+            body._path = path
+            body._kept = os.fstat(body._file.fileno()).st_size
+        else:
+            body._buf = bytearray(data or b"")
+            body._kept = len(body._buf)
+        return body
+
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self._path is not None:
+            try:
+                os.unlink(self._path)
+            except OSError:
+                pass
+            self._path = None
         self._buf = bytearray()
 
     def __len__(self) -> int:

@@ -1,13 +1,14 @@
 """Wires the parts together: the proxy on its own event loop in a background thread, the
-store's writer thread, and the work between them (capture, attribution, cost).
+recorder process, and the work between them (capture, attribution, cost).
 
-    proxy thread --Exchange--> Runtime (sink) --submit--> Writer thread
-                                                            prepare_record():
+    proxy thread --Exchange--> Runtime (sink) --submit--> Recorder --pipe--> child process
+                                                            Writer: prepare_record():
                                                               build_capture -> attribute -> cost
                                                             Store.write (batched, atomic)
 
 The proxy only ever calls the sink methods below, which return at once: a queue put and
-listener calls. Everything slow happens in the writer thread, off the forwarding path.
+listener calls. Everything slow happens in the recorder's process (see recorder.py for
+why a process and not a thread), off the forwarding path and out of its GIL.
 The app and the CLI both drive a `Runtime`; listeners (the app) get events from other
 threads and must not block.
 """
@@ -29,11 +30,15 @@ from inspector.config import Config, ensure_home
 from inspector.model import Exchange
 from inspector.proxy.certs import CertificateAuthority, CertificateError
 from inspector.proxy.thread import ProxyThread
-from inspector.store import Record, Store, Writer
+from inspector.recorder import Recorder
+from inspector.store import Record, Store
 
 log = logging.getLogger(__name__)
 
 Listener = Callable[[str, Any], None]
+
+#: where the recorder process (and the app, and `run`) write their log lines
+LOG_FILE = "claude-inspect.log"
 
 
 def prepare_record(ex: Exchange) -> Record:
@@ -70,7 +75,7 @@ class Runtime:
         self.proxy_address: tuple[str, int] | None = None
         self.proxy_error: str | None = None
         self.captured = 0
-        self.writer: Writer | None = None
+        self.writer: Recorder | None = None
         self._proxy: ProxyThread | None = None
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
@@ -83,8 +88,8 @@ class Runtime:
         CA) sets `proxy_error` instead of raising, so the app can still browse."""
         ensure_home(self.config.home)
         self._prepare_database()
-        self.writer = Writer(self.config.db_path, prepare=prepare_record,
-                             on_written=self._on_written)
+        self.writer = Recorder(self.config.db_path, log_path=self.config.home / LOG_FILE,
+                               on_written=self._on_written)
         self.writer.start()
         if not self.want_proxy:
             return

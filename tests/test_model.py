@@ -38,3 +38,25 @@ def test_node_round_trip():
     tree = Node("root", "Prompt", children=[Node("system", "System prompt", chars=5, tokens=2)])
     assert Node.from_dict(tree.to_dict()) == tree
     assert [n.label for n in tree.leaves()] == ["System prompt"]
+
+
+def test_detach_and_adopt_move_a_spooled_body_by_path():
+    import os
+
+    body = CapturedBody(limit=1 << 20, spool_bytes=16)
+    body.append(b"x" * 40)
+    data, path = body.detach()
+    assert data is None and os.path.exists(path)
+    again = CapturedBody.adopt(None, path, size=40, truncated=False, limit=1 << 20)
+    assert again.getvalue() == b"x" * 40 and len(again) == 40
+    again.close()
+    assert not os.path.exists(path)  # the adopter deletes the spool file
+
+
+def test_detach_and_adopt_small_body_by_bytes():
+    body = CapturedBody(limit=5)
+    body.append(b"abcdefgh")
+    data, path = body.detach()
+    assert (data, path) == (b"abcde", None)
+    again = CapturedBody.adopt(data, None, size=8, truncated=True, limit=5)
+    assert again.getvalue() == b"abcde" and again.truncated and again.size == 8
