@@ -65,11 +65,18 @@ def _record(n: int, ts: float, request: dict, headers: dict[str, str], response:
                   cost_usd=cost(model, usage) if status == 200 else None)
 
 
+#: sessions of the days before, so the Stats view has a week to plot: (days back, turns)
+EARLIER_DAYS = ((6, 3), (5, 6), (4, 2), (3, 8), (2, 4), (1, 5))
+
+
 def demo_records() -> list[Record]:
-    """Two Claude Code sessions, a rate-limited retry and a plain SDK call."""
+    """Claude Code sessions over a week (two of them on the last day), a rate-limited
+    retry and a plain SDK call."""
     records: list[Record] = []
     n = 0
-    for seed, turns, start in ((1, 4, T0), (0, 9, T0 + 900)):
+    sessions = [(10 + back, turns, T0 - back * 86400 + 3600 * (back % 3))
+                for back, turns in EARLIER_DAYS]
+    for seed, turns, start in sessions + [(1, 4, T0), (0, 9, T0 + 900)]:
         for i, turn in enumerate(demo_session(seed, turns)):
             records.append(_record(n, start + 41 * i, turn.request, turn.headers,
                                    turn.response))
@@ -95,13 +102,33 @@ async def _wait(pilot, condition, timeout: float = 10.0) -> None:
         await pilot.pause(0.05)
 
 
+def turn_after_mcp_call(config: Config) -> str:
+    """The newest request whose diff with the previous turn adds an MCP tool's result (the
+    Diff tab's picture), else the newest request."""
+    from inspector.analysis.turns import diff_exchanges
+
+    with Store(config.db_path) as store:
+        ids = [row[0] for row in store.execute("SELECT id FROM requests ORDER BY ts DESC")]
+        for request_id in ids:
+            try:
+                changes = diff_exchanges(store, request_id)["changes"]
+            except LookupError:
+                continue
+            if any(c["status"] == "added" and c["kind"] == "tool_result"
+                   and c["source"].startswith("mcp:") for c in changes):
+                return request_id
+    return ids[0]
+
+
 async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int]) -> list[Path]:
     from inspector.tui.app import make_app
     from inspector.tui.screens.detail import DetailScreen
     from inspector.tui.screens.sessions import SessionsScreen
+    from inspector.tui.screens.stats import StatsScreen
     from inspector.tui.widgets.requests.table import RequestsTable
 
     saved: list[Path] = []
+    diff_id = turn_after_mcp_call(config)
 
     def save(app, name: str) -> None:
         path = out / f"{name}.svg"
@@ -136,6 +163,14 @@ async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int])
         await pilot.press("escape")
 
         await _wait(pilot, lambda: app.screen is app.main)
+        app.open_detail(diff_id)  # a turn after an MCP tool call
+        await _wait(pilot, lambda: isinstance(app.screen, DetailScreen)
+                    and app.screen.diff_loaded and bool(app.screen.query("#diff-body")))
+        await pilot.press("d")
+        await pilot.pause(0.3)
+        save(app, "detail-diff")
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is app.main)
         await pilot.press("slash", *"source:mcp:github")
         await pilot.press("enter")
         await pilot.pause(0.5)
@@ -149,6 +184,19 @@ async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int])
         await pilot.press("down")
         await pilot.pause(0.3)
         save(app, "sessions")
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is app.main)
+        await pilot.press("t")
+        await _wait(pilot, lambda: isinstance(app.screen, StatsScreen))
+        await pilot.press("a")  # all time: the fixed demo captures grow older every day
+        await _wait(pilot, lambda: ("all", "session") in app.screen.results
+                    and app.screen.query_one("#stats-groups").row_count > 0)
+        await pilot.pause(0.3)
+        save(app, "stats")
+        await pilot.press("g")  # by model
+        await _wait(pilot, lambda: ("all", "model") in app.screen.results)
+        await pilot.pause(0.3)
+        save(app, "stats-by-model")
         await pilot.press("escape")
         await pilot.press("question_mark")
         await pilot.pause(0.3)

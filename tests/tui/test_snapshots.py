@@ -14,10 +14,11 @@ from textual.widgets import DataTable
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.sessions import SessionsScreen
+from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.widgets.requests.table import RequestsTable
 
 from .helpers import wait_for
-from .sample import demo_records
+from .sample import demo_records, sample_records
 
 SIZE = (140, 36)
 
@@ -89,6 +90,35 @@ def test_sessions(filled, snap_compare):
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen))
         await pilot.press("a")  # all time: the fixed captures grow older every day
         await wait_for(pilot, lambda: pilot.app.screen.query_one("#sessions", DataTable).row_count == 3)
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+
+
+def test_stats(filled, snap_compare):
+    async def ready(pilot):
+        await wait_for(pilot, lambda: _rows(pilot.app) == 13)
+        await pilot.press("t")
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, StatsScreen))
+        await pilot.press("a")  # all time: the fixed captures grow older every day
+        screen = pilot.app.screen
+        await wait_for(pilot, lambda: ("all", "session") in screen.results
+                       and screen.query_one("#stats-groups", DataTable).row_count > 0)
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+
+
+def test_detail_diff(filled, snap_compare):
+    after_mcp_call = sample_records()[2].capture.id
+
+    async def ready(pilot):
+        await wait_for(pilot, lambda: _rows(pilot.app) == 13)
+        pilot.app.open_detail(after_mcp_call)
+        await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen)
+                       and pilot.app.screen.diff_loaded
+                       and bool(pilot.app.screen.query("#diff-body")))
+        await pilot.press("d")
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)

@@ -178,7 +178,7 @@ class StatsScreen(Screen):
             (span, "dim")))
         self.query_one("#stats-cost-caption", Static).update(Text.assemble(
             ("Cost per day", "bold"), (f"  max {fmt.cost(max(cost, default=0))}", "dim"),
-            (f"  {len(days)} days" if days else "", "dim")))
+            (f"  {len(days)} day{'s' if len(days) != 1 else ''}" if days else "", "dim")))
 
     def _show_tops(self) -> None:
         for by, widget in (("source", "#stats-top-sources"), ("session", "#stats-top-sessions")):

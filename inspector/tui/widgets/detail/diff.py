@@ -27,7 +27,17 @@ def first_request_text(capture_id: str) -> Text:
 
 
 def delta_text(delta: int, status: str) -> Text:
-    return Text(f"{delta:+,}", style=STATUS_STYLE.get(status, ""), justify="right")
+    """Coloured by direction (a group's status follows its characters, which can move
+    the other way than its calibrated token delta)."""
+    style = "dim" if delta == 0 else "green" if delta > 0 else "yellow"
+    if status in ("added", "dropped"):
+        style = STATUS_STYLE[status]
+    return Text(f"{delta:+,}", style=style, justify="right")
+
+
+def tokens_cell(tokens: int | None, absent: bool) -> Text:
+    """A side's tokens; "-" only where the group does not exist on that side."""
+    return Text("-", style="dim") if absent else Text(fmt.tokens(tokens or 0))
 
 
 def render_diff(result: dict[str, Any], show_unchanged: bool = False) -> RenderableType:
@@ -62,13 +72,18 @@ def render_diff(result: dict[str, Any], show_unchanged: bool = False) -> Rendera
     for c in moving:
         status = c.get("status") or ""
         style = STATUS_STYLE.get(status, "")
+        delta = delta_text(c.get("delta") or 0, status)
+        shown = status
+        if status in ("grown", "shrunk") and not c.get("delta"):
+            # the characters changed (e.g. a moved cache marker), the token count did not
+            shown, style = "changed", "dim"
         table.add_row(
-            Text(f"{STATUS_MARK.get(status, ' ')} {status}", style=style),
+            Text(f"{STATUS_MARK.get(shown, '~')} {shown}", style=style),
             Text(str(c.get("label") or c.get("key") or "?")),
-            fmt.tokens(c.get("before_tokens")) if c.get("before_tokens") else Text("-", style="dim"),
-            fmt.tokens(c.get("after_tokens")) if c.get("after_tokens") else Text("-", style="dim"),
-            delta_text(c.get("delta") or 0, status),
-            Text(fmt.bar(abs(c.get("delta") or 0), largest, 12).rstrip(), style=style),
+            tokens_cell(c.get("before_tokens"), status == "added"),
+            tokens_cell(c.get("after_tokens"), status == "dropped"),
+            delta,
+            Text(fmt.bar(abs(c.get("delta") or 0), largest, 12).rstrip(), style=delta.style),
         )
     parts: list[RenderableType] = [head, note, Text("")]
     if moving:

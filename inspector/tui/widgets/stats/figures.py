@@ -107,14 +107,17 @@ def top_lines(groups: list[dict[str, Any]], by: str, n: int = 5,
     if not shown:
         text.append("nothing in this period", style="dim")
         return text
-    biggest = max((g.get("prompt_tokens") or 0) for g in shown) or 1
+    # the bar shows what the list is ranked by
+    measure = "cost" if by == "session" else "prompt_tokens"
+    biggest = max((g.get(measure) or 0) for g in shown) or 1
     for i, g in enumerate(shown):
         if i:
             text.append("\n")
         label = group_label(g.get("key"), by, width)
         label.truncate(width, pad=True)
         text.append_text(label)
-        text.append(" " + fmt.bar(g.get("prompt_tokens") or 0, biggest, 10), style="cyan")
+        text.append(" " + fmt.bar(g.get(measure) or 0, biggest, 10),
+                    style="yellow" if by == "session" else "cyan")
         text.append(f" {fmt.tokens(g.get('prompt_tokens')):>7}")
         text.append(f" {fmt.cost(g.get('cost')):>8}", style="bold")
     return text
