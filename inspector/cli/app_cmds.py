@@ -11,10 +11,11 @@ from inspector.cli.common import Failure, handles_errors, home_options, load_con
 
 
 def _log_to_file(config) -> None:  # noqa: ANN001
-    """While the app owns the terminal, log lines go to HOME/app.log, never the screen."""
+    """While the app owns the terminal, log lines go to HOME/claude-inspect.log, never the
+    screen."""
     try:
         config.home.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(config.home / "app.log", encoding="utf-8")
+        handler = logging.FileHandler(config.home / "claude-inspect.log", encoding="utf-8")
     except OSError:
         return
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -41,9 +42,10 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
         raise Failure(f"the app needs Textual: {e}") from None
     runtime = None
     if not no_proxy:
-        from inspector.runtime import Runtime
+        # the proxy runs in a process of its own so that rendering never delays it
+        from inspector.isolated import IsolatedRuntime
 
-        runtime = Runtime(config)
+        runtime = IsolatedRuntime(config)
     _log_to_file(config)
     app = make_app(config, runtime)
     try:

@@ -1,0 +1,112 @@
+"""The runtime in its own process, as the app drives it: events arrive, pausing is
+exact, stopping drains, a taken port is reported, and the app shows live captures."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+
+import httpx
+import pytest
+
+from inspector.config import Config
+from inspector.demo.traffic import demo_session
+from inspector.isolated import IsolatedRuntime
+from inspector.store import Store
+from inspector.store.queries import Filter, count_requests
+
+
+def _config(home, stub, listen="127.0.0.1:0") -> Config:
+    return Config.load(home, listen=listen, upstream_ca=stub.ca_file,
+                       resolve=[f"api.anthropic.com:443:127.0.0.1:{stub.port}"])
+
+
+def _post(config: Config, address, n: int = 1) -> list[int]:
+    body = {"model": "claude-haiku-4-5", "max_tokens": 8,
+            "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    with httpx.Client(proxy=f"http://{address[0]}:{address[1]}", verify=str(config.ca_path),
+                      timeout=10) as client:
+        return [client.post("https://api.anthropic.com/v1/messages", json=body,
+                            headers={"x-api-key": "sk-ant-iso-SECRET77"}).status_code
+                for _ in range(n)]
+
+
+def test_events_pause_and_drain(home, stub):
+    config = _config(home, stub)
+    runtime = IsolatedRuntime(config)
+    events: list[tuple[str, object]] = []
+    lock = threading.Lock()
+
+    def listen(event: str, data: object) -> None:
+        with lock:
+            events.append((event, data))
+
+    runtime.add_listener(listen)
+    runtime.start()
+    try:
+        assert runtime.proxy_error is None and runtime.proxy_address is not None
+        assert _post(config, runtime.proxy_address, 3) == [200] * 3
+        runtime.recording = False
+        assert _post(config, runtime.proxy_address, 2) == [200] * 2  # traffic still flows
+        runtime.recording = True
+        assert _post(config, runtime.proxy_address, 4) == [200] * 4
+    finally:
+        runtime.stop()
+    kinds = [e for e, _ in events]
+    assert kinds.count("exchange_finished") == 9  # the app sees all traffic...
+    finished = [d for e, d in events if e == "exchange_finished"]
+    assert all(d.status == 200 and d.request_body is None for d in finished)  # heads only
+    stored = [i for e, d in events if e == "stored" for i in d]
+    assert len(stored) == 9 - 2  # ...but only recorded exchanges are stored
+    with Store(config.db_path) as store:
+        assert count_requests(store, Filter()) == 7
+    assert b"SECRET77" not in config.db_path.read_bytes()
+
+
+def test_port_taken_is_reported_not_raised(home, stub):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        runtime = IsolatedRuntime(_config(home, stub, listen=f"127.0.0.1:{port}"))
+        runtime.start()
+        try:
+            assert runtime.proxy_address is None
+            assert f"port {port}" in runtime.proxy_error and "in use" in runtime.proxy_error
+        finally:
+            runtime.stop()
+
+
+@pytest.mark.anyio
+async def test_app_shows_captures_from_the_isolated_proxy(home, stub):
+    from inspector.tui.app import make_app
+    from inspector.tui.widgets.requests.table import RequestsTable
+
+    config = _config(home, stub)
+    runtime = IsolatedRuntime(config)
+    app = make_app(config, runtime, strict=True)
+    body = demo_session(0, 2)[1].request
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(200):
+            if app.proxy_state.mode == "listening":
+                break
+            await pilot.pause(0.05)
+        table = app.main.query_one(RequestsTable)
+
+        def send() -> int:
+            with httpx.Client(proxy=f"http://127.0.0.1:{runtime.proxy_address[1]}",
+                              verify=str(config.ca_path), timeout=10) as client:
+                return client.post("https://api.anthropic.com/v1/messages?beta=true", json=body,
+                                   headers={"x-api-key": "sk-ant-x"}).status_code
+
+        assert await asyncio.to_thread(send) == 200
+        for _ in range(200):
+            rows = list(table.rows_by_id.values())
+            if rows and rows[0].get("input_tokens"):
+                break
+            await pilot.pause(0.05)
+        assert rows and rows[0]["status"] == 200 and rows[0]["input_tokens"]
+        await pilot.press("q")
+    with Store(config.db_path) as store:
+        assert count_requests(store, Filter()) == 1
