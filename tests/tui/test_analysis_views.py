@@ -181,3 +181,9 @@ def test_top_lines_rank_sources_by_tokens_and_sessions_by_cost():
     assert [line.split()[0] for line in lines] == ["mcp:github", "tool:Bash"]
     lines = figures.top_lines(groups, "session").plain.splitlines()
     assert lines[0].startswith("tool:Bash")
+
+
+def test_daily_series_spans_the_whole_period():
+    groups = [{"key": "2026-11-24", "prompt_tokens": 7, "output_tokens": 0, "cost": 0.1}]
+    days, tokens, _cost = figures.daily_series(groups, "2026-11-24", "2026-11-18")
+    assert len(days) == 7 and tokens == [0.0] * 6 + [7.0]

@@ -10,7 +10,7 @@ grouping, so switching back and forth does not ask again; `r` does.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rich.text import Text
@@ -27,9 +27,11 @@ from inspector.tui.errors import guarded
 from inspector.tui.widgets.stats import figures
 
 #: (key, label, width) of the table's columns
-COLUMNS = (("group", "Group", 30), ("requests", "Requests", 8), ("prompt", "Prompt", 8),
-           ("cached", "Cache rd", 8), ("output", "Output", 7), ("cost", "Cost", 9),
-           ("hit", "Cache hit", 9), ("share", "Share", 6), ("bad", "Rated bad", 10))
+#: (key, label, width) of the table's columns; they fit in 100 columns (the cache parts
+#: are in the total line)
+COLUMNS = (("group", "Group", 24), ("requests", "Requests", 8), ("prompt", "Prompt", 8),
+           ("output", "Output", 7), ("cost", "Cost", 9), ("hit", "Cache hit", 9),
+           ("share", "Share", 6), ("bad", "Rated bad", 10))
 
 
 class StatsLoaded(Message):
@@ -135,10 +137,10 @@ class StatsScreen(Screen):
         text = Text()
         text.append(f" Usage and cost, {figures.period_label(self.period)}", style="bold")
         text.append(f", by {self.by}", style="bold cyan")
-        text.append("     period ", style="dim")
+        text.append("   ", style="dim")
         for key, _label, _s in figures.PERIODS:
             text.append(f" {key} ", style="reverse" if key == self.period else "dim")
-        text.append("    g: group by ", style="dim")
+        text.append("   g: ", style="dim")
         for by in figures.GROUPINGS:
             text.append(f" {by} ", style="reverse" if by == self.by else "dim")
         self.query_one("#stats-title", Static).update(text)
@@ -167,18 +169,23 @@ class StatsScreen(Screen):
         days_result = self.results.get((self.period, "day")) or {}
         # a period that ends now plots its quiet last days too; all time ends at the last
         # capture
-        today = (None if self.period == "all"
-                 else datetime.now(timezone.utc).date().isoformat())
-        days, tokens, cost = figures.daily_series(days_result.get("groups") or [], today)
+        today = first = None
+        if self.period != "all":
+            now = datetime.now(timezone.utc)
+            today = now.date().isoformat()
+            seconds = figures.period_seconds(self.period) or 0.0
+            first = (now - timedelta(seconds=seconds)).date().isoformat()
+        days, tokens, cost = figures.daily_series(days_result.get("groups") or [], today,
+                                                  first)
         self.query_one("#stats-tokens", Sparkline).data = tokens
         self.query_one("#stats-cost", Sparkline).data = cost
-        span = f" {days[0]} → {days[-1]} (UTC)" if days else ""
+        span = (f"  {days[0][5:]} → {days[-1][5:]} ({len(days)} day"
+                f"{'s' if len(days) != 1 else ''}, UTC)") if days else ""
         self.query_one("#stats-tokens-caption", Static).update(Text.assemble(
-            ("Tokens per day", "bold"), (f"  max {fmt.tokens(max(tokens, default=0))}", "dim"),
-            (span, "dim")))
+            ("Tokens per day", "bold"), (f"  max {fmt.tokens(max(tokens, default=0))}", "dim")))
         self.query_one("#stats-cost-caption", Static).update(Text.assemble(
             ("Cost per day", "bold"), (f"  max {fmt.cost(max(cost, default=0))}", "dim"),
-            (f"  {len(days)} day{'s' if len(days) != 1 else ''}" if days else "", "dim")))
+            (span, "dim")))
 
     def _show_tops(self) -> None:
         for by, widget in (("source", "#stats-top-sources"), ("session", "#stats-top-sessions")):

@@ -57,14 +57,13 @@ def group_label(key: Any, by: str, width: int = 30) -> Text:
 
 
 def row_cells(group: dict[str, Any], by: str) -> tuple[Text, ...]:
-    """Cells of one group: label, requests, prompt, cached, output, cost, hit, share, bad."""
+    """Cells of one group: label, requests, prompt, output, cost, hit, share, bad."""
     right = {"justify": "right"}
     hit = group.get("cache_hit_ratio")
     return (
-        group_label(group.get("key"), by),
+        group_label(group.get("key"), by, 24),
         Text(f"{group.get('requests') or 0:,}", **right),
         Text(fmt.tokens(group.get("prompt_tokens")), **right),
-        Text(fmt.tokens(group.get("cache_read_tokens")), style="dim", **right),
         Text(fmt.tokens(group.get("output_tokens")), **right),
         Text(fmt.cost(group.get("cost")), style="bold", **right),
         Text(share(hit), **right),
@@ -73,14 +72,15 @@ def row_cells(group: dict[str, Any], by: str) -> tuple[Text, ...]:
     )
 
 
-def daily_series(day_groups: list[dict[str, Any]],
-                 last_day: str | None = None) -> tuple[list[str], list[float], list[float]]:
+def daily_series(day_groups: list[dict[str, Any]], last_day: str | None = None,
+                 first_day: str | None = None) -> tuple[list[str], list[float], list[float]]:
     """(days, tokens, cost) per day from a `by="day"` result's groups, oldest first, with
-    days without requests filled in as zeros (up to `last_day`, e.g. today)."""
+    days without requests filled in as zeros (from `first_day`, the period's start, up to
+    `last_day`, e.g. today)."""
     by_day = {g["key"]: g for g in day_groups if g.get("key")}
     if not by_day:
         return [], [], []
-    first = date.fromisoformat(min(by_day))
+    first = date.fromisoformat(min([*by_day, first_day] if first_day else by_day))
     last = date.fromisoformat(max([*by_day, last_day] if last_day else by_day))
     days, tokens, cost = [], [], []
     day = first
