@@ -12,17 +12,18 @@ A query over a period reads whole days from the day table and only the partial d
 either edge from the per-request table. Both are derived data: dropping them loses
 nothing, `refresh()` rebuilds what is missing.
 
-Freshness comes from triggers on the store's tables, installed idempotently by
-`ensure_schema` (the first analysis command on a database installs them; calling it when
-the store opens would keep even the first `stats` warm). When a tree starts being
-written, the trees queued before it (complete by then) are added to both rollups and the
-new one is queued; a removed tree or purged request is taken away from both. Captures
-without a "rolled up" mark (still queued, written before the triggers existed, or
-without a tree) are summed in bulk by `refresh()`.
+Freshness: `Store.write` (and `Store.set_attribution`) hand each batch's per-request
+sums, computed in Python from the trees they already hold in memory, to `add_written`,
+which inserts them with a few set-based statements per batch when the rollup tables
+exist (`ensure_schema` creates them; the runtime calls it when it opens the database).
+Triggers on the store's tables take a removed tree or purged request away from both
+rollups. Captures without a "rolled up" mark (written before the tables existed, by
+other code, or without a tree) are summed in bulk by `refresh()`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -87,21 +88,15 @@ def _forget_statements(ids: str) -> list[str]:
     """SQL statements removing what the rollups hold of the selected requests."""
     return [_add_to_days(ids, "-"),
             f"DELETE FROM analysis_request_sources WHERE request_id IN ({ids});",
-            f"DELETE FROM analysis_rolled WHERE request_id IN ({ids});",
-            f"DELETE FROM analysis_queue WHERE request_id IN ({ids});"]
+            f"DELETE FROM analysis_rolled WHERE request_id IN ({ids});"]
 
 
 def _forget(ids: str) -> str:
     return "\n        ".join(_forget_statements(ids))
 
 
-_QUEUED_BEFORE = "SELECT request_id FROM analysis_queue WHERE request_id != NEW.request_id"
-
 _SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS analysis_rolled (
-    request_id TEXT PRIMARY KEY
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS analysis_queue (
     request_id TEXT PRIMARY KEY
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS analysis_request_sources (
@@ -135,20 +130,7 @@ CREATE INDEX IF NOT EXISTS analysis_responses_usage
                   cache_creation_tokens);
 CREATE INDEX IF NOT EXISTS analysis_feedback_request_id ON feedback (request_id, id);
 
--- Trees are written one after another, each root first. When a tree starts, every tree
--- queued before it is complete: sum those (a few hundred rows, found through the primary
--- key) into both rollups, and queue the new one. What is still queued when stats runs is
--- summed by refresh().
-CREATE TRIGGER IF NOT EXISTS analysis_tree_started AFTER INSERT ON attributions
-    WHEN NEW.node_id = 0
-    BEGIN
-        {_sum_leaves(_QUEUED_BEFORE)}
-        {_add_to_days(_QUEUED_BEFORE, "+")}
-        INSERT OR IGNORE INTO analysis_rolled (request_id) {_QUEUED_BEFORE};
-        DELETE FROM analysis_queue WHERE request_id != NEW.request_id;
-        {_forget("SELECT NEW.request_id AS request_id")}
-        INSERT OR IGNORE INTO analysis_queue (request_id) VALUES (NEW.request_id);
-    END;
+-- New trees are added by add_written(), per batch; these keep removals consistent.
 CREATE TRIGGER IF NOT EXISTS analysis_tree_removed AFTER DELETE ON attributions
     WHEN OLD.node_id = 0
     BEGIN
@@ -173,9 +155,44 @@ FROM temp.analysis_pending p WHERE NOT p.has_tree AND p.prompt_tokens IS NOT NUL
 
 
 #: bump when the derived tables or triggers change: older ones are dropped and rebuilt
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _DERIVED_TABLES = ("analysis_rolled", "analysis_queue", "analysis_request_sources",
                    "analysis_source_days", "analysis_dirty_days")
+_SENTINEL = f"analysis_schema_v{SCHEMA_VERSION}"
+
+
+def installed(conn: sqlite3.Connection) -> bool:
+    """Do this database's rollup tables exist in the current version?"""
+    return conn.execute("SELECT count(*) FROM sqlite_master WHERE name = ?",
+                        (_SENTINEL,)).fetchone()[0] > 0
+
+
+#: one written request for `add_written`: (request id, ts, {group: [leaves, chars,
+#: tokens, cost or None]}) with the groups as `rows.flatten_tree` sums them
+Written = tuple[str, str, dict[str, list]]
+
+_BATCH_IDS = "SELECT value AS request_id FROM json_each(?)"
+
+
+def add_written(conn: sqlite3.Connection, written: list[Written]) -> None:
+    """Add freshly written trees to both rollups, inside the writer's transaction.
+
+    Only requests with a tree and known usage belong here (as in `refresh`). Whatever
+    the rollups held of these ids before (a rewrite) is taken away first. Does nothing
+    when the rollup tables are not installed: `refresh` sums those requests later."""
+    if not written or not installed(conn):
+        return
+    ids = json.dumps([w[0] for w in written])
+    for statement in _forget_statements(_BATCH_IDS):
+        conn.execute(statement, (ids,))
+    conn.executemany(
+        "INSERT OR REPLACE INTO analysis_request_sources"
+        " (request_id, source, ts, day, leaves, chars, tokens, cost)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(rid, source, ts, ts[:10], *sums)
+         for rid, ts, groups in written for source, sums in groups.items()])
+    conn.execute(_add_to_days(_BATCH_IDS, "+"), (ids,))
+    conn.execute(f"INSERT OR IGNORE INTO analysis_rolled (request_id) {_BATCH_IDS}", (ids,))
 
 
 def ensure_schema(conn: sqlite3.Connection) -> None:
@@ -183,7 +200,7 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
 
     Idempotent and cheap when everything exists. Derived tables and triggers of an older
     version are dropped first (they hold nothing that cannot be summed again)."""
-    sentinel = f"analysis_schema_v{SCHEMA_VERSION}"
+    sentinel = _SENTINEL
     have = conn.execute("SELECT count(*) FROM sqlite_master WHERE name = ?",
                         (sentinel,)).fetchone()[0]
     if have:

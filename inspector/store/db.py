@@ -107,6 +107,7 @@ class Store:
             return
         req_rows, resp_rows, attr_rows, blob_rows, links = [], [], [], {}, []
         source_rows: list[tuple] = []
+        rolled: list[tuple[str, str, dict[str, list]]] = []
         for rec in records:
             c = rec.capture
             body = None
@@ -116,7 +117,13 @@ class Store:
                 for digest, text in parts.items():
                     blob_rows[digest] = (digest, text, len(text))
                     links.append((c.id, digest))
-            nodes, tree, top, totals = rows.flatten_tree(c.id, rec.attribution)
+            # the stats rollups sum trees with known usage (see analysis/rollup.py)
+            sums: dict[str, list] | None = (
+                {} if rec.attribution is not None and c.usage.input_tokens is not None
+                else None)
+            nodes, tree, top, totals = rows.flatten_tree(c.id, rec.attribution, sums)
+            if sums is not None:
+                rolled.append((c.id, c.ts, sums))
             req_rows.append(rows.request_row(rec, body, tree, top))
             resp_rows.append(rows.response_row(c))
             attr_rows.extend(nodes)
@@ -141,6 +148,7 @@ class Store:
             if source_rows:
                 ex("INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
                    source_rows)
+            self._roll_up(rolled)
 
     def set_attribution(self, request_id: str, node: Node | None,
                         cost_usd: float | None) -> None:
@@ -148,7 +156,8 @@ class Store:
         with self._lock, self.db.atomic():
             self.conn.execute("DELETE FROM attributions WHERE request_id = ?", (request_id,))
             self.conn.execute("DELETE FROM request_sources WHERE request_id = ?", (request_id,))
-            attr_rows, tree, top, totals = rows.flatten_tree(request_id, node)
+            sums: dict[str, list] = {}
+            attr_rows, tree, top, totals = rows.flatten_tree(request_id, node, sums)
             self.conn.executemany(
                 "INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
                 [(request_id, k, v) for k, v in totals.items()])
@@ -159,6 +168,21 @@ class Store:
             self.conn.execute(
                 "UPDATE requests SET cost_usd = ?, top_source = ?, attribution = ? WHERE id = ?",
                 (cost_usd, top, tree, request_id))
+            known = self.conn.execute(
+                "SELECT r.ts FROM requests r JOIN responses s ON s.request_id = r.id"
+                " WHERE r.id = ? AND s.input_tokens IS NOT NULL", (request_id,)).fetchone()
+            if node is not None and known is not None:
+                self._roll_up([(request_id, known[0], sums)])
+
+    def _roll_up(self, written: list[tuple[str, str, dict[str, list]]]) -> None:
+        """Keep the stats rollups current, in the caller's transaction, when they are
+        installed in this database (checked per batch: another process may install them).
+        """
+        if not written:
+            return
+        from inspector.analysis.rollup import add_written
+
+        add_written(self.conn, written)
 
     def add_feedback(self, request_id: str, rating: int | None, note: str | None = None,
                      ts: float | None = None) -> int:

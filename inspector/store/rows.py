@@ -208,8 +208,43 @@ RESPONSE_COLUMNS = (
 )
 
 
+_encode_str = json.encoder.encode_basestring  # what dumps uses with ensure_ascii=False
+
+
+def _meta_json(meta: dict[str, Any]) -> str:
+    """`dumps` of the meta without `source`, written directly for the usual flat metas
+    (strings, numbers, booleans): a tree's ~150 metas are most of the cost of storing it.
+    The text is exactly what `dumps` would give; anything else goes through `dumps`."""
+    out = []
+    for k, v in meta.items():
+        if k == "source":
+            continue
+        if not isinstance(k, str):
+            return dumps({k: v for k, v in meta.items() if k != "source"})
+        t = type(v)
+        if t is str:
+            text = _encode_str(v)
+        elif t is float and v == v and v not in (_INF, -_INF):
+            text = float.__repr__(v)
+        elif t is int:
+            text = int.__repr__(v)
+        elif v is True:
+            text = "true"
+        elif v is False:
+            text = "false"
+        elif v is None:
+            text = "null"
+        else:
+            return dumps({k: v for k, v in meta.items() if k != "source"})
+        out.append(f"{_encode_str(k)}:{text}")
+    return "{" + ",".join(out) + "}"
+
+
+_INF = float("inf")
+
+
 def flatten_tree(
-    request_id: str, root: Node | None,
+    request_id: str, root: Node | None, leaf_sums: dict[str, list] | None = None,
 ) -> tuple[list[tuple], str | None, str | None, dict[str, int]]:
     """One walk over a tree: its `attributions` rows (pre-order; node ids count from 0,
     the root), its nested JSON (the `Node.to_dict` shape), its top source (the source
@@ -219,6 +254,10 @@ def flatten_tree(
     The rows' `meta` column leaves out `source`, which has its own column; a node whose
     meta is only its source stores NULL there (that is most of them, and keeps writing a
     150-node tree cheap).
+
+    With `leaf_sums`, it also receives the leaves (every node without children, the root
+    included when it has none) summed per group key (source, else kind, else "other"):
+    `[leaves, chars, tokens, cost_usd or None]`, what the stats rollups keep per request.
     """
     if root is None:
         return [], None, None, {}
@@ -234,13 +273,17 @@ def flatten_tree(
             source = None
         rest = None
         if meta and (source is None or len(meta) > 1):
-            rest = dumps({k: v for k, v in meta.items() if k != "source"})
+            rest = _meta_json(meta)
         append((request_id, node_id, parent, node.kind, node.label, source, node.chars,
                 node.tokens, 1 if node.estimated else 0, 1 if node.cached else 0,
                 node.path, rest))
-        if not node.children and parent is not None:
-            key = source or node.kind
-            totals[key] = totals.get(key, 0) + (node.tokens or 0)
+        if not node.children:
+            if parent is not None:
+                key = source or node.kind
+                totals[key] = totals.get(key, 0) + (node.tokens or 0)
+            if leaf_sums is not None:
+                _add_leaf(leaf_sums, source or ("other" if node.kind is None else node.kind),
+                          node, meta)
         return {"kind": node.kind, "label": node.label, "chars": node.chars,
                 "tokens": node.tokens, "estimated": node.estimated, "path": node.path,
                 "cached": node.cached, "meta": meta,
@@ -249,6 +292,21 @@ def flatten_tree(
     tree = walk(root, None)
     top = max(totals.items(), key=lambda kv: kv[1])[0] if totals else None
     return out, dumps(tree), top, totals
+
+
+def _add_leaf(sums: dict[str, list], key: str, node: Node, meta: dict[str, Any]) -> None:
+    cost = meta.get("cost_usd")
+    if type(cost) not in (int, float):
+        cost = None
+    entry = sums.get(key)
+    if entry is None:
+        sums[key] = [1, node.chars or 0, node.tokens or 0, cost]
+        return
+    entry[0] += 1
+    entry[1] += node.chars or 0
+    entry[2] += node.tokens or 0
+    if cost is not None:
+        entry[3] = cost if entry[3] is None else entry[3] + cost
 
 
 ATTRIBUTION_COLUMNS = (
