@@ -110,3 +110,27 @@ async def test_app_shows_captures_from_the_isolated_proxy(home, stub):
         await pilot.press("q")
     with Store(config.db_path) as store:
         assert count_requests(store, Filter()) == 1
+
+
+def test_starts_inside_a_running_app_whose_stderr_has_no_descriptor(home, stub, monkeypatch):
+    """A running Textual app replaces sys.stderr with an object whose fileno() is -1;
+    multiprocessing used to fail with 'bad value(s) in fds_to_keep' there."""
+
+    class Captured:
+        def write(self, text: str) -> int:
+            return len(text)
+
+        def flush(self) -> None:
+            pass
+
+        def fileno(self) -> int:
+            return -1
+
+    monkeypatch.setattr("sys.stderr", Captured())
+    runtime = IsolatedRuntime(_config(home, stub))
+    runtime.start()
+    try:
+        assert runtime.proxy_error is None, runtime.proxy_error
+        assert _post(IsolatedRuntime(_config(home, stub)).config, runtime.proxy_address) == [200]
+    finally:
+        runtime.stop()
