@@ -87,8 +87,15 @@ class IsolatedRuntime:
         ours, theirs = ctx.Pipe(duplex=True)
         self._process = ctx.Process(target=child_main, args=(self.config, theirs, self._recording),
                                     name="claude-inspect-runtime", daemon=False)
-        with real_stderr():
-            self._process.start()
+        try:
+            with real_stderr():
+                self._process.start()
+        except (OSError, ValueError) as e:
+            self.proxy_error = f"could not start the proxy process: {e}"
+            self._process = None
+            ours.close()
+            theirs.close()
+            return
         theirs.close()
         self._conn = ours
         if not ours.poll(self._start_timeout):
