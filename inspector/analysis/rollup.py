@@ -210,7 +210,8 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
         "AND name LIKE 'analysis\\_%' ESCAPE '\\'")]
     drops = "".join(f"DROP {kind.upper()} IF EXISTS {name};" for kind, name in old)
     drops += "".join(f"DROP TABLE IF EXISTS {t};" for t in _DERIVED_TABLES)
-    conn.executescript("BEGIN;" + drops + _SCHEMA
+    # IMMEDIATE: two connections installing at once wait for each other, not fail
+    conn.executescript("BEGIN IMMEDIATE;" + drops + _SCHEMA
                        + f"CREATE VIEW IF NOT EXISTS {sentinel} AS SELECT {SCHEMA_VERSION} "
                        "AS version;COMMIT;")
 

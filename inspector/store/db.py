@@ -63,12 +63,35 @@ class Store:
             self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
         if self.version < SCHEMA_VERSION:
-            from inspector.store.migrations import migrate
-
-            self.version = migrate(self.db)
+            self.version = self._migrate()
         elif self.version > SCHEMA_VERSION:
             log.warning("%s has schema version %d, newer than this claude-inspect knows (%d)",
                         self.path, self.version, SCHEMA_VERSION)
+
+    def _migrate(self) -> int:
+        """Bring the schema up to date, safely when several connections (the app's reader
+        and its writer, or two processes) open a new database at the same moment.
+
+        `BEGIN IMMEDIATE` takes the database's write lock before the version is read
+        again, so exactly one connection migrates; the others wait (up to the busy
+        timeout) and then find the work done. The migrations run inside that one
+        transaction (sqlite-utils nests theirs as savepoints), so a failed migration
+        leaves nothing half made.
+        """
+        from inspector.store.migrations import migrate
+
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = self.schema_version
+            if version < SCHEMA_VERSION:
+                version = migrate(self.db)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return version
 
     @property
     def db(self) -> Any:
