@@ -49,6 +49,11 @@ class Filter:
     text: str | None = None
     limit: int = 20
     offset: int = 0
+    #: keyset paging for `list_requests` (newest first): only captures listed after
+    #: (older than) this id, or before (newer than) this id. Unlike a deep `offset`, a page
+    #: costs the same anywhere in the list. Ignored by counts, totals and exports.
+    before_id: str | None = None
+    after_id: str | None = None
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL condition over `requests r` / `responses s`, and its parameters."""
@@ -101,12 +106,34 @@ def _list_row(row: tuple) -> dict[str, Any]:
 
 
 def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
-    """A page of captures, newest first, with the `LIST_FIELDS` keys."""
+    """A page of captures, newest first, with the `LIST_FIELDS` keys.
+
+    Paging: `offset` skips rows (each skipped row is still read, so deep pages get slow);
+    `before_id` starts right after the capture with that id (the next page down: pass
+    the last id of the page shown) and `after_id` gives the `limit` captures just above
+    it (the page up: pass the first id shown), both still newest first and both at the
+    cost of a first page. NotFound if the anchor id is not (or no longer) stored.
+    """
     where, params = f.where()
-    sql = (f"{_LIST_SELECT}{where} ORDER BY r.ts DESC, r.id DESC LIMIT ? OFFSET ?")
+    order = "DESC"
+    for anchor_id, op in ((f.before_id, "<"), (f.after_id, ">")):
+        if anchor_id is None:
+            continue
+        anchor = store.execute("SELECT ts, id FROM requests WHERE id = ?",
+                               (anchor_id,)).fetchone()
+        if anchor is None:
+            raise NotFound(f"no capture with id {anchor_id!r}")
+        where = (where + " AND" if where else " WHERE") + f" (r.ts, r.id) {op} (?, ?)"
+        params = [*params, *anchor]
+    if f.after_id is not None and f.before_id is None:
+        order = "ASC"  # the rows closest above the anchor, turned newest first below
+    sql = (f"{_LIST_SELECT}{where} ORDER BY r.ts {order}, r.id {order} LIMIT ? OFFSET ?")
     limit = f.limit if f.limit and f.limit > 0 else -1  # 0 or None: no limit
     cur = store.execute(sql, [*params, limit, max(f.offset, 0)])
-    return [_list_row(r) for r in cur]
+    rows = [_list_row(r) for r in cur]
+    if order == "ASC":
+        rows.reverse()
+    return rows
 
 
 def count_requests(store: Store, f: Filter) -> int:
@@ -299,33 +326,39 @@ def iter_list_rows(store: Store, f: Filter, batch: int = 2000) -> Iterator[dict[
         last = (page[-1]["ts"], page[-1]["id"])
 
 
-def sessions(store: Store, f: Filter) -> list[dict[str, Any]]:
-    """Sessions among the matching captures, newest first: request count, first/last
-    time, prompt tokens of each turn in order (to see the context grow), output tokens
-    and cost."""
+def sessions(store: Store, f: Filter, limit: int | None = None) -> list[dict[str, Any]]:
+    """Sessions among the matching captures, newest first (by last request; ties by first
+    request, then id): request count, first/last time, prompt tokens of each turn in
+    order (to see the context grow), output tokens and cost.
+
+    `limit` (default `f.limit`; 0 or None for all) and `f.offset` page the sessions. The
+    grouping is one SQL query; the per-turn prompt tokens are read afterwards for the
+    returned sessions only, so a page stays fast on a database of 100k captures.
+    """
     where, params = f.where()
     cond = (where + " AND" if where else " WHERE") + " r.session_id IS NOT NULL"
-    sql = (
-        "SELECT r.session_id, r.ts, s.input_tokens, s.cache_read_tokens,"
-        " s.cache_creation_tokens, s.output_tokens, r.cost_usd"
-        f" FROM requests r LEFT JOIN responses s ON s.request_id = r.id{cond}"
-        " ORDER BY r.ts, r.id")
-    by_session: dict[str, dict[str, Any]] = {}
-    for sid, ts, inp, cread, ccreate, out, cost in store.execute(sql, params):
-        s = by_session.get(sid)
-        if s is None:
-            s = by_session[sid] = {"session_id": sid, "requests": 0, "first_ts": ts,
-                                   "last_ts": ts, "prompt_tokens": [], "output_tokens": 0,
-                                   "cost_usd": None}
-        s["requests"] += 1
-        s["last_ts"] = ts
-        s["prompt_tokens"].append(None if inp is None else inp + (cread or 0) + (ccreate or 0))
-        s["output_tokens"] += out or 0
-        if cost is not None:
-            s["cost_usd"] = (s["cost_usd"] or 0.0) + cost
-    ordered = sorted(by_session.values(), key=lambda s: s["last_ts"], reverse=True)
-    start = max(f.offset, 0)
-    return ordered[start:start + f.limit] if f.limit else ordered[start:]
+    base = " FROM requests r LEFT JOIN responses s ON s.request_id = r.id"
+    limit = f.limit if limit is None else limit
+    rows = store.execute(
+        "SELECT r.session_id, count(*), min(r.ts), max(r.ts),"
+        " coalesce(sum(s.output_tokens), 0), sum(r.cost_usd)"
+        f"{base}{cond} GROUP BY r.session_id"
+        " ORDER BY max(r.ts) DESC, min(r.ts), r.session_id LIMIT ? OFFSET ?",
+        [*params, limit if limit and limit > 0 else -1, max(f.offset, 0)]).fetchall()
+    out = {sid: {"session_id": sid, "requests": n, "first_ts": first, "last_ts": last,
+                 "prompt_tokens": [], "output_tokens": output, "cost_usd": cost}
+           for sid, n, first, last, output, cost in rows}
+    ids = list(out)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        turns = store.execute(
+            "SELECT r.session_id, s.input_tokens, s.cache_read_tokens, s.cache_creation_tokens"
+            f"{base}{cond} AND r.session_id IN ({', '.join('?' * len(chunk))})"
+            " ORDER BY r.session_id, r.ts, r.id", [*params, *chunk])
+        for sid, inp, cread, ccreate in turns:
+            out[sid]["prompt_tokens"].append(
+                None if inp is None else inp + (cread or 0) + (ccreate or 0))
+    return list(out.values())
 
 
 __all__ = [
