@@ -157,6 +157,8 @@ class InspectorApp(App):
 
     def on_captures_changed(self, message: CapturesChanged) -> None:
         self.main.refresh_captures()
+        if isinstance(self.screen, StatsScreen):
+            self.screen.captures_changed()
 
     def on_exchange_started(self, message: ExchangeStarted) -> None:
         self.main.show_live_row(message.row)

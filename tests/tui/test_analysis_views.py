@@ -187,3 +187,20 @@ def test_daily_series_spans_the_whole_period():
     groups = [{"key": "2026-11-24", "prompt_tokens": 7, "output_tokens": 0, "cost": 0.1}]
     days, tokens, _cost = figures.daily_series(groups, "2026-11-24", "2026-11-18")
     assert len(days) == 7 and tokens == [0.0] * 6 + [7.0]
+
+
+async def test_stats_view_follows_new_captures(filled, monkeypatch):
+    """A capture stored while the Stats view is open shows up in its figures."""
+    from .sample import SESSION_A, make_record
+
+    monkeypatch.setattr(StatsScreen, "REFRESH_GAP", 0.05)
+    app = make_app(filled, None, strict=True, poll_interval=0.05)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_stats(pilot, app)
+        before = screen.results[("all", "source")]["total"]["requests"]
+        with Store(filled.db_path) as store:
+            store.write([make_record(99, 1_795_000_900.0, SESSION_A, 1)])
+        await wait_for(pilot, lambda: (screen.results.get(("all", "source")) or {})
+                       .get("total", {}).get("requests") == before + 1)
+        total = plain(screen.query_one("#stats-total", Static).content)
+        assert f"{before + 1:,} requests" in total

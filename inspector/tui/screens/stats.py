@@ -62,6 +62,9 @@ class StatsScreen(Screen):
         Binding("r", "reload", "Reload", show=False),
     ]
 
+    #: shortest time between two refreshes caused by new captures (seconds)
+    REFRESH_GAP = 2.0
+
     def __init__(self, backend: Any, period: str = "7d", by: str = "source") -> None:
         super().__init__()
         self.backend = backend
@@ -70,6 +73,7 @@ class StatsScreen(Screen):
         #: (period, grouping) -> compute_stats result (None: nothing stored yet)
         self.results: dict[tuple[str, str], dict[str, Any] | None] = {}
         self.last_seconds: float | None = None
+        self._refresh_timer = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -97,15 +101,30 @@ class StatsScreen(Screen):
         self._reload()
 
     # -- loading ---------------------------------------------------------------------
-    def _reload(self) -> None:
+    def _reload(self, *, quiet: bool = False) -> None:
+        """Ask for what the shown period and grouping need and is not known yet. `quiet`:
+        keep showing the old figures meanwhile (a refresh, not a new question)."""
         self._show_title()
         wanted = [b for b in dict.fromkeys((self.by, "day", "source", "session"))
                   if (self.period, b) not in self.results]
         if not wanted:
             self._show()
             return
-        self.query_one("#stats-groups", DataTable).loading = True
+        if not quiet:
+            self.query_one("#stats-groups", DataTable).loading = True
         self._load(self.period, tuple(wanted))
+
+    def captures_changed(self) -> None:
+        """New captures are stored: compute the figures again, at most every
+        REFRESH_GAP seconds (a busy proxy stores many a second)."""
+        if self._refresh_timer is None:
+            self._refresh_timer = self.set_timer(self.REFRESH_GAP, self._refresh_now)
+
+    def _refresh_now(self) -> None:
+        self._refresh_timer = None
+        # the table keeps the old figures until the new ones arrive (all in one message)
+        self.results.clear()
+        self._reload(quiet=True)
 
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
     def _load(self, period: str, groupings: tuple[str, ...]) -> None:
