@@ -3,6 +3,9 @@
     python bench/bench_store.py                # 100k database, 2000 writer exchanges
     python bench/bench_store.py --n 20000      # a quicker run
 
+The writer figures here use fixed trees; `bench/bench_writer.py` measures the writer on
+the real path (capture, attribution, cost, rollups).
+
 Bodies are shaped like Claude Code's: ~80 KB of system prompt and tool definitions (the
 same on every turn), a conversation that grows within a session, and a streamed reply
 of a few KB reassembled from real SSE bytes.
@@ -34,7 +37,9 @@ from inspector.cli import cli  # noqa: E402
 from inspector.export import WRITERS  # noqa: E402
 from inspector.ids import new_id  # noqa: E402
 from inspector.model import Node  # noqa: E402
-from inspector.store import Filter, Record, Store, Writer, count_requests, list_requests  # noqa: E402
+from inspector.store import (  # noqa: E402
+    Filter, Record, Store, Writer, count_requests, list_requests, sessions,
+)
 from inspector.store.queries import iter_exchanges, iter_list_rows  # noqa: E402
 from inspector.timeparse import iso_utc  # noqa: E402
 
@@ -163,6 +168,23 @@ def bench_list(path: Path, home: Path) -> None:
         shown = {k: v for k, v in vars(f).items() if v and k not in ("limit", "since")}
         print(f"  list {shown}{' since 1h' if f.since else ''}: {(t1 - t0) * 1000:.1f} ms,"
               f" count {(t2 - t1) * 1000:.1f} ms")
+    for limit in (20, 200):
+        t0 = time.perf_counter()
+        found = sessions(store, Filter(limit=limit))
+        print(f"sessions(limit={limit}) over every capture: "
+              f"{(time.perf_counter() - t0) * 1000:.0f} ms ({len(found)} sessions)")
+    total = count_requests(store, Filter())
+    deep = max(total - 1000, 0)
+    t0 = time.perf_counter()
+    page = list_requests(store, Filter(limit=50, offset=deep))
+    t1 = time.perf_counter()
+    anchor = list_requests(store, Filter(limit=1, offset=deep - 1))[0]["id"] if deep else None
+    t2 = time.perf_counter()
+    keyset = list_requests(store, Filter(limit=50, before_id=anchor))
+    t3 = time.perf_counter()
+    assert [r["id"] for r in keyset] == [r["id"] for r in page]
+    print(f"page of 50 at offset {deep:,}: OFFSET {(t1 - t0) * 1000:.1f} ms, "
+          f"keyset (before_id) {(t3 - t2) * 1000:.2f} ms")
     store.close()
     runner = CliRunner()
     times = []
@@ -194,11 +216,14 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--writer-n", type=int, default=2000)
     ap.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
+    ap.add_argument("--no-writer", action="store_true",
+                    help="skip the synthetic writer runs (bench_writer.py runs the real path)")
     args = ap.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-store-"))
     work.mkdir(parents=True, exist_ok=True)
-    bench_writer(work / "writer.db", args.writer_n)
-    bench_writer(work / "writer.db", args.writer_n, analysis_triggers=True)
+    if not args.no_writer:
+        bench_writer(work / "writer.db", args.writer_n)
+        bench_writer(work / "writer.db", args.writer_n, analysis_triggers=True)
     big = work / "big.db"
     if not big.exists():
         build_big(big, args.n)

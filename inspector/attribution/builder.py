@@ -17,10 +17,14 @@ from inspector.attribution.tokens import estimate_tokens_float
 from inspector.model import Node
 
 
+# one encoder for every call: `json.dumps` with options builds a new one each time
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def cjson(x: Any) -> str:
     """Compact JSON of x, the unit of size for non-text items."""
     try:
-        return json.dumps(x, ensure_ascii=False, separators=(",", ":"), default=str)
+        return _encode(x)
     except (ValueError, TypeError, RecursionError):
         return str(x)
 

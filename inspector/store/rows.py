@@ -24,8 +24,12 @@ from inspector.store.records import Record
 BLOB_MIN_CHARS = 1024
 
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON (one shared encoder: `json.dumps` with options makes one per call)."""
+    return _encode(obj)
 
 
 def split_body(body: Any) -> tuple[str, dict[str, str]]:
@@ -209,38 +213,46 @@ RESPONSE_COLUMNS = (
 
 
 _encode_str = json.encoder.encode_basestring  # what dumps uses with ensure_ascii=False
-
-
-def _meta_json(meta: dict[str, Any]) -> str:
-    """`dumps` of the meta without `source`, written directly for the usual flat metas
-    (strings, numbers, booleans): a tree's ~150 metas are most of the cost of storing it.
-    The text is exactly what `dumps` would give; anything else goes through `dumps`."""
-    out = []
-    for k, v in meta.items():
-        if k == "source":
-            continue
-        if not isinstance(k, str):
-            return dumps({k: v for k, v in meta.items() if k != "source"})
-        t = type(v)
-        if t is str:
-            text = _encode_str(v)
-        elif t is float and v == v and v not in (_INF, -_INF):
-            text = float.__repr__(v)
-        elif t is int:
-            text = int.__repr__(v)
-        elif v is True:
-            text = "true"
-        elif v is False:
-            text = "false"
-        elif v is None:
-            text = "null"
-        else:
-            return dumps({k: v for k, v in meta.items() if k != "source"})
-        out.append(f"{_encode_str(k)}:{text}")
-    return "{" + ",".join(out) + "}"
-
-
 _INF = float("inf")
+
+
+class _NotFlat(Exception):
+    """A value `_scalar` does not write itself: the caller falls back to `dumps`."""
+
+
+def _scalar(v: Any) -> str:
+    """`dumps(v)` for strings, numbers, booleans and None, written directly."""
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is float and v == v and v != _INF and v != -_INF:
+        return float.__repr__(v)
+    if v is True:
+        return "true"
+    if v is False:
+        return "false"
+    if v is None:
+        return "null"
+    raise _NotFlat
+
+
+def _meta_json(meta: dict[str, Any], skip_source: bool = True) -> str:
+    """`dumps` of a node's meta (without `source` when `skip_source`), written directly
+    for the usual flat metas: a tree's ~150 metas are most of the cost of storing it.
+    The text is exactly what `dumps` gives; anything else goes through `dumps`."""
+    parts = []
+    try:
+        for k, v in meta.items():
+            if skip_source and k == "source":
+                continue
+            if type(k) is not str:
+                raise _NotFlat
+            parts.append(_encode_str(k) + ":" + _scalar(v))
+    except _NotFlat:
+        return dumps({k: v for k, v in meta.items() if not (skip_source and k == "source")})
+    return "{" + ",".join(parts) + "}"
 
 
 def flatten_tree(
@@ -253,7 +265,9 @@ def flatten_tree(
 
     The rows' `meta` column leaves out `source`, which has its own column; a node whose
     meta is only its source stores NULL there (that is most of them, and keeps writing a
-    150-node tree cheap).
+    150-node tree cheap). The nested JSON is written as text in the same walk, from the
+    same pieces: exactly `dumps(root.to_dict())`, which serves instead for a tree holding
+    a field that is not a plain JSON value.
 
     With `leaf_sums`, it also receives the leaves (every node without children, the root
     included when it has none) summed per group key (source, else kind, else "other"):
@@ -261,11 +275,24 @@ def flatten_tree(
     """
     if root is None:
         return [], None, None, {}
+    try:
+        return _flatten(request_id, root, leaf_sums, True)
+    except _NotFlat:
+        if leaf_sums is not None:
+            leaf_sums.clear()
+        rows_, _, top, totals = _flatten(request_id, root, leaf_sums, False)
+        return rows_, dumps(root.to_dict()), top, totals
+
+
+def _flatten(request_id: str, root: Node, leaf_sums: dict[str, list] | None,
+             with_text: bool) -> tuple[list[tuple], str | None, str | None, dict[str, int]]:
     out: list[tuple] = []
     append = out.append
     totals: dict[str, int] = {}
+    text: list[str] = []
+    emit = text.append
 
-    def walk(node: Node, parent: int | None) -> dict[str, Any]:
+    def walk(node: Node, parent: int | None) -> None:
         node_id = len(out)
         meta = node.meta or {}
         source = meta.get("source")
@@ -277,21 +304,37 @@ def flatten_tree(
         append((request_id, node_id, parent, node.kind, node.label, source, node.chars,
                 node.tokens, 1 if node.estimated else 0, 1 if node.cached else 0,
                 node.path, rest))
-        if not node.children:
+        children = node.children
+        if not children:
             if parent is not None:
                 key = source or node.kind
                 totals[key] = totals.get(key, 0) + (node.tokens or 0)
             if leaf_sums is not None:
                 _add_leaf(leaf_sums, source or ("other" if node.kind is None else node.kind),
                           node, meta)
-        return {"kind": node.kind, "label": node.label, "chars": node.chars,
-                "tokens": node.tokens, "estimated": node.estimated, "path": node.path,
-                "cached": node.cached, "meta": meta,
-                "children": [walk(child, node_id) for child in node.children]}
+        if not with_text:
+            for child in children:
+                walk(child, node_id)
+            return
+        if not meta:
+            full = "{}"
+        elif source is not None and next(iter(meta)) == "source":
+            full = '{"source":' + _encode_str(source) + ("}" if rest is None else "," + rest[1:])
+        else:
+            full = _meta_json(meta, skip_source=False)
+        emit('{"kind":' + _scalar(node.kind) + ',"label":' + _scalar(node.label)
+             + ',"chars":' + _scalar(node.chars) + ',"tokens":' + _scalar(node.tokens)
+             + ',"estimated":' + _scalar(node.estimated) + ',"path":' + _scalar(node.path)
+             + ',"cached":' + _scalar(node.cached) + ',"meta":' + full + ',"children":[')
+        for i, child in enumerate(children):
+            if i:
+                emit(",")
+            walk(child, node_id)
+        emit("]}")
 
-    tree = walk(root, None)
+    walk(root, None)
     top = max(totals.items(), key=lambda kv: kv[1])[0] if totals else None
-    return out, dumps(tree), top, totals
+    return out, "".join(text) if with_text else None, top, totals
 
 
 def _add_leaf(sums: dict[str, list], key: str, node: Node, meta: dict[str, Any]) -> None:
