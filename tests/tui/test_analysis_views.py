@@ -14,6 +14,7 @@ from inspector.tui import format as fmt
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.stats import StatsScreen
+from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 from inspector.tui.widgets.stats import figures
 from .helpers import wait_for
 from .sample import demo_records, sample_records
@@ -144,11 +145,20 @@ async def test_rating_from_the_detail_view_is_stored(filled):
         await wait_for(pilot, lambda: "rated good" in plain(summary.content))
 
         await pilot.press("n")  # rate with a note: bad is preselected
+        await wait_for(pilot, lambda: isinstance(app.screen, RatingPrompt))
         await pilot.press(*"misses the failing test", "enter")
         await wait_for(pilot, lambda: latest()["rating"] == -1)
         assert latest()["note"] == "misses the failing test"
         await wait_for(pilot, lambda: "rated bad: misses the failing test"
                        in plain(summary.content))
+        for key, note, value in (("up", "fixed it after all", 1),  # up: good
+                                 ("down", "no, it did not", -1)):  # down: bad again
+            await pilot.press("n")
+            await wait_for(pilot, lambda: isinstance(app.screen, RatingPrompt))
+            await pilot.press(key, *note, "enter")
+            await wait_for(pilot, lambda: latest()["note"] == note)
+            assert latest()["rating"] == value
+            assert latest()["note"] == note
 
     # a reopened detail view reads the rating back from the database
     app = make_app(filled, None, strict=True)

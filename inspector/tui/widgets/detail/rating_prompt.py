@@ -1,18 +1,37 @@
 """A small prompt for rating a request with a note: good or bad, and why.
 
-Dismissed with `(word, note)` on Enter, or None on Escape."""
+The keyboard stays in the note box: ↑ picks good, ↓ bad, Enter stores,
+Escape cancels. Dismissed with `(word, note)`, or None when cancelled."""
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, RadioButton, RadioSet, Static
+from textual.widgets import Input, Static
+
+CHOICES = ("good", "bad")
+
+
+def choice_text(word: str) -> Text:
+    text = Text("Rating  ")
+    for choice in CHOICES:
+        style = ("bold reverse green" if choice == "good" else "bold reverse red") \
+            if choice == word else "dim"
+        text.append(f" {choice} ", style=style)
+        text.append(" ")
+    text.append("  ↑ good  ↓ bad", style="dim")
+    return text
 
 
 class RatingPrompt(ModalScreen[tuple[str, str] | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("up", "choose('good')", "Good"),
+        Binding("down", "choose('bad')", "Bad"),
+    ]
 
     def __init__(self, capture_id: str, word: str = "bad") -> None:
         super().__init__()
@@ -22,22 +41,23 @@ class RatingPrompt(ModalScreen[tuple[str, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="rating-box"):
             yield Static(f"Rate {self.capture_id}", id="rating-title")
-            with RadioSet(id="rating-choice"):
-                yield RadioButton("good", value=self.word == "good", id="rating-good")
-                yield RadioButton("bad", value=self.word == "bad", id="rating-bad")
-            yield Input(placeholder="why (optional), Enter stores, Escape cancels",
+            yield Static(choice_text(self.word), id="rating-choice")
+            yield Input(placeholder="why (optional); Enter stores, Escape cancels",
                         id="rating-note")
 
     def on_mount(self) -> None:
         self.query_one("#rating-note", Input).focus()
 
     def chosen(self) -> str:
-        pressed = self.query_one(RadioSet).pressed_button
-        return "good" if pressed is not None and pressed.id == "rating-good" else "bad"
+        return self.word
+
+    def action_choose(self, word: str) -> None:
+        self.word = word
+        self.query_one("#rating-choice", Static).update(choice_text(self.word))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        self.dismiss((self.chosen(), event.value.strip()))
+        self.dismiss((self.word, event.value.strip()))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
