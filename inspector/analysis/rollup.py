@@ -125,6 +125,7 @@ CREATE TABLE IF NOT EXISTS analysis_source_days (
 -- covering indexes: stats never reads the wide rows (bodies, raw SSE) of the store
 CREATE INDEX IF NOT EXISTS analysis_requests_ts_cover
     ON requests (ts, id, model, session_id, cost_usd);
+-- (the store's schema version 2 makes the same one)
 CREATE INDEX IF NOT EXISTS analysis_responses_usage
     ON responses (request_id, input_tokens, output_tokens, cache_read_tokens,
                   cache_creation_tokens);

@@ -59,14 +59,31 @@ class Store:
         self.version = self.schema_version
         if readonly:
             return
-        if self._conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self._conn.execute("PRAGMA journal_mode = WAL")
+        self._ensure_wal(busy_timeout)
         self._conn.execute("PRAGMA synchronous = NORMAL")
         if self.version < SCHEMA_VERSION:
             self.version = self._migrate()
         elif self.version > SCHEMA_VERSION:
             log.warning("%s has schema version %d, newer than this claude-inspect knows (%d)",
                         self.path, self.version, SCHEMA_VERSION)
+
+    def _ensure_wal(self, busy_timeout: float) -> None:
+        """Switch the file to WAL mode (once per file; it stays so). Connections opening
+        a new file at once can be refused the switch without SQLite waiting for the
+        others, so it is retried until one of them (maybe another) has done it."""
+        deadline = time.monotonic() + max(busy_timeout, 1.0)
+        delay = 0.005
+        while True:
+            try:
+                if self._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                    return
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.1)
 
     def _migrate(self) -> int:
         """Bring the schema up to date, safely when several connections (the app's reader

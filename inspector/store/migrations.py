@@ -139,6 +139,24 @@ def initial_schema(db: Database) -> None:
     )
 
 
+@_numbered
+def covering_indexes(db: Database) -> None:
+    """Session summaries and stats read a few narrow columns of wide rows (request bodies
+    and trees, reassembled replies and raw SSE spill into overflow pages): with those
+    columns in an index, they never read the rows. Grouping 100k captures by session:
+    650 -> 60 ms. The session index keeps its name and gains `cost_usd`; the usage index
+    is the one the stats rollups made (same name and columns), now always there."""
+    db.executescript(
+        """
+        DROP INDEX IF EXISTS requests_session_ts;
+        CREATE INDEX requests_session_ts ON requests (session_id, ts, id, cost_usd);
+        CREATE INDEX IF NOT EXISTS analysis_responses_usage
+            ON responses (request_id, input_tokens, output_tokens, cache_read_tokens,
+                          cache_creation_tokens);
+        """
+    )
+
+
 # the version readers check without importing sqlite-utils must match the migrations
 assert SCHEMA_VERSION == len(_NUMBERED), "update inspector/store/version.py"
 

@@ -337,7 +337,9 @@ def sessions(store: Store, f: Filter, limit: int | None = None) -> list[dict[str
     """
     where, params = f.where()
     cond = (where + " AND" if where else " WHERE") + " r.session_id IS NOT NULL"
-    base = " FROM requests r LEFT JOIN responses s ON s.request_id = r.id"
+    # usage through its covering index (schema 2), not the wide rows of responses
+    usage = " INDEXED BY analysis_responses_usage" if store.version >= 2 else ""
+    base = f" FROM requests r LEFT JOIN responses s{usage} ON s.request_id = r.id"
     limit = f.limit if limit is None else limit
     rows = store.execute(
         "SELECT r.session_id, count(*), min(r.ts), max(r.ts),"

@@ -66,3 +66,29 @@ def test_processes_open_a_fresh_database_at_once(tmp_path):
         assert [p.exitcode for p in procs] == [0] * n
         assert list(errors) == []
     _check(path)
+
+
+def test_version_1_database_upgrades_to_covering_indexes(tmp_path):
+    from sqlite_utils import Database
+
+    from inspector.store import Filter, sessions
+    from inspector.store.migrations import migrations
+
+    from .helpers import record
+
+    path = tmp_path / "v1.db"
+    db = Database(path)
+    migrations.apply(db, stop_before="0002_covering_indexes")
+    db.execute("PRAGMA user_version = 1")
+    db.conn.commit()
+    db.close()
+    store = Store(path)
+    try:
+        assert store.version == SCHEMA_VERSION == 2
+        columns = [r[2] for r in store.execute("PRAGMA index_info(requests_session_ts)")]
+        assert columns == ["session_id", "ts", "id", "cost_usd"]
+        store.write([record(ago=5, session="s-x"), record(ago=1, session="s-x")])
+        assert [(s["session_id"], s["requests"]) for s in sessions(store, Filter())] == [
+            ("s-x", 2)]
+    finally:
+        store.close()
