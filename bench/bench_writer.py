@@ -106,7 +106,7 @@ def run(path: Path, n: int, rollups: bool = True, profile: bool = False,
           f"in {took:.2f}s = {rate:,.0f}/s")
     if profiler is not None:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(35)
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
         print(out.getvalue())
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
