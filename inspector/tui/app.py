@@ -195,9 +195,13 @@ class InspectorApp(App):
 
     def show_session(self, session_id: str) -> None:
         """Back to the table, filtered to one session."""
+        self.show_requests(f"session:{session_id}")
+
+    def show_requests(self, filter_text: str) -> None:
+        """Back to the table, filtered with `filter_text` (the filter box's language)."""
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.main.show_filter(f"session:{session_id}")
+        self.main.show_filter(filter_text)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -214,3 +214,36 @@ async def test_stats_view_follows_new_captures(filled, monkeypatch):
                        .get("total", {}).get("requests") == before + 1)
         total = plain(screen.query_one("#stats-total", Static).content)
         assert f"{before + 1:,} requests" in total
+
+
+async def test_enter_on_a_group_lists_its_requests(filled):
+    app = make_app(filled, None, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open_stats(pilot, app)
+        github = next(i for i, g in enumerate(screen.shown) if g["key"] == "mcp:github")
+        screen.query_one("#stats-groups", DataTable).move_cursor(row=github)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen is app.main
+                       and app.main.counts.matching is not None)
+        assert app.main.filter_text == "source:mcp:github"
+        # the table lists every request carrying the server; stats count those whose
+        # usage is known (the 429 carries the server too, but used no tokens)
+        carrying = [r for r in sample_records() + demo_records()
+                    if _carries(r.attribution, "mcp:github")]
+        assert app.main.counts.matching == len(carrying)
+        known = [r for r in carrying if r.capture.usage.input_tokens is not None]
+        assert screen.shown[github]["requests"] == len(known) == len(carrying) - 1
+
+
+def _carries(node, source: str) -> bool:
+    if (node.meta or {}).get("source") == source:
+        return True
+    return any(_carries(child, source) for child in node.children or [])
+
+
+def test_group_filters():
+    assert figures.filter_for("mcp:github", "source") == "source:mcp:github"
+    assert figures.filter_for("claude-opus-4-1", "model") == "model:claude-opus-4-1"
+    assert figures.filter_for("2026-11-18", "day") == (
+        "since:2026-11-18T00:00:00Z until:2026-11-19T00:00:00Z")
+    assert figures.filter_for(figures.OUTPUT_GROUP, "source") is None

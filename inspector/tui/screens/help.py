@@ -40,6 +40,7 @@ See what context Claude Code sends to the Claude API, source by source, live.
 |---|---|
 | `1` `7` `3` `a` | the last day, 7 days, 30 days, all time |
 | `g` | group by source, model, day, session |
+| `Enter` | the highlighted group's requests (a filtered table) |
 | `r` | compute again (new captures are counted in within 2 s anyway) |
 | `Escape` | back |
 

@@ -59,6 +59,7 @@ class StatsScreen(Screen):
         Binding("3", "period('30d')", "30 days"),
         Binding("a", "period('all')", "All time"),
         Binding("g", "next_grouping", "Group by"),
+        Binding("enter", "open", "Requests"),
         Binding("r", "reload", "Reload", show=False),
     ]
 
@@ -74,6 +75,8 @@ class StatsScreen(Screen):
         self.results: dict[tuple[str, str], dict[str, Any] | None] = {}
         self.last_seconds: float | None = None
         self._refresh_timer = None
+        #: the groups in the table's order
+        self.shown: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -172,12 +175,14 @@ class StatsScreen(Screen):
         table = self.query_one("#stats-groups", DataTable)
         table.loading = False
         table.clear()
+        self.shown = []
         if not result or not result.get("groups"):
             self.query_one("#stats-total", Static).update(Text(
                 f" No requests in the {figures.period_label(self.period)}"
                 + ("" if self.period == "all" else "  (a: all time)"), style="dim"))
         else:
-            for i, group in enumerate(result["groups"]):
+            self.shown = list(result["groups"])
+            for i, group in enumerate(self.shown):
                 table.add_row(*figures.row_cells(group, self.by), key=f"{i}:{group.get('key')}")
             self.query_one("#stats-total", Static).update(
                 figures.total_line(result, self.period))
@@ -225,6 +230,22 @@ class StatsScreen(Screen):
     def action_reload(self) -> None:
         self.results.clear()
         self._reload()
+
+    def action_open(self) -> None:
+        """The highlighted group's requests, in the requests table."""
+        table = self.query_one("#stats-groups", DataTable)
+        if not self.shown or not 0 <= table.cursor_row < len(self.shown):
+            return
+        text = figures.filter_for(self.shown[table.cursor_row].get("key"), self.by)
+        if text is None:
+            self.notify("Output tokens belong to every request: no filter for them.",
+                        timeout=3)
+            return
+        self.app.show_requests(text)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
 
     def action_back(self) -> None:
         self.app.pop_screen()

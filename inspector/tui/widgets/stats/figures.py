@@ -143,3 +143,17 @@ def total_line(result: dict[str, Any], period: str) -> Text:
     if t.get("rated"):
         text.append(f"  rated {t['rated']}, bad {share(t.get('bad_share'))}")
     return text
+
+
+def filter_for(key: Any, by: str) -> str | None:
+    """The requests table's filter that shows a group's requests (None: no such filter,
+    e.g. the output group)."""
+    if key is None or key == OUTPUT_GROUP:
+        return None
+    key = str(key)
+    if by == "day":
+        end = (date.fromisoformat(key) + timedelta(days=1)).isoformat()
+        return f"since:{key}T00:00:00Z until:{end}T00:00:00Z"
+    term = {"source": "source", "model": "model", "session": "session"}[by]
+    value = f'"{key}"' if any(c.isspace() for c in key) else key
+    return f"{term}:{value}"
