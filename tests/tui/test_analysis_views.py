@@ -128,9 +128,10 @@ async def test_rating_from_the_detail_view_is_stored(filled):
     target = demo_records()[-1].capture.id
     app = make_app(filled, None, strict=True)
 
+    reader = Store(filled.db_path)  # a connection of the test's own, as `show` would read
+
     def latest():
-        with Store(filled.db_path) as store:
-            feedback = get_exchange(store, target)["feedback"]
+        feedback = get_exchange(reader, target)["feedback"]
         return feedback[-1] if feedback else None
 
     async with app.run_test(size=SIZE) as pilot:
@@ -146,13 +147,13 @@ async def test_rating_from_the_detail_view_is_stored(filled):
 
         await pilot.press("n")  # rate with a note: bad is preselected
         await wait_for(pilot, lambda: isinstance(app.screen, RatingPrompt))
-        await pilot.press(*"misses the failing test", "enter")
+        await pilot.press(*"off topic", "enter")
         await wait_for(pilot, lambda: latest()["rating"] == -1)
-        assert latest()["note"] == "misses the failing test"
-        await wait_for(pilot, lambda: "rated bad: misses the failing test"
+        assert latest()["note"] == "off topic"
+        await wait_for(pilot, lambda: "rated bad: off topic"
                        in plain(summary.content))
-        for key, note, value in (("up", "fixed it after all", 1),  # up: good
-                                 ("down", "no, it did not", -1)):  # down: bad again
+        for key, note, value in (("up", "fixed", 1),  # up: good
+                                 ("down", "not", -1)):  # down: bad again
             await pilot.press("n")
             await wait_for(pilot, lambda: isinstance(app.screen, RatingPrompt))
             await pilot.press(key, *note, "enter")
@@ -160,6 +161,7 @@ async def test_rating_from_the_detail_view_is_stored(filled):
             assert latest()["rating"] == value
             assert latest()["note"] == note
 
+    reader.close()
     # a reopened detail view reads the rating back from the database
     app = make_app(filled, None, strict=True)
     async with app.run_test(size=SIZE) as pilot:
