@@ -32,12 +32,14 @@ _SECRET_WORDS = ("token", "secret", "passw", "apikey", "api-key", "api_key", "au
 # that e.g. "keep-alive" stays untouched.
 _SECRET_PARTS = frozenset({"key", "pwd", "sig", "bearer", "sid"})
 
-# API keys and tokens recognisable by their shape, wherever they appear in text.
-_SECRET_PATTERNS = re.compile(
-    r"sk-ant-[A-Za-z0-9_\-]{8,}"            # Anthropic API keys and OAuth tokens
-    r"|sk-[A-Za-z0-9]{20,}"                  # other providers' keys of the same family
-    r"|(?<=[Bb]earer )[A-Za-z0-9._~+/=\-]{16,}"  # bearer tokens quoted in text
+# API keys and tokens recognisable by their shape, wherever they appear in text. Each
+# pattern begins with a literal ("sk-", "earer "), which the regex engine scans for
+# quickly; one pattern with a lookbehind in an alternation cost 2.4 ms per 110 KB body.
+_KEY_PATTERN = re.compile(
+    r"sk-(?:ant-[A-Za-z0-9_\-]{8,}"          # Anthropic API keys and OAuth tokens
+    r"|[A-Za-z0-9]{20,})"                    # other providers' keys of the same family
 )
+_BEARER_PATTERN = re.compile(r"earer ([A-Za-z0-9._~+/=\-]{16,})")  # "Bearer <token>" in text
 
 
 def fingerprint(value: str) -> str:
@@ -99,9 +101,18 @@ def redact_headers(headers: Headers) -> Headers:
 
 def scrub_text(text: str) -> str:
     """Replace secrets recognisable by shape (API keys, bearer tokens) inside free text."""
-    if "sk-" not in text and "earer " not in text:
-        return text
-    return _SECRET_PATTERNS.sub(lambda m: fingerprint(m.group(0)), text)
+    if "sk-" in text:
+        text = _KEY_PATTERN.sub(lambda m: fingerprint(m.group(0)), text)
+    if "earer " in text:
+        text = _BEARER_PATTERN.sub(_scrub_bearer, text)
+    return text
+
+
+def _scrub_bearer(match: re.Match[str]) -> str:
+    start = match.start()
+    if start > 0 and match.string[start - 1] in "Bb":
+        return "earer " + fingerprint(match.group(1))
+    return match.group(0)
 
 
 def scrub_url(target: str) -> str:
