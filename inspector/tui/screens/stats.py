@@ -59,7 +59,7 @@ class StatsScreen(Screen):
         Binding("3", "period('30d')", "30 days"),
         Binding("a", "period('all')", "All time"),
         Binding("g", "next_grouping", "Group by"),
-        Binding("enter", "open", "Requests"),
+        Binding("enter", "open", "Requests", priority=True),
         Binding("r", "reload", "Reload", show=False),
     ]
 
@@ -201,14 +201,22 @@ class StatsScreen(Screen):
             first = (now - timedelta(seconds=seconds)).date().isoformat()
         days, tokens, cost = figures.daily_series(days_result.get("groups") or [], today,
                                                   first)
-        self.query_one("#stats-tokens", Sparkline).data = tokens
-        self.query_one("#stats-cost", Sparkline).data = cost
-        span = (f"  {days[0][5:]} → {days[-1][5:]} ({len(days)} day"
-                f"{'s' if len(days) != 1 else ''}, UTC)") if days else ""
+        # one day is one number, not a plot: the captions say it
+        for widget, series in (("#stats-tokens", tokens), ("#stats-cost", cost)):
+            spark = self.query_one(widget, Sparkline)
+            spark.data = series
+            spark.display = len(series) > 1
+        span = ""
+        if len(days) == 1:
+            span = f"  {days[0]} (UTC)"
+        elif days:
+            span = f"  {days[0][5:]} → {days[-1][5:]} ({len(days)} days, UTC)"
+        word = "max" if len(days) > 1 else "on one day:"
         self.query_one("#stats-tokens-caption", Static).update(Text.assemble(
-            ("Tokens per day", "bold"), (f"  max {fmt.tokens(max(tokens, default=0))}", "dim")))
+            ("Tokens per day", "bold"),
+            (f"  {word} {fmt.tokens(max(tokens, default=0))}", "dim")))
         self.query_one("#stats-cost-caption", Static).update(Text.assemble(
-            ("Cost per day", "bold"), (f"  max {fmt.cost(max(cost, default=0))}", "dim"),
+            ("Cost per day", "bold"), (f"  {word} {fmt.cost(max(cost, default=0))}", "dim"),
             (span, "dim")))
 
     def _show_tops(self) -> None:
