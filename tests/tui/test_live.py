@@ -46,7 +46,8 @@ async def test_request_through_the_apps_proxy(home, stub):
     app = make_app(config, runtime, strict=True)
     body = demo_session(0, 3)[2].request
     async with app.run_test(size=(160, 45)) as pilot:
-        await wait_for(pilot, lambda: app.proxy_state.mode == "listening")
+        # starting spawns the recorder process: seconds on a busy machine
+        await wait_for(pilot, lambda: app.proxy_state.mode == "listening", timeout=15)
         table = app.main.query_one(RequestsTable)
 
         assert await asyncio.to_thread(_send, config, runtime.proxy_address, body) == [200]
