@@ -68,8 +68,10 @@ class Recorder:
     `pending`, and `on_written(ids)` called (from a thread of ours) after each commit."""
 
     def __init__(self, db_path: Path | str, *, log_path: Path | str | None = None,
+                 retention_days: int = 0,
                  on_written: Callable[[list[str]], None] | None = None) -> None:
         self.db_path = str(db_path)
+        self.retention_days = retention_days
         self.log_path = str(log_path) if log_path else None
         self.on_written = on_written
         self.written = 0
@@ -93,7 +95,7 @@ class Recorder:
         events_reader, events_writer = ctx.Pipe(duplex=False)
         self._process = ctx.Process(
             target=child_main, name="claude-inspect-recorder", daemon=False,
-            args=(self.db_path, self.log_path, items_reader, events_writer))
+            args=(self.db_path, self.log_path, self.retention_days, items_reader, events_writer))
         self._process.start()
         items_reader.close()  # the child's ends: ours must close so EOF can happen
         events_writer.close()
@@ -170,8 +172,10 @@ def _close_bodies(ex: Exchange) -> None:
             body.close()
 
 
-def child_main(db_path: str, log_path: str | None, items: Any, events: Any) -> None:
-    """The recorder process: read exchanges until EOF, store them, report ids."""
+def child_main(db_path: str, log_path: str | None, retention_days: int, items: Any,
+               events: Any) -> None:
+    """The recorder process: prepare the database, then read exchanges until EOF, store
+    them and report their ids."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     root = logging.getLogger()
@@ -184,8 +188,10 @@ def child_main(db_path: str, log_path: str | None, items: Any, events: Any) -> N
     else:
         root.addHandler(logging.NullHandler())
 
-    from inspector.runtime import prepare_record
+    from inspector.pipeline import prepare_database, prepare_record
     from inspector.store import Writer
+
+    prepare_database(db_path, retention_days)
 
     lock = threading.Lock()
 

@@ -2,7 +2,7 @@
 recorder process, and the work between them (capture, attribution, cost).
 
     proxy thread --Exchange--> Runtime (sink) --submit--> Recorder --pipe--> child process
-                                                            Writer: prepare_record():
+                                                            pipeline.prepare_record():
                                                               build_capture -> attribute -> cost
                                                             Store.write (batched, atomic)
 
@@ -20,18 +20,13 @@ import logging
 import os
 import socket
 import threading
-import time
 from typing import Any, Callable
 
-from inspector.analysis.rollup import ensure_schema as ensure_rollups
-from inspector.attribution import attribute, cost
-from inspector.capture import build_capture
 from inspector.config import Config, ensure_home
 from inspector.model import Exchange
 from inspector.proxy.certs import CertificateAuthority, CertificateError
 from inspector.proxy.thread import ProxyThread
 from inspector.recorder import Recorder
-from inspector.store import Record, Store
 
 log = logging.getLogger(__name__)
 
@@ -39,29 +34,6 @@ Listener = Callable[[str, Any], None]
 
 #: where the recorder process (and the app, and `run`) write their log lines
 LOG_FILE = "claude-inspect.log"
-
-
-def prepare_record(ex: Exchange) -> Record:
-    """Turn what the proxy saw into what we store. Runs in the writer thread."""
-    try:
-        capture = build_capture(ex)
-    finally:
-        for body in (ex.request_body, ex.response_body):
-            if body is not None:
-                body.close()
-    node = None
-    cost_usd = None
-    body = capture.request_json
-    if isinstance(body, dict) and ("messages" in body or "system" in body):
-        headers = dict(capture.request_headers)
-        try:
-            node = attribute(body, capture.usage if capture.usage.input_tokens is not None else None,
-                             headers=headers)
-        except Exception:  # attribution must never cost us the capture itself
-            log.exception("attribution failed for %s", capture.id)
-        if capture.model:
-            cost_usd = cost(capture.model, capture.usage)
-    return Record(capture=capture, attribution=node, cost_usd=cost_usd)
 
 
 class Runtime:
@@ -87,8 +59,8 @@ class Runtime:
         """Start the writer, then the proxy. A proxy that cannot start (port taken, bad
         CA) sets `proxy_error` instead of raising, so the app can still browse."""
         ensure_home(self.config.home)
-        self._prepare_database()
         self.writer = Recorder(self.config.db_path, log_path=self.config.home / LOG_FILE,
+                               retention_days=self.config.retention_days,
                                on_written=self._on_written)
         self.writer.start()
         if not self.want_proxy:
@@ -129,22 +101,6 @@ class Runtime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    def _prepare_database(self) -> None:
-        """Create or migrate the database, install the per-source rollups that keep
-        `stats` fast as captures arrive, and purge captures past `retention_days`."""
-        days = self.config.retention_days
-        try:
-            store = Store(self.config.db_path)
-            try:
-                ensure_rollups(store.conn)
-                n = store.purge(time.time() - days * 86400) if days > 0 else 0
-            finally:
-                store.close()
-            if n:
-                log.info("purged %d captures older than %d days", n, days)
-        except Exception:
-            log.exception("preparing the database failed; the writer will retry")
 
     # -- listeners --------------------------------------------------------------------
 

@@ -1,0 +1,58 @@
+"""What the recorder process does to each exchange and to the database it writes.
+
+Kept apart from `runtime` so that the proxy's process never imports capture, attribution
+or the store: only the recorder child (and the tests and benchmarks) loads this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from inspector.analysis.rollup import ensure_schema as ensure_rollups
+from inspector.attribution import attribute, cost
+from inspector.capture import build_capture
+from inspector.model import Exchange
+from inspector.store import Record, Store
+
+log = logging.getLogger(__name__)
+
+
+def prepare_record(ex: Exchange) -> Record:
+    """Turn what the proxy saw into what we store: capture (redact, decode, reassemble),
+    then attribution and cost for Messages requests. Frees the exchange's body copies."""
+    try:
+        capture = build_capture(ex)
+    finally:
+        for body in (ex.request_body, ex.response_body):
+            if body is not None:
+                body.close()
+    node = None
+    cost_usd = None
+    body = capture.request_json
+    if isinstance(body, dict) and ("messages" in body or "system" in body):
+        usage = capture.usage if capture.usage.input_tokens is not None else None
+        try:
+            node = attribute(body, usage, headers=dict(capture.request_headers))
+        except Exception:  # attribution must never cost us the capture itself
+            log.exception("attribution failed for %s", capture.id)
+        if capture.model:
+            cost_usd = cost(capture.model, capture.usage)
+    return Record(capture=capture, attribution=node, cost_usd=cost_usd)
+
+
+def prepare_database(path: Path | str, retention_days: int) -> None:
+    """Create or migrate the database, install the per-source rollups that keep `stats`
+    fast as captures arrive, and purge captures older than `retention_days` (0: keep)."""
+    try:
+        store = Store(Path(path))
+        try:
+            ensure_rollups(store.conn)
+            n = store.purge(time.time() - retention_days * 86400) if retention_days > 0 else 0
+        finally:
+            store.close()
+        if n:
+            log.info("purged %d captures older than %d days", n, retention_days)
+    except Exception:
+        log.exception("preparing the database failed; the writer will retry")
