@@ -20,17 +20,15 @@ its recorder, when told to or when the app's end of the pipe closes.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
-import multiprocessing
 import queue
 import signal
-import sys
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from inspector.config import Config
+from inspector.spawn import CONTEXT, start_process
 
 log = logging.getLogger(__name__)
 
@@ -83,13 +81,11 @@ class IsolatedRuntime:
 
     def start(self) -> None:
         """Start the child and wait until its proxy listens (or could not)."""
-        ctx = multiprocessing.get_context("spawn")
-        ours, theirs = ctx.Pipe(duplex=True)
-        self._process = ctx.Process(target=child_main, args=(self.config, theirs, self._recording),
+        ours, theirs = CONTEXT.Pipe(duplex=True)
+        self._process = CONTEXT.Process(target=child_main, args=(self.config, theirs, self._recording),
                                     name="claude-inspect-runtime", daemon=False)
         try:
-            with real_stderr():
-                self._process.start()
+            start_process(self._process)
         except (OSError, ValueError) as e:
             self.proxy_error = f"could not start the proxy process: {e}"
             self._process = None
@@ -162,30 +158,6 @@ class IsolatedRuntime:
                     fn(event, data)
                 except Exception:
                     log.exception("listener failed on %s", event)
-
-
-@contextlib.contextmanager
-def real_stderr() -> Iterator[None]:
-    """Let multiprocessing see a stderr with a file descriptor.
-
-    Starting a spawned process also starts multiprocessing's resource tracker, which
-    hands `sys.stderr.fileno()` to it. Inside a running Textual app `sys.stderr` is the
-    app's capture object, whose fileno() is no descriptor, and the start fails with
-    "bad value(s) in fds_to_keep". For that moment, the process's real stderr stands in.
-    """
-    current = sys.stderr
-    try:
-        usable = current is not None and current.fileno() >= 0
-    except (AttributeError, OSError, ValueError):
-        usable = False
-    if usable or sys.__stderr__ is None:
-        yield
-        return
-    sys.stderr = sys.__stderr__
-    try:
-        yield
-    finally:
-        sys.stderr = current
 
 
 def head_of(exchange: Any) -> Any:

@@ -20,7 +20,6 @@ what it was sent first, even if the parent died.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import pickle
 import queue
 import signal
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from inspector.model import CapturedBody, Exchange
+from inspector.spawn import CONTEXT, start_process
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +90,12 @@ class Recorder:
         return max(self._submitted - self.written - self.failed, 0)
 
     def start(self) -> None:
-        ctx = multiprocessing.get_context("spawn")  # never fork a process with threads
-        items_reader, items_writer = ctx.Pipe(duplex=False)
-        events_reader, events_writer = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(
+        items_reader, items_writer = CONTEXT.Pipe(duplex=False)
+        events_reader, events_writer = CONTEXT.Pipe(duplex=False)
+        self._process = CONTEXT.Process(
             target=child_main, name="claude-inspect-recorder", daemon=False,
             args=(self.db_path, self.log_path, self.retention_days, items_reader, events_writer))
-        self._process.start()
+        start_process(self._process)
         items_reader.close()  # the child's ends: ours must close so EOF can happen
         events_writer.close()
         self._items, self._events = items_writer, events_reader

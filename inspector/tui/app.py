@@ -68,8 +68,6 @@ class InspectorApp(App):
             mode="starting" if runtime is not None else "off",
             ca_path=_tilde(Path(config.ca_path)),
         )
-        if runtime is not None:
-            _start_resource_tracker()
         self.main: MainScreen | None = None
         self._quitting = False
         self._switch_interval: float | None = None
@@ -250,20 +248,6 @@ def short_proxy_error(error: str, config: Any) -> str:
             port = "the"
         return f"port {port} in use, browsing only"
     return f"proxy not started ({error.split(';')[0][:60]}), browsing only"
-
-
-def _start_resource_tracker() -> None:
-    """Start multiprocessing's resource tracker now, while sys.stderr is the real one.
-
-    The runtime may start child processes ("spawn"); the first one starts the tracker and
-    hands it sys.stderr's file descriptor. Once the app runs, Textual has replaced
-    sys.stderr with a capture whose descriptor is -1, and the spawn fails."""
-    try:
-        from multiprocessing import resource_tracker
-
-        resource_tracker.ensure_running()
-    except Exception:  # the runtime will say what fails, if anything does
-        log.debug("resource tracker not started", exc_info=True)
 
 
 def _tilde(path: Path) -> str:
