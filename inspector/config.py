@@ -19,6 +19,8 @@ HOME_ENV = "CLAUDE_INSPECT_HOME"
 DEFAULT_LISTEN = "127.0.0.1:8443"
 DEFAULT_INTERCEPT = ("api.anthropic.com", "claude.ai")
 DEFAULT_UPSTREAM = "https://api.anthropic.com"
+#: the log file in the home folder: the app, `run` and the child processes write there
+LOG_FILE = "claude-inspect.log"
 
 
 class ConfigError(Exception):

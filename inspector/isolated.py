@@ -169,7 +169,8 @@ def child_main(config: Config, conn: Any, recording: bool) -> None:
     """The runtime process: run a Runtime, relay its events, obey the app."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    from inspector.runtime import LOG_FILE, Runtime
+    from inspector.config import LOG_FILE
+    from inspector.runtime import Runtime
 
     try:
         config.home.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ import socket
 import threading
 from typing import Any, Callable
 
-from inspector.config import Config, ensure_home
+from inspector.config import LOG_FILE, Config, ensure_home
 from inspector.model import Exchange
 from inspector.proxy.certs import CertificateAuthority, CertificateError
 from inspector.proxy.thread import ProxyThread
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 
 Listener = Callable[[str, Any], None]
 
-#: where the recorder process (and the app, and `run`) write their log lines
-LOG_FILE = "claude-inspect.log"
 
 
 class Runtime:

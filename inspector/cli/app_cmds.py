@@ -3,26 +3,16 @@ headless commands start fast and never load it."""
 
 from __future__ import annotations
 
-import logging
-
 import click
 
-from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
-
-
-def _log_to_file(config) -> None:  # noqa: ANN001
-    """While the app owns the terminal, log lines go to HOME/claude-inspect.log, never the
-    screen."""
-    try:
-        config.home.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(config.home / "claude-inspect.log", encoding="utf-8")
-    except OSError:
-        return
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    if root.level > logging.INFO or root.level == logging.NOTSET:
-        root.setLevel(logging.INFO)
+from inspector.cli.common import (
+    Failure,
+    handles_errors,
+    home_options,
+    load_config,
+    log_to_file,
+    proxy_options,
+)
 
 
 @click.command()
@@ -46,7 +36,7 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
         from inspector.isolated import IsolatedRuntime
 
         runtime = IsolatedRuntime(config)
-    _log_to_file(config)
+    log_to_file(config.home)
     app = make_app(config, runtime)
     try:
         app.run()

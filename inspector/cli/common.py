@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
+from pathlib import Path
 from typing import Any, Callable
 
 import click
 
-from inspector.config import Config, ConfigError
+from inspector.config import LOG_FILE, Config, ConfigError
 from inspector.timeparse import parse_time
 
 
@@ -113,3 +115,18 @@ def handles_errors(f: Callable) -> Callable:
             raise Failure(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
 
     return wrapper
+
+
+def log_to_file(home: Path) -> None:
+    """Send log lines to `HOME/claude-inspect.log` while something else owns the terminal
+    (the app's screen, or the command that `run` started)."""
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(home / LOG_FILE, encoding="utf-8")
+    except OSError:
+        return
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)

@@ -8,20 +8,11 @@ import time
 
 import click
 
-from inspector.cli.common import Failure, home_options, load_config, proxy_options
+from inspector.cli.common import Failure, home_options, load_config, log_to_file, proxy_options
 from inspector.config import ensure_home
 from inspector.launch import child_environment, gateway_host, run_child, write_ca_bundle
 
 log = logging.getLogger(__name__)
-
-
-def log_to_file(home) -> None:
-    """Send our log lines to `<home>/claude-inspect.log`: the child owns the terminal."""
-    handler = logging.FileHandler(home / "claude-inspect.log", encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
 
 
 @click.command(context_settings={"ignore_unknown_options": True,

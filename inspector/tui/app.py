@@ -234,7 +234,7 @@ class InspectorApp(App):
             return
         log.error("unexpected error; the app stops", exc_info=error)
         home = getattr(self.config, "home", None)
-        where = f" (details in {Path(home) / 'app.log'})" if home else ""
+        where = f" (details in {Path(home) / 'claude-inspect.log'})" if home else ""
         self.exit(return_code=1,
                   message=f"claude-inspect stopped on an unexpected error: {error}{where}")
 

@@ -1,5 +1,5 @@
 """Errors never reach the screen as tracebacks: a handler that fails logs the traceback
-(to HOME/app.log while the app runs) and shows a one-line notification instead.
+(to HOME/claude-inspect.log while the app runs) and shows a one-line notification instead.
 
 Textual stops a widget's message loop when one of its handlers raises, so the handlers
 that turn data into widgets are wrapped with `guarded`: the widget keeps working.
