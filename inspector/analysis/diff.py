@@ -22,6 +22,8 @@ from typing import Any
 from inspector.model import Node
 
 ADDED, GROWN, SHRUNK, DROPPED, SAME = "added", "grown", "shrunk", "dropped", "unchanged"
+#: content changed but its token share did not move
+CHANGED = "changed"
 
 
 @dataclass
@@ -161,6 +163,20 @@ def _calibrate(changes: list[SourceChange], exact_delta: int) -> None:
             c.status = SAME
 
 
+def _settle(changes: list[SourceChange]) -> None:
+    """Name each change by its final token delta, so a label never contradicts its number:
+    a leaf's characters can grow while its (scaled or calibrated) share of tokens shrinks."""
+    for c in changes:
+        if c.status in (ADDED, DROPPED):
+            continue
+        if c.delta > 0:
+            c.status = GROWN
+        elif c.delta < 0:
+            c.status = SHRUNK
+        else:
+            c.status = SAME if c.before_chars == c.after_chars else CHANGED
+
+
 def diff_trees(before: Node | None, after: Node | None, *, exact: bool = False,
                extends_before: bool = False) -> TreeDiff:
     """Compare two attribution trees (earlier request first).
@@ -195,6 +211,7 @@ def diff_trees(before: Node | None, after: Node | None, *, exact: bool = False,
                 "per-source deltas are estimates")
     else:
         note = "usage unknown for at least one request: all figures are estimates"
+    _settle(changes)
     changes.sort(key=lambda c: (c.status == SAME, -abs(c.delta), c.label))
     return TreeDiff(before_total=before_total, after_total=after_total, exact=exact,
                     extends=extends_before, calibrated_new_tokens=calibrated,

@@ -156,7 +156,7 @@ def _rated(g: dict[str, Any]) -> str:
 
 
 _STATUS_STYLE = {"added": "green", "grown": "yellow", "shrunk": "cyan", "dropped": "red",
-                 "unchanged": "dim"}
+                 "unchanged": "dim", "changed": "dim"}
 
 
 def diff_table(result: dict[str, Any], show_unchanged: bool = False) -> Group:

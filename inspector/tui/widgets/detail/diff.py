@@ -13,8 +13,9 @@ from rich.text import Text
 from inspector.tui import format as fmt
 
 STATUS_STYLE = {"added": "bold green", "grown": "green", "shrunk": "yellow",
-                "dropped": "bold red", "unchanged": "dim"}
-STATUS_MARK = {"added": "+", "grown": "▲", "shrunk": "▼", "dropped": "−", "unchanged": "="}
+                "dropped": "bold red", "unchanged": "dim", "changed": "dim"}
+STATUS_MARK = {"added": "+", "grown": "▲", "shrunk": "▼", "dropped": "−", "unchanged": "=",
+               "changed": "~"}
 
 
 def first_request_text(capture_id: str) -> Text:
@@ -74,9 +75,6 @@ def render_diff(result: dict[str, Any], show_unchanged: bool = False) -> Rendera
         style = STATUS_STYLE.get(status, "")
         delta = delta_text(c.get("delta") or 0, status)
         shown = status
-        if status in ("grown", "shrunk") and not c.get("delta"):
-            # the characters changed (e.g. a moved cache marker), the token count did not
-            shown, style = "changed", "dim"
         table.add_row(
             Text(f"{STATUS_MARK.get(shown, '~')} {shown}", style=style),
             Text(str(c.get("label") or c.get("key") or "?")),
