@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from inspector.capture.decode import DecodeError, decode_body
-from inspector.capture.redact import redact_headers, scrub_text, scrub_url
+from inspector.capture.redact import redact_headers, scrub_bytes, scrub_text, scrub_url
 from inspector.capture.sse import assemble_stream
 from inspector.model import CapturedBody, Capture, Exchange, Headers, Usage
 from inspector.timeparse import iso_utc
@@ -69,7 +69,7 @@ class _Body:
                 self.notes.append(note)
         except DecodeError as e:
             self.notes.append(str(e))
-            self.raw = data
+            self.raw = scrub_bytes(data)
             return
         self.decoded = data
         if not data:
@@ -78,7 +78,7 @@ class _Body:
             text = data.decode(_charset(content_type))
         except (UnicodeDecodeError, LookupError):
             self.notes.append(f"binary body ({len(data)} bytes) kept raw")
-            self.raw = data
+            self.raw = scrub_bytes(data)
             return
         self.text = scrub_text(text)
         if _looks_json(content_type, self.text):

@@ -83,3 +83,41 @@ def test_port_in_use_is_one_line(home):
     assert out.returncode == 1
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and f"port {port}" in lines[0] and lines[0].startswith("error:")
+
+
+def test_secrets_in_odd_bodies_never_reach_the_disk(home, proxy_args):
+    """Bodies kept raw (bytes that are not text, a gzip label on plain bytes) and JSON
+    members named like secrets are scrubbed too, in the database and in every export."""
+    proc, port = start_proxy(*proxy_args)
+    key = "sk-ant-api03-AAAABBBBCCCCDDDDEEEE1234"
+    try:
+        with httpx.Client(proxy=f"http://127.0.0.1:{port}", verify=str(home / "ca.pem"),
+                          timeout=30) as http:
+            url = "https://api.anthropic.com/v1/messages"
+            undecodable = ('{"model":"m","max_tokens":1,"messages":[{"role":"user","content":"key '
+                           + key + ' \xff"}]}').encode("latin-1")
+            http.post(url, content=undecodable, headers={"content-type": "application/json"})
+            http.post(url, content=b'{"note": "' + key.encode() + b'"}',
+                      headers={"content-type": "application/json", "content-encoding": "gzip"})
+            http.post(url, json={"model": "m", "api_key": "BODYSECRET-123456",
+                                 "password": "hunter2-hunter2", "messages": []})
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    for fmt in ("jsonl", "har", "json"):
+        out = subprocess.run([sys.executable, "-m", "inspector", "export", "--format", fmt,
+                              "-o", str(home / f"export.{fmt}")], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+    for path in home.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for secret in (b"AAAABBBBCCCCDDDD", b"BODYSECRET", b"hunter2"):
+                assert secret not in data, (secret, path)
+    import base64
+    import json as json_
+
+    for line in (home / "export.jsonl").read_text().splitlines():  # raw bodies ride as base64
+        record = json_.loads(line)
+        for part in (record["request"], record["response"]):
+            if part.get("body_base64"):
+                assert b"AAAABBBBCCCCDDDD" not in base64.b64decode(part["body_base64"])
