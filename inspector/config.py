@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from inspector.model import ProxySettings
 
@@ -150,8 +151,19 @@ class Config:
         }
         cfg._apply({k: v for k, v in env.items() if v}, source="environment")
         cfg._apply({k: v for k, v in overrides.items() if v not in (None, [], ())}, "flags")
-        cfg.listen_hostport  # validate early
+        cfg.validate()
         return cfg
+
+    def validate(self) -> None:
+        """Raise ConfigError for a setting that cannot work, before anything starts."""
+        self.listen_hostport
+        for r in self.resolve:
+            parse_resolve(r)
+        parts = urlsplit(self.upstream)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"--upstream {self.upstream!r}: expected http(s)://HOST[:PORT]")
+        if self.max_capture_bytes < 0:
+            raise ConfigError("max_capture_bytes must be 0 or more")
 
     def _apply(self, data: dict[str, Any], source: str) -> None:
         known = {f.name: f for f in fields(self)}

@@ -167,8 +167,9 @@ def head_of(exchange: Any) -> Any:
 
 def child_main(config: Config, conn: Any, recording: bool) -> None:
     """The runtime process: run a Runtime, relay its events, obey the app."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:  # a closed terminal hangs up the whole group: drain, then end
+            signal.signal(sig, signal.SIG_IGN)
     from inspector.config import LOG_FILE
     from inspector.runtime import Runtime
 

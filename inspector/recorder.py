@@ -136,12 +136,20 @@ class Recorder:
             ex = self._queue.get()
             if ex is _STOP:
                 break
+            data = None
             try:
-                self._items.send_bytes(to_wire(ex))
+                data = to_wire(ex)
+                self._items.send_bytes(data)
             except (OSError, ValueError, pickle.PicklingError):
-                log.exception("could not hand a capture to the recorder process")
+                if self.failed == 0:
+                    log.exception("the recorder process is gone: captures are not stored")
                 self.failed += 1
                 _close_bodies(ex)
+                if data is not None:  # the detached bodies' spool files are ours again
+                    again = from_wire(data)
+                    for body in (again.request_body, again.response_body):
+                        if body is not None:
+                            body.close()
         try:
             self._items.close()  # the child's EOF: drain and stop
         except OSError:
@@ -175,8 +183,9 @@ def child_main(db_path: str, log_path: str | None, retention_days: int, items: A
                events: Any) -> None:
     """The recorder process: prepare the database, then read exchanges until EOF, store
     them and report their ids."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:  # a closed terminal hangs up the whole group: drain, then end
+            signal.signal(sig, signal.SIG_IGN)
     root = logging.getLogger()
     if log_path:
         handler = logging.FileHandler(log_path, encoding="utf-8")

@@ -56,6 +56,7 @@ class Runtime:
     def start(self) -> None:
         """Start the writer, then the proxy. A proxy that cannot start (port taken, bad
         CA) sets `proxy_error` instead of raising, so the app can still browse."""
+        settings = self.config.proxy_settings()  # a bad setting fails here, before any child
         ensure_home(self.config.home)
         self.writer = Recorder(self.config.db_path, log_path=self.config.home / LOG_FILE,
                                retention_days=self.config.retention_days,
@@ -63,7 +64,6 @@ class Runtime:
         self.writer.start()
         if not self.want_proxy:
             return
-        settings = self.config.proxy_settings()
         try:
             ca = CertificateAuthority.load_or_create(self.config.home)
             self._proxy = ProxyThread(settings, sink=self, ca=ca)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,7 +55,7 @@ def proxy_options(f: Callable) -> Callable:
                      help="As curl's: send upstream traffic for HOST:PORT to ADDR:PORT, still verifying TLS for HOST."),
         click.option("--upstream-ca", default=None, type=click.Path(dir_okay=False, exists=True),
                      help="Extra CA file to trust for upstream TLS."),
-        click.option("--max-capture-bytes", default=None, type=int, metavar="N",
+        click.option("--max-capture-bytes", default=None, type=click.IntRange(min=0), metavar="N",
                      help="Cap on each stored body copy (default 64 MiB); forwarding is never capped."),
     ]
     for opt in reversed(opts):
@@ -113,6 +114,9 @@ def handles_errors(f: Callable) -> Callable:
             raise Failure(str(e)) from None
         except OSError as e:
             raise Failure(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
+        except sqlite3.DatabaseError as e:
+            raise Failure(f"the database cannot be read ({e}); is it a claude-inspect "
+                          f"database? --db names another file") from None
 
     return wrapper
 

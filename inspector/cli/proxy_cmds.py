@@ -19,6 +19,7 @@ import click
 
 from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
 from inspector.config import Config, ensure_home
+from inspector.capture.redact import scrub_url
 from inspector.model import Exchange
 
 # The proxy (and cryptography) is imported inside the commands, so other commands start fast.
@@ -30,7 +31,7 @@ def exchange_line(ex: Exchange) -> str:
     when = time.strftime("%H:%M:%S", time.localtime(t.started_wall))
     total = t.ms(t.ended)
     status = ex.status if ex.status is not None else "---"
-    line = f"{when}  {ex.method:<6} {ex.host}{ex.target}  {status}  {total or 0:.0f} ms"
+    line = f"{when}  {ex.method:<6} {ex.host}{scrub_url(ex.target)}  {status}  {total or 0:.0f} ms"
     if ex.error:
         line += f"  [{ex.error}]"
     return line
@@ -103,7 +104,8 @@ def register(group: click.Group) -> None:
         sys.stdout.flush()
 
         stopping = threading.Event()
-        previous = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+        stops = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+        previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in stops}
         try:
             while not stopping.is_set():
                 try:
@@ -114,7 +116,8 @@ def register(group: click.Group) -> None:
         except KeyboardInterrupt:
             pass
         finally:
-            signal.signal(signal.SIGTERM, previous)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             runtime.stop()  # drains the writer: every relayed exchange is stored
             while True:
                 try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
+from inspector.capture.redact import scrub_url
 from inspector.timeparse import iso_utc
 from inspector.tui.messages import (
     CapturesChanged,
@@ -33,7 +34,7 @@ def exchange_row(exchange: Any) -> dict[str, Any]:
         "ts": iso_utc(started) if started else None,
         "method": exchange.method,
         "host": exchange.host,
-        "path": exchange.target,
+        "path": scrub_url(exchange.target),
         "status": exchange.status,
         "error": exchange.error,
         "total_ms": total,
