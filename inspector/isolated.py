@@ -25,28 +25,28 @@ import logging
 import queue
 import signal
 import threading
-from typing import Any, Callable
+from typing import Any
 
 from inspector.config import Config
+from inspector.runtime import Broadcaster
 from inspector.spawn import CONTEXT, start_process
 
 log = logging.getLogger(__name__)
 
-Listener = Callable[[str, Any], None]
 _STOP = object()
 
 
-class IsolatedRuntime:
+class IsolatedRuntime(Broadcaster):
     """A `Runtime` run in a child process. Thread-safe like the original."""
 
     def __init__(self, config: Config, *, start_timeout: float = 30.0) -> None:
+        super().__init__()
         self.config = config
         self.proxy_address: tuple[str, int] | None = None
         self.proxy_error: str | None = None
         self.captured = 0
         self._recording = True
         self._start_timeout = start_timeout
-        self._listeners: list[Listener] = []
         self._conn: Any = None
         self._process: Any = None
         self._reader: threading.Thread | None = None
@@ -69,15 +69,6 @@ class IsolatedRuntime:
         self._send(("recording", self._recording))
         if self._reader is not None:
             self._acked.wait(2.0)
-
-    def add_listener(self, fn: Listener) -> None:
-        self._listeners.append(fn)
-
-    def remove_listener(self, fn: Listener) -> None:
-        try:
-            self._listeners.remove(fn)
-        except ValueError:
-            pass
 
     def start(self) -> None:
         """Start the child and wait until its proxy listens (or could not)."""
@@ -153,11 +144,7 @@ class IsolatedRuntime:
                 continue
             if event == "exchange_finished" and self._recording:
                 self.captured += 1
-            for fn in list(self._listeners):
-                try:
-                    fn(event, data)
-                except Exception:
-                    log.exception("listener failed on %s", event)
+            self._emit(event, data)
 
 
 def head_of(exchange: Any) -> Any:

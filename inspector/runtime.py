@@ -34,10 +34,36 @@ Listener = Callable[[str, Any], None]
 
 
 
-class Runtime:
+class Broadcaster:
+    """Listeners of a runtime's events. `fn(event, data)` is called from the proxy's and
+    the recorder's threads and must not block. Events: exchange_started (Exchange),
+    exchange_finished (Exchange), stored (list of ids), notice ((kind, message))."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        try:
+            self._listeners.remove(fn)
+        except ValueError:
+            pass
+
+    def _emit(self, event: str, data: Any) -> None:
+        for fn in list(self._listeners):
+            try:
+                fn(event, data)
+            except Exception:
+                log.exception("listener failed on %s", event)
+
+
+class Runtime(Broadcaster):
     """The proxy and the writer, started and stopped together. Thread-safe."""
 
     def __init__(self, config: Config, *, proxy: bool = True) -> None:
+        super().__init__()
         self.config = config
         self.want_proxy = proxy
         #: when False, exchanges are still relayed but not stored
@@ -47,7 +73,6 @@ class Runtime:
         self.captured = 0
         self.writer: Recorder | None = None
         self._proxy: ProxyThread | None = None
-        self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._stopped = False
 
@@ -99,27 +124,6 @@ class Runtime:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-    # -- listeners --------------------------------------------------------------------
-
-    def add_listener(self, fn: Listener) -> None:
-        """`fn(event, data)` is called from the proxy and writer threads; it must not block.
-        Events: exchange_started (Exchange), exchange_finished (Exchange), stored (list of
-        ids), notice ((kind, message))."""
-        self._listeners.append(fn)
-
-    def remove_listener(self, fn: Listener) -> None:
-        try:
-            self._listeners.remove(fn)
-        except ValueError:
-            pass
-
-    def _emit(self, event: str, data: Any) -> None:
-        for fn in list(self._listeners):
-            try:
-                fn(event, data)
-            except Exception:
-                log.exception("listener failed on %s", event)
 
     def _on_written(self, ids: list[str]) -> None:
         self._emit("stored", ids)
