@@ -283,13 +283,11 @@ def get_exchange(store: Store, id_prefix: str) -> dict[str, Any]:
     return found[0]
 
 
-def iter_exchanges(store: Store, f: Filter, batch: int = 500,
-                   parse_bodies: bool = True) -> Iterator[dict[str, Any]]:
-    """Every exchange matching `f` (limit/offset ignored), oldest first, read `batch` at a
-    time by keyset paging so memory stays flat. With `parse_bodies=False` JSON bodies
-    come as `RawJSON` text, which exporters write without parsing."""
+def _pages(store: Store, f: Filter, select: str, batch: int) -> Iterator[list[tuple]]:
+    """Rows of `select` (columns r.id, r.ts first; it ends with its FROM part) matching
+    `f`, oldest first, `batch` at a time by keyset paging on (ts, id): memory stays flat
+    and the thousandth page costs what the first does. limit/offset are ignored."""
     where, params = f.where()
-    join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in where else ""
     last: tuple[str, str] | None = None
     while True:
         cond = where
@@ -297,33 +295,28 @@ def iter_exchanges(store: Store, f: Filter, batch: int = 500,
         if last is not None:
             cond = (cond + " AND" if cond else " WHERE") + " (r.ts, r.id) > (?, ?)"
             page_params += list(last)
-        sql = (
-            f"SELECT r.id, r.ts FROM requests r{join}{cond} ORDER BY r.ts, r.id LIMIT ?")
-        page = store.execute(sql, [*page_params, batch]).fetchall()
-        if not page:
-            return
-        yield from exchange_dicts(store, [p[0] for p in page], parse_bodies=parse_bodies)
-        last = (page[-1][1], page[-1][0])
+        page = store.execute(f"{select}{cond} ORDER BY r.ts, r.id LIMIT ?",
+                             [*page_params, batch]).fetchall()
+        if page:
+            yield page
         if len(page) < batch:
             return
+        last = (page[-1][1], page[-1][0])
+
+
+def iter_exchanges(store: Store, f: Filter, batch: int = 500,
+                   parse_bodies: bool = True) -> Iterator[dict[str, Any]]:
+    """Every exchange matching `f`, oldest first (see `_pages`). With `parse_bodies=False`
+    JSON bodies come as `RawJSON` text, which exporters write without parsing."""
+    join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in f.where()[0] else ""
+    for page in _pages(store, f, f"SELECT r.id, r.ts FROM requests r{join}", batch):
+        yield from exchange_dicts(store, [p[0] for p in page], parse_bodies=parse_bodies)
 
 
 def iter_list_rows(store: Store, f: Filter, batch: int = 2000) -> Iterator[dict[str, Any]]:
-    """Every matching capture's list fields (limit/offset ignored), oldest first, paged."""
-    where, params = f.where()
-    last: tuple[str, str] | None = None
-    while True:
-        cond = where
-        page_params = list(params)
-        if last is not None:
-            cond = (cond + " AND" if cond else " WHERE") + " (r.ts, r.id) > (?, ?)"
-            page_params += list(last)
-        sql = (f"{_LIST_SELECT}{cond} ORDER BY r.ts, r.id LIMIT ?")
-        page = [_list_row(r) for r in store.execute(sql, [*page_params, batch])]
-        yield from page
-        if len(page) < batch:
-            return
-        last = (page[-1]["ts"], page[-1]["id"])
+    """Every matching capture's list fields, oldest first (see `_pages`)."""
+    for page in _pages(store, f, _LIST_SELECT, batch):
+        yield from (_list_row(r) for r in page)
 
 
 def sessions(store: Store, f: Filter, limit: int | None = None) -> list[dict[str, Any]]:
