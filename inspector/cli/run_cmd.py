@@ -81,18 +81,19 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
             runtime.stop()
     if code is None:
         raise Failure(error)
-    click.echo(summary_line(config, started), err=True)
+    click.echo(summary_line(config, started, reused=runtime is None), err=True)
     ctx.exit(code)
 
 
-def summary_line(config, since: float) -> str:
+def summary_line(config, since: float, reused: bool = False) -> str:
     """One line: what this run captured, and how to browse it."""
     from inspector.store import Store
     from inspector.store.queries import Filter, totals
 
     if not config.db_path.exists():
         return "claude-inspect: nothing captured"
-    time.sleep(0.2)  # a reused proxy's writer commits within a few ms
+    if reused:  # our own runtime drained on stop; another proxy's recorder may lag a little
+        time.sleep(0.5)
     store = Store(config.db_path)
     try:
         t = totals(store, Filter(since=since, limit=0))

@@ -2,15 +2,15 @@
 (proxy + store writer) and pushing the first screen. Everything else lives in screens/
 and widgets/.
 
-Threads: the proxy runs on the runtime's own event loop in a background thread; its
-listener only posts messages here (see bridge.py). Database reads run in thread workers.
+Processes and threads: the CLI gives the app an IsolatedRuntime, whose proxy and recorder
+run in processes of their own, so rendering never holds the proxy's GIL; its events
+reach the app only as posted messages (see bridge.py). Database reads run in thread workers.
 A watcher worker polls `PRAGMA data_version` to see rows written by another process.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -40,10 +40,6 @@ from inspector.tui.widgets.status.status_bar import ProxyState
 
 log = logging.getLogger(__name__)
 
-#: GIL switch interval while this app runs a proxy in its own process (seconds)
-PROXY_SWITCH_INTERVAL = 0.001
-
-
 class InspectorApp(App):
     """claude-inspect's app. Build it with `make_app`."""
 
@@ -70,7 +66,6 @@ class InspectorApp(App):
         )
         self.main: MainScreen | None = None
         self._quitting = False
-        self._switch_interval: float | None = None
         self.proxy_error_detail: str | None = None
 
     # -- life cycle -----------------------------------------------------------------------
@@ -79,11 +74,6 @@ class InspectorApp(App):
         self.push_screen(self.main)
         self.main.set_proxy_state(self.proxy_state)
         if self.runtime is not None:
-            # The proxy's thread shares the GIL with rendering and the writer: hand it over
-            # every 1 ms instead of 5 ms, so a busy screen adds little to a relayed request
-            # (measured: p99 added latency 14-27 ms instead of 70-130 ms).
-            self._switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(min(self._switch_interval, PROXY_SWITCH_INTERVAL))
             self.runtime.add_listener(make_listener(self.post_message))
             self._start_runtime()
         self._watch_database()
@@ -124,10 +114,6 @@ class InspectorApp(App):
             if token != last:
                 last = token
                 self.post_message(CapturesChanged())
-
-    def on_unmount(self) -> None:
-        if self._switch_interval is not None:
-            sys.setswitchinterval(self._switch_interval)
 
     async def action_quit(self) -> None:
         """Quit once the runtime has stopped the proxy and written every capture."""
