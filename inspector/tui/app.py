@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from textual import events, work
 from textual.app import App
@@ -52,8 +52,11 @@ class InspectorApp(App):
     ]
 
     def __init__(self, config: Any, runtime: Any = None, *, backend: Backend | None = None,
-                 poll_interval: float = 0.5, strict: bool = False) -> None:
+                 poll_interval: float = 0.5, strict: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
         super().__init__()
+        #: the wall clock the views' periods ("the last 7 days") end at; tests fix it
+        self.clock = clock
         self.config = config
         self.runtime = runtime
         self.backend = backend or Backend(config.db_path)

@@ -14,6 +14,13 @@ from inspector.store import Record, Store
 from inspector.timeparse import iso_utc
 
 T0 = 1_795_000_000.0  # 2026-11-18, a fixed point so snapshots never change
+NOW = T0 + 86_400.0  # the app's clock in tests: the captures are a day old, whatever the date
+
+
+def fixed_clock() -> float:
+    """The clock the tests give the app, so periods such as \"the last 7 days\" hold the
+    fixed captures on every day the tests run."""
+    return NOW
 SESSION_A = "7f3c2a10-1111-4a4a-9c9c-aaaaaaaaaaaa"
 SESSION_B = "b2d4e6f8-2222-4b4b-8d8d-bbbbbbbbbbbb"
 

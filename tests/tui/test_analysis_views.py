@@ -17,7 +17,7 @@ from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 from inspector.tui.widgets.stats import figures
 from .helpers import wait_for
-from .sample import demo_records, sample_records
+from .sample import fixed_clock, demo_records, sample_records
 
 pytestmark = pytest.mark.anyio
 
@@ -44,7 +44,7 @@ async def _open_stats(pilot, app) -> StatsScreen:
     await wait_for(pilot, lambda: app.main.counts.total > 0)
     await pilot.press("t")
     await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
-    await pilot.press("a")  # all time: the fixed captures grow older every day
+    await pilot.press("a")  # all time: the sums below are over every stored capture
     screen = app.screen
     await wait_for(pilot, lambda: ("all", screen.by) in screen.results
                    and screen.query_one("#stats-groups", DataTable).row_count > 0)
@@ -54,7 +54,7 @@ async def _open_stats(pilot, app) -> StatsScreen:
 async def test_stats_groups_add_up_to_the_captured_usage(filled):
     records = sample_records() + demo_records()
     prompt, output, cost, requests = _stored(records)
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_stats(pilot, app)
         result = screen.results[("all", "source")]
@@ -96,7 +96,7 @@ async def test_stats_groups_add_up_to_the_captured_usage(filled):
 async def test_diff_tab_names_the_mcp_tool_result_as_added(filled):
     records = sample_records()
     after_mcp_call = records[2]  # turn 3 of session A: turn 2 called the GitHub server
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.main.counts.total > 0)
         app.open_detail(after_mcp_call.capture.id)
@@ -126,7 +126,7 @@ async def test_diff_tab_names_the_mcp_tool_result_as_added(filled):
 
 async def test_rating_from_the_detail_view_is_stored(filled):
     target = demo_records()[-1].capture.id
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
 
     reader = Store(filled.db_path)  # a connection of the test's own, as `show` would read
 
@@ -163,7 +163,7 @@ async def test_rating_from_the_detail_view_is_stored(filled):
 
     reader.close()
     # a reopened detail view reads the rating back from the database
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.main.counts.total > 0)
         app.open_detail(target)
@@ -206,7 +206,7 @@ async def test_stats_view_follows_new_captures(filled, monkeypatch):
     from .sample import SESSION_A, make_record
 
     monkeypatch.setattr(StatsScreen, "REFRESH_GAP", 0.05)
-    app = make_app(filled, None, strict=True, poll_interval=0.05)
+    app = make_app(filled, None, clock=fixed_clock, strict=True, poll_interval=0.05)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_stats(pilot, app)
         before = screen.results[("all", "source")]["total"]["requests"]
@@ -219,7 +219,7 @@ async def test_stats_view_follows_new_captures(filled, monkeypatch):
 
 
 async def test_enter_on_a_group_lists_its_requests(filled):
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_stats(pilot, app)
         github = next(i for i, g in enumerate(screen.shown) if g["key"] == "mcp:github")

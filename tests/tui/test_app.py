@@ -12,7 +12,7 @@ from inspector.tui.screens.sessions import SessionsScreen
 from inspector.tui.widgets.requests.table import RequestsTable
 from inspector.tui.widgets.status.status_bar import StatusBar
 from .helpers import wait_for
-from .sample import SESSION_A, demo_records, make_record, sample_records
+from .sample import fixed_clock, SESSION_A, demo_records, make_record, sample_records
 
 pytestmark = pytest.mark.anyio
 
@@ -28,7 +28,7 @@ def _status_text(app) -> str:
 
 
 async def test_table_lists_captures_newest_first(filled):
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         table = _table(app)
@@ -42,7 +42,7 @@ async def test_table_lists_captures_newest_first(filled):
 
 async def test_enter_shows_the_tree_with_the_mcp_server(filled):
     newest = demo_records()[-1]
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         table = _table(app)
@@ -83,7 +83,7 @@ async def test_enter_shows_the_tree_with_the_mcp_server(filled):
 
 
 async def test_filter_narrows_rows_and_counts_matches(filled):
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         await pilot.press("slash", *"model:opus", "enter")
@@ -98,12 +98,11 @@ async def test_filter_narrows_rows_and_counts_matches(filled):
 
 
 async def test_sessions_view_groups_turns(filled):
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
-        await pilot.press("a")  # all time: the fixed captures grow older every day
         await wait_for(pilot, lambda: app.screen.query_one("#sessions", DataTable).row_count == 3)
         screen = app.screen
         counts = {sid: s["requests"] for sid, s in screen.sessions.items()}
@@ -119,7 +118,7 @@ async def test_sessions_view_groups_turns(filled):
 
 
 async def test_rows_from_another_process_appear_within_a_second(config):
-    app = make_app(config, None, strict=True, poll_interval=0.2)
+    app = make_app(config, None, clock=fixed_clock, strict=True, poll_interval=0.2)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         assert _table(app).row_count == 0
@@ -150,7 +149,7 @@ async def test_big_database_pages_and_stays_bounded(config):
         records.append(rec)
     with Store(config.db_path) as store:
         store.write(records)
-    app = make_app(config, None, strict=True)
+    app = make_app(config, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == WINDOW)
         newest = _table(app).current_id()
@@ -165,7 +164,7 @@ async def test_big_database_pages_and_stays_bounded(config):
 async def test_narrow_terminal_gets_compact_columns(filled):
     from inspector.tui.widgets.requests.table import COMPACT_COLUMNS
 
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         table = _table(app)
@@ -190,7 +189,7 @@ async def test_wheel_scrolling_to_the_end_pages(config):
                                                 ts=iso_utc(1_795_000_000.0 + n)),
                                 attribution=base.attribution, cost_usd=base.cost_usd)
                      for n in range(WINDOW * 2)])
-    app = make_app(config, None, strict=True)
+    app = make_app(config, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == WINDOW)
         table = _table(app)
@@ -205,7 +204,7 @@ async def test_wheel_scrolling_to_the_end_pages(config):
 async def test_follow_mode_and_certificate_warning(filled):
     from inspector.tui.bridge import make_listener
 
-    app = make_app(filled, None, strict=True)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         table = _table(app)
@@ -218,3 +217,20 @@ async def test_follow_mode_and_certificate_warning(filled):
         listener("notice", ("cert_refused", "client 127.0.0.1 refused the certificate"))
         await wait_for(pilot, lambda: "claude-inspect ca" in _status_text(app))
         assert "refused the certificate" in _status_text(app)
+
+
+async def test_sessions_view_falls_back_to_all_time_when_the_window_is_empty(filled):
+    """A month after the captures, the 7-day window is empty: the view shows all time and
+    says that the window, not missing session headers, is why."""
+    app = make_app(filled, None, strict=True, clock=lambda: fixed_clock() + 30 * 86400)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _table(app).row_count == 13)
+        await pilot.press("s")
+        await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
+        table = app.screen.query_one("#sessions", DataTable)
+        await wait_for(pilot, lambda: table.row_count == 3)
+        assert app.screen.all_time and app.screen.fell_back
+        assert "none in the last 7 days" in str(table.border_title)
+        await pilot.press("a")  # the window the user now asks for: empty, and titled so
+        await wait_for(pilot, lambda: table.row_count == 0 and not table.loading)
+        assert not app.screen.all_time and "last 7 days" in str(table.border_title)

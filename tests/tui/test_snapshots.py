@@ -18,7 +18,7 @@ from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.widgets.requests.table import RequestsTable
 
 from .helpers import wait_for
-from .sample import demo_records, sample_records
+from .sample import fixed_clock, demo_records, sample_records
 
 SIZE = (140, 36)
 
@@ -45,14 +45,14 @@ def test_requests_table(filled, snap_compare):
         await wait_for(pilot, lambda: _rows(pilot.app) == 13)
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
 
 
 def test_first_run_explains_itself(config, snap_compare):
     async def ready(pilot):
         await wait_for(pilot, lambda: pilot.app.main.query_one("#empty").display)
 
-    assert snap_compare(make_app(config, None), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(make_app(config, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
 
 
 def test_detail_context_tree(filled, snap_compare):
@@ -66,7 +66,7 @@ def test_detail_context_tree(filled, snap_compare):
         await pilot.press("down", "enter", "down")  # open System tools, select Bash
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
 
 
 def test_detail_conversation(filled, snap_compare):
@@ -80,7 +80,7 @@ def test_detail_conversation(filled, snap_compare):
         await pilot.press("2")
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
 
 
 def test_sessions(filled, snap_compare):
@@ -88,11 +88,10 @@ def test_sessions(filled, snap_compare):
         await wait_for(pilot, lambda: _rows(pilot.app) == 13)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen))
-        await pilot.press("a")  # all time: the fixed captures grow older every day
         await wait_for(pilot, lambda: pilot.app.screen.query_one("#sessions", DataTable).row_count == 3)
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
 
 
 def test_stats(filled, snap_compare):
@@ -100,13 +99,12 @@ def test_stats(filled, snap_compare):
         await wait_for(pilot, lambda: _rows(pilot.app) == 13)
         await pilot.press("t")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, StatsScreen))
-        await pilot.press("a")  # all time: the fixed captures grow older every day
         screen = pilot.app.screen
-        await wait_for(pilot, lambda: ("all", "session") in screen.results
+        await wait_for(pilot, lambda: ("7d", "session") in screen.results
                        and screen.query_one("#stats-groups", DataTable).row_count > 0)
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
 
 
 def test_detail_diff(filled, snap_compare):
@@ -121,4 +119,4 @@ def test_detail_diff(filled, snap_compare):
         await pilot.press("d")
         await pilot.pause(0.3)
 
-    assert snap_compare(make_app(filled, None), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)

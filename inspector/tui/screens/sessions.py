@@ -3,7 +3,6 @@ turn. Enter filters the requests table to the highlighted session."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from rich.text import Text
@@ -49,6 +48,10 @@ class SessionsScreen(Screen):
         self.backend = backend
         self.sessions: dict[str, dict[str, Any]] = {}
         self.all_time = False
+        #: the recent window held no session, so all time is shown instead (once, on
+        #: opening: a user who then asks for the window gets it, empty)
+        self.fell_back = False
+        self._may_fall_back = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -70,9 +73,16 @@ class SessionsScreen(Screen):
     def _reload(self) -> None:
         table = self.query_one("#sessions", DataTable)
         table.loading = True
-        table.border_title = "Sessions, all time" if self.all_time else (
-            f"Sessions of the last {self.RECENT_DAYS} days  (a: all time)")
-        terms = {} if self.all_time else {"since": time.time() - self.RECENT_DAYS * 86400}
+        if self.fell_back:
+            title = (f"Sessions, all time: none in the last {self.RECENT_DAYS} days  "
+                     f"(a: last {self.RECENT_DAYS} days)")
+        elif self.all_time:
+            title = f"Sessions, all time  (a: last {self.RECENT_DAYS} days)"
+        else:
+            title = f"Sessions of the last {self.RECENT_DAYS} days  (a: all time)"
+        table.border_title = title
+        terms = {} if self.all_time else {
+            "since": self.app.clock() - self.RECENT_DAYS * 86400}
         self._load(terms, self.all_time)
 
     @work(thread=True, exclusive=True, group="sessions", exit_on_error=False)
@@ -81,12 +91,20 @@ class SessionsScreen(Screen):
 
     def action_toggle_all(self) -> None:
         self.all_time = not self.all_time
+        self.fell_back = self._may_fall_back = False
         self._reload()
 
     @guarded
     def on_sessions_loaded(self, message: SessionsLoaded) -> None:
         if message.all_time != self.all_time:
             return  # an answer for the period shown before
+        empty = not any(_get(s, "session_id", "session", "id") for s in message.sessions)
+        if empty and not message.all_time and self._may_fall_back:
+            # the window, not the captures, is why nothing shows: show all time instead
+            self.all_time = self.fell_back = True
+            self._may_fall_back = False
+            self._reload()
+            return
         table = self.query_one("#sessions", DataTable)
         table.loading = False
         table.clear()
@@ -110,9 +128,12 @@ class SessionsScreen(Screen):
                 Text(spark_text(s.get("prompt_tokens") or []), style="cyan"),
                 key=sid,
             )
-        if not self.sessions:
-            self.notify("No sessions in this period: requests carry a session when Claude "
-                        "Code sends one (header or metadata.user_id).", timeout=4)
+        if not self.sessions and not self.all_time:
+            self.notify(f"No sessions in the last {self.RECENT_DAYS} days: a shows all time.",
+                        timeout=4)
+        elif not self.sessions:
+            self.notify("No sessions stored yet: requests carry a session when Claude Code "
+                        "sends one (header or metadata.user_id).", timeout=4)
 
     @guarded
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

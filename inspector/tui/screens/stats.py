@@ -133,7 +133,7 @@ class StatsScreen(Screen):
     def _load(self, period: str, groupings: tuple[str, ...]) -> None:
         start = time.perf_counter()
         seconds = figures.period_seconds(period)
-        since = None if seconds is None else time.time() - seconds
+        since = None if seconds is None else self.app.clock() - seconds
 
         def notice(n: int) -> None:
             self.post_message(StatsNotice(
@@ -195,7 +195,7 @@ class StatsScreen(Screen):
         # capture
         today = first = None
         if self.period != "all":
-            now = datetime.now(timezone.utc)
+            now = datetime.fromtimestamp(self.app.clock(), timezone.utc)
             today = now.date().isoformat()
             seconds = figures.period_seconds(self.period) or 0.0
             first = (now - timedelta(seconds=seconds)).date().isoformat()
