@@ -64,3 +64,18 @@ def test_headless_cli_does_not_load_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_opentelemetry_loads_only_when_otlp_is_used():
+    """The OTLP exporter is imported by the exporting commands and the follower process
+    alone: the CLI, the proxy's runtime and the store start as light as before."""
+    code = (
+        "import sys, inspector.cli, inspector.cli.common, inspector.export\n"
+        "import inspector.runtime, inspector.store\n"
+        "loaded = [m for m in sys.modules if m.startswith('opentelemetry')]\n"
+        "assert not loaded, loaded[:5]\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"

@@ -17,7 +17,15 @@ from typing import Any
 
 import click
 
-from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
+from inspector.cli.common import (
+    Failure,
+    handles_errors,
+    home_options,
+    load_config,
+    proxy_options,
+    start_live_otlp,
+    stop_live_otlp,
+)
 from inspector.config import Config, ensure_home
 from inspector.capture.redact import scrub_url
 from inspector.model import Exchange
@@ -90,13 +98,17 @@ def register(group: click.Group) -> None:
         runtime = Runtime(config)
         runtime.add_listener(line_listener(lines))
         runtime.recording = not no_record
+        follower = None if no_record else start_live_otlp(config)
         runtime.start()
         if runtime.proxy_error:
             runtime.stop()
+            stop_live_otlp(follower)
             raise Failure(runtime.proxy_error)
         assert runtime.proxy_address is not None
         host, port = runtime.proxy_address
         where = "not recording" if no_record else f"recording to {config.db_path}"
+        if follower is not None:
+            where += f", sending spans to {config.otlp_endpoint}"
         click.echo(f"claude-inspect proxy listening on {host}:{port}, {where}")
         click.echo("Point a client at it with one of:")
         for line in env_lines(host, port, str(ca.cert_path)):
@@ -124,6 +136,7 @@ def register(group: click.Group) -> None:
                     click.echo(lines.get_nowait())
                 except queue.Empty:
                     break
+            stop_live_otlp(follower)  # after the drain: it sends what was stored last
             click.echo("proxy stopped")
 
     @group.command("ca")

@@ -8,7 +8,15 @@ import time
 
 import click
 
-from inspector.cli.common import Failure, home_options, load_config, log_to_file, proxy_options
+from inspector.cli.common import (
+    Failure,
+    home_options,
+    load_config,
+    log_to_file,
+    proxy_options,
+    start_live_otlp,
+    stop_live_otlp,
+)
 from inspector.config import ensure_home
 from inspector.launch import child_environment, gateway_host, run_child, write_ca_bundle
 
@@ -43,7 +51,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     gateway = gateway_host(base_env)
     listen_given = bool(opts.get("listen") or (ctx.find_root().obj or {}).get("listen"))
 
-    runtime = None
+    runtime = follower = None
     # A running proxy knows nothing of a gateway set here, so reuse one only without it.
     address = None if gateway else running_proxy(config)
     if address is None:
@@ -55,9 +63,11 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
         if not listen_given:
             config.listen = f"{config.listen_hostport[0]}:0"
         runtime = Runtime(config)
+        follower = start_live_otlp(config, console=False)
         runtime.start()
         if runtime.proxy_error:
             runtime.stop()
+            stop_live_otlp(follower)
             raise Failure(runtime.proxy_error)
         address = runtime.proxy_address
         assert address is not None
@@ -79,6 +89,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     finally:
         if runtime is not None:
             runtime.stop()
+        stop_live_otlp(follower)
     if code is None:
         raise Failure(error)
     click.echo(summary_line(config, started, reused=runtime is None), err=True)
