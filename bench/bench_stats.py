@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from inspector.demo.traffic import demo_session  # noqa: E402
 from inspector.ids import new_id  # noqa: E402
 from inspector.model import CapturedBody, Exchange, Timings  # noqa: E402
-from inspector.pipeline import prepare_record  # noqa: E402
+from inspector.runtime.pipeline import prepare_record  # noqa: E402
 from inspector.store import Store  # noqa: E402
 from inspector.timeparse import iso_utc  # noqa: E402
 

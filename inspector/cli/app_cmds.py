@@ -35,7 +35,7 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
     runtime = None
     if not no_proxy:
         # the proxy runs in a process of its own so that rendering never delays it
-        from inspector.isolated import IsolatedRuntime
+        from inspector.runtime.isolated import IsolatedRuntime
 
         runtime = IsolatedRuntime(config)
     log_to_file(config.home)

@@ -89,7 +89,7 @@ def register(group: click.Group) -> None:
         """Run the proxy headless, recording to the database; one line per exchange.
 
         Ctrl-C or SIGTERM stops it after everything relayed is stored."""
-        from inspector.runtime import Runtime
+        from inspector.runtime.local import Runtime
 
         logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
         config = load_config(ctx, **opts)

@@ -18,7 +18,7 @@ from inspector.cli.common import (
     stop_live_otlp,
 )
 from inspector.config import ensure_home
-from inspector.launch import child_environment, gateway_host, run_child, write_ca_bundle
+from inspector.runtime.launch import child_environment, gateway_host, run_child, write_ca_bundle
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     Reuses a claude-inspect proxy of the same home that is already running; otherwise
     starts one on a free port for the life of COMMAND. Exits with COMMAND's exit code.
     """
-    from inspector.runtime import Runtime, running_proxy
+    from inspector.runtime.local import Runtime, running_proxy
 
     config = load_config(ctx, **opts)
     ensure_home(config.home)

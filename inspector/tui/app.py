@@ -250,7 +250,7 @@ def _tilde(path: Path) -> str:
 def make_app(config: Any, runtime: Any = None, **kwargs: Any) -> InspectorApp:
     """The app, as the CLI, the tests and the screenshot script build it.
 
-    `runtime`: an `inspector.runtime.Runtime` (not started; the app starts and stops it), or
+    `runtime`: an `inspector.runtime.local.Runtime` (not started; the app starts and stops it), or
     None to browse the store only. Extra keyword arguments go to `InspectorApp`.
     """
     return InspectorApp(config, runtime, **kwargs)

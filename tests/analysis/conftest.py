@@ -15,7 +15,7 @@ from inspector.cli import cli
 from inspector.demo.traffic import demo_session
 from inspector.ids import new_id
 from inspector.model import CapturedBody, Exchange, Timings
-from inspector.pipeline import prepare_record
+from inspector.runtime.pipeline import prepare_record
 from inspector.store import Store
 
 

@@ -13,7 +13,7 @@ import pytest
 from inspector.config import Config
 from inspector.demo.stub_api import StubAPI
 from inspector.demo.traffic import demo_session
-from inspector.runtime import Runtime
+from inspector.runtime.local import Runtime
 from inspector.store import Filter, Store, count_requests
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from inspector.model import CapturedBody, Exchange
-from inspector.spawn import CONTEXT, start_process
+from inspector.runtime.spawn import CONTEXT, start_process
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ def child_main(db_path: str, log_path: str | None, retention_days: int, items: A
     else:
         root.addHandler(logging.NullHandler())
 
-    from inspector.pipeline import prepare_database, prepare_record
+    from inspector.runtime.pipeline import prepare_database, prepare_record
     from inspector.store import Writer
 
     prepare_database(db_path, retention_days)

@@ -1,6 +1,6 @@
 """What the recorder process does to each exchange and to the database it writes.
 
-Kept apart from `runtime` so that the proxy's process never imports capture, attribution
+Kept apart from `local` so that the proxy's process never imports capture, attribution
 or the store: only the recorder child (and the tests and benchmarks) loads this module.
 """
 

@@ -26,7 +26,7 @@ from inspector.config import LOG_FILE, Config, ensure_home
 from inspector.model import Exchange
 from inspector.proxy.certs import CertificateAuthority, CertificateError
 from inspector.proxy.thread import ProxyThread
-from inspector.recorder import Recorder
+from inspector.runtime.recorder import Recorder
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ import threading
 from typing import Any
 
 from inspector.config import Config
-from inspector.runtime import Broadcaster
-from inspector.spawn import CONTEXT, start_process
+from inspector.runtime.local import Broadcaster
+from inspector.runtime.spawn import CONTEXT, start_process
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ def child_main(config: Config, conn: Any, recording: bool) -> None:
         if sig is not None:  # a closed terminal hangs up the whole group: drain, then end
             signal.signal(sig, signal.SIG_IGN)
     from inspector.config import LOG_FILE
-    from inspector.runtime import Runtime
+    from inspector.runtime.local import Runtime
 
     try:
         config.home.mkdir(parents=True, exist_ok=True)
