@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from inspector.store.compact import unpack
 from inspector.store.db import AmbiguousId, Store
 from inspector.timeparse import iso_utc
 
@@ -176,7 +177,9 @@ class StoredJSON(RawJSON):
     blobs: dict[str, str]
 
 
-def _json(text: str | None, parse: bool) -> Any:
+def _json(stored: str | bytes | None, parse: bool) -> Any:
+    """A JSON column's value (compressed or not, see `compact.pack`), parsed or raw."""
+    text = unpack(stored)
     if text is None:
         return None
     return json.loads(text) if parse else RawJSON(text)
@@ -249,7 +252,7 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
         s = resps.get(id_, _NO_RESPONSE)
         response = {
             "status": s[1], "reason": s[2], "headers": _json(s[3], parse_bodies) or [],
-            "body": _json(s[4], parse_bodies) if s[4] is not None else s[5],
+            "body": _json(s[4], parse_bodies) if s[4] is not None else unpack(s[5]),
             "body_base64": _b64(s[6]), "body_bytes": s[7], "truncated": bool(s[8]),
             "note": s[9], "raw_sse": _json(s[10], parse_bodies),
             "stream_complete": None if s[11] is None else bool(s[11]),

@@ -17,7 +17,8 @@ import json
 import re
 from typing import Any
 
-from inspector.model import Capture, Node
+from inspector.model import Capture
+from inspector.store.compact import pack
 from inspector.store.records import Record
 
 #: Parts smaller than this are cheaper inline than as a shared blob.
@@ -168,7 +169,8 @@ def _int(flag: Any) -> int | None:
     return None if flag is None else int(bool(flag))
 
 
-def request_row(rec: Record, body: str | None, tree: str | None, top: str | None) -> tuple:
+def request_row(rec: Record, body: str | None, tree: str | bytes | None,
+                top: str | None) -> tuple:
     c = rec.capture
     return (
         c.id, c.ts, c.connection_id, c.mode, c.method, c.scheme, c.host, c.port, c.path,
@@ -192,9 +194,9 @@ def response_row(c: Capture) -> tuple:
     body = dumps(c.response_json) if c.response_json is not None else None
     text = c.response_text if body is None else None
     return (
-        c.id, c.status, c.reason, dumps(c.response_headers), body, text, c.response_raw,
-        c.response_bytes, int(bool(c.response_truncated)), c.response_note,
-        None if c.raw_sse is None else json.dumps(c.raw_sse, ensure_ascii=False),
+        c.id, c.status, c.reason, dumps(c.response_headers), pack(body), pack(text),
+        c.response_raw, c.response_bytes, int(bool(c.response_truncated)), c.response_note,
+        None if c.raw_sse is None else pack(json.dumps(c.raw_sse, ensure_ascii=False)),
         _int(c.stream_complete), c.stop_reason, u.input_tokens, u.output_tokens,
         u.cache_read_input_tokens, u.cache_creation_input_tokens, u.cache_creation_5m,
         u.cache_creation_1h, c.request_sent_ms, c.ttfb_ms, c.total_ms,
@@ -209,150 +211,4 @@ RESPONSE_COLUMNS = (
     "cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, "
     "request_sent_ms, ttfb_ms, total_ms, upstream_connect_ms, proxy_overhead_ms, error, "
     "complete"
-)
-
-
-_encode_str = json.encoder.encode_basestring  # what dumps uses with ensure_ascii=False
-_INF = float("inf")
-
-
-class _NotFlat(Exception):
-    """A value `_scalar` does not write itself: the caller falls back to `dumps`."""
-
-
-def _scalar(v: Any) -> str:
-    """`dumps(v)` for strings, numbers, booleans and None, written directly."""
-    t = type(v)
-    if t is str:
-        return _encode_str(v)
-    if t is int:
-        return int.__repr__(v)
-    if t is float and v == v and v != _INF and v != -_INF:
-        return float.__repr__(v)
-    if v is True:
-        return "true"
-    if v is False:
-        return "false"
-    if v is None:
-        return "null"
-    raise _NotFlat
-
-
-def _meta_json(meta: dict[str, Any], skip_source: bool = True) -> str:
-    """`dumps` of a node's meta (without `source` when `skip_source`), written directly
-    for the usual flat metas: a tree's ~150 metas are most of the cost of storing it.
-    The text is exactly what `dumps` gives; anything else goes through `dumps`."""
-    parts = []
-    try:
-        for k, v in meta.items():
-            if skip_source and k == "source":
-                continue
-            if type(k) is not str:
-                raise _NotFlat
-            parts.append(_encode_str(k) + ":" + _scalar(v))
-    except _NotFlat:
-        return dumps({k: v for k, v in meta.items() if not (skip_source and k == "source")})
-    return "{" + ",".join(parts) + "}"
-
-
-def flatten_tree(
-    request_id: str, root: Node | None, leaf_sums: dict[str, list] | None = None,
-) -> tuple[list[tuple], str | None, str | None, dict[str, int]]:
-    """One walk over a tree: its `attributions` rows (pre-order; node ids count from 0,
-    the root), its nested JSON (the `Node.to_dict` shape), its top source (the source
-    whose leaves hold the most tokens) and the tokens per source (leaves without a source
-    count under their kind).
-
-    The rows' `meta` column leaves out `source`, which has its own column; a node whose
-    meta is only its source stores NULL there (that is most of them, and keeps writing a
-    150-node tree cheap). The nested JSON is written as text in the same walk, from the
-    same pieces: exactly `dumps(root.to_dict())`, which serves instead for a tree holding
-    a field that is not a plain JSON value.
-
-    With `leaf_sums`, it also receives the leaves (every node without children, the root
-    included when it has none) summed per group key (source, else kind, else "other"):
-    `[leaves, chars, tokens, cost_usd or None]`, what the stats rollups keep per request.
-    """
-    if root is None:
-        return [], None, None, {}
-    try:
-        return _flatten(request_id, root, leaf_sums, True)
-    except _NotFlat:
-        if leaf_sums is not None:
-            leaf_sums.clear()
-        rows_, _, top, totals = _flatten(request_id, root, leaf_sums, False)
-        return rows_, dumps(root.to_dict()), top, totals
-
-
-def _flatten(request_id: str, root: Node, leaf_sums: dict[str, list] | None,
-             with_text: bool) -> tuple[list[tuple], str | None, str | None, dict[str, int]]:
-    out: list[tuple] = []
-    append = out.append
-    totals: dict[str, int] = {}
-    text: list[str] = []
-    emit = text.append
-
-    def walk(node: Node, parent: int | None) -> None:
-        node_id = len(out)
-        meta = node.meta or {}
-        source = meta.get("source")
-        if not isinstance(source, str):
-            source = None
-        rest = None
-        if meta and (source is None or len(meta) > 1):
-            rest = _meta_json(meta)
-        append((request_id, node_id, parent, node.kind, node.label, source, node.chars,
-                node.tokens, 1 if node.estimated else 0, 1 if node.cached else 0,
-                node.path, rest))
-        children = node.children
-        if not children:
-            if parent is not None:
-                key = source or node.kind
-                totals[key] = totals.get(key, 0) + (node.tokens or 0)
-            if leaf_sums is not None:
-                _add_leaf(leaf_sums, source or ("other" if node.kind is None else node.kind),
-                          node, meta)
-        if not with_text:
-            for child in children:
-                walk(child, node_id)
-            return
-        if not meta:
-            full = "{}"
-        elif source is not None and next(iter(meta)) == "source":
-            full = '{"source":' + _encode_str(source) + ("}" if rest is None else "," + rest[1:])
-        else:
-            full = _meta_json(meta, skip_source=False)
-        emit('{"kind":' + _scalar(node.kind) + ',"label":' + _scalar(node.label)
-             + ',"chars":' + _scalar(node.chars) + ',"tokens":' + _scalar(node.tokens)
-             + ',"estimated":' + _scalar(node.estimated) + ',"path":' + _scalar(node.path)
-             + ',"cached":' + _scalar(node.cached) + ',"meta":' + full + ',"children":[')
-        for i, child in enumerate(children):
-            if i:
-                emit(",")
-            walk(child, node_id)
-        emit("]}")
-
-    walk(root, None)
-    top = max(totals.items(), key=lambda kv: kv[1])[0] if totals else None
-    return out, "".join(text) if with_text else None, top, totals
-
-
-def _add_leaf(sums: dict[str, list], key: str, node: Node, meta: dict[str, Any]) -> None:
-    cost = meta.get("cost_usd")
-    if type(cost) not in (int, float):
-        cost = None
-    entry = sums.get(key)
-    if entry is None:
-        sums[key] = [1, node.chars or 0, node.tokens or 0, cost]
-        return
-    entry[0] += 1
-    entry[1] += node.chars or 0
-    entry[2] += node.tokens or 0
-    if cost is not None:
-        entry[3] = cost if entry[3] is None else entry[3] + cost
-
-
-ATTRIBUTION_COLUMNS = (
-    "request_id, node_id, parent_id, kind, label, source, chars, tokens, estimated, "
-    "cached, path, meta"
 )

@@ -34,7 +34,7 @@ def test_migrations_create_schema_and_version(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"requests", "responses", "attributions", "feedback", "blobs"} <= tables
+    assert {"requests", "responses", "feedback", "blobs", "analysis_source_days"} <= tables
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"requests_ts", "requests_session_ts", "requests_model_ts"} <= indexes
     applied = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
@@ -154,7 +154,7 @@ def test_purge_and_retention(store):
     assert retention_purge(store, 30) == 2
     assert retention_purge(store, 0) == 0
     assert count_requests(store, Filter()) == 1
-    for table in ("responses", "feedback", "attributions", "request_sources"):
+    for table in ("responses", "feedback", "request_sources", "analysis_request_sources"):
         ids = {r["request_id"] for r in store.query(f"SELECT request_id FROM {table}")}
         assert ids <= {new.capture.id}
     # the 50 KB parts only the old capture used are gone; the new one's remain
