@@ -277,7 +277,8 @@ class Store:
         conn = self.conn
         try:
             if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
-                conn.execute("PRAGMA incremental_vacuum").fetchall()
+                # executescript steps it to the end (execute would free a single page)
+                conn.executescript("PRAGMA incremental_vacuum;")
             else:
                 conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
                 conn.execute("VACUUM")
