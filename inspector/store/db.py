@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from inspector.model import Node
-from inspector.store import rollups, rows
+from inspector.store import bodies, rollups, rows
 from inspector.store.compact import encode_tree, pack, unpack
 from inspector.store.version import SCHEMA_VERSION
 from inspector.store.records import Record
@@ -152,19 +152,21 @@ class Store:
         per-source sums of their trees (`request_sources` and the stats rollups)."""
         if not records:
             return
-        req_rows, resp_rows, blob_rows, links = [], [], {}, []
+        req_rows, resp_rows, blob_rows, links, refs = [], [], {}, [], []
         source_rows: list[tuple] = []
         rolled: list[rollups.Written] = []
         for rec in records:
             c = rec.capture
             body = None
             if c.request_json is not None:
-                split = rows.split_text(c.request_text) if c.request_text else None
-                body, parts = split if split is not None else rows.split_body(c.request_json)
-                for digest, text in parts.items():
+                split = (bodies.split_text(c.request_text) if c.request_text else None) \
+                    or bodies.split_json(c.request_json)
+                body = split.text
+                for digest, text in split.parts.items():
                     if digest not in blob_rows:
                         blob_rows[digest] = (digest, pack(text), len(text))
-                    links.append((c.id, digest))
+                links.extend((c.id, digest) for digest in split.direct)
+                refs.extend(split.refs)
             tree, summary = encode_tree(rec.attribution)
             if summary is not None:
                 source_rows.extend((c.id, k, v) for k, v in summary.totals.items())
@@ -187,6 +189,7 @@ class Store:
                 ex("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
                    list(blob_rows.values()))
                 ex("INSERT OR IGNORE INTO request_blobs (request_id, hash) VALUES (?, ?)", links)
+                ex("INSERT OR IGNORE INTO blob_refs (parent, child) VALUES (?, ?)", refs)
             if source_rows:
                 ex("INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
                    source_rows)
@@ -257,8 +260,16 @@ class Store:
                                        ("responses", "request_id"), ("requests", "id")):
                         conn.execute(
                             f"DELETE FROM {table} WHERE {col} IN (SELECT id FROM purge_ids)")
+                    # shared parts no stored request reaches any more, through the
+                    # history chains too (see bodies.py)
                     conn.execute(
-                        "DELETE FROM blobs WHERE hash NOT IN (SELECT hash FROM request_blobs)")
+                        """WITH RECURSIVE reach (hash) AS (
+                               SELECT hash FROM request_blobs
+                               UNION SELECT r.child FROM blob_refs r
+                                     JOIN reach ON r.parent = reach.hash)
+                           DELETE FROM blobs WHERE hash NOT IN (SELECT hash FROM reach)""")
+                    conn.execute("DELETE FROM blob_refs"
+                                 " WHERE parent NOT IN (SELECT hash FROM blobs)")
                 rollups.drop_empty_days(conn)
                 conn.execute("DELETE FROM purge_ids")
             if n:
@@ -337,14 +348,17 @@ class Store:
                 self._blob_chars += len(text)
         return cache
 
+    def body_pieces(self, stored: str) -> list[str]:
+        """A stored body as pieces: even items text, odd items hashes of leaf parts
+        (see `bodies.expand`), their texts then in `blob_texts`."""
+        return bodies.expand(stored, self.blob_texts)
+
     def body_text(self, stored: str | None) -> str | None:
         """Full request JSON text from the stored form."""
-        if stored is None:
-            return None
-        hashes = rows.blob_hashes(stored)
-        if not hashes:
+        if stored is None or "\x01" not in stored:
             return stored
-        return rows.join_body(stored, self.blob_texts(hashes))
+        pieces = self.body_pieces(stored)
+        return bodies.join(pieces, self.blob_texts(pieces[1::2]))
 
     def get(self, id_or_prefix: str) -> dict[str, Any] | None:
         """The full exchange (see `queries.get_exchange`), or None if no id matches."""

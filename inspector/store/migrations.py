@@ -225,11 +225,18 @@ def rollup_tables(db: Database) -> None:
 
 
 @_numbered
-def compact_trees(db: Database) -> None:
-    """A request's tree is kept once, compressed, in `requests.attribution` (see
-    `compact.py`); the per-node rows, which grew with the square of a session's length,
-    go. Trees written before stay readable as the JSON text they are."""
+def compact_storage(db: Database) -> None:
+    """Storage that grows with what is new in each request, not with the square of a
+    session's length. A request's tree is kept once, compressed, in
+    `requests.attribution` (see `compact.py`): the per-node rows go (trees written before
+    stay readable as the JSON text they are). A conversation's history is stored as a
+    chain of shared parts (see `bodies.py`); `blob_refs` records which part names which."""
     db.execute("DROP TABLE attributions")
+    db.execute("""CREATE TABLE blob_refs (
+                      parent TEXT NOT NULL,
+                      child TEXT NOT NULL,
+                      PRIMARY KEY (parent, child)
+                  ) WITHOUT ROWID""")
 
 
 # the version readers check without importing sqlite-utils must match the migrations

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from inspector.store import bodies
 from inspector.store.compact import unpack
 from inspector.store.db import AmbiguousId, Store
 from inspector.timeparse import iso_utc
@@ -169,9 +170,9 @@ class RawJSON(str):
 
 class StoredJSON(RawJSON):
     """A request body's full JSON text that also knows how it is stored: `parts`
-    alternates inline text and the sha256 of a shared part, whose text is in `blobs`.
-    Exporters that must escape the body (HAR) escape each shared part once, not once per
-    exchange."""
+    alternates inline text and the sha256 of a shared part (see `bodies.expand`), whose
+    text is in `blobs`. Exporters that must escape the body (HAR) escape each shared part
+    once, not once per exchange."""
 
     parts: list[str]
     blobs: dict[str, str]
@@ -185,12 +186,17 @@ def _json(stored: str | bytes | None, parse: bool) -> Any:
     return json.loads(text) if parse else RawJSON(text)
 
 
-def _stored_json(stored: str, full: str, store: Store) -> RawJSON:
-    if stored is full:  # nothing shared
-        return RawJSON(full)
+def _request_body(store: Store, stored: str, parse: bool) -> Any:
+    if "\x01" not in stored:  # nothing shared
+        return json.loads(stored) if parse else RawJSON(stored)
+    pieces = store.body_pieces(stored)
+    texts = store.blob_texts(pieces[1::2])
+    full = bodies.join(pieces, texts)
+    if parse:
+        return json.loads(full)
     out = StoredJSON(full)
-    out.parts = stored.split("\x01")
-    out.blobs = store.blob_texts(out.parts[1::2])
+    out.parts = pieces
+    out.blobs = texts
     return out
 
 
@@ -238,14 +244,13 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
         (_, ts, method, scheme, host, port, path, mode, conn_id, model, stream, session,
          headers, body, body_text, body_raw, body_bytes, truncated, note, cost, top,
          tree) = r
-        full_body = store.body_text(body)
         request = {
             "method": method, "scheme": scheme, "host": host, "port": port, "path": path,
             "url": _url(scheme, host, port, path), "mode": mode, "connection_id": conn_id,
             "model": model, "stream": bool(stream), "session_id": session,
             "headers": _json(headers, parse_bodies) or [],
-            "body": (_stored_json(body, full_body, store) if not parse_bodies
-                     else _json(full_body, True)) if full_body is not None else body_text,
+            "body": (_request_body(store, body, parse_bodies) if body is not None
+                     else body_text),
             "body_base64": _b64(body_raw), "body_bytes": body_bytes,
             "truncated": bool(truncated), "note": note,
         }

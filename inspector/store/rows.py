@@ -1,29 +1,13 @@
-"""Converting between a Record and table rows, and the shared-part (blob) encoding.
-
-Claude Code sends the same ~80 KB of `system` and `tools` on every turn and repeats the
-whole conversation so far, so the big parts of a request body are stored once, keyed by
-sha256, in `blobs`. The `requests.body` column holds the compact JSON text with each
-shared part replaced by a marker `SOH <sha256> SOH` (SOH is U+0001). No control character
-appears raw in JSON text written by `json.dumps` (they are escaped), so the marker is
-unambiguous; it is not NUL because SQLite's text functions (LIKE, length) stop at a NUL,
-and a body is rebuilt by pure text splicing, without parsing: that is what keeps export
-fast.
-"""
+"""Converting a Record to table rows (the request body is cut by `bodies.py`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
-import re
 from typing import Any
 
 from inspector.model import Capture
 from inspector.store.compact import pack
 from inspector.store.records import Record
-
-#: Parts smaller than this are cheaper inline than as a shared blob.
-BLOB_MIN_CHARS = 1024
-
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -31,138 +15,6 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def dumps(obj: Any) -> str:
     """Compact JSON (one shared encoder: `json.dumps` with options makes one per call)."""
     return _encode(obj)
-
-
-def split_body(body: Any) -> tuple[str, dict[str, str]]:
-    """Compact JSON text of `body` with big shared parts replaced by markers.
-
-    Returns (text, {sha256: part text}). Shared parts: `system`, `tools`, and each
-    message of `messages`, when large enough.
-    """
-    if not isinstance(body, dict):
-        return dumps(body), {}
-    parts: dict[str, str] = {}
-    slots: dict[str, str] = {}
-
-    def share(value: Any) -> Any:
-        text = dumps(value)
-        if len(text) < BLOB_MIN_CHARS:
-            return value
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        parts[digest] = text
-        slot = f"\x02{len(slots)}\x02"
-        slots[slot] = digest
-        return slot
-
-    shallow = dict(body)
-    for key in ("system", "tools"):
-        if key in shallow:
-            shallow[key] = share(shallow[key])
-    if isinstance(shallow.get("messages"), list):
-        shallow["messages"] = [share(m) for m in shallow["messages"]]
-    text = dumps(shallow)
-    # each slot became the JSON string "\u0002N\u0002": swap it for the marker
-    for slot, digest in slots.items():
-        quoted = dumps(slot)
-        text = text.replace(quoted, f"\x01{digest}\x01", 1)
-    return text, parts
-
-
-_DECODER = json.JSONDecoder()
-_WS = re.compile(r"[ \t\n\r]*")
-
-
-def _ws(text: str, i: int) -> int:
-    return _WS.match(text, i).end()  # type: ignore[union-attr]
-
-
-def _value_spans(text: str) -> list[tuple[int, int]] | None:
-    """Spans in the original text of the values worth sharing: `system`, `tools` and each
-    element of `messages` at the top level. None if the text is not a JSON object.
-
-    Uses the json module's own scanner, so it costs about one parse and needs no
-    re-serialization; the stored text stays byte-for-byte what the client sent.
-    """
-    scan = _DECODER.scan_once
-    spans: list[tuple[int, int]] = []
-    try:
-        i = _ws(text, 0)
-        if text[i] != "{":
-            return None
-        i = _ws(text, i + 1)
-        if text[i] == "}":
-            return spans
-        while True:
-            if text[i] != '"':
-                return None
-            key, i = json.decoder.scanstring(text, i + 1)
-            i = _ws(text, i)
-            if text[i] != ":":
-                return None
-            i = _ws(text, i + 1)
-            if key == "messages" and text[i] == "[":
-                j = _ws(text, i + 1)
-                while text[j] != "]":
-                    _, end = scan(text, j)
-                    spans.append((j, end))
-                    j = _ws(text, end)
-                    if text[j] == ",":
-                        j = _ws(text, j + 1)
-                    elif text[j] != "]":
-                        return None
-                end = j + 1
-            else:
-                _, end = scan(text, i)
-                if key in ("system", "tools"):
-                    spans.append((i, end))
-            i = _ws(text, end)
-            if text[i] == ",":
-                i = _ws(text, i + 1)
-            elif text[i] == "}":
-                return spans
-            else:
-                return None
-    except (StopIteration, IndexError, ValueError):
-        return None
-
-
-def split_text(text: str) -> tuple[str, dict[str, str]] | None:
-    """Like `split_body`, but cutting the shared parts out of the original JSON text
-    (faster, and exact). None when the text cannot be walked; use `split_body` then."""
-    spans = _value_spans(text)
-    if spans is None or "\x01" in text:
-        return None
-    parts: dict[str, str] = {}
-    out: list[str] = []
-    pos = 0
-    for start, end in sorted(spans):
-        if end - start < BLOB_MIN_CHARS:
-            continue
-        piece = text[start:end]
-        digest = hashlib.sha256(piece.encode("utf-8", "surrogatepass")).hexdigest()
-        parts[digest] = piece
-        out.append(text[pos:start])
-        out.append(f"\x01{digest}\x01")
-        pos = end
-    out.append(text[pos:])
-    return "".join(out), parts
-
-
-def join_body(text: str, blob_text: dict[str, str]) -> str:
-    """Rebuild the full JSON text from a stored body and its blobs' texts."""
-    if "\x01" not in text:
-        return text
-    # str.split is much faster than a regex over a long body; odd items are hashes
-    parts = text.split("\x01")
-    for i in range(1, len(parts), 2):
-        parts[i] = blob_text.get(parts[i], "null")
-    return "".join(parts)
-
-
-def blob_hashes(text: str | None) -> list[str]:
-    if not text or "\x01" not in text:
-        return []
-    return text.split("\x01")[1::2]
 
 
 def _int(flag: Any) -> int | None:

@@ -38,6 +38,25 @@ def _old_rows(request_id: str, tree: Node) -> list[tuple]:
     return out
 
 
+def _split_v2(text: str) -> tuple[str, dict[str, str]]:
+    """Schema 2's body form: `system`, `tools` and each message of 1 KB or more cut out
+    and named by a marker (no history chains)."""
+    import hashlib
+
+    from inspector.store.bodies import _value_spans
+
+    others, messages = _value_spans(text)
+    parts, out, pos = {}, [], 0
+    for start, end in sorted(others + messages):
+        if end - start < 1024:
+            continue
+        digest = hashlib.sha256(text[start:end].encode()).hexdigest()
+        parts[digest] = text[start:end]
+        out += [text[pos:start], f"\x01{digest}\x01"]
+        pos = end
+    return "".join(out) + text[pos:], parts
+
+
 def _schema_2(path, with_rollups: bool) -> list[tuple[str, dict, Node]]:
     db = Database(path)
     migrations.apply(db, stop_before="0003_rollup_tables")
@@ -52,7 +71,7 @@ def _schema_2(path, with_rollups: bool) -> list[tuple[str, dict, Node]]:
         tree = attribute(turn.request, usage, headers=turn.headers)
         rid = f"0000old{i}"
         text = json.dumps(turn.request)
-        body, parts = rows.split_text(text)
+        body, parts = _split_v2(text)
         conn.execute("INSERT INTO requests (id, ts, model, body, cost_usd, top_source,"
                      " attribution) VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (rid, iso_utc(1.7e9 + i), turn.request["model"], body,

@@ -3,6 +3,7 @@ bytes in the database file's free pages or in the WAL, and the file shrinks."""
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import time
@@ -104,5 +105,36 @@ def test_purging_nothing_changes_nothing(tmp_path):
         store.write([record(ago=5)])
         assert store.purge(0) == 0
         assert count_requests(store, Filter()) == 1
+    finally:
+        store.close()
+
+
+def test_purging_early_turns_keeps_the_history_later_turns_share(tmp_path):
+    """Later turns name the chain parts of the history that earlier turns stored first:
+    purging the early turns must keep those, and only those."""
+    from inspector.store import get_exchange
+
+    store = Store(tmp_path / "c.db")
+    try:
+        recs, bodies = [], []
+        for turn in range(8):
+            rec = record(ago=(40 - turn) * 86400, big=2000, user_text=f"turn {turn}")
+            body = rec.capture.request_json
+            for k in range(turn):
+                body["messages"] += [{"role": "assistant", "content": f"a{k} " + _words(k, 1500)},
+                                     {"role": "user", "content": f"u{k}"}]
+            rec.capture.request_text = json.dumps(body)
+            recs.append(rec)
+            bodies.append(body)
+        store.write(recs)
+        parts_before = store.execute("SELECT count(*) FROM blobs").fetchone()[0]
+        assert store.purge(time.time() - 35.5 * 86400) == 5
+        for rec, body in zip(recs[5:], bodies[5:]):
+            assert get_exchange(store, rec.capture.id)["request"]["body"] == body
+        left = store.execute("SELECT count(*) FROM blobs").fetchone()[0]
+        assert 0 < left < parts_before
+        assert store.purge(time.time()) == 3
+        assert store.execute("SELECT count(*) FROM blobs").fetchone()[0] == 0
+        assert store.execute("SELECT count(*) FROM blob_refs").fetchone()[0] == 0
     finally:
         store.close()
