@@ -177,24 +177,45 @@ def split_json(body: object) -> Split:
 def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]]) -> list[str]:
     """The stored body as pieces to concatenate: even items are text, odd items hashes of
     leaf parts (chain parts are resolved into what they hold). `lookup(hashes)` gives
-    part texts (at least those asked for); a part it does not know reads as `null`."""
-    parts = stored.split("\x01")
-    while len(parts) > 1:
-        texts = lookup(parts[1::2])
-        if not any("\x01" in texts.get(h, "") for h in parts[1::2]):
-            break
-        out = [parts[0]]
-        for i in range(1, len(parts), 2):
-            text = texts.get(parts[i], "")
-            if "\x01" in text:  # a chain part: splice in what it holds
-                inner = text.split("\x01")
-                out[-1] += inner[0]
-                out.extend(inner[1:])
-                out[-1] += parts[i + 1]
-            else:
-                out += [parts[i], parts[i + 1]]
-        parts = out
-    return parts
+    part texts (at least those asked for); a part it does not know reads as `null`.
+
+    Linear in the size of the body: a history of a thousand turns is a chain a thousand
+    parts deep, fetched a level at a time (from the cache, after the session's first
+    request) and then walked once, its text gathered in a list and joined once."""
+    top = stored.split("\x01")
+    if len(top) == 1:
+        return top
+    chains: dict[str, list[str]] = {}
+    frontier = set(top[1::2])
+    known: dict[str, str] = {}
+    while frontier:
+        missing = [h for h in frontier if h not in known]
+        if missing:
+            known = lookup(missing)
+        following: set[str] = set()
+        for digest in frontier:
+            text = known.get(digest)
+            if text is not None and "\x01" in text:
+                items = chains[digest] = text.split("\x01")
+                following.update(h for h in items[1::2] if h not in chains)
+        frontier = following
+    pieces: list[str] = []
+    text: list[str] = []
+    stack: list[tuple[list[str], int]] = [(top, 0)]
+    while stack:
+        items, i = stack.pop()
+        if i + 1 < len(items):
+            stack.append((items, i + 1))
+        item = items[i]
+        if i % 2 == 0:
+            text.append(item)
+        elif item in chains:
+            stack.append((chains[item], 0))
+        else:
+            pieces += ["".join(text), item]
+            text = []
+    pieces.append("".join(text))
+    return pieces
 
 
 def join(pieces: list[str], texts: dict[str, str]) -> str:

@@ -312,13 +312,31 @@ def _pages(store: Store, f: Filter, select: str, batch: int) -> Iterator[list[tu
         last = (page[-1][1], page[-1][0])
 
 
+#: how many bytes of request bodies `iter_exchanges` holds in memory at once, at most
+#: (a single bigger request is read alone)
+EXPORT_BATCH_BYTES = 8 << 20
+
+
 def iter_exchanges(store: Store, f: Filter, batch: int = 500,
                    parse_bodies: bool = True) -> Iterator[dict[str, Any]]:
     """Every exchange matching `f`, oldest first (see `_pages`). With `parse_bodies=False`
-    JSON bodies come as `RawJSON` text, which exporters write without parsing."""
+    JSON bodies come as `RawJSON` text, which exporters write without parsing.
+
+    Ids are paged `batch` at a time, but exchanges are read in groups of at most
+    `EXPORT_BATCH_BYTES` of request bodies: a long session's requests are a megabyte
+    each, and memory must not grow with how many are exported."""
     join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in f.where()[0] else ""
-    for page in _pages(store, f, f"SELECT r.id, r.ts FROM requests r{join}", batch):
-        yield from exchange_dicts(store, [p[0] for p in page], parse_bodies=parse_bodies)
+    for page in _pages(store, f, f"SELECT r.id, r.ts, r.body_bytes FROM requests r{join}",
+                       batch):
+        group: list[str] = []
+        size = 0
+        for id_, _ts, body_bytes in page:
+            if group and size + (body_bytes or 0) > EXPORT_BATCH_BYTES:
+                yield from exchange_dicts(store, group, parse_bodies=parse_bodies)
+                group, size = [], 0
+            group.append(id_)
+            size += body_bytes or 0
+        yield from exchange_dicts(store, group, parse_bodies=parse_bodies)
 
 
 def iter_list_rows(store: Store, f: Filter, batch: int = 2000) -> Iterator[dict[str, Any]]:
