@@ -48,7 +48,11 @@ tree = Node("prompt", "prompt", tokens=10, children=[
     Node("tool", f"tool {i}", tokens=1, meta={"source": f"tool:T{i}"}) for i in range(10)])
 for turn in range(turns):
     ex = make_exchange(json.dumps(body).encode(), sse, started_wall=start + turn * 10)
-    store.write([Record(build_capture(ex), tree, 0.01)])
+    try:
+        store.write([Record(build_capture(ex), tree, 0.01)])
+    finally:
+        for spooled in (ex.request_body, ex.response_body):
+            spooled.close()  # a body over 1 MB sits in a temporary file
     call = f"toolu_{turn:05d}"
     out = " ".join(rng.choice(words) for _ in range(600))[:3300]
     body["messages"] = body["messages"] + [

@@ -21,6 +21,7 @@ import http.client
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import ssl
@@ -93,7 +94,6 @@ def in_use(db: Path, want: int, timeout: float = 60.0) -> int:
 
 def run(code: Path, turns: int, new_chars: int) -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-growth-"))
-    print(f"home: {home}")
     stub, proxy, stub_port, port, ca = start(code, home)
     rng = random.Random(5)
     first = demo_session(seed=1, turns=1)[0].request
@@ -137,6 +137,7 @@ def run(code: Path, turns: int, new_chars: int) -> None:
         stub.wait()
     files = {s: (db.parent / (db.name + s)).stat().st_size
              for s in ("", "-wal", "-shm") if (db.parent / (db.name + s)).exists()}
+    shutil.rmtree(home, ignore_errors=True)
     total = sum(files.values())
     print(f"code: {code}")
     print(f"{turns} turns, last request {last_size / 1024:.0f} KB, "
