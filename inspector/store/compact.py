@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import operator
 import threading
 from typing import Any
 
@@ -69,9 +70,10 @@ def node_dict(node: Node) -> dict[str, Any]:
     """Every field of `node` (children last, recursively) as plain data. With today's
     fields this is `Node.to_dict()`; a field added to the dataclass is kept too."""
     names = _field_names()
+    values = operator.attrgetter(*names)  # one C call per node for every field
 
     def walk(n: Node) -> dict[str, Any]:
-        d = {name: getattr(n, name) for name in names}
+        d = dict(zip(names, values(n)))
         d["children"] = [walk(c) for c in n.children]
         return d
 
