@@ -30,24 +30,23 @@ _BLOCKED = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIG
 def start_process(process: Any) -> None:
     """`process.start()`, with a stderr that has a file descriptor and the stopping
     signals blocked in the child until it is ready for them."""
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
-    try:
-        _start(process)
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    from multiprocessing import resource_tracker
 
-
-def _start(process: Any) -> None:
     current = sys.stderr
     try:
         usable = current is not None and current.fileno() >= 0
     except (AttributeError, OSError, ValueError):
         usable = False
-    if usable or sys.__stderr__ is None:
-        process.start()
-        return
-    sys.stderr = sys.__stderr__
+    if not usable and sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__
     try:
-        process.start()
+        # multiprocessing starts its resource tracker on the first spawn and unblocks
+        # SIGINT and SIGTERM in this thread as it does: have it running before we block
+        resource_tracker.ensure_running()
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+        try:
+            process.start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     finally:
         sys.stderr = current

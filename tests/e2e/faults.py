@@ -21,7 +21,10 @@ API = "https://api.anthropic.com/v1/messages"
 class ProxyProcess:
     """`claude-inspect proxy` with its stdout and stderr read on threads, line by line."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None, **popen) -> None:
+    def __init__(self, *args: str, env: dict[str, str] | None = None,
+                 head: int | None = None, **popen) -> None:
+        """`head`: read that many lines of stdout, then close it (as `| head -N` does)."""
+        self.head = head
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "inspector", "proxy", "--listen", "127.0.0.1:0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -39,6 +42,9 @@ class ProxyProcess:
         for line in stream:
             into.append(line)
             self._lines.put((name, line))
+            if name == "out" and self.head is not None and len(into) >= self.head:
+                stream.close()
+                break
         self._lines.put((name, ""))
 
     def wait_line(self, needle: str, timeout: float = 30, stream: str | None = None) -> str:
