@@ -10,6 +10,7 @@ import click
 
 from inspector.cli.common import (
     Failure,
+    handles_errors,
     home_options,
     load_config,
     log_to_file,
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
               help="Point ANTHROPIC_BASE_URL at the proxy instead (no CA needed).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
+@handles_errors
 def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> None:
     """Run COMMAND with the proxy, recording its Claude API traffic.
 
@@ -45,7 +47,11 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     from inspector.runtime.local import Runtime, running_proxy
 
     config = load_config(ctx, **opts)
-    ensure_home(config.home)
+    try:
+        ensure_home(config.home)
+    except OSError as e:
+        raise Failure(f"cannot create the home folder {config.home}: "
+                      f"{e.strerror or e}; --home names another") from None
     log_to_file(config.home)
     base_env = dict(os.environ)
     gateway = gateway_host(base_env)

@@ -37,6 +37,7 @@ class Writer:
         on_written: Callable[[list[str]], None] | None = None,
         *,
         fallback: Callable[[Any], Record | None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
         batch_size: int = 200,
         max_delay: float = 0.005,
         retry_for: float = 30.0,
@@ -48,6 +49,8 @@ class Writer:
         #: without its attribution)
         self.fallback = fallback
         self.on_written = on_written
+        #: hears of each failed write attempt (from the writer's thread; must not raise)
+        self.on_error = on_error
         self.batch_size = batch_size
         self.max_delay = max_delay
         #: how long to keep retrying one batch before giving up on it (logged, counted)
@@ -216,6 +219,8 @@ class Writer:
                     log.info("capture batch written after %d attempts", attempt)
                 return True
             except (sqlite3.Error, OSError) as e:
+                if self.on_error is not None:
+                    self.on_error(e)
                 if time.monotonic() - start > self.retry_for:
                     log.error("giving up on %d captures after %d attempts: %s",
                               len(records), attempt, e)

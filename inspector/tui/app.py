@@ -156,7 +156,13 @@ class InspectorApp(App):
         self.main.show_live_row(message.row, add=False)
 
     def on_proxy_notice(self, message: ProxyNotice) -> None:
-        if message.kind == "cert_refused":
+        if message.kind in ("recorder_fault", "recorder_ok"):
+            fault = message.text if message.kind == "recorder_fault" else None
+            self.proxy_state = replace(self.proxy_state, recording_fault=fault)
+            self.main.set_proxy_state(self.proxy_state)
+            self.notify(message.text, title="Recording" if fault else "Recording again",
+                        severity="error" if fault else "information", timeout=10)
+        elif message.kind == "cert_refused":
             self.proxy_state = replace(self.proxy_state, cert_warning=message.text)
             self.main.set_proxy_state(self.proxy_state)
             self.notify(f"{message.text}\nTrust the CA: see `claude-inspect ca`.",
