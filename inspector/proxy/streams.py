@@ -11,7 +11,12 @@ read/write/drain/close interface through `Stream`.
 
 Both stream kinds apply backpressure: `Stream` pauses the transport when more than
 `HIGH_WATER` bytes wait unread, and `drain()` waits while the transport's write buffer is
-full, so relaying a large body keeps memory flat.
+full (`write_paused`), so relaying a large body keeps memory flat.
+
+Two ways to use them: `await read()` / `await drain()` (the blind tunnel, handshakes), or
+the engine's relay loop, which polls `read_nowait()` on both sides of a connection and,
+when neither has anything it can use, sleeps until a `waker` callback says something
+changed (bytes arrived, the peer closed, a full write buffer drained).
 """
 
 from __future__ import annotations
@@ -41,9 +46,8 @@ class Stream(asyncio.Protocol):
         self._drain_waiter: asyncio.Future | None = None
         self._write_paused = False
         self._read_paused = False
-        #: called once when the peer closes or the connection is lost (the engine uses it
-        #: to abort the other side while it waits on that side only)
-        self.on_lost: Callable[[], None] | None = None
+        #: called whenever bytes arrive, the peer closes or writing may resume
+        self.waker: Callable[[], None] | None = None
 
     # -- protocol callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -60,11 +64,12 @@ class Stream(asyncio.Protocol):
         if self._size > HIGH_WATER and not self._read_paused:
             self._read_paused = True
             self.transport.pause_reading()
+        if self.waker is not None:
+            self.waker()
 
     def eof_received(self) -> bool:
         self._eof = True
         self._wake_reader()
-        self._fire_on_lost()
         return self._half_close
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -75,12 +80,6 @@ class Stream(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-        self._fire_on_lost()
-
-    def _fire_on_lost(self) -> None:
-        cb, self.on_lost = self.on_lost, None
-        if cb is not None:
-            cb()
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -90,11 +89,15 @@ class Stream(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self.waker is not None:
+            self.waker()
 
     def _wake_reader(self) -> None:
         waiter = self._read_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self.waker is not None:
+            self.waker()
 
     # -- stream interface
     @property
@@ -113,6 +116,28 @@ class Stream(asyncio.Protocol):
     def peer_closed(self) -> bool:
         """The peer sent EOF or the connection is gone (buffered bytes may remain)."""
         return self._eof
+
+    @property
+    def write_paused(self) -> bool:
+        """The transport's write buffer is full: stop feeding it until `waker` fires."""
+        return self._write_paused and not self._lost
+
+    @property
+    def has_unread(self) -> bool:
+        return bool(self._chunks)
+
+    def read_nowait(self) -> bytes | None:
+        """What arrived since the last read; b"" at end of stream; None if nothing yet."""
+        chunks = self._chunks
+        if not chunks:
+            return b"" if self._eof else None
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
+        self._size = 0
+        if self._read_paused and not self._lost:
+            self._read_paused = False
+            self.transport.resume_reading()
+        return data
 
     async def read(self) -> bytes:
         """Everything that arrived since the last call; b"" at end of stream."""
@@ -190,6 +215,58 @@ class TLSStream:
     @property
     def at_eof(self) -> bool:
         return self._eof or self.raw.at_eof
+
+    @property
+    def peer_closed(self) -> bool:
+        return self._eof or self.raw.peer_closed
+
+    @property
+    def write_paused(self) -> bool:
+        return self.raw.write_paused
+
+    @property
+    def waker(self) -> Callable[[], None] | None:
+        return self.raw.waker
+
+    @waker.setter
+    def waker(self, fn: Callable[[], None] | None) -> None:
+        self.raw.waker = fn
+
+    def read_nowait(self) -> bytes | None:
+        """Decrypted bytes available now; b"" at end; None if nothing can be decrypted yet."""
+        if self._eof:
+            return b""
+        parts = []
+        while True:
+            try:
+                data = self.sslobj.read(TLS_READ_SIZE)
+            except ssl.SSLWantReadError:
+                incoming = self.raw.read_nowait()
+                if incoming:
+                    self._in.write(incoming)
+                    continue
+                try:
+                    self._flush()  # the TLS layer may have something to say (a key update)
+                except ConnectionError:
+                    pass
+                if incoming is None or parts:
+                    break
+                self._eof = True  # the transport ended without close_notify
+                return b""
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                if parts:
+                    break
+                self._eof = True
+                return b""
+            if not data:
+                if parts:
+                    break
+                self._eof = True
+                return b""
+            parts.append(data)
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _flush(self) -> None:
         if self._out.pending:
