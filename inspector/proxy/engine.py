@@ -32,7 +32,9 @@ from inspector.proxy.commands import (
     CloseClient, CloseUpstream, Finished, Intercept, OpenUpstream, SendClient, SendUpstream, Started,
     Tunnel,
 )
-from inspector.proxy.connect import CONNECT_OK, Target, error_response, is_loopback, parse_upstream_url
+from inspector.proxy.connect import (
+    CONNECT_OK, Target, error_response, is_loopback, parse_upstream_url, should_intercept,
+)
 from inspector.proxy.http1 import Relay
 from inspector.proxy.limits import Timeouts, raise_file_limit
 from inspector.proxy.sink import SafeSink
@@ -90,6 +92,8 @@ class ProxyServer:
             if not self.settings.ca_dir:
                 raise ValueError("ProxySettings.ca_dir is empty: say where the CA lives")
             self.ca = CertificateAuthority.load_or_create(self.settings.ca_dir)
+        intercept = self._intercept
+        self.ca.sni_names = lambda name: should_intercept(name, intercept)  # mint for these only
         self._upstream_ctx = upstream_context(self.settings.upstream_ca)
         raise_file_limit()
         loop = asyncio.get_running_loop()
@@ -202,24 +206,29 @@ class ProxyServer:
                     break
                 if relay.commands:
                     continue
-                if up is not None and relay.wants_upstream and not client.write_paused:
-                    data = up.read_nowait()
+                read_up = up is not None and relay.wants_upstream and not client.write_paused
+                if read_up:
+                    data = up.read_nowait()  # type: ignore[union-attr]
                     if data is not None:
                         relay.receive_upstream(data)
                         continue
-                if relay.wants_client:
-                    if up is None or not up.write_paused:
-                        data = client.read_nowait()
-                        if data is not None:
-                            relay.receive_client(data)
-                            continue
-                elif client.peer_closed:
+                read_client = relay.wants_client and (up is None or not up.write_paused)
+                if read_client:
+                    data = client.read_nowait()
+                    if data is not None:
+                        relay.receive_client(data)
+                        continue
+                elif client.peer_closed and not relay.wants_client:
                     relay.client_gone()
                     continue
                 deadline = relay.deadline
                 if deadline is not None and relay.clock() >= deadline:
                     relay.tick()
                     continue
+                # sleep; bytes on a side that cannot be used yet do not wake us
+                if up is not None:
+                    up.wake_on_data = read_up
+                client.wake_on_data = read_client
                 await waker.wait(deadline)
         except asyncio.CancelledError:
             relay.stop()
@@ -233,6 +242,7 @@ class ProxyServer:
         finally:
             waker.close()
             client.waker = None
+            client.wake_on_data = True
             if eager is not None:
                 _discard(eager)
             if up is not None:

@@ -26,7 +26,8 @@ import ssl
 from typing import Callable
 
 HIGH_WATER = 256 * 1024
-TLS_READ_SIZE = 256 * 1024
+# a TLS record carries at most 16 KiB; a bigger read only costs a bigger allocation
+TLS_READ_SIZE = 64 * 1024
 
 
 class Stream(asyncio.Protocol):
@@ -46,8 +47,10 @@ class Stream(asyncio.Protocol):
         self._drain_waiter: asyncio.Future | None = None
         self._write_paused = False
         self._read_paused = False
-        #: called whenever bytes arrive, the peer closes or writing may resume
+        #: called when the peer closes, writing may resume, or (if `wake_on_data`) bytes arrive
         self.waker: Callable[[], None] | None = None
+        #: False while the reader has no use for more bytes (the other side cannot take them)
+        self.wake_on_data = True
 
     # -- protocol callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -64,7 +67,7 @@ class Stream(asyncio.Protocol):
         if self._size > HIGH_WATER and not self._read_paused:
             self._read_paused = True
             self.transport.pause_reading()
-        if self.waker is not None:
+        if self.waker is not None and self.wake_on_data:
             self.waker()
 
     def eof_received(self) -> bool:
@@ -232,42 +235,49 @@ class TLSStream:
     def waker(self, fn: Callable[[], None] | None) -> None:
         self.raw.waker = fn
 
+    @property
+    def wake_on_data(self) -> bool:
+        return self.raw.wake_on_data
+
+    @wake_on_data.setter
+    def wake_on_data(self, flag: bool) -> None:
+        self.raw.wake_on_data = flag
+
     def read_nowait(self) -> bytes | None:
-        """Decrypted bytes available now; b"" at end; None if nothing can be decrypted yet."""
+        """Decrypted bytes available now; b"" at end; None if nothing can be decrypted yet.
+        OpenSSL is asked only when it has input, so an empty poll raises nothing."""
         if self._eof:
             return b""
+        incoming = self.raw.read_nowait()
+        if incoming:
+            self._in.write(incoming)
         parts = []
-        while True:
+        sslobj = self.sslobj
+        # one read takes a whole record (at most 16 KiB), so input left in the BIO is the
+        # only sign of more (and `pending()` would release the GIL for nothing)
+        while self._in.pending:
             try:
-                data = self.sslobj.read(TLS_READ_SIZE)
-            except ssl.SSLWantReadError:
-                incoming = self.raw.read_nowait()
-                if incoming:
-                    self._in.write(incoming)
-                    continue
-                try:
-                    self._flush()  # the TLS layer may have something to say (a key update)
-                except ConnectionError:
-                    pass
-                if incoming is None or parts:
-                    break
-                self._eof = True  # the transport ended without close_notify
-                return b""
+                data = sslobj.read(TLS_READ_SIZE)
+            except ssl.SSLWantReadError:  # a record not complete yet
+                break
             except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                if parts:
-                    break
                 self._eof = True
-                return b""
+                break
             if not data:
-                if parts:
-                    break
                 self._eof = True
-                return b""
+                break
             parts.append(data)
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else b"".join(parts)
-
+        if self._out.pending:  # the TLS layer may have something to say (a key update)
+            try:
+                self._flush()
+            except ConnectionError:
+                pass
+        if parts:
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        if self._eof or incoming == b"":  # close_notify, or the transport ended without it
+            self._eof = True
+            return b""
+        return None
     def _flush(self) -> None:
         if self._out.pending:
             self.raw.write(self._out.read())
@@ -293,42 +303,6 @@ class TLSStream:
                     pass
                 raise
         self._flush()
-
-    async def read(self) -> bytes:
-        """Decrypted bytes available now (waiting for some if none); b"" at end."""
-        if self._eof:
-            return b""
-        while True:
-            try:
-                data = self.sslobj.read(TLS_READ_SIZE)
-            except ssl.SSLWantReadError:
-                self._flush()
-                incoming = await self.raw.read()
-                if not incoming:
-                    self._eof = True
-                    return b""
-                self._in.write(incoming)
-                continue
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                self._eof = True
-                return b""
-            if not data:
-                self._eof = True
-                return data
-            break
-        # Several records may be waiting: hand them out together to save wake-ups.
-        if self._in.pending or self.sslobj.pending():
-            parts = [data]
-            while True:
-                try:
-                    more = self.sslobj.read(TLS_READ_SIZE)
-                except (ssl.SSLWantReadError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                    break
-                if not more:
-                    break
-                parts.append(more)
-            data = b"".join(parts)
-        return data
 
     def write(self, data: bytes) -> None:
         if self.raw.lost:
