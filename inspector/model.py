@@ -21,7 +21,7 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 #: Header list as seen on the wire: (lower-cased name, value), both decoded as latin-1.
 Headers = list[tuple[str, str]]
@@ -81,6 +81,21 @@ class CapturedBody:
         data = self._file.read()
         self._file.seek(0, os.SEEK_END)
         return data
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The kept bytes in pieces of at most `size`, so a spooled body can be read
+        without holding all of it."""
+        if self._file is None:
+            data = bytes(self._buf)
+            for i in range(0, len(data), size):
+                yield data[i:i + size]
+            return
+        self._file.seek(0)
+        try:
+            while chunk := self._file.read(size):
+                yield chunk
+        finally:
+            self._file.seek(0, os.SEEK_END)
 
     def detach(self) -> tuple[bytes | None, str | None]:
         """(bytes, None) for a copy in memory, or (None, path) for a spooled one, whose
