@@ -42,8 +42,7 @@ _KEY_PATTERN = re.compile(
 _BEARER_PATTERN = re.compile(r"earer ([A-Za-z0-9._~+/=\-]{16,})")  # "Bearer <token>" in text
 # GitHub tokens: classic (ghp_ personal, gho_ OAuth, ghu_ user-to-server, ghs_ server,
 # ghr_ refresh) and fine-grained personal tokens.
-_GITHUB_PATTERN = re.compile(r"gh[pousr]_[A-Za-z0-9]{30,}")
-_GITHUB_PAT_PATTERN = re.compile(r"github_pat_[A-Za-z0-9_]{20,}")
+_GITHUB_PATTERN = re.compile(r"g(?:h[pousr]_[A-Za-z0-9]{30,}|ithub_pat_[A-Za-z0-9_]{20,})")
 # AWS access key ids (AKIA long-term, ASIA temporary), not inside a longer word
 _AWS_PATTERN = re.compile(r"A(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z])")
 # A key written with JSON escapes (`sk-ant\u002dapi03-...`) is the same key once parsed:
@@ -51,8 +50,9 @@ _AWS_PATTERN = re.compile(r"A(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z])")
 # checked like plain text.
 _ESCAPE = re.compile(r"\\u00[2-7][0-9a-fA-F]")
 _ESCAPED_RUN = re.compile(r"(?:[A-Za-z0-9_\-]|\\u00[2-7][0-9a-fA-F])+")
-_SHAPES = (("sk-", _KEY_PATTERN), ("gh", _GITHUB_PATTERN), ("github_pat_", _GITHUB_PAT_PATTERN),
-           ("IA", _AWS_PATTERN))
+# (a literal that each shape's match contains, or "" where checking for one first
+# costs as much as the search itself, the pattern)
+_SHAPES = (("sk-", _KEY_PATTERN), ("", _GITHUB_PATTERN), ("", _AWS_PATTERN))
 
 
 # A JSON string member ("name": "value") wherever JSON appears in text. Finding every
@@ -131,7 +131,7 @@ def scrub_text(text: str) -> str:
     if "\\u00" in text:
         text = _scrub_escaped(text)
     for literal, pattern in _SHAPES:
-        if literal in text:
+        if not literal or literal in text:
             text = pattern.sub(_scrub_shape, text)
     if "earer " in text:
         text = _BEARER_PATTERN.sub(_scrub_bearer, text)
