@@ -336,7 +336,9 @@ class Capture:
     #: decoded body as text when it is text (JSON or otherwise), else None and raw kept
     request_text: str | None = None
     request_raw: bytes | None = None
-    #: parsed request JSON when the body is JSON
+    #: parsed request JSON when the body is JSON; in a body of several megabytes, base64
+    #: media data is a stand-in holding its first characters and its full length
+    #: (`capture.elide`): `request_text` is what is stored
     request_json: Any = None
     request_bytes: int = 0
     request_truncated: bool = False
@@ -346,7 +348,9 @@ class Capture:
     status: int | None = None
     reason: str = ""
     response_headers: Headers = field(default_factory=list)
-    #: the response body as text; for an SSE stream, the reassembled final message as JSON
+    #: the response body as text when it is no JSON; when `response_json` is set too, its
+    #: JSON text, which is then stored as it is (a reply of several megabytes, parsed
+    #: with stand-ins for its long strings: see `capture.elide`)
     response_text: str | None = None
     response_raw: bytes | None = None
     #: parsed response JSON (the final message for a stream)

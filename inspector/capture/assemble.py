@@ -11,6 +11,7 @@ import re
 from typing import Any, Iterator
 
 from inspector.capture.decode import DecodeError, iter_decoded
+from inspector.capture.elide import ELIDE_BODIES_ABOVE, elided_strings, parse_elided
 from inspector.capture.redact import (
     redact_headers, scrub_bytes, scrub_error, scrub_text, scrub_url,
 )
@@ -56,7 +57,8 @@ class _Body:
     so an SSE reply of many megabytes is never held whole.
     """
 
-    def __init__(self, body: CapturedBody | None, headers: Headers, whole: bool = True) -> None:
+    def __init__(self, body: CapturedBody | None, headers: Headers, whole: bool = True,
+                 keep_text: bool = True) -> None:
         self.text: str | None = None
         self.raw: bytes | None = None
         self.json: Any = None
@@ -64,6 +66,10 @@ class _Body:
         self.size = body.size if body is not None else 0
         self.truncated = bool(body.truncated) if body is not None else False
         self._body = body
+        #: a huge JSON body is parsed with its long strings elided (see `elide`); with
+        #: `keep_text`, long strings other than media data are parsed in full
+        self.keep_text = keep_text
+        self.elided = False
         self.content_type = _header(headers, "content-type")
         self._encoding = _header(headers, "content-encoding")
         if body is None:
@@ -87,32 +93,46 @@ class _Body:
             self.notes.append(f"body unreadable: {e}")
 
     def _read(self) -> None:
-        data = bytearray()
+        # The text grows in place (a str with no other reference is resized, not copied,
+        # by +=), so a big body is held once as text, never also as bytes.
+        text = ""
         try:
+            decoder = codecs.getincrementaldecoder(_charset(self.content_type))()
             for piece in self._decoded():
-                data += piece
+                text += decoder.decode(piece)
+            text += decoder.decode(b"", final=True)
         except DecodeError as e:
-            del data
+            del text
             return self.keep_raw(e)
         except OSError as e:  # a spooled file that went away
             self.notes.append(f"body unreadable: {e}")
             return
-        if not data:
-            return
-        try:
-            text = data.decode(_charset(self.content_type))
         except (UnicodeDecodeError, LookupError):
-            self.notes.append(f"binary body ({len(data)} bytes) kept raw")
-            self.raw = scrub_bytes(bytes(data))
+            del text
+            return self._keep_binary()
+        if not text:
             return
-        del data
         self.text = scrub_text(text)
         del text
         if _looks_json(self.content_type, self.text):
             try:
-                self.json = json.loads(self.text)
-            except ValueError:
+                if len(self.text) < ELIDE_BODIES_ABOVE:
+                    self.json = json.loads(self.text)
+                else:
+                    self.json = parse_elided(self.text, keep_text=self.keep_text)
+                    self.elided = next(elided_strings(self.json), None) is not None
+            except (ValueError, RecursionError):
                 self.notes.append("not JSON (kept as text)")
+
+    def _keep_binary(self) -> None:
+        """Not text in its charset: keep the decoded bytes (redacted)."""
+        try:
+            data = b"".join(iter_decoded(self._body.chunks(_CHUNK), self._encoding, []))  # type: ignore[union-attr]
+        except (DecodeError, OSError) as e:
+            self.notes.append(f"body unreadable: {e}")
+            return
+        self.notes.append(f"binary body ({len(data)} bytes) kept raw")
+        self.raw = scrub_bytes(data)
 
     def text_chunks(self) -> Iterator[str]:
         """The decoded body as text, chunk by chunk (undecodable bytes become U+FFFD).
@@ -208,14 +228,15 @@ def _build(ex: Exchange, raw_sse_cap: int) -> Capture:
         return cap
     content_type = (_header(ex.response_headers, "content-type") or "").lower()
     stream = "text/event-stream" in content_type
-    resp = _Body(ex.response_body, ex.response_headers, whole=not stream)
+    resp = _Body(ex.response_body, ex.response_headers, whole=not stream, keep_text=False)
     cap.response_bytes, cap.response_truncated = resp.size, resp.truncated
     if stream:
         _add_stream(cap, resp, raw_sse_cap)
     if resp.raw is not None or not stream:
-        # the message as parsed is what is stored: the text too only when it is no JSON
+        # the message as parsed is what is stored, or its text when the parse left out
+        # long strings; the text too only when it is no JSON
         cap.response_raw, cap.response_json = resp.raw, resp.json
-        cap.response_text = resp.text if resp.json is None else None
+        cap.response_text = resp.text if resp.json is None or resp.elided else None
         if isinstance(resp.json, dict):
             cap.usage = Usage.from_api(resp.json.get("usage"))
             if isinstance(resp.json.get("stop_reason"), str):
