@@ -43,7 +43,10 @@ REQUEST_COLUMNS = (
 
 def response_row(c: Capture) -> tuple:
     u = c.usage
-    body = dumps(c.response_json) if c.response_json is not None else None
+    if c.response_json is not None and c.response_text is not None:
+        body = c.response_text  # the reply's own JSON text (see Capture.response_text)
+    else:
+        body = dumps(c.response_json) if c.response_json is not None else None
     text = c.response_text if body is None else None
     return (
         c.id, c.status, c.reason, dumps(c.response_headers), pack(body), pack(text),
