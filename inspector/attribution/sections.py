@@ -62,7 +62,8 @@ _STARTERS: list[tuple[str, str, str]] = [
     ("date", r"Today's date is", PARA),
     ("attribution", r"Attribution for git commits", NEXT),
 ]
-_STARTER_RE = re.compile("|".join(f"(?P<k_{name}>{pat})" for name, pat, _ in _STARTERS), re.M)
+_STARTER_RE = re.compile("^(?:" + "|".join(f"(?P<k_{name}>{pat})" for name, pat, _ in _STARTERS) + ")",
+                         re.M)
 _RULES = {name: rule for name, _, rule in _STARTERS}
 _MEMORY_ENDS = {"memory", "h1id"}
 _ITEM = re.compile(r"^- ([^:\n]{1,80}):", re.M)
