@@ -25,7 +25,8 @@ not recognise (source "unknown:section", "unknown:reminder" or "unknown:field"; 
 name), `meta["deferred"]` (a tool sent with defer_loading) and `meta["stripped"]` (thinking
 the API drops from context). The root's meta holds "model", "context_window", "used",
 "used_fraction", "content_chars", "envelope_chars", "estimated_tokens", and when the model
-is priced "cost_usd" (prompt cost, shared over every node) and "request_cost_usd".
+is priced "cost_usd" (prompt cost, shared over every node) and "request_cost_usd", with
+"price_assumed" and "priced_as" (a family) when the table does not know the model itself.
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ def _attribute(request_json: Any, usage: Usage | None, headers: dict[str, str] |
     })
     if model and node_costs(root, model, usage):
         root.meta["request_cost_usd"] = cost(model, usage)
+        price = price_for(model)
+        if price is not None and price.assumed:
+            root.meta["price_assumed"] = True
+            root.meta["priced_as"] = price.family
     return root
 
 
