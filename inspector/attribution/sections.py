@@ -43,7 +43,7 @@ _STARTERS: list[tuple[str, str, str]] = [
     ("memory", r"Contents of (?P<path>\S.*?)(?: \([^\n]*\))?:[ \t]*$", NEXT),
     ("memory_header", r"Codebase and user instructions are shown below", NEXT),
     ("h1id", r"# (?P<h1>[a-z][A-Za-z0-9_-]*)[ \t]*$", NEXT),
-    ("hook", r"(?P<event>[A-Z][A-Za-z]+)(?::[^\s:]*)? hook [a-z ]{2,40}:", NEXT),
+    ("hook", r"(?P<hook>(?P<event>[A-Z][A-Za-z]+)(?::[^\s:]*)?) hook [a-z ]{2,40}:", NEXT),
     ("env", r"# Environment\b|You have been invoked in the following environment"
             r"|Here is useful information about the environment", NEXT),
     ("git", r"gitStatus:|# gitStatus\b", NEXT),
@@ -180,7 +180,7 @@ def _h1id(text: str, a: int, b: int, m: re.Match[str]) -> list[Segment]:
 
 def _hook(text: str, a: int, b: int, m: re.Match[str]) -> list[Segment]:
     event = m.group("event")
-    return [Segment(a, b, "hook", event, f"hook:{event}", (MESSAGES, HOOKS, event))]
+    return [Segment(a, b, "hook", m.group("hook"), f"hook:{event}", (MESSAGES, HOOKS, event))]
 
 
 def _style(text: str, a: int, b: int, m: re.Match[str]) -> list[Segment]:
@@ -203,8 +203,10 @@ def _deferred(text: str, a: int, b: int, m: re.Match[str]) -> list[Segment]:
         name = text[pos:stop].strip()
         if name and " " not in name:
             out.append(Segment(pos, stop, "deferred_tool", name, "tool:deferred", group))
-        else:
+        elif out[-1].label in ("notice", "guidance") or not name:
             out[-1] = out[-1]._replace(end=stop)
+        else:  # a sentence after the names: how to load them
+            out.append(Segment(pos, stop, "deferred_tools", "guidance", "tool:deferred", group))
         pos = stop
     return out
 

@@ -12,7 +12,7 @@ SYSTEM_MESSAGE = (
     "PostToolUse:Edit hook additional context: formatted 2 files\n\n"
     "# Environment\nYou have been invoked in the following environment: \n - Platform: linux\n\n"
     "The following deferred tools are now available via ToolSearch. Load them first:\n"
-    "WebFetch\nmcp__jira__create\n\n"
+    "WebFetch\nmcp__jira__create\nCall ToolSearch first.\n\n"
     "These MCP servers are still connecting: jira\n\n"
     "Quantum flux notice: the harness grew a new section today.\nIt has two lines.\n\n"
     "Available agent types for the Agent tool:\n- Explore: searches.\n- janitor: cleans up.\n\n"
@@ -43,10 +43,10 @@ def test_each_section_in_the_node_a_user_looks_for():
     req = request(SYSTEM_MESSAGE)
     root = attribute(req)
     assert sum(leaf.chars for leaf in leaves(root)) == content_size(req)
-    assert by_source(root, "hook:PostToolUse")[0].label == "PostToolUse"
+    assert by_source(root, "hook:PostToolUse")[0].label == "PostToolUse:Edit"
     assert by_source(root, "system:environment")
     deferred = {leaf.label for leaf in by_source(root, "tool:deferred")}
-    assert deferred == {"notice", "WebFetch", "mcp__jira__create"}
+    assert deferred == {"notice", "WebFetch", "mcp__jira__create", "guidance"}
     jira = next(c for c in next(c for c in root.children if c.label == "MCP tools").children
                 if c.label == "jira")
     kinds = {leaf.label: leaf.kind for leaf in jira.children}
