@@ -14,7 +14,8 @@ becomes its own `unknown` segment named by its first line, never part of a neigh
 so a new Claude Code release shows up as drift instead of inflating a known source.
 
 A memory file (`Contents of PATH (...)`) holds the user's own text, headings and all: only
-the next memory file or a reminder-style heading (`# currentDate`) ends it.
+lines no CLAUDE.md would hold end it (the next memory file, a reminder-style heading such
+as `# currentDate`, a hook's output line, the deferred-tools or skill list header...).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ _STARTERS: list[tuple[str, str, str]] = [
     ("memory_header", r"Codebase and user instructions are shown below", NEXT),
     ("h1id", r"# (?P<h1>[a-z][A-Za-z0-9_-]*)[ \t]*$", NEXT),
     ("hook", r"(?P<hook>(?P<event>[A-Z][A-Za-z]+)(?::[^\s:]*)?) hook [a-z ]{2,40}:", NEXT),
-    ("env", r"# Environment\b|You have been invoked in the following environment"
-            r"|Here is useful information about the environment", NEXT),
+    ("env", r"# Environment\b", NEXT),
+    ("env_phrase", r"You have been invoked in the following environment"
+                   r"|Here is useful information about the environment", NEXT),
     ("git", r"gitStatus:|# gitStatus\b", NEXT),
     ("context", r"As you answer the user's questions, you can use the following context"
                 r"|[ \t]*IMPORTANT: this context may or may not be relevant", PARA),
@@ -59,13 +61,15 @@ _STARTERS: list[tuple[str, str, str]] = [
     ("mcp_server", r"## (?P<server>\S[^\n]*?)[ \t]*$", NEXT),
     ("skills", r"The following skills are available", LIST),
     ("mode", r"While (?P<mode>[^\n]{1,60}?) mode is active", NEXT),
-    ("date", r"Today's date is", PARA),
+    ("date", r"Today's date is \d{4}-\d\d-\d\d\.?[ \t]*$", PARA),
     ("attribution", r"Attribution for git commits", NEXT),
 ]
 _STARTER_RE = re.compile("^(?:" + "|".join(f"(?P<k_{name}>{pat})" for name, pat, _ in _STARTERS) + ")",
                          re.M)
 _RULES = {name: rule for name, _, rule in _STARTERS}
-_MEMORY_ENDS = {"memory", "h1id"}
+# Inside a memory file only lines no CLAUDE.md would hold end it ("# Environment" might).
+_MEMORY_ENDS = {"memory", "memory_header", "h1id", "hook", "env_phrase", "git", "deferred",
+                "connecting", "agents", "skills", "mcp_header", "style_note", "date", "attribution"}
 _ITEM = re.compile(r"^- ([^:\n]{1,80}):", re.M)
 
 
@@ -264,6 +268,7 @@ _PLACE: dict[str, Placer] = {
     "h1id": _h1id,
     "hook": _hook,
     "env": _seg("system_block", "Environment", "system:environment", (SYSTEM,)),
+    "env_phrase": _seg("system_block", "Environment", "system:environment", (SYSTEM,)),
     "git": _seg("system_block", "Git status", "system:git_status", (SYSTEM,)),
     "context": _seg("reminder", "Context preamble", "reminder:context", _REMINDER_GROUP),
     "style": _style,

@@ -74,7 +74,17 @@ def test_an_unknown_reminder_is_counted_and_named_by_its_first_line():
 
 def test_memory_file_headings_stay_in_the_file():
     text = ("<system-reminder>\nContents of /r/CLAUDE.md (project instructions):\n\n# Environment\n"
-            "Use staging.\n## notes\nToday's date is a file line too.\n</system-reminder>")
+            "Use staging.\n## notes\nToday's date is a file line too.\n# Output Style: mine\n</system-reminder>")
     root = attribute({"messages": [{"role": "user", "content": text}]})
     [memory] = by_source(root, "memory:/r/CLAUDE.md")
     assert memory.chars == len(text)
+
+
+def test_a_memory_file_ends_where_claude_code_starts_another_source():
+    text = ("Contents of /r/CLAUDE.md (project instructions):\n\nUse staging.\n\n"
+            "SessionStart:startup hook success: ok\n\n"
+            "You have been invoked in the following environment: \n - Platform: linux\n")
+    root = attribute({"messages": [{"role": "user", "content": "hi"}, {"role": "system", "content": text}]})
+    [memory] = by_source(root, "memory:/r/CLAUDE.md")
+    assert memory.chars == len("Contents of /r/CLAUDE.md (project instructions):\n\nUse staging.\n\n")
+    assert by_source(root, "hook:SessionStart") and by_source(root, "system:environment")
