@@ -127,6 +127,7 @@ def system_message(text: str, servers: frozenset[str] = frozenset()) -> list[Seg
 
 
 def reminder_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each `<system-reminder>...</system-reminder>` span, tags included."""
     spans = []
     pos = 0
     while True:
@@ -141,7 +142,8 @@ def reminder_spans(text: str) -> list[tuple[int, int]]:
 
 def with_reminders(text: str, servers: frozenset[str], outside) -> list[Segment]:
     """Segments of `text`: each `<system-reminder>` span by its sections, the text between
-    them by `outside(start, end)`; whitespace between pieces joins the piece it follows."""
+    them by `outside(start, end)`. Whitespace before a reminder joins that reminder, and
+    whitespace at the end joins the last piece."""
     spans = reminder_spans(text)
     if not spans:
         return outside(0, len(text))
