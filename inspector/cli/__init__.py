@@ -17,6 +17,7 @@ from inspector.cli import (
     data_cmds,
     demo_cmd,
     import_cmd,
+    prices_cmd,
     proxy_cmds,
     run_cmd,
     serve_cmd,
@@ -41,8 +42,17 @@ def cli(ctx: click.Context, **opts) -> None:
         ctx.invoke(app_cmds.tui, **{k: v for k, v in opts.items()})
 
 
-for _module in (proxy_cmds, run_cmd, demo_cmd, data_cmds, analysis_cmds, app_cmds, serve_cmd,
-                import_cmd):
+for _module in (
+    proxy_cmds,
+    run_cmd,
+    demo_cmd,
+    data_cmds,
+    analysis_cmds,
+    app_cmds,
+    serve_cmd,
+    import_cmd,
+    prices_cmd,
+):
     _module.register(cli)
 
 

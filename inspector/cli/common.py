@@ -86,9 +86,12 @@ def load_config(ctx: click.Context, **opts: Any) -> Config:
         merged[key] = list(value) if isinstance(value, tuple) else value
     home = merged.pop("home")
     try:
-        return Config.load(home, **merged)
+        config = Config.load(home, **merged)
     except ConfigError as e:
         raise Failure(str(e)) from None
+    from inspector.attribution.pricing import use_price_file
+    use_price_file(config.home / "prices.json")  # prices refreshed by `prices --update`
+    return config
 
 
 def start_live_otlp(config: Config, console: bool = True) -> Any:

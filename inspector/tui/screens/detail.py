@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane, TextArea
 
+from inspector.attribution.pricing import price_assumed
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui import format as fmt
@@ -95,6 +96,8 @@ def summary_line(ex: dict[str, Any]) -> Text:
     cost = xv.field(ex, "cost_usd")
     if cost is not None:
         text.append(f"  {fmt.cost(cost)}", style="bold")
+        if price_assumed(xv.field(ex, "model")):  # priced as its tier's newest known model
+            text.append(" (price assumed)", style="yellow")
     session = xv.field(ex, "session_id")
     if session:
         text.append(f"  session {fmt.short_session(session)}", style="magenta")
