@@ -106,6 +106,11 @@ class Config:
     """Cap on each stored body copy; forwarding is never capped."""
     retention_days: int = 30
     """Captures older than this are purged at start (0 keeps everything)."""
+    exact: bool = False
+    """Count each source exactly with the API's count_tokens, using each request's own
+    credentials (held in memory only)."""
+    count_per_minute: int = 50
+    """At most this many count_tokens calls a minute with `exact`."""
 
     @property
     def db_path(self) -> Path:
@@ -132,6 +137,17 @@ class Config:
             max_capture_bytes=self.max_capture_bytes,
             ca_dir=str(self.home),
         )
+
+    def count_settings(self) -> Any:
+        """Settings for exact counting when `exact` is on, else None."""
+        if not self.exact:
+            return None
+        from inspector.counting.client import Upstream
+        from inspector.counting.worker import CountSettings
+
+        return CountSettings(Upstream(resolve=dict(parse_resolve(r) for r in self.resolve),
+                                      ca_file=self.upstream_ca,
+                                      per_minute=max(1, self.count_per_minute)))
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
@@ -175,7 +191,10 @@ class Config:
                 value = Path(value).expanduser()
             elif key in ("intercept", "resolve"):
                 value = [value] if isinstance(value, str) else list(value)
-            elif key in ("max_capture_bytes", "retention_days"):
+            elif key == "exact":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{source}: exact must be true or false")
+            elif key in ("max_capture_bytes", "retention_days", "count_per_minute"):
                 try:
                     value = int(value)
                 except (TypeError, ValueError):

@@ -69,8 +69,11 @@ class Recorder:
 
     def __init__(self, db_path: Path | str, *, log_path: Path | str | None = None,
                  retention_days: int = 0,
-                 on_written: Callable[[list[str]], None] | None = None) -> None:
+                 on_written: Callable[[list[str]], None] | None = None,
+                 counting: Any = None) -> None:
         self.db_path = str(db_path)
+        #: a counting.CountSettings for exact counts (`--exact`), or None
+        self.counting = counting
         self.retention_days = retention_days
         self.log_path = str(log_path) if log_path else None
         self.on_written = on_written
@@ -94,7 +97,8 @@ class Recorder:
         events_reader, events_writer = CONTEXT.Pipe(duplex=False)
         self._process = CONTEXT.Process(
             target=child_main, name="claude-inspect-recorder", daemon=False,
-            args=(self.db_path, self.log_path, self.retention_days, items_reader, events_writer))
+            args=(self.db_path, self.log_path, self.retention_days, items_reader, events_writer,
+                  self.counting))
         start_process(self._process)
         items_reader.close()  # the child's ends: ours must close so EOF can happen
         events_writer.close()
@@ -180,7 +184,7 @@ def _close_bodies(ex: Exchange) -> None:
 
 
 def child_main(db_path: str, log_path: str | None, retention_days: int, items: Any,
-               events: Any) -> None:
+               events: Any, counting: Any = None) -> None:
     """The recorder process: prepare the database, then read exchanges until EOF, store
     them and report their ids."""
     for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
@@ -203,11 +207,20 @@ def child_main(db_path: str, log_path: str | None, retention_days: int, items: A
 
     lock = threading.Lock()
 
+    counter = None
+    if counting is not None:  # exact counts, on a thread of this process (see counting/)
+        from inspector.counting.worker import Counter
+        counter = Counter(db_path, counting)
+        counter.start()
+
     def report(ids: list[str]) -> None:
+        if counter is not None:
+            counter.committed(ids)
         with lock:
             events.send(("stored", ids))
 
-    writer = Writer(db_path, prepare=prepare_record, on_written=report)
+    writer = Writer(db_path, prepare=counter.wrap(prepare_record) if counter else prepare_record,
+                    on_written=report)
     writer.start()
     while True:
         try:
@@ -221,6 +234,8 @@ def child_main(db_path: str, log_path: str | None, retention_days: int, items: A
             with lock:
                 events.send(("failed", 1))
     writer.close()
+    if counter is not None:
+        counter.close()
     if writer.failed:
         with lock:
             events.send(("failed", writer.failed))

@@ -57,13 +57,16 @@ def proxy_options(f: Callable) -> Callable:
                      help="Extra CA file to trust for upstream TLS."),
         click.option("--max-capture-bytes", default=None, type=click.IntRange(min=0), metavar="N",
                      help="Cap on each stored body copy (default 64 MiB); forwarding is never capped."),
+        click.option("--exact", is_flag=True, default=None,
+                     help="Count each source with the API's count_tokens, using each request's own credentials."),
     ]
     for opt in reversed(opts):
         f = opt(f)
     return f
 
 
-PROXY_KEYS = ("listen", "intercept", "upstream", "resolve", "upstream_ca", "max_capture_bytes")
+PROXY_KEYS = ("listen", "intercept", "upstream", "resolve", "upstream_ca", "max_capture_bytes",
+              "exact")
 
 
 def load_config(ctx: click.Context, **opts: Any) -> Config:
