@@ -19,6 +19,7 @@ FORBIDDEN = {
     "attribution": {"capture", "store", "export", "tui", "cli", "runtime", "proxy"},
     "store": {"tui", "cli", "runtime", "proxy"},
     "export": {"tui", "cli", "runtime", "proxy"},
+    "counting": {"tui", "cli", "runtime", "proxy", "capture", "demo"},
 }
 
 

@@ -11,7 +11,9 @@ import sys
 import click
 
 from inspector import __version__
-from inspector.cli import analysis_cmds, app_cmds, data_cmds, demo_cmd, proxy_cmds, run_cmd
+from inspector.cli import (
+    analysis_cmds, app_cmds, count_cmd, data_cmds, demo_cmd, proxy_cmds, run_cmd,
+)
 from inspector.cli.common import Failure, home_options, proxy_options
 
 
@@ -32,7 +34,7 @@ def cli(ctx: click.Context, **opts) -> None:
         ctx.invoke(app_cmds.tui, **{k: v for k, v in opts.items()})
 
 
-for _module in (proxy_cmds, run_cmd, demo_cmd, data_cmds, analysis_cmds, app_cmds):
+for _module in (proxy_cmds, run_cmd, demo_cmd, data_cmds, analysis_cmds, app_cmds, count_cmd):
     _module.register(cli)
 
 
