@@ -30,6 +30,8 @@ class CountError(Exception):
 
 
 class RateLimited(CountError):
+    """The API refuses counts for now (429, 5xx, auth, unreachable): stop and back off."""
+
     def __init__(self, message: str, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
@@ -142,7 +144,7 @@ class CountClient:
             raise RateLimited("count_tokens backing off after an error",
                               self.pacer.resume_at - self.pacer.clock())
         if not self.pacer.wait(stop):
-            raise CountError("stopped")
+            raise RateLimited("counting stopped", 0.0)
         data = json.dumps(body, ensure_ascii=False).encode()
         headers = credentials.headers()
         headers.update({"content-type": "application/json", "accept": "application/json",
@@ -152,8 +154,8 @@ class CountClient:
             status, reply, retry = self._post(data, headers)
         except (OSError, http.client.HTTPException) as e:
             self._close()
-            self.pacer.failed()
-            raise CountError(f"count_tokens unreachable: {type(e).__name__}") from None
+            raise RateLimited(f"count_tokens unreachable: {type(e).__name__}",
+                              self.pacer.failed()) from None
         if status == 429 or status >= 500:
             raise RateLimited(f"count_tokens answered {status}", self.pacer.failed(retry))
         try:
@@ -161,10 +163,12 @@ class CountClient:
         except ValueError:
             parsed = None
         if status != 200 or not isinstance(parsed, dict) or not isinstance(parsed.get("input_tokens"), int):
-            self.pacer.failed()
             error = parsed.get("error", {}) if isinstance(parsed, dict) else {}
             reason = error.get("message") if isinstance(error, dict) else None
-            raise CountError(f"count_tokens answered {status}: {str(reason or '')[:200]}")
+            message = f"count_tokens answered {status}: {str(reason or '')[:200]}"
+            if status in (400, 404, 413, 422):  # this question only: the next may do
+                raise CountError(message)
+            raise RateLimited(message, self.pacer.failed())  # 401, 403...: stop and back off
         self.pacer.succeeded()
         return parsed["input_tokens"]
 

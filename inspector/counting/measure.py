@@ -5,8 +5,9 @@ are always asked for; the turns' totals, newest first, then later turns' blocks,
 first, only while fewer than `budget` new calls were made. On a next turn of a session
 the tools, the system and the earlier turns are all in the cache, so it costs the full
 count, its newest turn, and at most two of its blocks: four calls.
-A 429 or an error stops the request's counting: what was counted is kept, the rest stays
-estimated, and `Counts.notes` says why.
+A 429, a server or network error or refused credentials stop the request's counting
+(and back off): what was counted is kept, the rest stays estimated, and `Counts.notes`
+says why. A count refused as invalid loses only that part.
 """
 
 from __future__ import annotations
@@ -61,24 +62,32 @@ def measure(request: dict[str, Any], root: Node, client: CountClient, cache: Cou
         b = count(minus, extra) if a is not None else None
         return None if a is None or b is None else a - b
 
+    def take(plus: dict[str, Any], minus: dict[str, Any] | None, extra: bool) -> int | None:
+        try:
+            return pair(plus, minus, extra)
+        except RateLimited:
+            raise
+        except CountError as e:  # this part could not be counted; the others may
+            if len(counts.notes) < 3:
+                counts.notes.append(str(e))
+            return None
+
     try:
-        counts.full = count(plan.full, False)
+        counts.full = take(plan.full, None, False)
         for m in plan.measures:
             if m.tier == 0:
-                value = pair(m.plus, m.minus, False)
+                value = take(m.plus, m.minus, False)
                 if value is not None:
                     counts.exact[m.path] = value
         for anchor in reversed(plan.anchors):
-            value = pair(anchor.plus, anchor.minus, True)
+            value = take(anchor.plus, anchor.minus, True)
             if value is not None:
                 counts.turns.append((anchor.start, anchor.end, value))
         for m in sorted((m for m in plan.measures if m.tier > 0), key=lambda m: -m.weight):
-            value = pair(m.plus, m.minus, True)
+            value = take(m.plus, m.minus, True)
             if value is not None:
                 counts.exact[m.path] = value
     except RateLimited as e:
         counts.notes.append(f"{e}; backing off {e.retry_after:.0f} s, the rest stays estimated")
-    except CountError as e:
-        counts.notes.append(f"{e}; the rest stays estimated")
     counts.turns.sort()
     return counts

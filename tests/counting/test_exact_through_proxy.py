@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 
 from inspector.demo import token_model as tm
+from inspector.store import Store
 from inspector.demo.traffic import demo_session
+
+from .conftest import KEY
 
 
 
@@ -46,6 +49,18 @@ def test_first_turn_parts_equal_the_token_model(exact_proxy):
     leaves = [n for n in nodes if not n["children"]]
     assert sum(n["tokens"] for n in leaves) == tm.count_request(request) == root["tokens"]
     assert all(n["estimated"] is False for n in leaves), [n["label"] for n in leaves if n["estimated"]]
+    # the proxy's own count calls reached the API but are not the user's exchanges
+    assert exact_proxy.count_calls() > 20
+    with Store(exact_proxy.config.db_path) as store:
+        paths = [r[0] for r in store.execute("SELECT path FROM requests")]
+    assert paths == ["/v1/messages"]
+    # the user's key was used for those calls, and kept nowhere
+    counted = [r for r in exact_proxy.stub.requests if r["target"] == "/v1/messages/count_tokens"]
+    assert {r["headers"]["x-api-key"] for r in counted} == {KEY}
+    home = exact_proxy.config.home
+    for path in home.rglob("*"):
+        if path.is_file():
+            assert KEY.encode() not in path.read_bytes(), path
 
 
 def test_a_next_turn_costs_at_most_four_calls(exact_proxy):

@@ -89,3 +89,48 @@ def test_negative_remainders_are_clipped_and_said():
     assert b.tokens == 0 and "exceed" in root.meta["exact"]["note"]
     assert a.tokens == 120 and not a.estimated
     assert root.children[0].estimated  # B is still an estimate
+
+
+def test_exact_is_a_setting_and_a_flag(home):
+    from inspector.config import Config, ConfigError
+
+    assert Config.load(home).count_settings() is None
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("exact = true\ncount_per_minute = 100\n")
+    settings = Config.load(home).count_settings()
+    assert settings is not None and settings.upstream.per_minute == 100
+    (home / "config.toml").write_text('exact = "yes"\n')
+    with pytest.raises(ConfigError):
+        Config.load(home)
+    (home / "config.toml").unlink()
+    assert Config.load(home, exact=True, resolve=["api.anthropic.com:443:127.0.0.1:9"]) \
+        .count_settings().upstream.resolve == {("api.anthropic.com", 443): ("127.0.0.1", 9)}
+
+
+class _Refusing:
+    """A client whose API refuses some questions as invalid, and counts the rest."""
+
+    def __init__(self, refuse):
+        self.refuse, self.asked = refuse, 0
+
+    def count(self, body, credentials, stop=None):
+        from inspector.counting.client import CountError
+
+        self.asked += 1
+        if self.refuse(body):
+            raise CountError("count_tokens answered 400: invalid")
+        return tm.count_request(body)
+
+
+def test_a_refused_part_loses_only_that_part():
+    from inspector.attribution import attribute
+    from inspector.counting.cache import CountCache
+    from inspector.counting.measure import measure
+
+    request = demo_session(seed=0, turns=1)[0].request
+    root = attribute(request, Usage(input_tokens=tm.count_request(request)))
+    client = _Refusing(lambda body: any(t.get("name") == "Bash" for t in body.get("tools") or [])
+                       and len(body["tools"]) == 2)
+    counts = measure(request, root, client, CountCache(), Credentials.from_api_key("k"))
+    assert "/tools/1" not in counts.exact and "/tools/0" in counts.exact
+    assert counts.full == tm.count_request(request) and "400" in counts.notes[0]

@@ -92,8 +92,9 @@ class ContextView(Horizontal):
             return
         caption = Text()
         caption.append(node.label, style="bold")
-        caption.append(f"   {node.kind} · {node.tokens:,} tokens"
-                       f"{' (estimated)' if node.estimated else ''} · {node.chars:,} chars",
+        how = (" (estimated)" if node.estimated else
+               " (counted by the API)" if node.meta.get("counted") == "api" else "")
+        caption.append(f"   {node.kind} · {node.tokens:,} tokens{how} · {node.chars:,} chars",
                        style="dim")
         source = node.meta.get("source")
         if source:
