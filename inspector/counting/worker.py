@@ -62,6 +62,7 @@ class Counter:
         self.counted = 0
         self.skipped = 0
         self._jobs: queue.Queue[Any] = queue.Queue(max_pending)
+        self._offered: set[str] = set()
         self._committed: set[str] = set()
         self._cond = threading.Condition()
         self._stop = threading.Event()
@@ -92,15 +93,19 @@ class Counter:
             return
         job = _Job(c.id, c.request_json, copy.deepcopy(record.attribution), c.usage, c.model,
                    origin, credentials)
+        with self._cond:
+            self._offered.add(c.id)
         try:
             self._jobs.put_nowait(job)
         except queue.Full:
+            with self._cond:
+                self._offered.discard(c.id)
             self.skipped += 1
             log.warning("exact counting is behind; %s keeps its estimates", c.id)
 
     def committed(self, ids: list[str]) -> None:
         with self._cond:
-            self._committed.update(ids)
+            self._committed.update(i for i in ids if i in self._offered)
             self._cond.notify_all()
 
     def close(self, timeout: float = 2.0) -> None:
@@ -133,6 +138,9 @@ class Counter:
                     log.exception("exact counting failed for %s", job.id)
                 finally:
                     job.credentials = None  # type: ignore[assignment]
+                    with self._cond:
+                        self._offered.discard(job.id)
+                        self._committed.discard(job.id)
         finally:
             cache.close()
             store.close()
@@ -148,8 +156,9 @@ class Counter:
             return
         root = apply_counts(job.root, counts, job.usage, job.model)
         with self._cond:  # the estimated tree must be stored before we replace it
-            self._cond.wait_for(lambda: job.id in self._committed or self._stop.is_set(), 30)
-            self._committed.discard(job.id)
+            stored = self._cond.wait_for(lambda: job.id in self._committed or self._stop.is_set(), 30)
+        if not stored or self._stop.is_set():
+            return  # the capture itself was not stored (or we are stopping)
         from inspector.attribution import cost
 
         store.set_attribution(job.id, root, cost(job.model, job.usage) if job.model else None)
