@@ -108,17 +108,20 @@ class Counter:
             self._committed.update(i for i in ids if i in self._offered)
             self._cond.notify_all()
 
-    def close(self, timeout: float = 2.0) -> None:
-        """Stop now: requests not yet counted keep their estimates."""
-        self._stop.set()
+    def close(self, grace: float = 5.0) -> None:
+        """Finish what `grace` seconds allow, then stop: requests not yet counted keep
+        their estimates (`claude-inspect count` can count them later)."""
         try:
-            self._jobs.put_nowait(_STOP)
+            self._jobs.put(_STOP, timeout=grace)
         except queue.Full:
             pass
+        if self._thread is not None:
+            self._thread.join(grace)
+        self._stop.set()
         with self._cond:
             self._cond.notify_all()
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(2.0)
         for client in self._clients.values():
             client.close()
 

@@ -134,3 +134,12 @@ def test_a_refused_part_loses_only_that_part():
     counts = measure(request, root, client, CountCache(), Credentials.from_api_key("k"))
     assert "/tools/1" not in counts.exact and "/tools/0" in counts.exact
     assert counts.full == tm.count_request(request) and "400" in counts.notes[0]
+
+
+def test_the_app_marks_exact_figures():
+    from inspector.tui.widgets.detail.context_tree import node_label
+
+    exact = Node("mcp_tool", "query", tokens=120, estimated=False, meta={"counted": "api"})
+    guessed = Node("mcp_tool", "query", tokens=120)
+    assert "exact" in node_label(exact, 1000).plain
+    assert "exact" not in node_label(guessed, 1000).plain

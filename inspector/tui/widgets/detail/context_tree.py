@@ -36,6 +36,8 @@ def node_label(node: Node, total: int, depth: int = 0, bar_width: int = 12) -> T
     text.append(fmt.bar(node.tokens, total, bar_width), style="cyan")
     if node.cached:
         text.append(" cached", style="green")
+    if node.meta.get("counted") == "api":
+        text.append(" exact", style="magenta")  # counted by the API, not estimated
     return text
 
 
