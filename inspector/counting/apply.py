@@ -88,9 +88,11 @@ def apply_counts(root: Node, counts: Counts, usage: Usage | None, model: str | N
                 notes.append(f"counted parts exceed billed usage by {-overhead}")
                 overhead = 0
     if overhead is not None:
+        # exact only when every part was counted; else it carries the guesses' error
         root.children.append(Node(kind="overhead", label=OVERHEAD_LABEL, tokens=overhead,
-                                  estimated=False, cached=any(x.cached for x in leaves),
-                                  meta={"counted": "api", "source": "overhead"}))
+                                  estimated=bool(free), cached=any(x.cached for x in leaves),
+                                  meta={"counted": "api", "source": "overhead"} if not free
+                                  else {"source": "overhead"}))
     _sum_up(root)
     root.estimated = billed is None and counts.full is None
     if billed is None and counts.full is not None:

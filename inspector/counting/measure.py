@@ -88,6 +88,7 @@ def measure(request: dict[str, Any], root: Node, client: CountClient, cache: Cou
             if value is not None:
                 counts.exact[m.path] = value
     except RateLimited as e:
-        counts.notes.append(f"{e}; backing off {e.retry_after:.0f} s, the rest stays estimated")
+        pause = f"; backing off {e.retry_after:.0f} s" if e.retry_after > 0 else ""
+        counts.notes.append(f"{e}{pause}; the rest stays estimated")
     counts.turns.sort()
     return counts

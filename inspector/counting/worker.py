@@ -155,13 +155,14 @@ class Counter:
                                                              self.pacer)
         counts = measure(job.request, job.root, client, cache, job.credentials,
                          self.settings.budget, self._stop)
-        if self._stop.is_set():
+        if not counts.exact and counts.full is None and not counts.notes:
             return
-        root = apply_counts(job.root, counts, job.usage, job.model)
+        root = apply_counts(job.root, counts, job.usage, job.model)  # partial counts too
         with self._cond:  # the estimated tree must be stored before we replace it
-            stored = self._cond.wait_for(lambda: job.id in self._committed or self._stop.is_set(), 30)
-        if not stored or self._stop.is_set():
-            return  # the capture itself was not stored (or we are stopping)
+            self._cond.wait_for(lambda: job.id in self._committed or self._stop.is_set(), 30)
+            stored = job.id in self._committed
+        if not stored:
+            return  # the capture itself was not stored
         from inspector.attribution import cost
 
         store.set_attribution(job.id, root, cost(job.model, job.usage) if job.model else None)

@@ -40,9 +40,21 @@ def test_first_turn_parts_equal_the_token_model(exact_proxy):
     for n in mcp_tools:
         assert n["estimated"] is False and n["meta"]["counted"] == "api"
         assert n["tokens"] == tm.tool_tokens(tools[n["meta"]["tool"]])
+    instructions = 0
     for server in (n for n in nodes if n["kind"] == "mcp_server"):
         own = [c for c in server["children"] if c["kind"] == "mcp_tool"]
-        assert sum(c["tokens"] for c in own) == sum(tm.tool_tokens(tools[c["meta"]["tool"]]) for c in own)
+        names = {c["meta"]["tool"] for c in own}
+        without = dict(request, tools=[t for t in request["tools"] if t["name"] not in names])
+        marginal = tm.count_request(request) - tm.count_request(without)  # true marginal
+        assert sum(c["tokens"] for c in own) == marginal
+        for child in server["children"]:
+            if child["kind"] == "mcp_instructions":  # counted apart, from its own text
+                block, _, span = child["path"].partition("#")
+                a, b = map(int, span.split(":"))
+                text = request["system"][int(block.split("/")[2])]["text"][a:b]
+                assert child["tokens"] == tm.count_text(text) and child["estimated"] is False
+                instructions += 1
+    assert instructions >= 2
     overhead = [n for n in nodes if n["kind"] == "overhead"]
     assert len(overhead) == 1 and overhead[0]["estimated"] is False
     assert overhead[0]["tokens"] == tm.overhead(request)
