@@ -25,8 +25,8 @@ from pathlib import Path
 from inspector.config import Config
 from inspector.demo.record import record_demo
 from inspector.demo.stub_api import StubAPI
-from inspector.isolated import IsolatedRuntime
-from inspector.runtime import Runtime
+from inspector.runtime.isolated import IsolatedRuntime
+from inspector.runtime.local import Runtime
 from inspector.tui.app import make_app
 
 CLIENT = textwrap.dedent("""

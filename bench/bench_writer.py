@@ -35,7 +35,7 @@ from inspector.analysis.rollup import ensure_schema  # noqa: E402
 from inspector.demo.stub_api import sse_events  # noqa: E402
 from inspector.demo.traffic import DemoTurn, demo_session  # noqa: E402
 from inspector.model import Exchange  # noqa: E402
-from inspector.pipeline import prepare_record  # noqa: E402
+from inspector.runtime.pipeline import prepare_record  # noqa: E402
 from inspector.store import Store, Writer  # noqa: E402
 
 

@@ -1,5 +1,11 @@
-from inspector.cli import main
+import sys
 
-# Guarded: the recorder's child process is spawned and re-imports the main module.
+# Guarded: the runtime's child processes are spawned and re-import the main module; they
+# need none of the command line. A Ctrl-C while the CLI is still importing ends quietly.
 if __name__ == "__main__":
-    main()
+    try:
+        from inspector.cli import main
+
+        main()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -106,6 +106,12 @@ class Config:
     """Cap on each stored body copy; forwarding is never capped."""
     retention_days: int = 30
     """Captures older than this are purged at start (0 keeps everything)."""
+    otlp_endpoint: str | None = None
+    """OpenTelemetry collector (OTLP/HTTP) that each stored exchange is sent to as a span."""
+    otlp_headers: list[str] = field(default_factory=list)
+    """KEY=VALUE headers for the collector (e.g. an API key of the tracing backend)."""
+    otlp_bodies: bool = False
+    """Send request and response bodies with the spans (scrubbed); off by default."""
     exact: bool = False
     """Count each source exactly with the API's count_tokens, using each request's own
     credentials (held in memory only)."""
@@ -180,6 +186,14 @@ class Config:
             raise ConfigError(f"--upstream {self.upstream!r}: expected http(s)://HOST[:PORT]")
         if self.max_capture_bytes < 0:
             raise ConfigError("max_capture_bytes must be 0 or more")
+        if self.otlp_endpoint:
+            parts = urlsplit(self.otlp_endpoint)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(f"--otlp-endpoint {self.otlp_endpoint!r}: expected "
+                                  "http(s)://HOST[:PORT][/v1/traces]")
+        for pair in self.otlp_headers:
+            if "=" not in pair or not pair.split("=", 1)[0].strip():
+                raise ConfigError(f"--otlp-header {pair.split('=')[0]!r}: expected KEY=VALUE")
 
     def _apply(self, data: dict[str, Any], source: str) -> None:
         known = {f.name: f for f in fields(self)}
@@ -189,7 +203,7 @@ class Config:
                 raise ConfigError(f"{source}: unknown setting {key!r}")
             if key == "db":
                 value = Path(value).expanduser()
-            elif key in ("intercept", "resolve"):
+            elif key in ("intercept", "resolve", "otlp_headers"):
                 value = [value] if isinstance(value, str) else list(value)
             elif key == "exact":
                 if not isinstance(value, bool):
@@ -199,4 +213,6 @@ class Config:
                     value = int(value)
                 except (TypeError, ValueError):
                     raise ConfigError(f"{source}: {key} must be a whole number") from None
+            elif key == "otlp_bodies" and not isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} must be true or false")
             setattr(self, key, value)

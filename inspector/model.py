@@ -27,6 +27,10 @@ from typing import Any, Protocol
 Headers = list[tuple[str, str]]
 
 
+#: spool files are named SPOOL_PREFIX + the pid of the process that made them + "-..."
+SPOOL_PREFIX = "claude-inspect-body-"
+
+
 class CapturedBody:
     """A capped copy of a message body, kept beside the bytes being forwarded.
 
@@ -68,7 +72,7 @@ class CapturedBody:
             return
         self._buf += chunk
         if len(self._buf) > self.spool_bytes:
-            fd, self._path = tempfile.mkstemp(prefix="claude-inspect-body-")
+            fd, self._path = tempfile.mkstemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-")
             self._file = os.fdopen(fd, "w+b")
             self._file.write(self._buf)
             self._buf = bytearray()

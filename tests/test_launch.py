@@ -5,7 +5,7 @@ from __future__ import annotations
 import ssl
 import sys
 
-from inspector.launch import child_environment, gateway_host, run_child, write_ca_bundle
+from inspector.runtime.launch import child_environment, gateway_host, run_child, write_ca_bundle
 
 
 def test_forward_mode_sets_proxy_and_both_cas(tmp_path):

@@ -12,7 +12,7 @@ import time
 
 from inspector.ids import new_id
 from inspector.model import CapturedBody, Exchange
-from inspector.recorder import Recorder, from_wire, to_wire
+from inspector.runtime.recorder import Recorder, from_wire, to_wire
 from inspector.store import Store
 from inspector.store.queries import Filter, count_requests, get_exchange
 
@@ -81,13 +81,13 @@ def test_child_drains_what_it_was_sent_when_the_parent_dies(tmp_path):
         import os, sys, time, json
         sys.path.insert(0, {os.path.dirname(__file__)!r})
         from test_recorder import make_exchange, REPLY
-        from inspector.recorder import Recorder
+        from inspector.runtime.recorder import Recorder
         rec = Recorder({str(db)!r})
         rec.start()
         body = json.dumps({{"model": "claude-haiku-4-5", "messages": []}}).encode()
         for _ in range(30):
             rec.submit(make_exchange(body, REPLY))
-        while not rec._queue.empty():
+        while rec._queue:
             time.sleep(0.01)
         time.sleep(0.2)   # the feeder has written the last one to the pipe
         os._exit(0)       # no close(): as if the process were killed

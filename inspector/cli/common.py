@@ -57,6 +57,13 @@ def proxy_options(f: Callable) -> Callable:
                      help="Extra CA file to trust for upstream TLS."),
         click.option("--max-capture-bytes", default=None, type=click.IntRange(min=0), metavar="N",
                      help="Cap on each stored body copy (default 64 MiB); forwarding is never capped."),
+        click.option("--otlp-endpoint", default=None, metavar="URL",
+                     help="Send each stored exchange as a span to this OpenTelemetry "
+                          "collector (OTLP/HTTP; /v1/traces is added)."),
+        click.option("--otlp-header", "otlp_headers", multiple=True, metavar="KEY=VALUE",
+                     help="Header for the collector (repeatable)."),
+        click.option("--otlp-bodies", is_flag=True, default=None,
+                     help="Send bodies with the spans too (scrubbed of secrets)."),
         click.option("--exact", is_flag=True, default=None,
                      help="Count each source with the API's count_tokens, using each request's own credentials."),
     ]
@@ -66,7 +73,7 @@ def proxy_options(f: Callable) -> Callable:
 
 
 PROXY_KEYS = ("listen", "intercept", "upstream", "resolve", "upstream_ca", "max_capture_bytes",
-              "exact")
+              "otlp_endpoint", "otlp_headers", "otlp_bodies", "exact")
 
 
 def load_config(ctx: click.Context, **opts: Any) -> Config:
@@ -84,6 +91,33 @@ def load_config(ctx: click.Context, **opts: Any) -> Config:
         return Config.load(home, **merged)
     except ConfigError as e:
         raise Failure(str(e)) from None
+
+
+def start_live_otlp(config: Config, console: bool = True) -> Any:
+    """The process that sends each newly stored exchange to the configured collector, or
+    None without one. Its status lines go to the terminal, or to the log file when
+    something else owns the terminal. Stop it after the recorder has drained."""
+    if not config.otlp_endpoint:
+        return None
+    from inspector.export.otlp import parse_headers
+    from inspector.export.otlp_follow import start_follower
+
+    output = None
+    if not console:
+        config.home.mkdir(parents=True, exist_ok=True)
+        output = open(config.home / LOG_FILE, "a", encoding="utf-8")
+    try:
+        return start_follower(config.db_path, config.otlp_endpoint,
+                              parse_headers(config.otlp_headers),
+                              bodies=config.otlp_bodies, output=output)
+    finally:
+        if output is not None:
+            output.close()  # the child holds its own copy
+
+
+def stop_live_otlp(follower: Any) -> None:
+    if follower is not None:
+        follower.stop()
 
 
 def time_option(name: str, help: str) -> Callable:

@@ -267,19 +267,37 @@ def _print_exchange(ex: dict[str, Any]) -> None:
 
 @click.command("export")
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "har"]),
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "har", "otlp"]),
               default="jsonl", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to FILE (default: standard output).")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="With --format otlp: the OpenTelemetry collector (OTLP/HTTP).")
+@click.option("--header", "headers", multiple=True, metavar="KEY=VALUE",
+              help="With --format otlp: a header for the collector (repeatable).")
+@click.option("--bodies", is_flag=True,
+              help="With --format otlp: send bodies too (scrubbed of secrets).")
 @home_options
 @click.pass_context
 @handles_errors
-def export_cmd(ctx: click.Context, fmt: str, output: str | None, **opts: Any) -> None:
+def export_cmd(ctx: click.Context, fmt: str, output: str | None, endpoint: str | None,
+               headers: tuple[str, ...], bodies: bool, **opts: Any) -> None:
     """Export captures (oldest first): JSONL of full exchanges, a JSON array, CSV of the
-    list fields, or a HAR 1.2 log for browser devtools."""
+    list fields, a HAR 1.2 log for browser devtools, or OpenTelemetry spans sent to a
+    collector (--format otlp --endpoint URL)."""
     from inspector.export import WRITERS, counted
     from inspector.store.queries import count_requests, iter_exchanges, iter_list_rows
 
+    if fmt == "otlp" or endpoint:
+        if fmt != "otlp" or not endpoint or output:
+            raise click.UsageError("spans go to a collector: --format otlp --endpoint URL "
+                                   "(without -o)")
+        with open_store(ctx, opts) as (_config, store):
+            from inspector.cli.otlp_export import send_spans
+
+            send_spans(store, _filter(opts, limit=0), endpoint, headers, bodies,
+                       _stderr_console())
+        return
     with open_store(ctx, opts) as (_config, store):
         f = _filter(opts, limit=0)
         items = (iter_list_rows(store, f) if fmt == "csv"

@@ -8,6 +8,7 @@ forwarding.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import signal
 import sys
@@ -17,7 +18,15 @@ from typing import Any
 
 import click
 
-from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
+from inspector.cli.common import (
+    Failure,
+    handles_errors,
+    home_options,
+    load_config,
+    proxy_options,
+    start_live_otlp,
+    stop_live_otlp,
+)
 from inspector.config import Config, ensure_home
 from inspector.capture.redact import scrub_url
 from inspector.model import Exchange
@@ -37,17 +46,53 @@ def exchange_line(ex: Exchange) -> str:
     return line
 
 
-def line_listener(lines: queue.SimpleQueue[str]) -> Any:
-    """A runtime listener that queues one line per finished exchange and per notice; the
-    main thread prints them, so a slow terminal never slows forwarding."""
+def line_listener(lines: queue.SimpleQueue[tuple[bool, str]]) -> Any:
+    """A runtime listener that queues one line per finished exchange and per notice, as
+    (for stderr, text); the main thread prints them, so a slow terminal never slows
+    forwarding. Recording faults go to stderr as warnings."""
 
     def listen(event: str, data: Any) -> None:
         if event == "exchange_finished":
-            lines.put(exchange_line(data))
+            lines.put((False, exchange_line(data)))
+        elif event == "notice" and data[0] == "recorder_fault":
+            lines.put((True, f"warning: {data[1]}"))
         elif event == "notice" and data[0] != "listening":
-            lines.put(f"note: {data[1]}")
+            lines.put((False, f"note: {data[1]}"))
 
     return listen
+
+
+class Console:
+    """Prints the proxy's lines. A closed stdout (`claude-inspect proxy | head -3`) stops
+    the exchange lines, never the proxy: the rest of stdout goes to the null device."""
+
+    def __init__(self) -> None:
+        self.stdout_open = True
+
+    def echo(self, text: str, err: bool = False) -> None:
+        if not err and not self.stdout_open:
+            return
+        try:
+            click.echo(text, err=err)
+            (sys.stderr if err else sys.stdout).flush()
+        except (BrokenPipeError, OSError, ValueError):
+            if err:
+                return
+            self.stdout_open = False
+            _stdout_to_null()
+            self.echo("note: stdout is closed; the proxy goes on without printing "
+                      "exchanges", err=True)
+
+
+def _stdout_to_null() -> None:
+    """Point file descriptor 1 at the null device, so the bytes still buffered (and the
+    flush at exit) go nowhere instead of raising BrokenPipeError again."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 def load_ca(config: Config) -> Any:
@@ -81,36 +126,39 @@ def register(group: click.Group) -> None:
         """Run the proxy headless, recording to the database; one line per exchange.
 
         Ctrl-C or SIGTERM stops it after everything relayed is stored."""
-        from inspector.runtime import Runtime
+        from inspector.runtime.local import Runtime
 
         logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
         config = load_config(ctx, **opts)
         ca = load_ca(config)
-        lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        lines: queue.SimpleQueue[tuple[bool, str]] = queue.SimpleQueue()
+        console = Console()
         runtime = Runtime(config)
         runtime.add_listener(line_listener(lines))
         runtime.recording = not no_record
-        runtime.start()
-        if runtime.proxy_error:
-            runtime.stop()
-            raise Failure(runtime.proxy_error)
-        assert runtime.proxy_address is not None
-        host, port = runtime.proxy_address
-        where = "not recording" if no_record else f"recording to {config.db_path}"
-        click.echo(f"claude-inspect proxy listening on {host}:{port}, {where}")
-        click.echo("Point a client at it with one of:")
-        for line in env_lines(host, port, str(ca.cert_path)):
-            click.echo(line)
-        sys.stdout.flush()
-
+        follower = None
         stopping = threading.Event()
         stops = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
         previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in stops}
+        # From here on a Ctrl-C (or SIGTERM) at any moment stops cleanly: the runtime is
+        # stopped in `finally`, however far its start got.
         try:
+            follower = None if no_record else start_live_otlp(config)
+            runtime.start()
+            if runtime.proxy_error:
+                raise Failure(runtime.proxy_error)
+            assert runtime.proxy_address is not None
+            host, port = runtime.proxy_address
+            where = "not recording" if no_record else f"recording to {config.db_path}"
+            if follower is not None:
+                where += f", sending spans to {config.otlp_endpoint}"
+            console.echo(f"claude-inspect proxy listening on {host}:{port}, {where}")
+            console.echo("Point a client at it with one of:")
+            for line in env_lines(host, port, str(ca.cert_path)):
+                console.echo(line)
             while not stopping.is_set():
                 try:
-                    click.echo(lines.get(timeout=0.2))
-                    sys.stdout.flush()
+                    console.echo(*reversed(lines.get(timeout=0.2)))
                 except queue.Empty:
                     pass
         except KeyboardInterrupt:
@@ -118,13 +166,20 @@ def register(group: click.Group) -> None:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            runtime.stop()  # drains the writer: every relayed exchange is stored
+            runtime.stop()  # bounded: what could not be stored is counted and said
             while True:
                 try:
-                    click.echo(lines.get_nowait())
+                    console.echo(*reversed(lines.get_nowait()))
                 except queue.Empty:
                     break
-            click.echo("proxy stopped")
+            stop_live_otlp(follower)  # after the drain: it sends what was stored last
+        recorder = runtime.writer
+        if recorder is not None and recorder.not_stored:
+            console.echo(f"warning: {recorder.not_stored} of {runtime.captured} exchanges "
+                         f"relayed were not stored (see the warnings above)", err=True)
+            console.echo("proxy stopped")
+            ctx.exit(1)
+        console.echo("proxy stopped")
 
     @group.command("ca")
     @home_options

@@ -8,9 +8,18 @@ import time
 
 import click
 
-from inspector.cli.common import Failure, home_options, load_config, log_to_file, proxy_options
+from inspector.cli.common import (
+    Failure,
+    handles_errors,
+    home_options,
+    load_config,
+    log_to_file,
+    proxy_options,
+    start_live_otlp,
+    stop_live_otlp,
+)
 from inspector.config import ensure_home
-from inspector.launch import child_environment, gateway_host, run_child, write_ca_bundle
+from inspector.runtime.launch import child_environment, gateway_host, run_child, write_ca_bundle
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +32,7 @@ log = logging.getLogger(__name__)
               help="Point ANTHROPIC_BASE_URL at the proxy instead (no CA needed).")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 @click.pass_context
+@handles_errors
 def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> None:
     """Run COMMAND with the proxy, recording its Claude API traffic.
 
@@ -34,16 +44,20 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     Reuses a claude-inspect proxy of the same home that is already running; otherwise
     starts one on a free port for the life of COMMAND. Exits with COMMAND's exit code.
     """
-    from inspector.runtime import Runtime, running_proxy
+    from inspector.runtime.local import Runtime, running_proxy
 
     config = load_config(ctx, **opts)
-    ensure_home(config.home)
+    try:
+        ensure_home(config.home)
+    except OSError as e:
+        raise Failure(f"cannot create the home folder {config.home}: "
+                      f"{e.strerror or e}; --home names another") from None
     log_to_file(config.home)
     base_env = dict(os.environ)
     gateway = gateway_host(base_env)
     listen_given = bool(opts.get("listen") or (ctx.find_root().obj or {}).get("listen"))
 
-    runtime = None
+    runtime = follower = None
     # A running proxy knows nothing of a gateway set here, so reuse one only without it.
     address = None if gateway else running_proxy(config)
     if address is None:
@@ -55,9 +69,11 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
         if not listen_given:
             config.listen = f"{config.listen_hostport[0]}:0"
         runtime = Runtime(config)
+        follower = start_live_otlp(config, console=False)
         runtime.start()
         if runtime.proxy_error:
             runtime.stop()
+            stop_live_otlp(follower)
             raise Failure(runtime.proxy_error)
         address = runtime.proxy_address
         assert address is not None
@@ -79,6 +95,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     finally:
         if runtime is not None:
             runtime.stop()
+        stop_live_otlp(follower)
     if code is None:
         raise Failure(error)
     click.echo(summary_line(config, started, reused=runtime is None), err=True)

@@ -45,7 +45,7 @@ def record_demo(config: Config, *, sessions: int = 2, turns: int = 6,
     """Replay `sessions` demo sessions through a proxy recording into `config.db_path`.
     Returns the ids the proxy gave the exchanges, in order. Changes `config` (listen,
     resolve, upstream CA) for the demo's own proxy."""
-    from inspector.runtime import Runtime
+    from inspector.runtime.local import Runtime
 
     plan = demo_turns(sessions, turns)
     replies = {_turn_key(t.request): t.response for t in plan}

@@ -36,6 +36,8 @@ class Writer:
         prepare: Callable[[Any], Record | None] = lambda x: x,
         on_written: Callable[[list[str]], None] | None = None,
         *,
+        fallback: Callable[[Any], Record | None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
         batch_size: int = 200,
         max_delay: float = 0.005,
         retry_for: float = 30.0,
@@ -43,7 +45,12 @@ class Writer:
     ) -> None:
         self.path = Path(path)
         self.prepare = prepare
+        #: when `prepare` fails: what can still be stored of the item (say, the capture
+        #: without its attribution)
+        self.fallback = fallback
         self.on_written = on_written
+        #: hears of each failed write attempt (from the writer's thread; must not raise)
+        self.on_error = on_error
         self.batch_size = batch_size
         self.max_delay = max_delay
         #: how long to keep retrying one batch before giving up on it (logged, counted)
@@ -134,6 +141,7 @@ class Writer:
                 stopping = False
                 self._queue.put(_STOP)
         if self._store is not None:
+            self._store.checkpoint()  # leave no WAL behind on a clean exit
             self._store.close()
             self._store = None
 
@@ -154,14 +162,12 @@ class Writer:
         except Exception:
             log.exception("preparing a capture failed; storing what can be stored")
         try:
-            from inspector.capture import build_capture  # bare capture, no attribution
-
-            if hasattr(item, "request_body"):
-                return Record(capture=build_capture(item))
             if isinstance(item, Record):
                 return item
             if isinstance(item, Capture):
                 return Record(capture=item)
+            if self.fallback is not None:
+                return self.fallback(item)
         except Exception:
             log.exception("capture could not be stored at all")
         return None
@@ -213,6 +219,8 @@ class Writer:
                     log.info("capture batch written after %d attempts", attempt)
                 return True
             except (sqlite3.Error, OSError) as e:
+                if self.on_error is not None:
+                    self.on_error(e)
                 if time.monotonic() - start > self.retry_for:
                     log.error("giving up on %d captures after %d attempts: %s",
                               len(records), attempt, e)

@@ -156,7 +156,13 @@ class InspectorApp(App):
         self.main.show_live_row(message.row, add=False)
 
     def on_proxy_notice(self, message: ProxyNotice) -> None:
-        if message.kind == "cert_refused":
+        if message.kind in ("recorder_fault", "recorder_ok"):
+            fault = message.text if message.kind == "recorder_fault" else None
+            self.proxy_state = replace(self.proxy_state, recording_fault=fault)
+            self.main.set_proxy_state(self.proxy_state)
+            self.notify(message.text, title="Recording" if fault else "Recording again",
+                        severity="error" if fault else "information", timeout=10)
+        elif message.kind == "cert_refused":
             self.proxy_state = replace(self.proxy_state, cert_warning=message.text)
             self.main.set_proxy_state(self.proxy_state)
             self.notify(f"{message.text}\nTrust the CA: see `claude-inspect ca`.",
@@ -250,7 +256,7 @@ def _tilde(path: Path) -> str:
 def make_app(config: Any, runtime: Any = None, **kwargs: Any) -> InspectorApp:
     """The app, as the CLI, the tests and the screenshot script build it.
 
-    `runtime`: an `inspector.runtime.Runtime` (not started; the app starts and stops it), or
+    `runtime`: an `inspector.runtime.local.Runtime` (not started; the app starts and stops it), or
     None to browse the store only. Extra keyword arguments go to `InspectorApp`.
     """
     return InspectorApp(config, runtime, **kwargs)

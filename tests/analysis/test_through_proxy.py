@@ -12,7 +12,7 @@ import pytest
 from inspector.config import Config
 from inspector.demo.stub_api import StubAPI
 from inspector.demo.traffic import demo_session
-from inspector.runtime import Runtime
+from inspector.runtime.local import Runtime
 
 from .test_diff import first_new_mcp_result
 

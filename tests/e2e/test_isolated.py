@@ -12,7 +12,7 @@ import pytest
 
 from inspector.config import Config
 from inspector.demo.traffic import demo_session
-from inspector.isolated import IsolatedRuntime
+from inspector.runtime.isolated import IsolatedRuntime
 from inspector.store import Store
 from inspector.store.queries import Filter, count_requests
 

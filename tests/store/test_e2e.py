@@ -11,7 +11,7 @@ from capture.fixtures import SECRET_KEY
 
 from inspector.config import Config
 from inspector.demo.stub_api import StubAPI
-from inspector.runtime import Runtime
+from inspector.runtime.local import Runtime
 from inspector.store import Filter, Store, get_exchange, list_requests
 
 MODEL = "claude-sonnet-4-5-20250929"

@@ -13,7 +13,7 @@ import pytest
 from inspector.config import Config
 from inspector.demo.stub_api import StubAPI
 from inspector.demo.traffic import demo_session
-from inspector.runtime import Runtime
+from inspector.runtime.local import Runtime
 from inspector.store import Filter, Store, count_requests
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
@@ -86,3 +86,28 @@ def _nodes(node):
     for child in node.children:
         yield child
         yield from _nodes(child)
+
+
+async def test_a_recording_fault_shows_in_the_status_bar(home, stub):
+    from inspector.tui.widgets.status.status_bar import StatusBar
+
+    config = Config.load(home, listen="127.0.0.1:0", upstream_ca=stub.ca_file,
+                         resolve=[f"api.anthropic.com:443:127.0.0.1:{stub.port}"])
+    runtime = Runtime(config)
+    app = make_app(config, runtime, strict=True)
+    body = demo_session(0, 3)[2].request
+    async with app.run_test(size=(160, 45)) as pilot:
+        await wait_for(pilot, lambda: app.proxy_state.mode == "listening", timeout=15)
+        bar = app.main.query_one(StatusBar)
+        runtime.writer._child.process.kill()  # kill -9 of the recorder
+        await wait_for(pilot, lambda: "recorder stopped unexpectedly" in str(bar.render()),
+                       timeout=15)
+        line = str(bar.render()).splitlines()[1]
+        assert "restarted" in line and "lost" in line
+        # the new recorder stores what comes next
+        assert await asyncio.to_thread(_send, config, runtime.proxy_address, body) == [200]
+        table = app.main.query_one(RequestsTable)
+        await wait_for(pilot, lambda: table.row_count == 1
+                       and next(iter(table.rows_by_id.values())).get("input_tokens"),
+                       timeout=15)
+        await pilot.press("q")

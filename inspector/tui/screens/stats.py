@@ -188,6 +188,8 @@ class StatsScreen(Screen):
                 figures.total_line(result, self.period))
         self._show_plots()
         self._show_tops()
+        # the table's own Enter binding counts only once it has rows: let the footer see it
+        self.refresh_bindings()
 
     def _show_plots(self) -> None:
         days_result = self.results.get((self.period, "day")) or {}

@@ -24,6 +24,9 @@ class ProxyState:
     ca_path: str = ""
     #: the last certificate refusal, shown until dismissed
     cert_warning: str | None = None
+    #: why captures are not being stored (the recorder or the database failed), shown
+    #: until the recorder says it stores again
+    recording_fault: str | None = None
 
     @property
     def url(self) -> str | None:
@@ -101,7 +104,10 @@ class StatusBar(Static):
         if counts.follow:
             line.append("  │  follow", style="bold magenta")
         second = Text()
-        if state.cert_warning:
+        if state.recording_fault:
+            second.append(" ⚠ ", style="bold red")
+            second.append(state.recording_fault, style="red")
+        elif state.cert_warning:
             second.append(" ⚠ ", style="bold red")
             second.append(f"{state.cert_warning}: trust the CA, see `claude-inspect ca`",
                           style="red")

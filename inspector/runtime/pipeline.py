@@ -1,6 +1,6 @@
 """What the recorder process does to each exchange and to the database it writes.
 
-Kept apart from `runtime` so that the proxy's process never imports capture, attribution
+Kept apart from `local` so that the proxy's process never imports capture, attribution
 or the store: only the recorder child (and the tests and benchmarks) loads this module.
 """
 
@@ -10,7 +10,6 @@ import logging
 import time
 from pathlib import Path
 
-from inspector.analysis.rollup import ensure_schema as ensure_rollups
 from inspector.attribution import attribute, cost
 from inspector.capture import build_capture
 from inspector.model import Exchange
@@ -43,12 +42,10 @@ def prepare_record(ex: Exchange) -> Record:
 
 
 def prepare_database(path: Path | str, retention_days: int) -> None:
-    """Create or migrate the database, install the per-source rollups that keep `stats`
-    fast as captures arrive, and purge captures older than `retention_days` (0: keep)."""
+    """Create or migrate the database and purge captures older than `retention_days` (0: keep)."""
     try:
         store = Store(Path(path))
         try:
-            ensure_rollups(store.conn)
             n = store.purge(time.time() - retention_days * 86400) if retention_days > 0 else 0
         finally:
             store.close()

@@ -23,13 +23,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import queue
-import signal
 import threading
 from typing import Any
 
 from inspector.config import Config
-from inspector.runtime import Broadcaster
-from inspector.spawn import CONTEXT, start_process
+from inspector.runtime.local import Broadcaster
+from inspector.runtime.spawn import CONTEXT, start_process
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +104,13 @@ class IsolatedRuntime(Broadcaster):
             return
         self._stopped = True
         self._send(("stop", None))
-        # draining may take longer than stopping: wait for the child without a limit
-        # once the proxy is down, as the in-process Runtime waits for its writer
-        self._process.join()
+        # the child's own stop is bounded (Runtime.stop); past that and a margin, it is
+        # stuck: end it (its recorder still stores what it was sent, then ends)
+        self._process.join(timeout + 5)
+        if self._process.is_alive():
+            log.error("the proxy process did not stop in time; ending it")
+            self._process.kill()
+            self._process.join(5)
         if self._reader is not None:
             self._reader.join(max(timeout, 1))
         try:
@@ -154,11 +157,11 @@ def head_of(exchange: Any) -> Any:
 
 def child_main(config: Config, conn: Any, recording: bool) -> None:
     """The runtime process: run a Runtime, relay its events, obey the app."""
-    for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is not None:  # a closed terminal hangs up the whole group: drain, then end
-            signal.signal(sig, signal.SIG_IGN)
+    from inspector.runtime.recorder_child import quiet_signals
+
+    quiet_signals()  # a closed terminal hangs up the whole group: drain, then end
     from inspector.config import LOG_FILE
-    from inspector.runtime import Runtime
+    from inspector.runtime.local import Runtime
 
     try:
         config.home.mkdir(parents=True, exist_ok=True)

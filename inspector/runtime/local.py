@@ -20,13 +20,14 @@ import logging
 import os
 import socket
 import threading
+import time
 from typing import Any, Callable
 
 from inspector.config import LOG_FILE, Config, ensure_home
 from inspector.model import Exchange
 from inspector.proxy.certs import CertificateAuthority, CertificateError
 from inspector.proxy.thread import ProxyThread
-from inspector.recorder import Recorder
+from inspector.runtime.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,9 @@ Listener = Callable[[str, Any], None]
 class Broadcaster:
     """Listeners of a runtime's events. `fn(event, data)` is called from the proxy's and
     the recorder's threads and must not block. Events: exchange_started (Exchange),
-    exchange_finished (Exchange), stored (list of ids), notice ((kind, message))."""
+    exchange_finished (Exchange), stored (list of ids), notice ((kind, message)).
+    Notices of kind "recorder_fault" say that captures are not being stored (the recorder
+    or the database failed); "recorder_ok" that they are again."""
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
@@ -85,7 +88,7 @@ class Runtime(Broadcaster):
         ensure_home(self.config.home)
         self.writer = Recorder(self.config.db_path, log_path=self.config.home / LOG_FILE,
                                retention_days=self.config.retention_days,
-                               on_written=self._on_written,
+                               on_written=self._on_written, on_notice=self.notice,
                                counting=self.config.count_settings())
         self.writer.start()
         if not self.want_proxy:
@@ -103,21 +106,23 @@ class Runtime(Broadcaster):
             self._proxy = None
             log.warning("proxy not started: %s", self.proxy_error)
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the proxy (exchanges in flight are reported), then drain the writer:
-        every exchange that was relayed is stored before this returns."""
+    def stop(self, timeout: float = 8.5) -> None:
+        """Stop the proxy (exchanges in flight are reported), then let the recorder store
+        what it was given. Bounded by `timeout` whatever the database's state: what the
+        recorder could not store by then is counted and said (a "recorder_fault" notice)."""
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
+        deadline = time.monotonic() + timeout
         if self._proxy is not None:
             clear_proxy_state(self.config)
             try:
-                self._proxy.stop(timeout=timeout)
+                self._proxy.stop(timeout=min(3.0, timeout / 3))
             except Exception:
                 log.exception("error while stopping the proxy")
         if self.writer is not None:
-            self.writer.close(timeout=None)
+            self.writer.close(timeout=max(deadline - time.monotonic(), 1.0))
 
     def __enter__(self) -> Runtime:
         self.start()
@@ -146,7 +151,11 @@ class Runtime(Broadcaster):
         self._emit("exchange_finished", exchange)
 
     def notice(self, kind: str, message: str) -> None:
-        log.warning("%s", message) if kind != "listening" else log.info("%s", message)
+        """A notice from the proxy or the recorder, for the listeners (and the log)."""
+        if kind in ("listening", "recorder_ok"):
+            log.info("%s", message)
+        else:
+            log.warning("%s", message)
         self._emit("notice", (kind, message))
 
 
