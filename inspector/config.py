@@ -112,6 +112,11 @@ class Config:
     """KEY=VALUE headers for the collector (e.g. an API key of the tracing backend)."""
     otlp_bodies: bool = False
     """Send request and response bodies with the spans (scrubbed); off by default."""
+    exact: bool = False
+    """Count each source exactly with the API's count_tokens, using each request's own
+    credentials (held in memory only)."""
+    count_per_minute: int = 50
+    """At most this many count_tokens calls a minute with `exact`."""
 
     @property
     def db_path(self) -> Path:
@@ -138,6 +143,17 @@ class Config:
             max_capture_bytes=self.max_capture_bytes,
             ca_dir=str(self.home),
         )
+
+    def count_settings(self) -> Any:
+        """Settings for exact counting when `exact` is on, else None."""
+        if not self.exact:
+            return None
+        from inspector.counting.client import Upstream
+        from inspector.counting.worker import CountSettings
+
+        return CountSettings(Upstream(resolve=dict(parse_resolve(r) for r in self.resolve),
+                                      ca_file=self.upstream_ca,
+                                      per_minute=max(1, self.count_per_minute)))
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
@@ -189,7 +205,10 @@ class Config:
                 value = Path(value).expanduser()
             elif key in ("intercept", "resolve", "otlp_headers"):
                 value = [value] if isinstance(value, str) else list(value)
-            elif key in ("max_capture_bytes", "retention_days"):
+            elif key == "exact":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{source}: exact must be true or false")
+            elif key in ("max_capture_bytes", "retention_days", "count_per_minute"):
                 try:
                     value = int(value)
                 except (TypeError, ValueError):

@@ -22,6 +22,7 @@ FORBIDDEN = {
     "store": {"tui", "cli", "runtime", "proxy", "analysis", "capture", "recorder",
               "pipeline"},
     "export": {"tui", "cli", "runtime", "proxy"},
+    "counting": {"tui", "cli", "runtime", "proxy", "capture", "demo"},
 }
 
 

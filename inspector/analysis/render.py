@@ -63,6 +63,10 @@ def _node_line(node: dict[str, Any], total: int) -> Text:
         extras.append(f"{meta['tool_count']} tools")
     if isinstance(meta.get("cost_usd"), (int, float)):
         extras.append(money(meta["cost_usd"]))
+    if meta.get("counted") == "api":
+        extras.append("counted by the API")
+    if isinstance(meta.get("context_claimed"), int):
+        extras.append(f"/context said {meta['context_claimed']:,}")
     if extras:
         line.append("  " + ", ".join(extras), style="dim")
     return line
@@ -97,6 +101,11 @@ def attribution_tree(root: dict[str, Any], depth: int | None = None) -> Group:
         parts.append(line)
     note = "~ estimated from content" if root.get("estimated") else \
         "exact total from usage; ~ marks estimated shares"
+    exact = meta.get("exact")
+    if isinstance(exact, dict):
+        note += f"; {exact.get('parts', 0)} parts counted by the API"
+        if exact.get("note"):
+            note += f" ({exact['note']})"
     parts.append(Text(note, style="dim"))
     return Group(*parts)
 

@@ -14,6 +14,7 @@ from inspector import __version__
 from inspector.cli import (
     analysis_cmds,
     app_cmds,
+    count_cmd,
     data_cmds,
     demo_cmd,
     import_cmd,
@@ -52,6 +53,7 @@ for _module in (
     serve_cmd,
     import_cmd,
     prices_cmd,
+    count_cmd,
 ):
     _module.register(cli)
 

@@ -56,8 +56,11 @@ def tree(ctx: click.Context, request_id: str, depth: int | None, as_json: bool, 
     """What fills a request's prompt, source by source (ID: any unique prefix)."""
     from inspector.analysis.render import attribution_tree
 
+    from inspector.counting.audit import annotate
+
     with open_store(ctx, opts) as store:
         exchange = exchange_or_fail(store, request_id)
+        annotate(store, exchange)  # what Claude Code's /context claimed, beside ours
     root = exchange.get("attribution")
     if root is None:
         raise Failure(f"{exchange['id']} has no attribution (not a Messages API request?)")

@@ -64,6 +64,8 @@ def proxy_options(f: Callable) -> Callable:
                      help="Header for the collector (repeatable)."),
         click.option("--otlp-bodies", is_flag=True, default=None,
                      help="Send bodies with the spans too (scrubbed of secrets)."),
+        click.option("--exact", is_flag=True, default=None,
+                     help="Count each source with the API's count_tokens, using each request's own credentials."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -71,7 +73,7 @@ def proxy_options(f: Callable) -> Callable:
 
 
 PROXY_KEYS = ("listen", "intercept", "upstream", "resolve", "upstream_ca", "max_capture_bytes",
-              "otlp_endpoint", "otlp_headers", "otlp_bodies")
+              "otlp_endpoint", "otlp_headers", "otlp_bodies", "exact")
 
 
 def load_config(ctx: click.Context, **opts: Any) -> Config:

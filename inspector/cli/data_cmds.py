@@ -183,6 +183,9 @@ def show_cmd(ctx: click.Context, capture_id: str, as_json: bool, **opts: Any) ->
             ex = get_exchange(store, capture_id)
         except (AmbiguousId, NotFound) as e:
             raise Failure(str(e.args[0]) if e.args else str(e)) from None
+        from inspector.counting.audit import annotate
+
+        annotate(store, ex)  # what Claude Code's /context claimed, beside ours
     from inspector.attribution.pricing import price_assumed
     ex["price_assumed"] = price_assumed((ex.get("request") or {}).get("model"))
     if as_json:

@@ -17,6 +17,10 @@ headers steer it, so a test can ask for what it needs:
                                 T from time.monotonic() (comparable across processes)
 * `x-stub-text-chars: N`        a text reply of N characters (a stream of N/12 deltas)
 
+`POST /v1/messages/count_tokens` answers `{"input_tokens": N}` from the token model
+(`token_model.py`), the same model the default reply's usage comes from. Both endpoints
+refuse invalid requests with a 400, as the real API does (`validate.py`).
+
 Run `python -m inspector.demo.stub_api --port 0 --cert-dir DIR` to serve from a process;
 it prints the port.
 """
@@ -39,6 +43,7 @@ from typing import Any, Callable
 
 import h11
 
+from inspector.demo import token_model, validate
 from inspector.proxy.certs import CertificateAuthority, write_private_file
 from inspector.proxy.thread import new_event_loop
 
@@ -47,14 +52,13 @@ CHUNK = 64 * 1024
 
 
 def default_responder(request: dict[str, Any]) -> dict[str, Any]:
-    """A short text reply whose usage grows with the request, like the real thing."""
-    size = len(json.dumps(request))
+    """A short text reply whose usage is the request's size in the token model."""
     return {
         "id": "msg_stub0001", "type": "message", "role": "assistant",
         "model": request.get("model", "claude-stub"),
         "content": [{"type": "text", "text": "Hello from the stub API. All is well."}],
         "stop_reason": "end_turn", "stop_sequence": None,
-        "usage": {"input_tokens": max(1, size // 4), "output_tokens": 9,
+        "usage": {"input_tokens": max(1, token_model.count_request(request)), "output_tokens": 9,
                   "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
     }
 
@@ -129,6 +133,8 @@ class StubAPI:
         #: what it received: dicts with method, target, headers (lower-cased), body (bytes)
         self.requests: list[dict[str, Any]] = []
         self.connections = 0
+        #: when set, count_tokens answers this status (e.g. 429) instead of a count
+        self.count_status: int | None = None
         self.ca_file: str | None = None
         self._ssl: ssl.SSLContext | None = None
         if tls:
@@ -241,11 +247,9 @@ class StubAPI:
         if req.method == b"HEAD":
             await send(h11.Response(status_code=200, headers=[("content-length", "0")]), h11.EndOfMessage())
             return
-        if req.target.split(b"?")[0] != b"/v1/messages" or req.method != b"POST":
-            err = json.dumps({"type": "error", "error": {"type": "not_found_error", "message": "not found"}})
-            await send(h11.Response(status_code=404, headers=[("content-type", "application/json"),
-                                                               ("content-length", str(len(err)))]),
-                       h11.Data(data=err.encode()), h11.EndOfMessage())
+        path = req.target.split(b"?")[0]
+        if path not in (b"/v1/messages", b"/v1/messages/count_tokens") or req.method != b"POST":
+            await send(*_error(conn, 404, "not_found_error", "not found"))
             return
         if "x-stub-status" in headers:
             status = int(headers["x-stub-status"])
@@ -262,6 +266,22 @@ class StubAPI:
             request_json = json.loads(body or b"{}")
         except ValueError:
             request_json = {}
+        counting = path == b"/v1/messages/count_tokens"
+        if counting or (isinstance(request_json, dict) and "messages" in request_json):
+            why = validate.problem(request_json, count_tokens=counting)
+            if why:
+                await send(*_error(conn, 400, "invalid_request_error", why))
+                return
+        if counting and self.count_status:
+            await send(*_error(conn, self.count_status, "rate_limit_error"
+                               if self.count_status == 429 else "api_error", "stub count status"))
+            return
+        if counting:
+            data = json.dumps({"input_tokens": token_model.count_request(request_json)}).encode()
+            await send(h11.Response(status_code=200, headers=[
+                ("content-type", "application/json"), ("content-length", str(len(data)))]),
+                h11.Data(data=data), h11.EndOfMessage())
+            return
         message = self.responder(request_json)
         if headers.get("x-stub-text-chars"):
             words = ("lorem ipsum dolor sit amet " * (int(headers["x-stub-text-chars"]) // 27 + 1))
@@ -313,6 +333,13 @@ class StubAPI:
                 raise _HangUp()
         writer.write(conn.send(h11.EndOfMessage()))
         await writer.drain()
+
+
+def _error(conn: h11.Connection, status: int, kind: str, message: str) -> tuple[Any, ...]:
+    data = json.dumps({"type": "error", "error": {"type": kind, "message": message}}).encode()
+    return (h11.Response(status_code=status, headers=[("content-type", "application/json"),
+                                                      ("content-length", str(len(data)))]),
+            h11.Data(data=data), h11.EndOfMessage())
 
 
 class _HangUp(Exception):
