@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from inspector.capture.decode import DecodeError, decode_body
+from inspector.capture.quota import quota_fields
 from inspector.capture.redact import redact_headers, scrub_bytes, scrub_text, scrub_url
 from inspector.capture.sse import assemble_stream
 from inspector.model import CapturedBody, Capture, Exchange, Headers, Usage
@@ -153,6 +154,7 @@ def _build(ex: Exchange, raw_sse_cap: int) -> Capture:
         request_bytes=req.size, request_truncated=req.truncated, request_note=req.note,
         status=ex.status, reason=ex.reason,
         response_headers=redact_headers(ex.response_headers),
+        quota=quota_fields(ex.response_headers),
         request_sent_ms=t.ms(t.request_sent), ttfb_ms=t.ms(t.first_byte),
         total_ms=t.ms(t.ended), upstream_connect_ms=t.upstream_connect_ms,
         proxy_overhead_ms=t.proxy_overhead_ms, error=ex.error, complete=ex.complete,
