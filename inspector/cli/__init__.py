@@ -16,6 +16,7 @@ from inspector.cli import (
     app_cmds,
     data_cmds,
     demo_cmd,
+    findings_cmd,
     import_cmd,
     proxy_cmds,
     run_cmd,
@@ -41,8 +42,8 @@ def cli(ctx: click.Context, **opts) -> None:
         ctx.invoke(app_cmds.tui, **{k: v for k, v in opts.items()})
 
 
-for _module in (proxy_cmds, run_cmd, demo_cmd, data_cmds, analysis_cmds, app_cmds, serve_cmd,
-                import_cmd):
+for _module in (proxy_cmds, run_cmd, demo_cmd, data_cmds, analysis_cmds, findings_cmd,
+                app_cmds, serve_cmd, import_cmd):
     _module.register(cli)
 
 
