@@ -73,15 +73,20 @@ def exchange(request: dict, headers: dict, response: dict, started: float,
 
 
 def store_turns(store: Store, items, start: float | None = None, step: float = 20.0,
-                cache: PromptCache | None = None) -> list[str]:
-    """Write (request, headers, response) triples as captures, `step` seconds apart;
-    with `cache`, each response's usage is what the simulated cache says."""
-    start = time.time() - 3600 if start is None else start
+                cache: PromptCache | None = None, times: list[float] | None = None,
+                clock: list[float] | None = None) -> list[str]:
+    """Write (request, headers, response) triples as captures, `step` seconds apart (or
+    at `times` seconds after `start`); with `cache`, each response's usage is what the
+    simulated cache says, its clock (`clock[0]`) following the captures' times."""
+    start = time.time() - 7200 if start is None else start
     records = []
     for i, (request, headers, response) in enumerate(items):
+        at = times[i] if times is not None else i * step
+        if clock is not None:
+            clock[0] = at
         if cache is not None:
             response = cache.apply(request, response)
-        records.append(prepare_record(exchange(request, headers, response, start + i * step)))
+        records.append(prepare_record(exchange(request, headers, response, start + at)))
     store.write(records)
     return [r.capture.id for r in records]
 

@@ -134,8 +134,9 @@ def leaf_at(tree: Node | None, pointer: str, offset: int) -> Node | None:
 
 
 def _ttl(turn: Turn) -> float:
+    """The life of the request's longest cached prefix (its last breakpoint's)."""
     marks = [b.ttl for b in blocks(turn.body) if b.marked]
-    return max(marks) if marks else TTL_5M
+    return marks[-1] if marks else TTL_5M
 
 
 def _thinking(body: dict[str, Any]) -> str:
@@ -157,7 +158,9 @@ def _cause(before: Turn, after: Turn) -> tuple[str, str]:
     change = first_change(old, new)
     if change is not None:
         i, offset = change
-        removed = i >= len(new)
+        # a block missing from its section (an MCP server gone) is named by the request
+        # that still had it
+        removed = i >= len(new) or new[i].pointer != old[i].pointer
         leaf = leaf_at(before.tree if removed else after.tree, old[i].pointer, offset)
         source = (leaf.meta.get("source") if leaf is not None else None) or old[i].pointer
         what = f"{leaf.label} ({old[i].pointer})" if leaf is not None else old[i].pointer

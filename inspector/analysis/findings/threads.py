@@ -187,3 +187,20 @@ def thread(turns: Iterable[Turn]) -> list[Turn]:
                     agent_calls.setdefault(prompt.strip(), (call["id"], turn.id))
                     last_call_by["main" if turn.agent_id is None else turn.agent_id] = turn.id
     return turns
+
+
+def annotate_rows(store: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add `agent_id`, `parent_id` and `side_call` to listed rows (the `list_requests`
+    shape), threading each session the rows belong to."""
+    from inspector.analysis.findings import load_sessions
+
+    known: dict[str, Turn] = {}
+    for sid in {r.get("session_id") for r in rows if r.get("session_id")}:
+        for turns in load_sessions(store, session=sid).values():
+            known.update((t.id, t) for t in turns)
+    for row in rows:
+        turn = known.get(row.get("id"))
+        row["agent_id"] = turn.agent_id if turn else None
+        row["parent_id"] = turn.parent_id if turn else None
+        row["side_call"] = turn.side_call if turn else None
+    return rows
