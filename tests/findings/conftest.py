@@ -74,7 +74,8 @@ def exchange(request: dict, headers: dict, response: dict, started: float,
 
 def store_turns(store: Store, items, start: float | None = None, step: float = 20.0,
                 cache: PromptCache | None = None, times: list[float] | None = None,
-                clock: list[float] | None = None) -> list[str]:
+                clock: list[float] | None = None,
+                reply_headers: list[list] | None = None) -> list[str]:
     """Write (request, headers, response) triples as captures, `step` seconds apart (or
     at `times` seconds after `start`); with `cache`, each response's usage is what the
     simulated cache says, its clock (`clock[0]`) following the captures' times."""
@@ -86,7 +87,8 @@ def store_turns(store: Store, items, start: float | None = None, step: float = 2
             clock[0] = at
         if cache is not None:
             response = cache.apply(request, response)
-        records.append(prepare_record(exchange(request, headers, response, start + at)))
+        extra = reply_headers[i] if reply_headers else None
+        records.append(prepare_record(exchange(request, headers, response, start + at, extra)))
     store.write(records)
     return [r.capture.id for r in records]
 
@@ -109,3 +111,9 @@ def run_cli(home):
         return result
 
     return run
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    """Pilot tests are async; anyio's pytest plugin runs them on asyncio."""
+    return "asyncio"

@@ -101,12 +101,11 @@ def unused_tools(turns: list[Turn]) -> Iterator[Finding]:
             cost = _add(cost, servers.get(server, [0, None])[1])
             done.update(names)
             yield Finding("unused_tool", None, session, server, tokens, _round(cost),
-                          f"MCP server with {len(names)} tools, offered on all {len(main)} "
-                          "requests and never called")
+                          f"{len(names)} tools never called, offered on all {len(main)} requests")
     for name in sorted(unused - done):
         tokens, cost, source = sums.get(name, [0, None, f"tool:{name}"])
         yield Finding("unused_tool", None, session, source, tokens, _round(cost),
-                      f"{name}: offered on all {len(main)} requests and never called")
+                      f"{name}: never called, offered on all {len(main)} requests")
 
 
 # -- injections ---------------------------------------------------------------------------
