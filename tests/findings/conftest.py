@@ -17,7 +17,7 @@ from inspector.demo.prompt_cache import PromptCache
 from inspector.demo.stub_api import StubAPI
 from inspector.model import CapturedBody, Exchange, Timings
 from inspector.ids import new_id
-from inspector.pipeline import prepare_record
+from inspector.runtime.pipeline import prepare_record
 from inspector.runtime import Runtime
 from inspector.store import Store
 
