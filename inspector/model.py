@@ -368,6 +368,9 @@ class Capture:
     stream_complete: bool | None = None
     stop_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
+    #: the subscription quota headers of the reply (`anthropic-ratelimit-unified-*`), keyed
+    #: without that prefix ("5h_utilization": "0.052"), values as sent; None when absent
+    quota: dict[str, str] | None = None
 
     #: timings in milliseconds since the request began
     request_sent_ms: float | None = None

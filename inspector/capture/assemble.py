@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 from inspector.capture.decode import DecodeError, iter_decoded
 from inspector.capture.elide import ELIDE_BODIES_ABOVE, elided_strings, parse_elided
+from inspector.capture.quota import quota_fields
 from inspector.capture.redact import (
     redact_headers, scrub_bytes, scrub_error, scrub_text, scrub_url,
 )
@@ -218,6 +219,7 @@ def _build(ex: Exchange, raw_sse_cap: int) -> Capture:
         request_bytes=req.size, request_truncated=req.truncated, request_note=req.note,
         status=ex.status, reason=scrub_error(ex.reason or ""),
         response_headers=redact_headers(ex.response_headers),
+        quota=quota_fields(ex.response_headers),
         request_sent_ms=t.ms(t.request_sent), ttfb_ms=t.ms(t.first_byte),
         total_ms=t.ms(t.ended), upstream_connect_ms=t.upstream_connect_ms,
         proxy_overhead_ms=t.proxy_overhead_ms,

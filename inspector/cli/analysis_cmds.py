@@ -108,6 +108,11 @@ def stats(ctx: click.Context, since: float | None, until: float | None, by: str,
 
         console = Console(soft_wrap=False)
         console.print(stats_table(result, wide=console.width >= 110))
+        quota = result.get("quota_5h")
+        if quota and quota["sources"]:
+            top = list(quota["sources"].items())[:6]
+            console.print("5-hour quota used, an apportioned estimate (utilization is "
+                          "account-wide): " + ", ".join(f"{k} {v:.1%}" for k, v in top))
 
 
 @click.command()

@@ -120,7 +120,9 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts:
         f = _filter(opts, limit, offset)
         rows = list_requests(store, f)
         if as_json:
-            echo_json(rows)
+            from inspector.analysis.findings.threads import annotate_rows
+
+            echo_json(annotate_rows(store, rows))
             return
         total = count_requests(store, f)
     _print_list(rows, total, offset)

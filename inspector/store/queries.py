@@ -211,12 +211,12 @@ _RESP_COLS = ("request_id, status, reason, headers, body, body_text, body_raw, b
               " truncated, note, raw_sse, stream_complete, stop_reason, input_tokens,"
               " output_tokens, cache_read_tokens, cache_creation_tokens,"
               " cache_creation_5m_tokens, cache_creation_1h_tokens, request_sent_ms, ttfb_ms,"
-              " total_ms, upstream_connect_ms, proxy_overhead_ms, error, complete")
+              " total_ms, upstream_connect_ms, proxy_overhead_ms, error, complete, quota")
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
                "cache_creation_5m_tokens", "cache_creation_1h_tokens")
 _TIMING_KEYS = ("request_sent_ms", "ttfb_ms", "total_ms", "upstream_connect_ms",
                 "proxy_overhead_ms")
-_NO_RESPONSE = (None,) * 26
+_NO_RESPONSE = (None,) * 27
 
 
 def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> list[dict[str, Any]]:
@@ -270,6 +270,7 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
             "cost_usd": cost, "top_source": top,
             "attribution": _json(tree, parse_bodies),
             "feedback": feedback.get(id_, []),
+            "quota": json.loads(s[26]) if s[26] else None,
         })
     return out
 

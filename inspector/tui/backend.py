@@ -123,6 +123,25 @@ class Backend:
             except NoPrevious:
                 return None
 
+    def quota(self) -> dict[str, str] | None:
+        """The quota headers of the newest reply that carried them, or None."""
+        if not self.exists():
+            return None
+        from inspector.analysis.quota import latest
+
+        return latest(self._store().conn)
+
+    def findings(self, since: float | None, session: str | None = None,
+                 kinds: tuple[str, ...] | None = None) -> list[Any]:
+        """The findings of the period (see `inspector.analysis.findings`), most
+        actionable first; [] when nothing was ever stored."""
+        if not self.exists():
+            return []
+        from inspector.analysis.findings import find
+
+        with self._analysis_lock:
+            return find(self._analysis_store(), since=since, session=session, kinds=kinds)
+
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
         from inspector.analysis.ratings import rate

@@ -19,6 +19,7 @@ from inspector.tui import format as fmt
 #: (column key, header, width). Fixed widths: nothing to measure on 200 rows, and a row
 #: that arrives later never finds its column too narrow.
 COLUMNS = (
+    ("mark", "!", 1),
     ("time", "Time", 8),
     ("session", "Session", 8),
     ("model", "Model", 10),
@@ -42,6 +43,7 @@ class KeyedText(Text):
 #: the same for terminals narrower than WIDE: no endpoint or stream mark, the cached part
 #: of the prompt as a share
 COMPACT_COLUMNS = (
+    ("mark", "!", 1),
     ("time", "Time", 8),
     ("session", "Session", 8),
     ("model", "Model", 10),
@@ -50,9 +52,23 @@ COMPACT_COLUMNS = (
     ("output", "Out", 5),
     ("cost", "Cost", 7),
     ("latency", "Took", 6),
-    ("source", "Largest source", 18),
+    ("source", "Largest source", 16),
 )
 WIDE = 128
+
+#: the marker of a request with a finding, by kind (the first kind listed wins)
+MARKS = {
+    "cache_break": ("✖", "bold red"),
+    "large_tool_result": ("▲", "yellow"),
+    "repeated_read": ("↻", "yellow"),
+    "compaction": ("⇊", "cyan"),
+    "truncation": ("…", "red"),
+}
+
+
+def mark_cell(kind: str | None) -> Text:
+    symbol, style = MARKS.get(kind or "", (" ", ""))
+    return Text(symbol, style=style)
 
 
 def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
@@ -70,6 +86,7 @@ def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
     if row.get("error") and not source:
         source = Text(str(row["error"])[:40], style="red")
     cells = [
+        mark_cell(row.get("finding")),
         time_cell,
         Text(fmt.short_session(row.get("session_id")), style="magenta"),
         fmt.short_model(row.get("model")),
@@ -89,9 +106,9 @@ def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
         prompt_cell = Text(fmt.tokens(prompt), style="" if prompt is not None else "dim")
         if prompt and cached:
             prompt_cell.append(f" {100 * cached // prompt}%c", style="dim")
-        # time, session, model, status, prompt, out, cost, latency, source
-        return [cells[0], cells[1], cells[2], cells[4], prompt_cell, cells[7], cells[8],
-                cells[9], cells[10]]
+        # mark, time, session, model, status, prompt, out, cost, latency, source
+        return [cells[0], cells[1], cells[2], cells[3], cells[5], prompt_cell, cells[8],
+                cells[9], cells[10], cells[11]]
     return cells
 
 
@@ -219,6 +236,14 @@ class RequestsTable(DataTable):
             self.move_cursor(row=0 if self.newest_first else self.row_count - 1, scroll=True)
         elif current:
             self.move_cursor(row=self.get_row_index(current))
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Show which rows have a finding (`marks`: capture id -> kind)."""
+        for key, row in self.rows_by_id.items():
+            kind = marks.get(key)
+            if row.get("finding") != kind:
+                row["finding"] = kind
+                self.update_cell(key, "mark", mark_cell(kind))
 
     def set_newest_first(self, newest_first: bool) -> None:
         self.newest_first = newest_first
