@@ -13,7 +13,7 @@ import pytest
 from inspector.attribution import attribute
 from inspector.capture import build_capture
 from inspector.model import Node
-from inspector.pipeline import prepare_record
+from inspector.runtime.pipeline import prepare_record
 from inspector.store import Record, Store, get_exchange
 
 from .fixtures import make_exchange
