@@ -71,9 +71,13 @@ def load_config(ctx: click.Context, **opts: Any) -> Config:
     after the subcommand. Raises `Failure` with a one-line reason."""
     merged: dict[str, Any] = {}
     parent = ctx.find_root().obj or {}
+    root = ctx.find_root()
     for key in ("home", "db", *PROXY_KEYS):
         value = opts.get(key)
-        if value in (None, (), []):
+        if value in (None, (), []) or (
+                key == "home" and parent.get(key) and _from_env(ctx, key)
+                and not _from_env(root, key)):
+            # `--home H` before the subcommand beats $CLAUDE_INSPECT_HOME after it
             value = parent.get(key)
         merged[key] = list(value) if isinstance(value, tuple) else value
     home = merged.pop("home")
@@ -81,6 +85,11 @@ def load_config(ctx: click.Context, **opts: Any) -> Config:
         return Config.load(home, **merged)
     except ConfigError as e:
         raise Failure(str(e)) from None
+
+
+def _from_env(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is click.core.ParameterSource.ENVIRONMENT
 
 
 def time_option(name: str, help: str) -> Callable:

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterable
 
+from inspector.config import create_private_file
 from inspector.model import Node
 from inspector.store import rows
 from inspector.store.version import SCHEMA_VERSION
@@ -48,6 +49,7 @@ class Store:
         self.path = Path(path)
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(self.path)  # captures are private: 0600, not the umask's
         self._conn = sqlite3.connect(
             f"file:{self.path}?mode=ro" if readonly else str(self.path),
             uri=readonly, timeout=busy_timeout, check_same_thread=False,
