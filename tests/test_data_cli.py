@@ -88,11 +88,46 @@ def test_unknown_and_ambiguous_ids(home, populated):
 def test_missing_database_is_one_friendly_line(home):
     listed = run(home, "list")
     assert listed.exit_code == 0 and "no captures yet" in listed.output
-    assert json.loads(run(home, "list", "--json").output) == []
+    assert json.loads(run(home, "list", "--json").stdout) == []
     shown = run(home, "show", "abc")
     assert shown.exit_code == 1 and "no captures yet" in shown.output
     assert "Traceback" not in shown.output
-    assert run(home, "export").exit_code == 1
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["stats"], ["stats", "--json"],
+                                  ["stats", "--by", "model"], ["export"],
+                                  ["export", "--format", "json"], ["purge", "--older-than", "1d"]])
+def test_a_home_without_captures_is_exit_0_and_one_line(home, args):
+    """Every listing command says the same of an empty home: one "no captures" line on
+    stderr, an empty result on stdout for scripts, exit code 0."""
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "Traceback" not in result.stderr
+    if args[0] != "purge":
+        assert result.stderr.strip().splitlines() == [
+            f"no captures yet in {home}: run `claude-inspect run -- claude`"]
+    if "--json" in args or "json" in args:
+        data = json.loads(result.stdout)
+        assert data == [] or data["total"]["requests"] == 0
+
+
+def test_an_existing_empty_database_is_exit_0_too(home):
+    Store(home / "captures.db").close()
+    for args in (["list"], ["stats"], ["export"]):
+        result = run(home, *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "no captures" in result.output or result.output == "", (args, result.output)
+
+
+@pytest.mark.parametrize("args", [["list"], ["list", "--json"], ["show", "abc"], ["tree", "abc"],
+                                  ["stats"], ["export"], ["diff", "abc"], ["rate", "abc", "good"]])
+def test_a_missing_db_file_is_named_and_exit_1(home, tmp_path, args):
+    missing = tmp_path / "missing.db"
+    result = CliRunner().invoke(cli, [*args, "--db", str(missing)])
+    assert result.exit_code == 1, result.output + result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: {missing} does not exist (--db names the database file to read)"]
+    assert not missing.exists()
 
 
 def test_export_jsonl_and_json(home, populated):
@@ -157,3 +192,32 @@ def test_purge(home, populated):
     assert result.exit_code == 0 and "purged 1 capture" in result.output
     assert len(json.loads(run(home, "list", "--json").output)) == 2
     assert run(home, "purge").exit_code == 2
+
+
+def test_the_quick_start_reads_the_demo(home):
+    """`demo` then `stats --by source` (the Quick start's order) shows the sample and says
+    where it comes from, until the first capture of one's own is recorded."""
+    import subprocess
+    import sys
+
+    def cli_run(*args):
+        return subprocess.run([sys.executable, "-m", "inspector", *args], capture_output=True,
+                              text=True, timeout=120)
+
+    assert "HOME/demo.db" in cli_run("demo", "--help").stdout
+    demo = cli_run("demo", "--headless", "--sessions", "1")
+    assert demo.returncode == 0, demo.stderr
+    stats = cli_run("stats", "--by", "source")
+    assert stats.returncode == 0, stats.stderr
+    assert "mcp:github" in stats.stdout and "no captures yet" not in stats.stdout + stats.stderr
+    assert f"showing the demo's sample in {home / 'demo.db'}" in stats.stderr
+    listed = json.loads(cli_run("list", "--json").stdout)
+    assert len(listed) == 6
+    tree = cli_run("tree", listed[0]["id"][:10])
+    assert tree.returncode == 0 and "System tools" in tree.stdout
+    # one's own captures take over
+    store = Store(home / "captures.db")
+    store.write([record()])
+    store.close()
+    mine = json.loads(cli_run("list", "--json").stdout)
+    assert len(mine) == 1

@@ -29,10 +29,9 @@ class Failure(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def home_options(f: Callable) -> Callable:
+def home_options(f: Callable, db_help: str = "Database file (default: HOME/captures.db).") -> Callable:
     f = click.option(
-        "--db", "db", type=click.Path(dir_okay=False), default=None,
-        help="Database file (default: HOME/captures.db).",
+        "--db", "db", type=click.Path(dir_okay=False), default=None, help=db_help,
     )(f)
     f = click.option(
         "--home", "home", type=click.Path(file_okay=False), default=None,
@@ -124,6 +123,9 @@ def handles_errors(f: Callable) -> Callable:
         except OSError as e:
             raise Failure(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
         except sqlite3.DatabaseError as e:
+            if "readonly" in str(e):
+                raise Failure(f"the database is read-only ({e}): this command changes it; "
+                              "reading commands still work") from None
             raise Failure(f"the database cannot be read ({e}); is it a claude-inspect "
                           f"database? --db names another file") from None
 

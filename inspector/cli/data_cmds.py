@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import click
 
 from inspector.cli.common import (
-    Failure, echo_json, handles_errors, home_options, json_option, load_config, time_option,
+    Failure, echo_json, handles_errors, home_options, json_option, time_option,
 )
+from inspector.cli.stores import no_captures_message, open_store, require_store
 
 
 def filter_options(f: Callable) -> Callable:
@@ -38,29 +38,6 @@ def _filter(opts: dict[str, Any], limit: int = 20, offset: int = 0):
     return Filter(since=opts.get("since"), until=opts.get("until"), model=opts.get("model"),
                   session=opts.get("session"), status=opts.get("status"),
                   source=opts.get("source"), limit=limit, offset=offset)
-
-
-def no_captures_message(config) -> str:
-    return f"no captures yet in {config.home}: run `claude-inspect run -- claude`"
-
-
-@contextmanager
-def open_store(ctx: click.Context, opts: dict[str, Any], missing_ok: bool = False) -> Iterator:
-    """The configured store, or a one-line failure when there is no database yet (None
-    with `missing_ok`)."""
-    from inspector.store import Store
-
-    config = load_config(ctx, **opts)
-    if not config.db_path.exists():
-        if missing_ok:
-            yield config, None
-            return
-        raise Failure(no_captures_message(config))
-    store = Store(config.db_path)
-    try:
-        yield config, store
-    finally:
-        store.close()
 
 
 def _short_model(model: str | None) -> str:
@@ -110,12 +87,11 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts:
     """List captured requests, newest first."""
     from inspector.store.queries import count_requests, list_requests
 
-    with open_store(ctx, opts, missing_ok=True) as (config, store):
+    with open_store(ctx, opts) as (config, store):
         if store is None:
+            click.echo(no_captures_message(config), err=True)
             if as_json:
                 echo_json([])
-            else:
-                click.echo(no_captures_message(config), err=True)
             return
         f = _filter(opts, limit, offset)
         rows = list_requests(store, f)
@@ -178,9 +154,9 @@ def show_cmd(ctx: click.Context, capture_id: str, as_json: bool, **opts: Any) ->
     """
     from inspector.store import AmbiguousId, NotFound, get_exchange
 
-    with open_store(ctx, opts) as (_config, store):
+    with open_store(ctx, opts) as (config, store):
         try:
-            ex = get_exchange(store, capture_id)
+            ex = get_exchange(require_store(config, store, capture_id), capture_id)
         except (AmbiguousId, NotFound) as e:
             raise Failure(str(e.args[0]) if e.args else str(e)) from None
     if as_json:
@@ -277,10 +253,14 @@ def export_cmd(ctx: click.Context, fmt: str, output: str | None, **opts: Any) ->
     from inspector.export import WRITERS, counted
     from inspector.store.queries import count_requests, iter_exchanges, iter_list_rows
 
-    with open_store(ctx, opts) as (_config, store):
+    with open_store(ctx, opts) as (config, store):
         f = _filter(opts, limit=0)
-        items = (iter_list_rows(store, f) if fmt == "csv"
-                 else iter_exchanges(store, f, parse_bodies=False))
+        if store is None:  # an empty export, as for a period without captures
+            click.echo(no_captures_message(config), err=True)
+            items: Any = []
+        else:
+            items = (iter_list_rows(store, f) if fmt == "csv"
+                     else iter_exchanges(store, f, parse_bodies=False))
         writer = WRITERS[fmt]
         if output is None:
             try:
@@ -289,7 +269,7 @@ def export_cmd(ctx: click.Context, fmt: str, output: str | None, **opts: Any) ->
             except BrokenPipeError:  # `export | head`: the reader has had enough
                 pass
             return
-        total = count_requests(store, f)
+        total = count_requests(store, f) if store is not None else 0
         from rich.progress import Progress
 
         started = time.perf_counter()
@@ -320,7 +300,7 @@ def purge_cmd(ctx: click.Context, older_than: float | None, as_json: bool, **opt
     """Delete old captures (and the shared body parts no capture uses any more)."""
     if older_than is None:
         raise click.UsageError("give --older-than, e.g. --older-than 30d")
-    with open_store(ctx, opts, missing_ok=True) as (_config, store):
+    with open_store(ctx, opts, quiet=True) as (_config, store):
         n = store.purge(older_than) if store is not None else 0
     if as_json:
         echo_json({"purged": n})
@@ -333,4 +313,4 @@ def register(group: click.Group) -> None:
         group.add_command(command)
 
 
-__all__ = ["filter_options", "open_store", "register"]
+__all__ = ["filter_options", "register"]
