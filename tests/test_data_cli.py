@@ -221,3 +221,25 @@ def test_the_quick_start_reads_the_demo(home):
     store.close()
     mine = json.loads(cli_run("list", "--json").stdout)
     assert len(mine) == 1
+
+
+def test_control_characters_never_reach_the_terminal(home):
+    """A model name or source label carrying terminal escapes (set the title, clear the
+    screen, a bidi override) is printed escaped by the commands for people; --json keeps
+    the stored text exactly."""
+    evil_model = "claude-\x1b]0;pwned\x07\x1b[2J\u202eopus"
+    store = Store(home / "captures.db")
+    rec = record(model=evil_model, sources={"mcp:\x1b[31mevil": 40, "tool:Bash": 10},
+                 user_text="hi \x1b[5m")
+    store.write([rec])
+    store.close()
+    for args in (["list"], ["stats", "--by", "model"], ["stats", "--by", "source"],
+                 ["show", rec.capture.id], ["tree", rec.capture.id], ["list", "--model", "*opus"]):
+        result = run(home, *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert "\x1b" not in result.output and "\u202e" not in result.output, args
+        assert "\x07" not in result.output, args
+    assert "\\x1b]0;pwned" in run(home, "show", rec.capture.id).output
+    assert "mcp:\\x1b[31mevil" in run(home, "tree", rec.capture.id).output
+    listed = json.loads(run(home, "list", "--json").stdout)
+    assert listed[0]["model"] == evil_model

@@ -6,6 +6,7 @@ print the same views; nothing here reads the database.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich import box
@@ -15,6 +16,32 @@ from rich.text import Text
 from rich.tree import Tree
 
 BAR_WIDTH = 20
+
+# Terminal control characters (C0 but newline and tab, DEL, C1) and the bidirectional
+# overrides that reorder what a terminal shows: stored text (a model name, a prompt, a
+# header) comes from whoever sent the request and must never drive the user's terminal.
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_UNSAFE_LINE = re.compile(f"[{_UNSAFE}\n\t]")
+_UNSAFE_TEXT = re.compile(f"[{_UNSAFE}]")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return {10: "\\n", 9: "\\t"}.get(code) or (f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}")
+
+
+def printable(value: Any, multiline: bool = False) -> str:
+    """`value` as text that is safe to print to a terminal: control characters written
+    as escapes (ESC becomes `\\x1b`); newlines and tabs kept only when `multiline`."""
+    text = "" if value is None else str(value)
+    return (_UNSAFE_TEXT if multiline else _UNSAFE_LINE).sub(_escaped, text)
+
+
+def markup_safe(value: Any, multiline: bool = False) -> str:
+    """`printable`, with rich markup escaped too, for strings rich parses as markup."""
+    from rich.markup import escape
+
+    return escape(printable(value, multiline))
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
@@ -46,10 +73,10 @@ def _node_line(node: dict[str, Any], total: int) -> Text:
     tokens = node.get("tokens") or 0
     share = tokens / total if total else 0.0
     line = Text()
-    line.append(f"{node.get('label') or node.get('kind')}", style="bold")
+    line.append(printable(node.get('label') or node.get('kind')), style="bold")
     kind = node.get("kind")
     if kind and kind != node.get("label"):
-        line.append(f" [{kind}]", style="dim")
+        line.append(f" [{printable(kind)}]", style="dim")
     line.append(f"  {tokens:,} tok", style="cyan")
     if node.get("estimated"):
         line.append(" ~", style="yellow")
@@ -127,7 +154,7 @@ def stats_table(result: dict[str, Any], wide: bool = True) -> Group:
     table.add_column("bad", justify="right", no_wrap=True,
                      footer=_rated(total))
     for g in result["groups"]:
-        row = [str(g["key"]) if g["key"] is not None else "(none)", num(g["requests"]),
+        row = [markup_safe(g["key"]) if g["key"] is not None else "(none)", num(g["requests"]),
                num(g.get("prompt_tokens"))]
         if by == "source":
             row.append(pct(g.get("token_share")))
@@ -172,7 +199,8 @@ def diff_table(result: dict[str, Any], show_unchanged: bool = False) -> Group:
             hidden += 1
             continue
         style = _STATUS_STYLE.get(c["status"], "")
-        table.add_row(Text(c["status"], style=style), c["label"], num(c["before_tokens"]),
+        table.add_row(Text(c["status"], style=style), Text(printable(c["label"])),
+                      num(c["before_tokens"]),
                       num(c["after_tokens"]), Text(f"{c['delta']:+,}", style=style))
     summary = Text(f"prompt: {result['before_total']:,} → {result['after_total']:,} tokens "
                    f"({result['after_total'] - result['before_total']:+,})")

@@ -106,6 +106,8 @@ def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from inspector.analysis.render import markup_safe
+
     console = Console()
     if not rows:
         console.print("no captures match")
@@ -129,9 +131,9 @@ def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
             prompt = (r["input_tokens"] + (r["cache_read_tokens"] or 0)
                       + (r["cache_creation_tokens"] or 0))
         table.add_row(
-            r["id"][:12], _local_time(r["ts"]), _short_model(r["model"]), status,
-            _num(prompt), _num(r["output_tokens"]),
-            _ms(r["total_ms"]), _cost(r["cost_usd"]), r["top_source"] or "",
+            markup_safe(r["id"][:12]), _local_time(r["ts"]), markup_safe(_short_model(r["model"])),
+            status, _num(prompt), _num(r["output_tokens"]),
+            _ms(r["total_ms"]), _cost(r["cost_usd"]), markup_safe(r["top_source"]),
         )
     console.print(table)
     shown = f"{offset + 1}-{offset + len(rows)}"
@@ -189,15 +191,18 @@ def _answer_lines(message: Any) -> list[str]:
 
 def _print_exchange(ex: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+
+    from inspector.analysis.render import markup_safe
+
+    escape = markup_safe
 
     console = Console()
     req, resp = ex["request"], ex["response"]
-    console.print(f"[bold]{ex['id']}[/bold]  {ex['ts']}")
-    console.print(f"{req['method']} {escape(req['url'] or '')}  ->  "
+    console.print(f"[bold]{escape(ex['id'])}[/bold]  {escape(ex['ts'])}")
+    console.print(f"{escape(req['method'])} {escape(req['url'] or '')}  ->  "
                   f"{resp['status'] if resp['status'] is not None else 'no response'} "
-                  f"{resp['reason'] or ''}")
+                  f"{escape(resp['reason'] or '')}")
     facts = [("model", req["model"]), ("stream", req["stream"]), ("session", req["session_id"]),
              ("stop reason", resp["stop_reason"]), ("stream complete", resp["stream_complete"]),
              ("error", resp["error"]), ("cost", _cost(ex["cost_usd"]) or None),
@@ -219,7 +224,7 @@ def _print_exchange(ex: dict[str, Any]) -> None:
     if answer:
         console.rule("answer")
         for line in answer:
-            console.print(escape(line))
+            console.print(markup_safe(line, multiline=True))
     for title, headers in (("request headers", req["headers"]),
                            ("response headers", resp["headers"])):
         if headers:
