@@ -243,3 +243,16 @@ def test_control_characters_never_reach_the_terminal(home):
     assert "mcp:\\x1b[31mevil" in run(home, "tree", rec.capture.id).output
     listed = json.loads(run(home, "list", "--json").stdout)
     assert listed[0]["model"] == evil_model
+
+
+def test_source_filter_takes_a_category_a_name_or_both(home, populated):
+    def ids(*args):
+        result = run(home, "list", "--json", *args)
+        assert result.exit_code == 0, result.output
+        return [r["id"] for r in json.loads(result.stdout)]
+
+    github = [populated[0].capture.id]
+    for source in ("mcp:github", "mcp", "github", "MCP", "mcp:", "Bash", "tool"):
+        assert ids("--source", source) == github, source
+    for source in ("mcp:bash", "git", "github:mcp", "cp"):
+        assert ids("--source", source) == [], source

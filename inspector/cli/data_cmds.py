@@ -24,8 +24,8 @@ def filter_options(f: Callable) -> Callable:
         click.option("--session", default=None, help="Only this session (id or prefix)."),
         click.option("--status", default=None, type=int, help="Only this HTTP status."),
         click.option("--source", default=None,
-                     help="Only requests with this attribution source (e.g. mcp:github; "
-                          "'mcp:' for every MCP server)."),
+                     help="Only requests with this source: a category (mcp, tool, memory), "
+                          "a name (github, Bash) or both (mcp:github)."),
     ]
     for opt in reversed(opts):
         f = opt(f)

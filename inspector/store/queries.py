@@ -43,7 +43,8 @@ class Filter:
     model: str | None = None
     session: str | None = None
     status: int | None = None
-    #: attribution source, e.g. "mcp:github"; a prefix ending in ":" matches a family
+    #: attribution source: a full name ("mcp:github"), a category ("mcp"), a name after
+    #: the category ("github"), or a prefix ending in ":" ("mcp:")
     source: str | None = None
     #: substring searched in path, model, error and the request body's own text
     text: str | None = None
@@ -85,9 +86,17 @@ class Filter:
             if self.source.endswith(":"):
                 cond.append(sub + "x.source >= ? AND x.source < ?)")
                 params += [self.source, self.source + "\U0010ffff"]
-            else:
+            elif ":" in self.source:
                 cond.append(sub + "x.source = ?)")
                 params.append(self.source)
+            else:
+                # a category ("mcp": every server), a name ("github": mcp:github,
+                # "Bash": tool:Bash and tool_result:Bash) or a whole name ("memory")
+                cond.append(sub + "(lower(x.source) = ? OR lower(x.source) LIKE ? ESCAPE '\\'"
+                            " OR lower(substr(x.source, instr(x.source, ':') + 1)) = ?))")
+                word = self.source.lower()
+                like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                params += [word, like + ":%", word]
         if self.text:
             like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             cond.append("(r.path LIKE ? ESCAPE '\\' OR r.model LIKE ? ESCAPE '\\'"
