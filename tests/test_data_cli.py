@@ -256,3 +256,67 @@ def test_source_filter_takes_a_category_a_name_or_both(home, populated):
         assert ids("--source", source) == github, source
     for source in ("mcp:bash", "git", "github:mcp", "cp"):
         assert ids("--source", source) == [], source
+
+
+def _store_request_text(home, text: str) -> str:
+    """Record a request whose body is `text`, through capture and attribution as the
+    recorder does; returns its id."""
+    import time
+
+    from capture.fixtures import make_exchange, stream_bytes
+
+    from inspector.pipeline import prepare_record
+
+    ex = make_exchange(text.encode(), stream_bytes(), status=200, started_wall=time.time())
+    rec = prepare_record(ex)
+    with Store(home / "captures.db") as store:
+        store.write([rec])
+    return rec.capture.id
+
+
+def test_a_lone_surrogate_escape_is_valid_json_out(home):
+    from capture.fixtures import request_body
+
+    body = request_body(session="s", big=10, model="claude-sonnet-4-5-20250929")
+    body["messages"][0]["content"][0]["text"] = "half a pair: \ud800!"
+    text = json.dumps(body)
+    assert "\\ud800" in text
+    cid = _store_request_text(home, text)
+    out = run(home, "show", "--json", cid)
+    assert out.exit_code == 0, out.output
+    out.stdout.encode("utf-8")  # valid UTF-8
+    shown = json.loads(out.stdout)
+    assert shown["request"]["body"]["messages"][0]["content"][0]["text"] == "half a pair: \ud800!"
+    assert run(home, "show", cid).exit_code == 0
+    assert run(home, "list", "--json").exit_code == 0
+
+
+def test_a_body_nested_3000_deep_is_stored_and_attributed(home):
+    from capture.fixtures import request_body
+
+    body = request_body(session="s", big=10, model="claude-sonnet-4-5-20250929")
+    deep = "[" * 3000 + '"bottom"' + "]" * 3000
+    text = json.dumps(body)[:-1] + ', "metadata_extra": ' + deep + "}"
+    cid = _store_request_text(home, text)
+    shown = run(home, "show", "--json", cid)
+    assert shown.exit_code == 0, shown.output
+    ex = json.loads(shown.stdout)
+    assert ex["request"]["body_bytes"] == len(text)
+    assert ex["request"]["body"]["messages"] == body["messages"]
+    assert ex["attribution"] is not None and ex["attribution"]["tokens"] > 0
+    # the stored text is exactly what was sent, all 3000 levels of it
+    with Store(home / "captures.db") as store:
+        from inspector.store.queries import iter_exchanges, Filter
+
+        stored = next(iter(iter_exchanges(store, Filter(limit=0), parse_bodies=False)))
+    assert str(stored["request"]["body"]) == text
+    assert run(home, "tree", cid).exit_code == 0
+
+
+def test_cutting_deep_json_skips_brackets_in_strings():
+    from inspector import deepjson
+
+    text = '{"a": ["[{", {"b": [[1, "]"]]}], "c": "}"}'
+    assert json.loads(deepjson.cut_deep(text, 3)) == {
+        "a": ["[{", {"b": deepjson.TOO_DEEP}], "c": "}"}
+    assert json.loads(deepjson.cut_deep(text, 10)) == json.loads(text)

@@ -20,7 +20,8 @@ BAR_WIDTH = 20
 # Terminal control characters (C0 but newline and tab, DEL, C1) and the bidirectional
 # overrides that reorder what a terminal shows: stored text (a model name, a prompt, a
 # header) comes from whoever sent the request and must never drive the user's terminal.
-_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+# A lone surrogate (valid in JSON, not in UTF-8) is shown as its escape too.
+_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 _UNSAFE_LINE = re.compile(f"[{_UNSAFE}\n\t]")
 _UNSAFE_TEXT = re.compile(f"[{_UNSAFE}]")
 

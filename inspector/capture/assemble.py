@@ -9,6 +9,7 @@ import logging
 import re
 from typing import Any
 
+from inspector import deepjson
 from inspector.capture.decode import DecodeError, decode_body
 from inspector.capture.redact import redact_headers, scrub_bytes, scrub_text, scrub_url
 from inspector.capture.sse import assemble_stream
@@ -84,6 +85,13 @@ class _Body:
         if _looks_json(content_type, self.text):
             try:
                 self.json = json.loads(self.text)
+            except RecursionError:  # valid, but deeper than Python parses: keep the rest
+                try:
+                    self.json = json.loads(deepjson.cut_deep(self.text))
+                    self.notes.append(f"JSON nested over {deepjson.MAX_DEPTH} levels deep: "
+                                      "the deeper values are stored, not analysed")
+                except (ValueError, RecursionError):
+                    self.notes.append("not JSON (kept as text)")
             except ValueError:
                 self.notes.append("not JSON (kept as text)")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable
@@ -107,8 +108,14 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """`data` as indented JSON. A lone surrogate (JSON allows `"\\ud800"`; it cannot be
+    written as UTF-8) stays the escape it was sent as, so the output is valid UTF-8 JSON."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def handles_errors(f: Callable) -> Callable:

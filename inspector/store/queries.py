@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from inspector import deepjson
 from inspector.store.db import AmbiguousId, Store
 from inspector.timeparse import iso_utc
 
@@ -188,7 +189,7 @@ class StoredJSON(RawJSON):
 def _json(text: str | None, parse: bool) -> Any:
     if text is None:
         return None
-    return json.loads(text) if parse else RawJSON(text)
+    return deepjson.loads(text) if parse else RawJSON(text)
 
 
 def _stored_json(stored: str, full: str, store: Store) -> RawJSON:

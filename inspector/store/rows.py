@@ -128,7 +128,10 @@ def _value_spans(text: str) -> list[tuple[int, int]] | None:
 def split_text(text: str) -> tuple[str, dict[str, str]] | None:
     """Like `split_body`, but cutting the shared parts out of the original JSON text
     (faster, and exact). None when the text cannot be walked; use `split_body` then."""
-    spans = _value_spans(text)
+    try:
+        spans = _value_spans(text)
+    except RecursionError:  # nested deeper than the scanner goes: store it whole
+        return None if "\x01" in text else (text, {})
     if spans is None or "\x01" in text:
         return None
     parts: dict[str, str] = {}
