@@ -320,3 +320,28 @@ def test_cutting_deep_json_skips_brackets_in_strings():
     assert json.loads(deepjson.cut_deep(text, 3)) == {
         "a": ["[{", {"b": deepjson.TOO_DEEP}], "c": "}"}
     assert json.loads(deepjson.cut_deep(text, 10)) == json.loads(text)
+
+
+def test_tree_rows_are_aligned_and_unwrapped_in_a_pipe(home):
+    """Piped (not a terminal, COLUMNS=80), `tree` writes one line per node, the token
+    column lined up, however long a label is."""
+    import os
+    import re
+    import subprocess
+    import sys
+
+    long_path = "memory:/home/someone/projects/a-rather-long-project-name/sub/dir/CLAUDE.md"
+    rec = record(sources={long_path: 40, "tool:Bash": 1200, "mcp:github": 7})
+    with Store(home / "captures.db") as store:
+        store.write([rec])
+    out = subprocess.run([sys.executable, "-m", "inspector", "tree", rec.capture.id],
+                         capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, COLUMNS="80"))
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    node_lines = [line for line in lines if " tok" in line]
+    assert len(node_lines) == 5  # the root, one group, three sources
+    assert len({line.index(" tok") for line in node_lines}) == 1
+    assert len({line.index("%") for line in node_lines}) == 1
+    assert not [line for line in lines if re.fullmatch(r"\s*\$[\d.]+\s*", line)]
+    assert any("a-rather-long-project-name" in line for line in node_lines)

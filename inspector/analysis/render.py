@@ -13,7 +13,6 @@ from rich import box
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from rich.tree import Tree
 
 BAR_WIDTH = 20
 
@@ -70,51 +69,95 @@ def pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
-def _node_line(node: dict[str, Any], total: int) -> Text:
-    tokens = node.get("tokens") or 0
-    share = tokens / total if total else 0.0
-    line = Text()
-    line.append(printable(node.get('label') or node.get('kind')), style="bold")
-    kind = node.get("kind")
-    if kind and kind != node.get("label"):
-        line.append(f" [{printable(kind)}]", style="dim")
-    line.append(f"  {tokens:,} tok", style="cyan")
-    if node.get("estimated"):
-        line.append(" ~", style="yellow")
-    line.append(f"  {share * 100:5.1f}% ")
-    line.append(bar(share, 12), style="green")
-    extras = []
-    if node.get("cached"):
-        extras.append("cached")
-    meta = node.get("meta") or {}
-    if meta.get("tool_count"):
-        extras.append(f"{meta['tool_count']} tools")
-    if isinstance(meta.get("cost_usd"), (int, float)):
-        extras.append(money(meta["cost_usd"]))
-    if extras:
-        line.append("  " + ", ".join(extras), style="dim")
-    return line
+#: the longest label column `tree` draws; longer labels (file paths) are shortened
+LABEL_MAX = 64
 
 
-def attribution_tree(root: dict[str, Any], depth: int | None = None) -> Group:
-    """The tree of `tree ID`: largest first, tokens, percent of the prompt and a bar per
-    node, `~` on estimated figures, then how full the context window is."""
-    total = root.get("tokens") or 0
-    tree = Tree(_node_line(root, total))
+def _shorten(label: str, width: int) -> str:
+    """`label` in at most `width` cells: a path keeps its end, anything else its start."""
+    if len(label) <= width:
+        return label
+    if "/" in label:
+        return "…" + label[-(width - 1):]
+    return label[:width - 1] + "…"
 
-    def add(parent: Tree, node: dict[str, Any], level: int) -> None:
+
+Row = tuple[str, "dict[str, Any] | None", str, str]
+
+
+def _tree_rows(root: dict[str, Any], depth: int | None) -> list[Row]:
+    """(branch prefix, node or None for a "more below" line, label, " [kind]") in
+    display order: children largest first."""
+    rows: list[Row] = []
+
+    def label_of(node: dict[str, Any]) -> tuple[str, str]:
+        label = printable(node.get("label") or node.get("kind"))
+        kind = node.get("kind")
+        return label, (f" [{printable(kind)}]" if kind and kind != node.get("label") else "")
+
+    def add(node: dict[str, Any], indent: str, level: int) -> None:
         children = sorted(node.get("children") or [],
                           key=lambda c: (-(c.get("tokens") or 0), c.get("label") or ""))
         if depth is not None and level >= depth:
             if children:
-                parent.add(Text(f"… {len(children)} more below", style="dim"))
+                rows.append((indent + "└── ", None, f"… {len(children)} more below", ""))
             return
-        for child in children:
-            add(parent.add(_node_line(child, total)), child, level + 1)
+        for i, child in enumerate(children):
+            last = i == len(children) - 1
+            rows.append((indent + ("└── " if last else "├── "), child, *label_of(child)))
+            add(child, indent + ("    " if last else "│   "), level + 1)
 
-    add(tree, root, 0)
+    rows.append(("", root, *label_of(root)))
+    add(root, "", 0)
+    return rows
+
+
+def attribution_tree(root: dict[str, Any], depth: int | None = None,
+                     width: int | None = None) -> Group:
+    """The tree of `tree ID`, one aligned row per node: the branch and label, tokens
+    (`~` when estimated), percent of the prompt, a bar, and whether it was cached and
+    its cost; children largest first; then how full the context window is. `width`
+    (a terminal's) narrows the label column so rows fit; None draws it whole."""
+    total = root.get("tokens") or 0
+    rows = _tree_rows(root, depth)
+    nodes = [row[1] for row in rows if row[1] is not None]
+    tok_w = max(len(f"{n.get('tokens') or 0:,}") for n in nodes)
+    # tokens, " tok", " ~", "  100.0% " and the bar; the extras may be cut at the edge
+    fixed = tok_w + 4 + 2 + 9 + 12
+    label_w = min(max(len(p) + len(label) + len(kind) for p, _, label, kind in rows), LABEL_MAX)
+    if width is not None:
+        label_w = max(min(label_w, width - fixed - 2), 24)
+    lines: list[Any] = []
+    for prefix, node, label, kind in rows:
+        line = Text()
+        line.append(prefix, style="dim")
+        room = max(label_w - len(prefix), 8)
+        if node is None:
+            line.append(_shorten(label, room), style="dim")
+            lines.append(line)
+            continue
+        shown = _shorten(label, max(room - len(kind), 4))
+        line.append(shown, style="bold")
+        line.append(kind, style="dim")
+        line.append(" " * max(label_w - len(prefix) - len(shown) - len(kind), 0))
+        tokens = node.get("tokens") or 0
+        share = tokens / total if total else 0.0
+        line.append(f"  {tokens:>{tok_w},} tok", style="cyan")
+        line.append(" ~" if node.get("estimated") else "  ", style="yellow")
+        line.append(f"  {share * 100:5.1f}% ")
+        line.append(bar(share, 12), style="green")
+        extras = []
+        if node.get("cached"):
+            extras.append("cached")
+        meta = node.get("meta") or {}
+        if meta.get("tool_count"):
+            extras.append(f"{meta['tool_count']} tools")
+        if isinstance(meta.get("cost_usd"), (int, float)):
+            extras.append(money(meta["cost_usd"]))
+        if extras:
+            line.append("  " + ", ".join(extras), style="dim")
+        lines.append(line)
     meta = root.get("meta") or {}
-    parts: list[Any] = [tree]
     window = meta.get("context_window")
     if isinstance(window, int) and window > 0:
         used = meta.get("used", total) or 0
@@ -122,11 +165,11 @@ def attribution_tree(root: dict[str, Any], depth: int | None = None) -> Group:
         line = Text("context window: ")
         line.append(f"{used:,} of {window:,} tokens ({fullness * 100:.1f}%) ")
         line.append(bar(fullness), style="red" if fullness > 0.8 else "green")
-        parts.append(line)
+        lines.append(line)
     note = "~ estimated from content" if root.get("estimated") else \
         "exact total from usage; ~ marks estimated shares"
-    parts.append(Text(note, style="dim"))
-    return Group(*parts)
+    lines.append(Text(note, style="dim"))
+    return Group(*lines)
 
 
 def stats_table(result: dict[str, Any], wide: bool = True) -> Group:

@@ -50,7 +50,15 @@ def tree(ctx: click.Context, request_id: str, depth: int | None, as_json: bool, 
     if as_json:
         echo_json(_cut(root, depth) if depth else root)
         return
-    print_rich(attribution_tree(root, depth))
+    from rich.console import Console
+
+    # a terminal gets rows that fit its width; a pipe or file gets whole rows, unwrapped
+    console = Console()
+    if console.is_terminal:
+        console.print(attribution_tree(root, depth, console.width), no_wrap=True,
+                      overflow="ellipsis")
+    else:
+        console.print(attribution_tree(root, depth), soft_wrap=True)
 
 
 def _cut(node: dict[str, Any], depth: int, level: int = 0) -> dict[str, Any]:
