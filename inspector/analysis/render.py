@@ -226,8 +226,53 @@ def _rated(g: dict[str, Any]) -> str:
     return f"{g.get('rated_bad') or 0}/{rated}" if rated else "—"
 
 
+_CATEGORY_WORDS = {"system": "System prompt", "tool": "Tool", "mcp": "MCP server",
+                   "memory": "Memory file", "skill": "Skill", "reminder": "Reminder",
+                   "tool_result": "Tool results from", "history": "History"}
+_WHOLE_WORDS = {"user": "Your messages", "memory": "Memory files", "skills": "Skills list",
+                "agents": "Agent definitions", "image": "Images", "other": "Other content",
+                "history:assistant": "Claude's earlier replies"}
+_KIND_WORDS = {"tool_call": "tool calls", "thinking": "thinking", "assistant_text": "text",
+               "mcp_tool": "tool definitions", "mcp_instructions": "instructions",
+               "skill_body": "loaded in the conversation", "tool_result": "tool results",
+               "tool": "tool definition"}
+
+
+def describe_source(source: str, kind: str = "", tool: str = "") -> str:
+    """A source of the prompt in words a user knows: "tool_call history:assistant" is
+    "Claude's earlier replies: tool calls", "mcp_tool mcp:github" is "MCP server
+    github: tool definitions", "system_block system:git_status" is "System prompt: git
+    status"."""
+    category, sep, name = source.partition(":")
+    if source in _WHOLE_WORDS:
+        words = _WHOLE_WORDS[source]
+    elif sep and category in _CATEGORY_WORDS:
+        if category == "system":
+            name = name.replace("_", " ")
+        joiner = ": " if category in ("system", "reminder", "history") else " "
+        words = f"{_CATEGORY_WORDS[category]}{joiner}{name}"
+    else:
+        words = source.replace("_", " ")
+    extra = ""
+    if kind == "tool_result" and category == "mcp":
+        short = tool.rsplit("__", 1)[-1] if tool else ""
+        extra = f"results of {short}" if short else "tool results"
+    elif kind == "tool" and source == "skills":
+        return "The Skill tool"
+    elif kind in _KIND_WORDS and not (
+            (kind == "tool" and category == "tool") or (kind == "tool_result"
+                                                        and category == "tool_result")):
+        extra = _KIND_WORDS[kind]
+    return f"{words}: {extra}" if extra else words
+
+
 _STATUS_STYLE = {"added": "green", "grown": "yellow", "shrunk": "cyan", "dropped": "red",
                  "unchanged": "dim", "changed": "dim"}
+
+
+def _tool_of(change: dict[str, Any]) -> str:
+    """The tool named in a change's key ("source|kind|tool")."""
+    return str(change.get("key") or "").rpartition("|")[2]
 
 
 def diff_table(result: dict[str, Any], show_unchanged: bool = False) -> Group:
@@ -243,7 +288,9 @@ def diff_table(result: dict[str, Any], show_unchanged: bool = False) -> Group:
             hidden += 1
             continue
         style = _STATUS_STYLE.get(c["status"], "")
-        table.add_row(Text(c["status"], style=style), Text(printable(c["label"])),
+        words = describe_source(c.get("source") or c["label"], c.get("kind") or "",
+                                _tool_of(c))
+        table.add_row(Text(c["status"], style=style), Text(printable(words)),
                       num(c["before_tokens"]),
                       num(c["after_tokens"]), Text(f"{c['delta']:+,}", style=style))
     summary = Text(f"prompt: {result['before_total']:,} → {result['after_total']:,} tokens "

@@ -51,9 +51,20 @@ def demo(ctx: click.Context, headless: bool, sessions: int, **opts) -> None:
     click.echo(f"Browse again with: claude-inspect --no-proxy --db {config.db_path}", err=True)
     if headless:
         return
+    make_demo_app(config).run()
+
+
+def make_demo_app(config):
+    """The app on the demo's sample: browsing only, its status line saying what it shows."""
+    from dataclasses import replace
+
     from inspector.tui.app import make_app
 
-    make_app(config, None).run()
+    app = make_app(config, None)
+    app.proxy_state = replace(app.proxy_state, browse_note=(
+        f"the demo's sample ({config.db_path.name}, recorded by a stand-in API); "
+        "`claude-inspect run -- claude` records your own"))
+    return app
 
 
 def register(group: click.Group) -> None:
