@@ -50,6 +50,8 @@ def _print(found: list) -> None:
     from rich.table import Table
 
     console = Console(soft_wrap=False)
+    if not console.is_terminal:  # a pipe or a file gets whole rows, never a wrapped column
+        console = Console(soft_wrap=False, width=1000)
     if not found:
         console.print("no findings")
         return
