@@ -82,6 +82,7 @@ class ProxyServer:
         self._intercept = tuple(h.lower() for h in settings.intercept)
         self._said: set[str] = set()
         self._stopping = False
+        self._wakers: set[_Waker] = set()
         self.address: tuple[str, int] = (settings.listen_host, settings.listen_port)
 
     # ------------------------------------------------------------ lifecycle
@@ -127,6 +128,11 @@ class ProxyServer:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
+        # a cancellation can be lost (asyncio.wait_for before Python 3.12 swallows one
+        # that meets a completing connect or handshake), so relay loops also check
+        # `_stopping` whenever they wake, and are woken now
+        for waker in list(self._wakers):
+            waker.wake()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
         if self._server is not None:
@@ -170,10 +176,13 @@ class ProxyServer:
         up: Stream | None = None
         waker = _Waker(asyncio.get_running_loop(), relay.clock)
         client.waker = waker.wake
+        self._wakers.add(waker)
         tunnel = None
         close_client: CloseClient | None = None
         try:
             while True:
+                if self._stopping:
+                    raise asyncio.CancelledError
                 for cmd in relay.take():
                     kind = type(cmd)
                     if kind is SendUpstream:
@@ -241,6 +250,7 @@ class ProxyServer:
             self._report(relay, client)
         finally:
             waker.close()
+            self._wakers.discard(waker)
             client.waker = None
             client.wake_on_data = True
             if eager is not None:

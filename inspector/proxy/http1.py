@@ -388,7 +388,8 @@ class Relay:
     def _exchange_done(self) -> None:
         self._finished()
         cconn, uconn = self.cconn, self.uconn
-        if uconn is not None and uconn.our_state is h11.DONE and uconn.their_state is h11.DONE:
+        if (uconn is not None and uconn.our_state is h11.DONE and uconn.their_state is h11.DONE
+                and not uconn.trailing_data[0]):  # bytes after the reply: not reusable
             uconn.start_next_cycle()
         else:
             self._drop_upstream(abort=uconn is not None and uconn.our_state is not h11.DONE)
@@ -410,6 +411,8 @@ class Relay:
 
     # ------------------------------------------------------------ endings
     def _send(self, kind: type, data: bytes) -> None:
+        if not data:
+            return
         cmds = self.commands
         if cmds and type(cmds[-1]) is kind:
             cmds[-1].chunks.append(data)
