@@ -337,3 +337,23 @@ def test_an_unreachable_upstream_gets_a_502_naming_it():
     assert sent(cmds, SendClient).startswith(b"HTTP/1.1 502")
     (fin,) = [c for c in cmds if type(c) is Finished]
     assert fin.exchange.error == "upstream_unreachable: api.anthropic.com:443: connection refused"
+
+
+def test_a_request_body_that_stalls_gets_a_408():
+    r, clock = relay(timeouts=Timeouts(client_body=5, upstream_response=600))
+    r.receive_client(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: 10\r\n\r\n123")
+    r.take()
+    r.upstream_ready(reused=False)
+    r.take()
+    clock.now += 4
+    r.receive_client(b"45")  # progress moves the deadline
+    assert sent(r.take(), SendUpstream) == b"45"
+    clock.now += 4
+    r.tick()
+    assert r.take() == []
+    clock.now += 1.5
+    r.tick()
+    cmds = r.take()
+    assert sent(cmds, SendClient).startswith(b"HTTP/1.1 408")
+    (fin,) = [c for c in cmds if type(c) is Finished]
+    assert fin.exchange.error.startswith("client_timeout") and r.closed
