@@ -118,7 +118,9 @@ class Relay:
             return  # the rest of a body nobody will read
         if self._early:
             return
-        if self.state is HEAD and data:
+        if self.state is EXCHANGE:
+            self._last_upstream = now  # a body still going up: the upstream is not late yet
+        elif data:
             self._head_bytes = True
             if self._head_since is None:
                 self._head_since = now

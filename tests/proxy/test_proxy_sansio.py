@@ -357,3 +357,15 @@ def test_a_request_body_that_stalls_gets_a_408():
     assert sent(cmds, SendClient).startswith(b"HTTP/1.1 408")
     (fin,) = [c for c in cmds if type(c) is Finished]
     assert fin.exchange.error.startswith("client_timeout") and r.closed
+
+
+def test_a_slow_upload_that_keeps_coming_is_not_an_upstream_timeout():
+    r, clock = relay(timeouts=Timeouts(client_body=5, upstream_response=10))
+    r.receive_client(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: 100\r\n\r\n")
+    r.take()
+    r.upstream_ready(reused=False)
+    for _ in range(10):  # 40 s of upload, well past the upstream's 10 s
+        clock.now += 4
+        r.receive_client(b"x" * 5)
+        r.tick()
+    assert not r.closed and r.deadline == clock.now + 5
