@@ -423,6 +423,7 @@ class Relay:
     def _close(self, abort: bool = False) -> None:
         if self.state is CLOSED:
             return
-        self._drop_upstream(abort=True)
+        # a connection between requests is closed politely; one mid-message is reset
+        self._drop_upstream(abort=self.uconn is not None and self.uconn.our_state is not h11.IDLE)
         self.state = CLOSED
         self.commands.append(CloseClient(abort=abort))
