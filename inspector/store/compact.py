@@ -47,7 +47,19 @@ def pack(text: str | None) -> str | bytes | None:
     """What to store for `text`: the text itself when short, else its compressed bytes."""
     if text is None or len(text) < PACK_MIN_CHARS:
         return text
+    if len(text) > _STEP and text.isascii():
+        # a big ASCII text (base64 media, mostly) is compressed a slice at a time, not
+        # encoded whole first; its size, known, goes in the frame as compress() puts it
+        packer = _codec()[0].compressobj(size=len(text))
+        out = bytearray()
+        for i in range(0, len(text), _STEP):
+            out += packer.compress(text[i:i + _STEP].encode("ascii"))
+        out += packer.flush()
+        return bytes(out)
     return _codec()[0].compress(text.encode("utf-8", "surrogatepass"))
+
+
+_STEP = 1 << 20
 
 
 def unpack(value: str | bytes | None) -> str | None:
