@@ -43,8 +43,9 @@ def _codec() -> tuple[Any, Any]:
     return codec
 
 
-def pack(text: str | None) -> str | bytes | None:
-    """What to store for `text`: the text itself when short, else its compressed bytes."""
+def pack(text: str | None) -> str | bytes | bytearray | None:
+    """What to store for `text`: the text itself when short, else its compressed bytes
+    (a bytearray for a big ASCII text: copying it into bytes would hold it twice)."""
     if text is None or len(text) < PACK_MIN_CHARS:
         return text
     if len(text) > _STEP and text.isascii():
@@ -55,7 +56,7 @@ def pack(text: str | None) -> str | bytes | None:
         for i in range(0, len(text), _STEP):
             out += packer.compress(text[i:i + _STEP].encode("ascii"))
         out += packer.flush()
-        return bytes(out)
+        return out
     return _codec()[0].compress(text.encode("utf-8", "surrogatepass"))
 
 

@@ -194,7 +194,8 @@ class Store:
                f"({', '.join('?' * len(resp_rows[0]))})", resp_rows)
             if blob_rows:
                 big = [row for row in blob_rows.values()
-                       if isinstance(row[1], bytes) and len(row[1]) >= _STREAM_BLOBS_ABOVE]
+                       if isinstance(row[1], (bytes, bytearray))
+                       and len(row[1]) >= _STREAM_BLOBS_ABOVE]
                 ex("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
                    [row for row in blob_rows.values() if row not in big])
                 self._insert_big_blobs(big)
@@ -205,7 +206,7 @@ class Store:
                    source_rows)
             rollups.add_written(self.conn, rolled)
 
-    def _insert_big_blobs(self, rows_: list[tuple[str, bytes, int]]) -> None:
+    def _insert_big_blobs(self, rows_: list[tuple[str, bytes | bytearray, int]]) -> None:
         """Blobs of megabytes (a base64 document, packed) written through an incremental
         blob handle: bound as a parameter, SQLite would copy the value twice in memory."""
         for digest, data, size in rows_:
