@@ -10,6 +10,7 @@ import logging
 import re
 from typing import Any, Iterator
 
+from inspector import deepjson
 from inspector.capture.decode import DecodeError, iter_decoded
 from inspector.capture.elide import ELIDE_BODIES_ABOVE, elided_strings, parse_elided
 from inspector.capture.quota import quota_fields
@@ -122,7 +123,14 @@ class _Body:
                 else:
                     self.json = parse_elided(self.text, keep_text=self.keep_text)
                     self.elided = next(elided_strings(self.json), None) is not None
-            except (ValueError, RecursionError):
+            except RecursionError:  # valid, but deeper than Python parses: keep the rest
+                try:
+                    self.json = json.loads(deepjson.cut_deep(self.text))
+                    self.notes.append(f"JSON nested over {deepjson.MAX_DEPTH} levels deep: "
+                                      "the deeper values are stored, not analysed")
+                except (ValueError, RecursionError):
+                    self.notes.append("not JSON (kept as text)")
+            except ValueError:
                 self.notes.append("not JSON (kept as text)")
 
     def _keep_binary(self) -> None:

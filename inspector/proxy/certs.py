@@ -188,11 +188,12 @@ class CertificateAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            os.chmod(folder, 0o700)
-        except OSError:
-            pass
+        if not folder.is_dir():  # a folder that exists (maybe shared) keeps its mode
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                os.chmod(folder, 0o700)
+            except OSError:
+                pass
         cert_path = folder / CA_CERT_FILE
         write_private_file(folder / CA_KEY_FILE, _key_pem(key), 0o600)
         write_private_file(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
+from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
 from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.widgets.requests.empty_state import EmptyState
@@ -61,6 +62,15 @@ class MarksLoaded(Message):
 MARKED_KINDS = ("cache_break", "large_tool_result", "repeated_read", "compaction", "truncation")
 #: shortest time between two computations of the marks (seconds)
 MARKS_GAP = 2.0
+
+
+class WindowFailed(Message):
+    """The database could not be read: say why, in one line, instead of loading forever."""
+
+    def __init__(self, generation: int, reason: str) -> None:
+        super().__init__()
+        self.generation = generation
+        self.reason = reason
 
 
 class MainScreen(Screen):
@@ -120,12 +130,27 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="window", exit_on_error=False)
     def _load(self, generation: int, terms: dict[str, Any], offset: int, merge: bool,
               anchor: str | None) -> None:
-        rows = self.backend.page(terms, WINDOW, offset)
-        total = self.backend.count({})
-        matching = self.backend.count(terms) if terms else None
+        try:
+            rows = self.backend.page(terms, WINDOW, offset)
+            total = self.backend.count({})
+            matching = self.backend.count(terms) if terms else None
+            quota = self.backend.quota()
+        except Exception as e:  # a file that is no database, a vanished folder, ...
+            log.warning("reading %s failed", self.backend.db_path, exc_info=True)
+            self.post_message(WindowFailed(generation, fmt.database_problem(
+                self.backend.db_path, e)))
+            return
         loaded = WindowLoaded(generation, offset, rows, total, matching, merge, anchor)
-        loaded.quota = self.backend.quota()
+        loaded.quota = quota
         self.post_message(loaded)
+
+    @guarded
+    def on_window_failed(self, message: WindowFailed) -> None:
+        if message.generation != self.generation:
+            return
+        self.loading = False
+        self.query_one(EmptyState).problem = message.reason
+        self._show_table(False)
 
     @guarded
     def on_window_loaded(self, message: WindowLoaded) -> None:
@@ -141,6 +166,7 @@ class MainScreen(Screen):
             if message.anchor and message.anchor in table.rows_by_id:
                 table.move_cursor(row=table.get_row_index(message.anchor), scroll=True)
         self.loaded_once = True
+        self.query_one(EmptyState).problem = None
         shown = len(message.rows)
         self.counts = replace(
             self.counts, total=message.total, matching=message.matching,

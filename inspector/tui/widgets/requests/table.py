@@ -7,6 +7,7 @@ newest first is kept by sorting on the capture id (ids sort by time).
 
 from __future__ import annotations
 
+import time
 from typing import Any, Iterable
 
 from rich.text import Text
@@ -20,7 +21,7 @@ from inspector.tui import format as fmt
 #: that arrives later never finds its column too narrow.
 COLUMNS = (
     ("mark", "!", 1),
-    ("time", "Time", 8),
+    ("time", "Time", 11),
     ("session", "Session", 8),
     ("model", "Model", 10),
     ("endpoint", "Endpoint", 13),
@@ -44,7 +45,7 @@ class KeyedText(Text):
 #: of the prompt as a share
 COMPACT_COLUMNS = (
     ("mark", "!", 1),
-    ("time", "Time", 8),
+    ("time", "Time", 11),
     ("session", "Session", 8),
     ("model", "Model", 10),
     ("status", "Status", 6),
@@ -52,7 +53,7 @@ COMPACT_COLUMNS = (
     ("output", "Out", 5),
     ("cost", "Cost", 7),
     ("latency", "Took", 6),
-    ("source", "Largest source", 16),
+    ("source", "Largest source", 13),
 )
 WIDE = 128
 
@@ -71,10 +72,12 @@ def mark_cell(kind: str | None) -> Text:
     return Text(symbol, style=style)
 
 
-def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
-    """The table cells of one request row (a dict as the store's `list_requests` gives)."""
+def row_cells(row: dict[str, Any], compact: bool = False,
+              now: float | None = None) -> list[Any]:
+    """The table cells of one request row (a dict as the store's `list_requests` gives);
+    `now` (epoch seconds, default the wall clock) decides which rows show their date."""
     in_progress = bool(row.get("in_progress"))
-    time_cell = KeyedText(fmt.clock(row.get("ts")))
+    time_cell = KeyedText(fmt.when(row.get("ts"), time.time() if now is None else now))
     time_cell.sort_key = str(row.get("id", ""))
     stream = row.get("stream")
     if stream and row.get("stream_complete") is False and not in_progress:
@@ -213,7 +216,8 @@ class RequestsTable(DataTable):
             if not row.get("in_progress"):
                 merged["in_progress"] = False
             self.rows_by_id[key] = merged
-            for (col, _, _), cell in zip(self.columns_spec, row_cells(merged, self.compact)):
+            cells = row_cells(merged, self.compact, self._now())
+            for (col, _, _), cell in zip(self.columns_spec, cells):
                 self.update_cell(key, col, cell)
         if added:
             self._order()
@@ -222,7 +226,14 @@ class RequestsTable(DataTable):
     def _add(self, row: dict[str, Any]) -> None:
         key = str(row["id"])
         self.rows_by_id[key] = dict(row)
-        self.add_row(*row_cells(row, self.compact), key=key)
+        self.add_row(*row_cells(row, self.compact, self._now()), key=key)
+
+    def _now(self) -> float:
+        """The app's clock (tests fix it), else the wall clock."""
+        try:
+            return self.app.clock()
+        except Exception:  # no app (a bare widget), or one without a clock
+            return time.time()
 
     def _order(self) -> None:
         """Sort after new rows arrived. A cursor on the newest row keeps following the

@@ -27,6 +27,8 @@ class ProxyState:
     #: why captures are not being stored (the recorder or the database failed), shown
     #: until the recorder says it stores again
     recording_fault: str | None = None
+    #: what the second line says when browsing only (default: other proxies' rows appear)
+    browse_note: str | None = None
 
     @property
     def url(self) -> str | None:
@@ -135,8 +137,8 @@ class StatusBar(Static):
         elif state.mode in ("listening", "failed") or state.mode == "off":
             second.append(" ", style="")
             second.append(connect_hint(state, self.size.width - 2) if state.mode == "listening"
-                          else "another `claude-inspect proxy` may be recording; "
-                               "new rows appear here within a second", style="dim")
+                          else state.browse_note or "another `claude-inspect proxy` may be "
+                          "recording; new rows appear here within a second", style="dim")
         lines = Text("\n").join([line, second])
         lines.no_wrap = True
         lines.overflow = "ellipsis"
