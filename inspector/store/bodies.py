@@ -50,8 +50,14 @@ class Split:
     direct: list[str] = field(default_factory=list)
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _digest(text: str, step: int = 1 << 20) -> str:
+    """sha256 of the text's UTF-8, encoded a slice at a time (a part may be megabytes)."""
+    if len(text) <= step:
+        return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    h = hashlib.sha256()
+    for i in range(0, len(text), step):
+        h.update(text[i:i + step].encode("utf-8", "surrogatepass"))
+    return h.hexdigest()
 
 
 def _marker(digest: str) -> str:

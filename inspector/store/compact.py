@@ -43,11 +43,24 @@ def _codec() -> tuple[Any, Any]:
     return codec
 
 
-def pack(text: str | None) -> str | bytes | None:
-    """What to store for `text`: the text itself when short, else its compressed bytes."""
+def pack(text: str | None) -> str | bytes | bytearray | None:
+    """What to store for `text`: the text itself when short, else its compressed bytes
+    (a bytearray for a big ASCII text: copying it into bytes would hold it twice)."""
     if text is None or len(text) < PACK_MIN_CHARS:
         return text
+    if len(text) > _STEP and text.isascii():
+        # a big ASCII text (base64 media, mostly) is compressed a slice at a time, not
+        # encoded whole first; its size, known, goes in the frame as compress() puts it
+        packer = _codec()[0].compressobj(size=len(text))
+        out = bytearray()
+        for i in range(0, len(text), _STEP):
+            out += packer.compress(text[i:i + _STEP].encode("ascii"))
+        out += packer.flush()
+        return out
     return _codec()[0].compress(text.encode("utf-8", "surrogatepass"))
+
+
+_STEP = 1 << 20
 
 
 def unpack(value: str | bytes | None) -> str | None:
