@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from inspector.store.compact import utf8
+
 #: Parts smaller than this are cheaper inline than as a shared blob.
 BLOB_MIN_CHARS = 1024
 
@@ -51,7 +53,7 @@ class Split:
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return hashlib.sha256(utf8(text)).hexdigest()
 
 
 def _marker(digest: str) -> str:
@@ -174,24 +176,30 @@ def split_json(body: object) -> Split:
     return split_text(text) or Split(text=text)
 
 
-def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]]) -> list[str]:
+def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]],
+           closure: Callable[[list[str]], dict[str, str]] | None = None) -> list[str]:
     """The stored body as pieces to concatenate: even items are text, odd items hashes of
     leaf parts (chain parts are resolved into what they hold). `lookup(hashes)` gives
     part texts (at least those asked for); a part it does not know reads as `null`.
+    `closure(hashes)`, if given, gives those and every part they reach at once.
 
     Linear in the size of the body: a history of a thousand turns is a chain a thousand
-    parts deep, fetched a level at a time (from the cache, after the session's first
-    request) and then walked once, its text gathered in a list and joined once."""
+    parts deep, fetched a level at a time while the levels are cached (the next request
+    of a session adds a level or two to the last one's chain), all at once through
+    `closure` from the second level missing, and then walked once, its text gathered in
+    a list and joined once."""
     top = stored.split("\x01")
     if len(top) == 1:
         return top
     chains: dict[str, list[str]] = {}
     frontier = set(top[1::2])
     known: dict[str, str] = {}
+    missed = 0
     while frontier:
         missing = [h for h in frontier if h not in known]
         if missing:
-            known = lookup(missing)
+            missed += 1
+            known = (closure if closure is not None and missed > 1 else lookup)(missing)
         following: set[str] = set()
         for digest in frontier:
             text = known.get(digest)
