@@ -207,23 +207,48 @@ def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]],
                 items = chains[digest] = text.split("\x01")
                 following.update(h for h in items[1::2] if h not in chains)
         frontier = following
-    pieces: list[str] = []
-    text: list[str] = []
-    stack: list[tuple[list[str], int]] = [(top, 0)]
-    while stack:
-        items, i = stack.pop()
-        if i + 1 < len(items):
-            stack.append((items, i + 1))
-        item = items[i]
-        if i % 2 == 0:
-            text.append(item)
-        elif item in chains:
-            stack.append((chains[item], 0))
-        else:
-            pieces += ["".join(text), item]
-            text = []
-    pieces.append("".join(text))
-    return pieces
+    return _Walk(chains).pieces(top)
+
+
+class _Walk:
+    """Emits a body's pieces in order, with chain parts (`chains`: hash -> its text split
+    on SOH) replaced by what they hold. A history chain is followed down its spine of
+    `previous part` markers first, then emitted from the oldest message up: one step per
+    turn, without recursion as deep as the session is long."""
+
+    def __init__(self, chains: dict[str, list[str]]) -> None:
+        self.chains = chains
+        self.out: list[str] = []
+        self.text: list[str] = []
+
+    def pieces(self, items: list[str]) -> list[str]:
+        self.emit(items)
+        self.out.append("".join(self.text))
+        return self.out
+
+    def emit(self, items: list[str]) -> None:
+        """Items alternate text (even) and hashes (odd)."""
+        chains, text = self.chains, self.text
+        for i, item in enumerate(items):
+            if not i % 2:
+                text.append(item)
+            elif item in chains:
+                self.chain(item)
+                text = self.text
+            else:
+                self.out += ["".join(text), item]
+                text = self.text = []
+
+    def chain(self, digest: str) -> None:
+        chains = self.chains
+        spine = []
+        items = chains[digest]
+        while items[0] == "" and len(items) > 2 and items[1] in chains:
+            spine.append(items)
+            items = chains[items[1]]
+        self.emit(items)
+        for items in reversed(spine):  # each begins "", previous part: already emitted
+            self.emit(items[2:])
 
 
 def join(pieces: list[str], texts: dict[str, str]) -> str:
