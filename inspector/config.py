@@ -39,13 +39,33 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def ensure_home(home: Path) -> Path:
-    """Create the home folder (mode 0700) if needed and return it."""
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create the home folder (mode 0700) if needed and return it.
+
+    A folder that already exists keeps its mode: `--home` may name a folder shared with
+    others, and tightening it would lock them out. The private files inside are written
+    owner-only whatever the folder's mode."""
     try:
-        os.chmod(home, 0o700)
+        home.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        if not home.is_dir():
+            raise ConfigError(f"{home} is not a folder: --home names the folder to use") from None
+        return home
+    try:
+        os.chmod(home, 0o700)  # mkdir's mode is narrowed by the umask, never widened
     except OSError:
         pass
     return home
+
+
+def create_private_file(path: Path) -> None:
+    """Create `path` empty and owner-only (0600) if it does not exist yet, so a database
+    SQLite then opens (and its -wal and -shm files, which copy its mode) are never
+    readable by others, wherever `--db` puts them."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int]:
@@ -112,6 +132,11 @@ class Config:
     """KEY=VALUE headers for the collector (e.g. an API key of the tracing backend)."""
     otlp_bodies: bool = False
     """Send request and response bodies with the spans (scrubbed); off by default."""
+    exact: bool = False
+    """Count each source exactly with the API's count_tokens, using each request's own
+    credentials (held in memory only)."""
+    count_per_minute: int = 50
+    """At most this many count_tokens calls a minute with `exact`."""
 
     @property
     def db_path(self) -> Path:
@@ -138,6 +163,17 @@ class Config:
             max_capture_bytes=self.max_capture_bytes,
             ca_dir=str(self.home),
         )
+
+    def count_settings(self) -> Any:
+        """Settings for exact counting when `exact` is on, else None."""
+        if not self.exact:
+            return None
+        from inspector.counting.client import Upstream
+        from inspector.counting.worker import CountSettings
+
+        return CountSettings(Upstream(resolve=dict(parse_resolve(r) for r in self.resolve),
+                                      ca_file=self.upstream_ca,
+                                      per_minute=max(1, self.count_per_minute)))
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
@@ -189,7 +225,10 @@ class Config:
                 value = Path(value).expanduser()
             elif key in ("intercept", "resolve", "otlp_headers"):
                 value = [value] if isinstance(value, str) else list(value)
-            elif key in ("max_capture_bytes", "retention_days"):
+            elif key == "exact":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{source}: exact must be true or false")
+            elif key in ("max_capture_bytes", "retention_days", "count_per_minute"):
                 try:
                     value = int(value)
                 except (TypeError, ValueError):

@@ -22,6 +22,7 @@ FORBIDDEN = {
     "store": {"tui", "cli", "runtime", "proxy", "analysis", "capture", "attribution",
               "export", "demo"},
     "export": {"tui", "cli", "runtime", "proxy"},
+    "counting": {"tui", "cli", "runtime", "proxy", "capture", "demo"},
 }
 
 
