@@ -358,9 +358,11 @@ class Store:
     #: bound on the characters of shared parts kept in memory between reads
     BLOB_CACHE_CHARS = 64 << 20
 
-    def blob_texts(self, hashes: Iterable[str]) -> dict[str, str]:
+    def blob_texts(self, hashes: Iterable[str], *, reachable: bool = False) -> dict[str, str]:
         """Texts of shared body parts, cached: the same few are used by every request.
 
+        With `reachable`, the parts those name (a history chain, see `bodies.py`) are read
+        too, all in one query: a session's whole history at once, for a cold read.
         The returned dict holds at least every hash asked for. When the cache grows past
         its bound it is replaced (not cleared), so dicts handed out earlier stay whole.
         """
@@ -372,18 +374,30 @@ class Store:
             self._blob_cache = {h: self._blob_cache[h] for h in hashes if h in self._blob_cache}
             self._blob_chars = sum(map(len, self._blob_cache.values()))
         cache = self._blob_cache
-        for i in range(0, len(want), 500):
-            chunk = want[i:i + 500]
-            q = f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})"
-            for digest, data in self.conn.execute(q, chunk):
-                text = cache[digest] = unpack(data)
-                self._blob_chars += len(text)
+        if reachable:
+            rows = self.conn.execute(
+                """WITH RECURSIVE reach (hash) AS (
+                       SELECT value FROM json_each(?)
+                       UNION SELECT r.child FROM blob_refs r JOIN reach ON r.parent = reach.hash)
+                   SELECT b.hash, b.data FROM reach JOIN blobs b ON b.hash = reach.hash""",
+                (json.dumps(want),))
+            chunks = [rows]
+        else:
+            chunks = (self.conn.execute(
+                f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})",
+                chunk) for chunk in (want[i:i + 500] for i in range(0, len(want), 500)))
+        for rows in chunks:
+            for digest, data in rows:
+                if digest not in cache:
+                    text = cache[digest] = unpack(data)
+                    self._blob_chars += len(text)
         return cache
 
     def body_pieces(self, stored: str) -> list[str]:
         """A stored body as pieces: even items text, odd items hashes of leaf parts
         (see `bodies.expand`), their texts then in `blob_texts`."""
-        return bodies.expand(stored, self.blob_texts)
+        return bodies.expand(stored, self.blob_texts,
+                             lambda hashes: self.blob_texts(hashes, reachable=True))
 
     def body_text(self, stored: str | None) -> str | None:
         """Full request JSON text from the stored form."""
