@@ -119,7 +119,7 @@ def split_text(text: str) -> Split | None:
     try:
         spans = _value_spans(text) if "\x01" not in text else None
     except RecursionError:  # nested deeper than the scanner goes: store it whole
-        return None
+        return Split(text=text)
     if spans is None:
         return None
     others, messages = spans
