@@ -141,7 +141,8 @@ class Backend:
         return latest(self._store().conn)
 
     def findings(self, since: float | None, session: str | None = None,
-                 kinds: tuple[str, ...] | None = None) -> list[Any]:
+                 kinds: tuple[str, ...] | None = None,
+                 until: float | None = None) -> list[Any]:
         """The findings of the period (see `inspector.analysis.findings`), most
         actionable first; [] when nothing was ever stored."""
         if not self.exists():
@@ -149,7 +150,8 @@ class Backend:
         from inspector.analysis.findings import find
 
         with self._analysis_lock:
-            return find(self._analysis_store(), since=since, session=session, kinds=kinds)
+            return find(self._analysis_store(), since=since, until=until, session=session,
+                        kinds=kinds)
 
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
