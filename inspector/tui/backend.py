@@ -140,6 +140,18 @@ class Backend:
 
         return latest(self._store().conn)
 
+    def session_tree(self, session_id: str) -> list[dict[str, Any]]:
+        """The main conversation, subagents and side calls of one session (see
+        `threads.session_tree`)."""
+        if not self.exists():
+            return []
+        from inspector.analysis.findings import load_sessions
+        from inspector.analysis.findings.threads import session_tree
+
+        with self._analysis_lock:
+            found = load_sessions(self._analysis_store(), session=session_id)
+        return session_tree(found.get(session_id, []))
+
     def findings(self, since: float | None, session: str | None = None,
                  kinds: tuple[str, ...] | None = None,
                  until: float | None = None) -> list[Any]:

@@ -89,6 +89,8 @@ def test_sessions(filled, snap_compare):
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen))
         await wait_for(pilot, lambda: pilot.app.screen.query_one("#sessions", DataTable).row_count == 3)
+        await wait_for(pilot, lambda: "main conversation" in str(
+            pilot.app.screen.query_one("#session-threads").render()))
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
