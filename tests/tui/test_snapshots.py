@@ -104,6 +104,8 @@ def test_stats(filled, snap_compare):
         screen = pilot.app.screen
         await wait_for(pilot, lambda: ("7d", "session") in screen.results
                        and screen.query_one("#stats-groups", DataTable).row_count > 0)
+        # the footer lists the focused table's keys first: wait for the focus to settle
+        await wait_for(pilot, lambda: pilot.app.focused is screen.query_one("#stats-groups"))
         # the footer names Enter first once the focused table has rows
         await wait_for(pilot, lambda: [k.key for k in screen.query("FooterKey")][:1] == ["enter"])
         await pilot.pause(0.3)
