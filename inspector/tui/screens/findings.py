@@ -47,7 +47,8 @@ class FindingsLoaded(Message):
 class FindingsScreen(Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("enter", "open", "Open"),
+        # priority: the table's own Enter would otherwise hide this one from the footer
+        Binding("enter", "open", "Open", priority=True),
         Binding("k", "next_kind", "Kind"),
         Binding("a", "toggle_all", "All time / 7 days"),
     ]
