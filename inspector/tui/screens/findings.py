@@ -46,9 +46,10 @@ class FindingsLoaded(Message):
 
 class FindingsScreen(Screen):
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        # priority: the table's own Enter would otherwise hide this one from the footer
+        # priority: the table's own Enter would otherwise hide this one from the footer;
+        # listed first, as the footer puts priority keys first once the table has focus
         Binding("enter", "open", "Open", priority=True),
+        Binding("escape", "back", "Back"),
         Binding("k", "next_kind", "Kind"),
         Binding("a", "toggle_all", "All time / 7 days"),
     ]
