@@ -39,13 +39,33 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def ensure_home(home: Path) -> Path:
-    """Create the home folder (mode 0700) if needed and return it."""
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create the home folder (mode 0700) if needed and return it.
+
+    A folder that already exists keeps its mode: `--home` may name a folder shared with
+    others, and tightening it would lock them out. The private files inside are written
+    owner-only whatever the folder's mode."""
     try:
-        os.chmod(home, 0o700)
+        home.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        if not home.is_dir():
+            raise ConfigError(f"{home} is not a folder: --home names the folder to use") from None
+        return home
+    try:
+        os.chmod(home, 0o700)  # mkdir's mode is narrowed by the umask, never widened
     except OSError:
         pass
     return home
+
+
+def create_private_file(path: Path) -> None:
+    """Create `path` empty and owner-only (0600) if it does not exist yet, so a database
+    SQLite then opens (and its -wal and -shm files, which copy its mode) are never
+    readable by others, wherever `--db` puts them."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int]:

@@ -217,5 +217,12 @@ def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | 
         else:
             groups.sort(key=lambda g: (-(g["cost"] or 0), -(g["prompt_tokens"] or 0),
                                        str(g["key"])))
-    return {"by": by, "since": lo or None, "until": None if hi == "9999" else hi,
-            "groups": groups, "total": total}
+    out = {"by": by, "since": lo or None, "until": None if hi == "9999" else hi,
+           "groups": groups, "total": total}
+    if by == "source":
+        from inspector.analysis.quota import five_hour_by_source
+
+        quota = five_hour_by_source(conn, lo, hi)
+        if quota is not None:
+            out["quota_5h"] = quota
+    return out

@@ -17,7 +17,9 @@ from inspector.cli import (
     count_cmd,
     data_cmds,
     demo_cmd,
+    findings_cmd,
     import_cmd,
+    prices_cmd,
     proxy_cmds,
     run_cmd,
     serve_cmd,
@@ -42,8 +44,19 @@ def cli(ctx: click.Context, **opts) -> None:
         ctx.invoke(app_cmds.tui, **{k: v for k, v in opts.items()})
 
 
-for _module in (proxy_cmds, run_cmd, demo_cmd, data_cmds, analysis_cmds, app_cmds, serve_cmd,
-                import_cmd, count_cmd):
+for _module in (
+    proxy_cmds,
+    run_cmd,
+    demo_cmd,
+    data_cmds,
+    analysis_cmds,
+    findings_cmd,
+    app_cmds,
+    serve_cmd,
+    import_cmd,
+    prices_cmd,
+    count_cmd,
+):
     _module.register(cli)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable
@@ -29,10 +30,9 @@ class Failure(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def home_options(f: Callable) -> Callable:
+def home_options(f: Callable, db_help: str = "Database file (default: HOME/captures.db).") -> Callable:
     f = click.option(
-        "--db", "db", type=click.Path(dir_okay=False), default=None,
-        help="Database file (default: HOME/captures.db).",
+        "--db", "db", type=click.Path(dir_okay=False), default=None, help=db_help,
     )(f)
     f = click.option(
         "--home", "home", type=click.Path(file_okay=False), default=None,
@@ -81,16 +81,23 @@ def load_config(ctx: click.Context, **opts: Any) -> Config:
     after the subcommand. Raises `Failure` with a one-line reason."""
     merged: dict[str, Any] = {}
     parent = ctx.find_root().obj or {}
+    root = ctx.find_root()
     for key in ("home", "db", *PROXY_KEYS):
         value = opts.get(key)
-        if value in (None, (), []):
+        if value in (None, (), []) or (
+                key == "home" and parent.get(key) and _from_env(ctx, key)
+                and not _from_env(root, key)):
+            # `--home H` before the subcommand beats $CLAUDE_INSPECT_HOME after it
             value = parent.get(key)
         merged[key] = list(value) if isinstance(value, tuple) else value
     home = merged.pop("home")
     try:
-        return Config.load(home, **merged)
+        config = Config.load(home, **merged)
     except ConfigError as e:
         raise Failure(str(e)) from None
+    from inspector.attribution.pricing import use_price_file
+    use_price_file(config.home / "prices.json")  # prices refreshed by `prices --update`
+    return config
 
 
 def start_live_otlp(config: Config, console: bool = True) -> Any:
@@ -120,6 +127,11 @@ def stop_live_otlp(follower: Any) -> None:
         follower.stop()
 
 
+def _from_env(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is click.core.ParameterSource.ENVIRONMENT
+
+
 def time_option(name: str, help: str) -> Callable:
     def convert(ctx, param, value):
         if value is None:
@@ -136,8 +148,14 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """`data` as indented JSON. A lone surrogate (JSON allows `"\\ud800"`; it cannot be
+    written as UTF-8) stays the escape it was sent as, so the output is valid UTF-8 JSON."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def handles_errors(f: Callable) -> Callable:
@@ -152,6 +170,9 @@ def handles_errors(f: Callable) -> Callable:
         except OSError as e:
             raise Failure(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
         except sqlite3.DatabaseError as e:
+            if "readonly" in str(e):
+                raise Failure(f"the database is read-only ({e}): this command changes it; "
+                              "reading commands still work") from None
             raise Failure(f"the database cannot be read ({e}); is it a claude-inspect "
                           f"database? --db names another file") from None
 

@@ -198,7 +198,10 @@ def register(group: click.Group) -> None:
         if pem_only:
             click.echo(authority.pem(), nl=False)
             return
-        click.echo(TRUST_HELP.format(path=path))
+        from inspector.launch import write_ca_bundle
+
+        bundle = write_ca_bundle(config.home, authority.pem())
+        click.echo(TRUST_HELP.format(path=path, bundle=bundle))
 
 
 TRUST_HELP = """\
@@ -208,10 +211,10 @@ Clients must trust it to let claude-inspect read their HTTPS traffic.
 
 Claude Code (Node):   NODE_EXTRA_CA_CERTS={path} claude
                       (or simply: claude-inspect run -- claude)
-Python (httpx, requests, anthropic SDK): these variables replace the default store, so
-                      give them a bundle with the usual CAs plus this one:
-                      cat "$(python -m certifi)" {path} > bundle.pem
-                      SSL_CERT_FILE=bundle.pem REQUESTS_CA_BUNDLE=bundle.pem
+Python (anthropic SDK, httpx, requests): these variables replace the default store,
+                      so use the bundle of the system's CAs plus this one, written here:
+                      SSL_CERT_FILE={bundle} REQUESTS_CA_BUNDLE={bundle}
+                      (or simply: claude-inspect run -- python my_agent.py)
 Linux system store:   Debian/Ubuntu: sudo cp {path} /usr/local/share/ca-certificates/claude-inspect.crt
                                      && sudo update-ca-certificates
                       Fedora/RHEL:   sudo cp {path} /etc/pki/ca-trust/source/anchors/claude-inspect.pem

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from pathlib import Path
 
 import click
 
@@ -19,7 +20,9 @@ from inspector.cli.common import (
     stop_live_otlp,
 )
 from inspector.config import ensure_home
-from inspector.runtime.launch import child_environment, gateway_host, run_child, write_ca_bundle
+from inspector.runtime.launch import (
+    child_environment, gateway_host, run_child, write_ca_bundle, write_node_extra_certs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,9 +85,10 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
                    f"{address[0]}:{address[1]}", err=True)
 
     bundle = None
+    node_ca = config.ca_path
     if not reverse:
-        bundle = write_ca_bundle(config.home, config.ca_path.read_text(encoding="ascii"))
-    env = child_environment(base_env, address, ca_path=config.ca_path, bundle_path=bundle,
+        bundle, node_ca = trust_files(config, base_env)
+    env = child_environment(base_env, address, ca_path=node_ca, bundle_path=bundle,
                             reverse=reverse)
     started = time.time()
     try:
@@ -100,6 +104,37 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
         raise Failure(error)
     click.echo(summary_line(config, started, reused=runtime is None), err=True)
     ctx.exit(code)
+
+
+def trust_files(config, base_env: dict[str, str]) -> tuple[Path, Path]:
+    """(SSL_CERT_FILE bundle, NODE_EXTRA_CA_CERTS file) for the child: our CA added to
+    what the user already trusts (their own files when they set these variables, which
+    the child would otherwise lose), never replacing it."""
+    ca_pem = config.ca_path.read_text(encoding="ascii")
+    home = config.home.resolve()
+
+    def users(var: str) -> str | None:
+        value = base_env.get(var)
+        if not value or Path(value).expanduser().resolve().parent == home:
+            return None  # unset, or one of ours (a run inside a run)
+        return str(Path(value).expanduser())
+
+    node_ca = config.ca_path
+    theirs = users("NODE_EXTRA_CA_CERTS")
+    if theirs:
+        try:
+            node_ca = write_node_extra_certs(config.home, ca_pem, theirs)
+        except OSError as e:
+            click.echo(f"claude-inspect: NODE_EXTRA_CA_CERTS={theirs} cannot be read "
+                       f"({e.strerror}); the child trusts claude-inspect's CA only", err=True)
+    base = users("SSL_CERT_FILE")
+    try:
+        bundle = write_ca_bundle(config.home, ca_pem, base)
+    except OSError as e:
+        click.echo(f"claude-inspect: SSL_CERT_FILE={base} cannot be read ({e.strerror}); "
+                   "using the system's roots", err=True)
+        bundle = write_ca_bundle(config.home, ca_pem)
+    return bundle, node_ca
 
 
 def summary_line(config, since: float, reused: bool = False) -> str:

@@ -16,6 +16,10 @@ headers steer it, so a test can ask for what it needs:
 * `x-stub-stamp: 1`             precede each SSE event with a comment line `: sent T`,
                                 T from time.monotonic() (comparable across processes)
 * `x-stub-text-chars: N`        a text reply of N characters (a stream of N/12 deltas)
+* `x-stub-reply-headers: JSON`  extra reply headers, a JSON object (e.g. quota headers)
+
+With a `PromptCache` (`prompt_cache.py`), the usage of each reply says what a prompt
+cache would have read and written for the request.
 
 `POST /v1/messages/count_tokens` answers `{"input_tokens": N}` from the token model
 (`token_model.py`), the same model the default reply's usage comes from. Both endpoints
@@ -124,8 +128,9 @@ class StubAPI:
 
     def __init__(self, tls: bool = True, cert_dir: str | os.PathLike[str] | None = None,
                  responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0,
-                 record: bool = True) -> None:
+                 record: bool = True, prompt_cache: Any = None) -> None:
         self.tls = tls
+        self.prompt_cache = prompt_cache
         self.host = host
         self.port = port
         self.responder = responder or default_responder
@@ -283,14 +288,17 @@ class StubAPI:
                 h11.Data(data=data), h11.EndOfMessage())
             return
         message = self.responder(request_json)
+        if self.prompt_cache is not None:
+            message = self.prompt_cache.apply(request_json, message)
+        extra = json.loads(headers.get("x-stub-reply-headers") or "{}")
         if headers.get("x-stub-text-chars"):
             words = ("lorem ipsum dolor sit amet " * (int(headers["x-stub-text-chars"]) // 27 + 1))
             message = dict(message, content=[{"type": "text", "text": words[:int(headers["x-stub-text-chars"])]}])
         if request_json.get("stream"):
-            await self._send_sse(conn, writer, message, headers)
+            await self._send_sse(conn, writer, message, headers, list(extra.items()))
             return
         data = json.dumps(message).encode()
-        out = [("content-type", "application/json"), ("request-id", "req_stub")]
+        out = [("content-type", "application/json"), ("request-id", "req_stub"), *extra.items()]
         if headers.get("x-stub-close"):
             out.append(("connection", "close"))
         if headers.get("x-stub-encoding"):
@@ -315,13 +323,14 @@ class StubAPI:
         await writer.drain()
 
     async def _send_sse(self, conn: h11.Connection, writer: asyncio.StreamWriter,
-                        message: dict[str, Any], headers: dict[str, str]) -> None:
+                        message: dict[str, Any], headers: dict[str, str],
+                        extra: list[tuple[str, str]] = ()) -> None:
         delay = float(headers.get("x-stub-event-delay-ms", "0")) / 1000.0
         cut = int(headers.get("x-stub-cut-after-events", "0") or 0)
         stamped = bool(headers.get("x-stub-stamp"))
         writer.write(conn.send(h11.Response(status_code=200, headers=[
             ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
-            ("request-id", "req_stub"), ("transfer-encoding", "chunked")])))
+            ("request-id", "req_stub"), ("transfer-encoding", "chunked"), *extra])))
         for n, (name, data) in enumerate(sse_events(message), start=1):
             if delay:
                 await asyncio.sleep(delay)

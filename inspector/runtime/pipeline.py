@@ -12,6 +12,8 @@ from pathlib import Path
 
 from inspector.attribution import attribute, cost
 from inspector.capture import build_capture
+from inspector.capture.elide import ELIDE_BODIES_ABOVE, restore_sizes
+from inspector.capture.heap import return_big_blocks_to_the_system
 from inspector.model import Exchange
 from inspector.store import Record, Store
 
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 def prepare_record(ex: Exchange) -> Record:
     """Turn what the proxy saw into what we store: capture (redact, decode, reassemble),
     then attribution and cost for Messages requests. Frees the exchange's body copies."""
+    return_big_blocks_to_the_system()
     try:
         capture = build_capture(ex)
     finally:
@@ -34,6 +37,9 @@ def prepare_record(ex: Exchange) -> Record:
         usage = capture.usage if capture.usage.input_tokens is not None else None
         try:
             node = attribute(body, usage, headers=dict(capture.request_headers))
+            if len(capture.request_text or "") >= ELIDE_BODIES_ABOVE:
+                # a huge body was parsed without its media data (see capture.elide)
+                restore_sizes(node, body)
         except Exception:  # attribution must never cost us the capture itself
             log.exception("attribution failed for %s", capture.id)
         if capture.model:

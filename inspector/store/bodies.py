@@ -116,7 +116,10 @@ def _value_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]
 def split_text(text: str) -> Split | None:
     """The stored form of a body's original JSON text (exact). None when the text cannot
     be walked (not a JSON object, or holding a raw SOH); store it as it is then."""
-    spans = _value_spans(text) if "\x01" not in text else None
+    try:
+        spans = _value_spans(text) if "\x01" not in text else None
+    except RecursionError:  # nested deeper than the scanner goes: store it whole
+        return None
     if spans is None:
         return None
     others, messages = spans

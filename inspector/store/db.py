@@ -14,7 +14,9 @@ import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import quote
 
+from inspector.config import create_private_file
 from inspector.model import Node
 from inspector.store import bodies, rollups, rows
 from inspector.store.compact import encode_tree, pack, unpack
@@ -46,12 +48,17 @@ class Store:
     """
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 5.0,
-                 readonly: bool = False) -> None:
+                 readonly: bool = False, immutable: bool = False) -> None:
+        """`readonly` never writes; `immutable` (implies readonly) also reads a WAL
+        database in a folder where SQLite cannot create its -shm file, as it stands."""
         self.path = Path(path)
+        readonly = readonly or immutable
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(self.path)  # captures are private: 0600, not the umask's
+        uri = f"file:{quote(str(self.path))}?" + ("immutable=1" if immutable else "mode=ro")
         self._conn = sqlite3.connect(
-            f"file:{self.path}?mode=ro" if readonly else str(self.path),
+            uri if readonly else str(self.path),
             uri=readonly, timeout=busy_timeout, check_same_thread=False,
         )
         self._db: Any = None

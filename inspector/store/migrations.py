@@ -239,6 +239,14 @@ def compact_storage(db: Database) -> None:
                   ) WITHOUT ROWID""")
 
 
+@_numbered
+def response_quota(db: Database) -> None:
+    """Subscription replies carry `anthropic-ratelimit-unified-*` headers (5-hour and
+    7-day utilization, status, resets): kept per exchange as a JSON object of the values
+    as sent, so quota figures never parse every stored header list."""
+    db.execute("ALTER TABLE responses ADD COLUMN quota TEXT")
+
+
 # the version readers check without importing sqlite-utils must match the migrations
 assert SCHEMA_VERSION == len(_NUMBERED), "update inspector/store/version.py"
 

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from inspector import deepjson
 from inspector.store import bodies
 from inspector.store.compact import unpack
 from inspector.store.db import AmbiguousId, Store
@@ -45,7 +46,8 @@ class Filter:
     model: str | None = None
     session: str | None = None
     status: int | None = None
-    #: attribution source, e.g. "mcp:github"; a prefix ending in ":" matches a family
+    #: attribution source: a full name ("mcp:github"), a category ("mcp"), a name after
+    #: the category ("github"), or a prefix ending in ":" ("mcp:")
     source: str | None = None
     #: substring searched in path, model, error and the request body's own text
     text: str | None = None
@@ -87,9 +89,17 @@ class Filter:
             if self.source.endswith(":"):
                 cond.append(sub + "x.source >= ? AND x.source < ?)")
                 params += [self.source, self.source + "\U0010ffff"]
-            else:
+            elif ":" in self.source:
                 cond.append(sub + "x.source = ?)")
                 params.append(self.source)
+            else:
+                # a category ("mcp": every server), a name ("github": mcp:github,
+                # "Bash": tool:Bash and tool_result:Bash) or a whole name ("memory")
+                cond.append(sub + "(lower(x.source) = ? OR lower(x.source) LIKE ? ESCAPE '\\'"
+                            " OR lower(substr(x.source, instr(x.source, ':') + 1)) = ?))")
+                word = self.source.lower()
+                like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                params += [word, like + ":%", word]
         if self.text:
             like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             cond.append("(r.path LIKE ? ESCAPE '\\' OR r.model LIKE ? ESCAPE '\\'"
@@ -183,17 +193,17 @@ def _json(stored: str | bytes | None, parse: bool) -> Any:
     text = unpack(stored)
     if text is None:
         return None
-    return json.loads(text) if parse else RawJSON(text)
+    return deepjson.loads(text) if parse else RawJSON(text)
 
 
 def _request_body(store: Store, stored: str, parse: bool) -> Any:
     if "\x01" not in stored:  # nothing shared
-        return json.loads(stored) if parse else RawJSON(stored)
+        return deepjson.loads(stored) if parse else RawJSON(stored)
     pieces = store.body_pieces(stored)
     texts = store.blob_texts(pieces[1::2])
     full = bodies.join(pieces, texts)
     if parse:
-        return json.loads(full)
+        return deepjson.loads(full)
     out = StoredJSON(full)
     out.parts = pieces
     out.blobs = texts
@@ -211,12 +221,12 @@ _RESP_COLS = ("request_id, status, reason, headers, body, body_text, body_raw, b
               " truncated, note, raw_sse, stream_complete, stop_reason, input_tokens,"
               " output_tokens, cache_read_tokens, cache_creation_tokens,"
               " cache_creation_5m_tokens, cache_creation_1h_tokens, request_sent_ms, ttfb_ms,"
-              " total_ms, upstream_connect_ms, proxy_overhead_ms, error, complete")
+              " total_ms, upstream_connect_ms, proxy_overhead_ms, error, complete, quota")
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
                "cache_creation_5m_tokens", "cache_creation_1h_tokens")
 _TIMING_KEYS = ("request_sent_ms", "ttfb_ms", "total_ms", "upstream_connect_ms",
                 "proxy_overhead_ms")
-_NO_RESPONSE = (None,) * 26
+_NO_RESPONSE = (None,) * 27
 
 
 def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> list[dict[str, Any]]:
@@ -270,6 +280,7 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
             "cost_usd": cost, "top_source": top,
             "attribution": _json(tree, parse_bodies),
             "feedback": feedback.get(id_, []),
+            "quota": json.loads(s[26]) if s[26] else None,
         })
     return out
 

@@ -43,7 +43,10 @@ REQUEST_COLUMNS = (
 
 def response_row(c: Capture) -> tuple:
     u = c.usage
-    body = dumps(c.response_json) if c.response_json is not None else None
+    if c.response_json is not None and c.response_text is not None:
+        body = c.response_text  # the reply's own JSON text (see Capture.response_text)
+    else:
+        body = dumps(c.response_json) if c.response_json is not None else None
     text = c.response_text if body is None else None
     return (
         c.id, c.status, c.reason, dumps(c.response_headers), pack(body), pack(text),
@@ -53,6 +56,7 @@ def response_row(c: Capture) -> tuple:
         u.cache_read_input_tokens, u.cache_creation_input_tokens, u.cache_creation_5m,
         u.cache_creation_1h, c.request_sent_ms, c.ttfb_ms, c.total_ms,
         c.upstream_connect_ms, c.proxy_overhead_ms, c.error, int(bool(c.complete)),
+        None if c.quota is None else dumps(c.quota),
     )
 
 
@@ -62,5 +66,5 @@ RESPONSE_COLUMNS = (
     "raw_sse, stream_complete, stop_reason, input_tokens, output_tokens, cache_read_tokens, "
     "cache_creation_tokens, cache_creation_5m_tokens, cache_creation_1h_tokens, "
     "request_sent_ms, ttfb_ms, total_ms, upstream_connect_ms, proxy_overhead_ms, error, "
-    "complete"
+    "complete, quota"
 )

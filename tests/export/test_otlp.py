@@ -52,8 +52,13 @@ def send_turns(home, port: int, n: int) -> None:
                       timeout=30) as http:
         for i, turn in enumerate(turns):
             body = dict(turn.request, stream=i % 2 == 0)
-            body["messages"] = body["messages"] + [
-                {"role": "user", "content": f"my key is {SECRET}, keep it"}]
+            last = dict(body["messages"][-1])  # the user's turn: the key goes in it
+            content = last["content"]
+            if isinstance(content, str):
+                content = [{"type": "text", "text": content}]
+            last["content"] = list(content) + [
+                {"type": "text", "text": f"my key is {SECRET}, keep it"}]
+            body["messages"] = body["messages"][:-1] + [last]
             r = http.post(f"{API}/v1/messages", json=body,
                           headers={"x-api-key": SECRET, "x-claude-code-session-id": SESSION})
             assert r.status_code == 200

@@ -57,6 +57,9 @@ class ContextView(Horizontal):
             title = f"Prompt {fmt.tokens(total)} tokens"
             if window:
                 title += f" of {fmt.tokens(window)} context window ({fmt.percent(total, window).strip()})"
+            unknown = sum((self.root.meta.get("unknown") or {}).values())
+            if unknown:  # sections this version does not recognise: a new Claude Code?
+                title += f" · {unknown} unknown part{'s' if unknown > 1 else ''}"
         tree: Tree[Node] = Tree(Text(title, style="bold"), id="context-tree")
         tree.show_root = True
         tree.guide_depth = INDENT
