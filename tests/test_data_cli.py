@@ -37,7 +37,8 @@ def test_list_json(home, populated):
     rows = json.loads(result.output)
     assert [r["id"] for r in rows] == [populated[1].capture.id, populated[0].capture.id,
                                        populated[2].capture.id]
-    assert all(list(r) == list(LIST_FIELDS) for r in rows)
+    # the list fields, then the agent threading (see the findings' threads)
+    assert all(list(r) == [*LIST_FIELDS, "agent_id", "parent_id", "side_call"] for r in rows)
     assert rows[1]["input_tokens"] == 472 and rows[1]["top_source"] == "mcp:github"
     assert rows[1]["stream"] is True and rows[1]["status"] == 200
     assert len(json.loads(run(home, "list", "--json", "--since", "1h").output)) == 2
@@ -265,7 +266,7 @@ def _store_request_text(home, text: str) -> str:
 
     from capture.fixtures import make_exchange, stream_bytes
 
-    from inspector.pipeline import prepare_record
+    from inspector.runtime.pipeline import prepare_record
 
     ex = make_exchange(text.encode(), stream_bytes(), status=200, started_wall=time.time())
     rec = prepare_record(ex)

@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 
 PER_MILLION = 1_000_000.0
 LONG_ABOVE = 200_000
-_TIER = re.compile(r"\b(opus|sonnet|haiku)\b")
+_TIER = re.compile(r"\b(opus|sonnet|haiku|fable)\b")
+#: the version in a model id after its tier: "claude-opus-4-8-2026..." -> 4, 8 (a date is
+#: no minor version)
+_ID_VERSION = re.compile(r"(?:opus|sonnet|haiku|fable)-(\d{1,2})(?:-(\d{1,2}))?(?!\d)")
 _VERSION = re.compile(r"(\d+(?:\.\d+)*)\s*$")
 
 
@@ -85,19 +88,30 @@ class PriceTable:
             if any(fnmatch.fnmatchcase(key, p) for p in patterns):
                 return price
         tier = _TIER.search(key.replace("-", " "))
-        newest = self.newest(tier.group(1)) if tier else None
+        found = _ID_VERSION.search(key)
+        version = tuple(int(g) for g in found.groups() if g) if found else None
+        newest = self.newest(tier.group(1), version) if tier else None
         if newest is None:
             return None
         # A bare alias ("opus") means the tier's newest model: that is no assumption.
         return newest if key == tier.group(1) else dataclasses.replace(newest, assumed=True)
 
-    def newest(self, tier: str) -> Price | None:
+    def newest(self, tier: str, at_most: tuple[int, ...] | None = None) -> Price | None:
+        """The tier's newest listed price; with `at_most`, the newest not newer than that
+        version (an unlisted Opus 4.8 is priced as Opus 4.7, not as Opus 5.5), falling back
+        to the newest of all when the version is older than every listed one."""
         best: tuple[tuple[int, ...], Price] | None = None
+        below: tuple[tuple[int, ...], Price] | None = None
         for _, price in self.entries:
             t, version = tier_version(price.family)
-            if t == tier and (best is None or version > best[0]):
+            if t != tier or "long context" in price.family:
+                continue
+            if best is None or version > best[0]:
                 best = (version, price)
-        return best[1] if best else None
+            if at_most is not None and version <= at_most and (below is None or version > below[0]):
+                below = (version, price)
+        chosen = below or best
+        return chosen[1] if chosen else None
 
 
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic\.|^.*/(?=claude)")

@@ -27,12 +27,17 @@ def findings(ctx: click.Context, session: str | None, since: float | None,
     repeated tool results, compactions, truncated listings, and what removing a source
     would save, each with its tokens and cost."""
     from inspector.analysis.findings import find
-    from inspector.cli.analysis_cmds import open_store
+    from inspector.cli.stores import no_captures_message, open_store
 
     if since is None and session is None:
         since = time.time() - 86400
-    with open_store(ctx, opts) as store:
-        found = find(store, since=since, until=until, session=session, kinds=kinds or None)
+    with open_store(ctx, opts) as (config, store):
+        if store is None:
+            click.echo(no_captures_message(config), err=True)
+            found = []
+        else:
+            found = find(store, since=since, until=until, session=session,
+                         kinds=kinds or None)
     if as_json:
         echo_json({"findings": [f.to_dict() for f in found]})
         return
@@ -45,6 +50,8 @@ def _print(found: list) -> None:
     from rich.table import Table
 
     console = Console(soft_wrap=False)
+    if not console.is_terminal:  # a pipe or a file gets whole rows, never a wrapped column
+        console = Console(soft_wrap=False, width=1000)
     if not found:
         console.print("no findings")
         return

@@ -198,7 +198,7 @@ def register(group: click.Group) -> None:
         if pem_only:
             click.echo(authority.pem(), nl=False)
             return
-        from inspector.launch import write_ca_bundle
+        from inspector.runtime.launch import write_ca_bundle
 
         bundle = write_ca_bundle(config.home, authority.pem())
         click.echo(TRUST_HELP.format(path=path, bundle=bundle))

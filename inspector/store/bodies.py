@@ -118,8 +118,8 @@ def split_text(text: str) -> Split | None:
     be walked (not a JSON object, or holding a raw SOH); store it as it is then."""
     try:
         spans = _value_spans(text) if "\x01" not in text else None
-    except RecursionError:  # nested deeper than the scanner goes: store it whole
-        return None
+    except RecursionError:  # nested deeper than the scanner goes: store it whole, as sent
+        return Split(text=text)
     if spans is None:
         return None
     others, messages = spans

@@ -29,15 +29,17 @@ def fresh_table():
 
 
 def test_a_model_the_table_lacks_is_priced_as_its_tiers_newest_and_marked():
-    price = price_for("claude-opus-5-5")
-    assert price.assumed and price.family == "Claude Opus 4.7"
-    assert (price.input, price.output) == (5.0, 25.0)
-    assert pricing.price_assumed("claude-opus-5-5") and not pricing.price_assumed("claude-opus-4-7")
-    assert price_for("claude-sonnet-5").family == "Claude Sonnet 4.6"
+    price = price_for("claude-opus-6")
+    assert price.assumed and price.family == "Claude Opus 5.5"
+    assert (price.input, price.output) == (4.0, 20.0)
+    assert pricing.price_assumed("claude-opus-6") and not pricing.price_assumed("claude-opus-5-5")
+    assert price_for("claude-sonnet-6").family == "Claude Sonnet 5.5"
+    # an unlisted version between two listed ones is priced as the older of them
+    assert price_for("claude-opus-4-8").family == "Claude Opus 4.7"
     req, usage, headers = turn(2)
-    root = attribute({**req, "model": "claude-opus-5-5"}, usage, headers)
-    assert root.meta["price_assumed"] is True and root.meta["priced_as"] == "Claude Opus 4.7"
-    assert root.meta["request_cost_usd"] == pytest.approx(cost("claude-opus-4-7", usage))
+    root = attribute({**req, "model": "claude-opus-6"}, usage, headers)
+    assert root.meta["price_assumed"] is True and root.meta["priced_as"] == "Claude Opus 5.5"
+    assert root.meta["request_cost_usd"] == pytest.approx(cost("claude-opus-5-5", usage))
     assert "price_assumed" not in attribute(req, usage, headers).meta
 
 
@@ -83,12 +85,12 @@ def test_the_bundled_snapshot_is_a_litellm_list_that_agrees_with_the_table():
 def _litellm_list() -> dict:
     return {
         "sample_spec": {"input_cost_per_token": 0},
-        "claude-opus-5-5": {"litellm_provider": "anthropic", "mode": "chat",
-                            "input_cost_per_token": 4e-06, "output_cost_per_token": 2e-05,
+        "claude-opus-6": {"litellm_provider": "anthropic", "mode": "chat",
+                            "input_cost_per_token": 4.5e-06, "output_cost_per_token": 2e-05,
                             "cache_read_input_token_cost": 4e-07,
                             "cache_creation_input_token_cost": 5e-06,
                             "cache_creation_input_token_cost_above_1hr": 8e-06},
-        "vertex_ai/claude-opus-5-5@20261101": {"litellm_provider": "vertex_ai-anthropic_models",
+        "vertex_ai/claude-opus-6@20261101": {"litellm_provider": "vertex_ai-anthropic_models",
                                                "mode": "chat", "input_cost_per_token": 9e-06,
                                                "output_cost_per_token": 9e-05},
         "gpt-9": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 1e-06,
@@ -103,11 +105,11 @@ def test_update_from_a_file_prices_a_new_model_exactly(tmp_path, home):
     assert out.exit_code == 0, out.output
     assert "2 Claude model prices" in out.output
     saved = json.loads((home / "prices.json").read_text())
-    assert set(saved) == {"claude-opus-5-5", "vertex_ai/claude-opus-5-5@20261101"}
-    price = price_for("claude-opus-5-5")
-    assert not price.assumed and (price.input, price.output, price.cache_write_1h) == pytest.approx((4, 20, 8))
+    assert set(saved) == {"claude-opus-6", "vertex_ai/claude-opus-6@20261101"}
+    price = price_for("claude-opus-6")
+    assert not price.assumed and (price.input, price.output, price.cache_write_1h) == pytest.approx((4.5, 20, 8))
     listing = CliRunner().invoke(cli, ["prices", "--json"])
-    assert any(r["model"] == "claude-opus-5-5" and r["source"] == "price list"
+    assert any(r["model"] == "claude-opus-6" and r["source"] == "price list"
                for r in json.loads(listing.output))
 
 
@@ -132,7 +134,7 @@ def test_update_from_a_loopback_url_and_offline_from_the_snapshot(home, monkeypa
         url = f"http://127.0.0.1:{server.server_address[1]}/prices.json"
         out = CliRunner().invoke(cli, ["prices", "--update", url])
         assert out.exit_code == 0, out.output
-        assert price_for("claude-opus-5-5").input == pytest.approx(4.0)
+        assert price_for("claude-opus-6").input == pytest.approx(4.5)
     finally:
         server.shutdown()
         server.server_close()
@@ -141,7 +143,7 @@ def test_update_from_a_loopback_url_and_offline_from_the_snapshot(home, monkeypa
     out = CliRunner().invoke(cli, ["prices", "--update"])
     assert out.exit_code == 0, out.output
     assert "bundled snapshot" in out.output
-    assert price_for("claude-opus-5-5").assumed  # the snapshot does not list it
+    assert price_for("claude-opus-6").assumed  # the snapshot does not list it
     bad = CliRunner().invoke(cli, ["prices", "--update", url])
     assert bad.exit_code == 1 and "cannot read" in bad.output
 
@@ -152,7 +154,7 @@ def test_show_json_says_when_the_price_is_assumed(home):
     from inspector.store import Store
 
     store = Store(home / "captures.db")
-    recs = [record(ago=60, model="claude-opus-5-5"), record(ago=30, model="claude-opus-4-7")]
+    recs = [record(ago=60, model="claude-opus-6"), record(ago=30, model="claude-opus-4-7")]
     store.write(recs)
     store.close()
     shown = [json.loads(CliRunner().invoke(cli, ["--home", str(home), "show", "--json", r.capture.id]).output)

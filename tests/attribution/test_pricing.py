@@ -24,8 +24,8 @@ def _entry(family: str) -> dict:
 @pytest.mark.parametrize("model,family", [
     ("claude-sonnet-4-5-20250929", "Claude Sonnet 4.5"),
     ("claude-sonnet-4-5", "Claude Sonnet 4.5"),
-    ("sonnet", "Claude Sonnet 4.6"),
-    ("opus", "Claude Opus 4.7"),
+    ("sonnet", "Claude Sonnet 5.5"),
+    ("opus", "Claude Opus 5.5"),
     ("haiku", "Claude Haiku 4.5"),
     ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "Claude Sonnet 4.5"),
     ("claude-sonnet-4-5@20250929", "Claude Sonnet 4.5"),

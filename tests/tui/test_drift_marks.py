@@ -26,7 +26,7 @@ def _record(model: str, extra: dict):
 
 
 @pytest.mark.parametrize("model,extra,price_mark,unknown_mark", [
-    ("claude-opus-5-5", {"diagnostics": {"previous_message_id": "msg_1"}}, True, "1 unknown part"),
+    ("claude-opus-6", {"diagnostics": {"previous_message_id": "msg_1"}}, True, "1 unknown part"),
     ("claude-opus-4-7", {}, False, None),
 ])
 async def test_detail_marks_assumed_prices_and_unknown_parts(config, model, extra, price_mark, unknown_mark):

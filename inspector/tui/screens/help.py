@@ -29,6 +29,7 @@ See what context Claude Code sends to the Claude API, source by source, live.
 ## Requests table columns
 | Column | |
 |---|---|
+| ! | a finding about the request: `✖` cache break, `▲` large tool result, `↻` a file read again, `⇊` compaction, `…` truncated listing (`i`: Findings) |
 | Time | when the request was sent, local time; `11-24 22:15` for a day other than today |
 | Session | the Claude Code session it belongs to (its first characters) |
 | Model | the model asked for, without `claude-` and the date |
