@@ -40,7 +40,8 @@ class Broadcaster:
     the recorder's threads and must not block. Events: exchange_started (Exchange),
     exchange_finished (Exchange), stored (list of ids), notice ((kind, message)).
     Notices of kind "recorder_fault" say that captures are not being stored (the recorder
-    or the database failed); "recorder_ok" that they are again."""
+    or the database failed); "recorder_ok" that they are again; "recorder_note" that the
+    recorder is behind (its backlog waits on disk) or has caught up."""
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
@@ -105,7 +106,7 @@ class Runtime(Broadcaster):
             self._proxy = None
             log.warning("proxy not started: %s", self.proxy_error)
 
-    def stop(self, timeout: float = 8.5) -> None:
+    def stop(self, timeout: float = 7.0) -> None:
         """Stop the proxy (exchanges in flight are reported), then let the recorder store
         what it was given. Bounded by `timeout` whatever the database's state: what the
         recorder could not store by then is counted and said (a "recorder_fault" notice)."""
@@ -151,7 +152,7 @@ class Runtime(Broadcaster):
 
     def notice(self, kind: str, message: str) -> None:
         """A notice from the proxy or the recorder, for the listeners (and the log)."""
-        if kind in ("listening", "recorder_ok"):
+        if kind in ("listening", "recorder_ok", "recorder_note"):
             log.info("%s", message)
         else:
             log.warning("%s", message)

@@ -13,15 +13,18 @@ steps: the proxy's side only pickles each exchange onto a pipe, from a feeder th
                       supervisor thread: watches the child, restarts it, says what happened
 
 `Recorder` owns the child and never lets recording slow or stop forwarding:
-- `submit` never blocks. The queue is bounded (count and in-memory bytes); when the child
-  cannot keep up (stopped, or a database that stalls), exchanges are dropped, their
+- `submit` never blocks. The queue holds at most `max_queued_bytes` of bodies in memory;
+  past that, exchanges are packed into spill files on disk (up to `max_spilled_bytes`)
+  and read back when the child catches up, so a slow recorder costs disk, not memory or
+  captures. Past both bounds (the child stopped for long) exchanges are dropped, their
   bodies freed, and the drops counted and reported.
 - The supervisor notices the child's death at once (its sentinel), counts the exchanges
   it had taken and not stored, deletes their spool files (bodies over 1 MiB cross as the
   path of an unredacted temporary file), says so, and starts a new child. A child that
   keeps dying is given up on, loudly.
-- Every fault reaches `on_notice(kind, text)` ("recorder_fault" or "recorder_ok") in one
-  line naming the recorder or the database, for the console and the app's status bar.
+- Every fault reaches `on_notice(kind, text)` ("recorder_fault", "recorder_ok" when
+  storing resumes, "recorder_note" for a backlog on disk) in one line naming the
+  recorder or the database, for the console and the app's status bar.
 - `close(timeout)` is bounded: what the child cannot store in time is counted and the
   child is stopped, so no orphan keeps files open.
 """
@@ -52,6 +55,27 @@ log = logging.getLogger(__name__)
 Notice = Callable[[str, str], None]
 
 
+class _Item:
+    """A queued exchange: in memory, or (when memory's share is used up) packed into a
+    spill file on disk, to be read back when the child can take it."""
+
+    __slots__ = ("ex", "memory", "capture_id", "spill", "spill_bytes", "paths")
+
+    def __init__(self, ex: Exchange | None, memory: int = 0) -> None:
+        self.ex = ex
+        self.memory = memory
+        self.capture_id = ex.id if ex is not None else ""
+        self.spill: str | None = None
+        self.spill_bytes = 0
+        self.paths: list[str] = []
+
+    def discard(self) -> None:
+        if self.ex is not None:
+            close_bodies(self.ex)
+        _unlink([self.spill] if self.spill else [])
+        _unlink(self.paths)
+
+
 class _Child:
     """One recorder process and what it was sent and has not yet accounted for."""
 
@@ -77,8 +101,9 @@ class Recorder:
                  retention_days: int = 0,
                  on_written: Callable[[list[str]], None] | None = None,
                  on_notice: Notice | None = None,
-                 max_queued: int = 2000, max_queued_bytes: int = 32 << 20,
-                 max_restarts: int = 5, stall_after: float = 15.0) -> None:
+                 max_queued: int = 20000, max_queued_bytes: int = 32 << 20,
+                 max_spilled_bytes: int = 1 << 30,
+                 max_restarts: int = 5, stall_after: float = 8.0) -> None:
         self.db_path = str(db_path)
         self.retention_days = retention_days
         self.log_path = str(log_path) if log_path else None
@@ -86,6 +111,8 @@ class Recorder:
         self.on_notice = on_notice
         self.max_queued = max_queued
         self.max_queued_bytes = max_queued_bytes
+        #: past `max_queued_bytes` in memory, exchanges wait on disk, up to this much
+        self.max_spilled_bytes = max_spilled_bytes
         #: restarts allowed within a minute before the recorder is given up on
         self.max_restarts = max_restarts
         #: seconds without progress, with exchanges waiting, before a stall is reported
@@ -94,8 +121,12 @@ class Recorder:
         self.restarts = 0
         self._submitted = 0
         self._cond = threading.Condition()  # guards everything below
-        self._queue: collections.deque[tuple[Exchange, int]] = collections.deque()
+        #: exchanges waiting in memory, and those the spiller moved to disk
+        self._queue: collections.deque[_Item] = collections.deque()
+        self._disk: collections.deque[_Item] = collections.deque()
         self._queued_bytes = 0
+        self._spilled_bytes = 0
+        self._spill_said = False
         self._child: _Child | None = None
         self._closing = False
         self._broken = False
@@ -122,31 +153,80 @@ class Recorder:
                                         daemon=True)
         self._supervisor = threading.Thread(target=self._supervise,
                                             name="claude-inspect-supervisor", daemon=True)
+        self._spiller = threading.Thread(target=self._spill_loop, name="claude-inspect-spiller",
+                                         daemon=True)
         self._feeder.start()
         self._supervisor.start()
+        self._spiller.start()
         # a process that exits without close() must not wait forever on its child
         # (multiprocessing joins children at exit): end it within a bounded time
         atexit.register(self.close, 10.0)
 
     def submit(self, ex: Exchange) -> None:
-        """Queue one exchange for storage; drops it (counted) when the queue is full."""
-        size = sum(_memory_bytes(getattr(ex, name)) for name in ("request_body", "response_body"))
+        """Queue one exchange for storage: a list append, no I/O. When the bodies waiting
+        in memory pass `max_queued_bytes`, the spiller thread moves the newest to disk;
+        if it falls behind (twice the bound), or recording has failed for good, the
+        exchange is dropped (counted and said)."""
+        memory = sum(_memory_bytes(getattr(ex, name)) for name in ("request_body", "response_body"))
         with self._cond:
             self._submitted += 1
-            if self._closing or self._broken:
+            full = bool(self._closing or self._broken
+                        or len(self._queue) + len(self._disk) >= self.max_queued
+                        or (self._queue
+                            and self._queued_bytes + memory > 2 * self.max_queued_bytes))
+            if full:
                 self.dropped += 1
-                accepted = False
-            elif (len(self._queue) >= self.max_queued
-                  or (self._queue and self._queued_bytes + size > self.max_queued_bytes)):
-                self.dropped += 1
-                accepted = False
             else:
-                self._queue.append((ex, size))
-                self._queued_bytes += size
+                self._queue.append(_Item(ex, memory))
+                self._queued_bytes += memory
                 self._cond.notify_all()
-                accepted = True
-        if not accepted:
+        if full:
             close_bodies(ex)
+
+    def _spill_loop(self) -> None:
+        """Keep the bodies waiting in memory under `max_queued_bytes`: pack the newest
+        exchanges into spill files (the feeder reads them back when the child can take
+        them). Past `max_spilled_bytes` on disk they are dropped instead."""
+        while True:
+            with self._cond:
+                while self._queued_bytes <= self.max_queued_bytes and not self._closing:
+                    self._cond.wait()
+                if self._closing:
+                    return
+                item = self._queue.pop()  # the newest: it would be sent last
+                self._queued_bytes -= item.memory
+            self._spill(item)
+
+    def _spill(self, item: _Item) -> None:
+        ex, item.ex, item.memory = item.ex, None, 0
+        assert ex is not None
+        try:
+            data, item.paths = pack(ex)
+            with self._cond:
+                room = self._spilled_bytes + len(data) <= self.max_spilled_bytes
+                if room:
+                    self._spilled_bytes += len(data)
+                    item.spill_bytes = len(data)
+            if room:
+                fd, item.spill = tempfile.mkstemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-queue-")
+                with os.fdopen(fd, "wb") as f:
+                    f.write(data)
+        except Exception:  # noqa: BLE001 - a full disk: the exchange is dropped, counted
+            room = False
+        if not room:
+            close_bodies(ex)
+            item.discard()
+            with self._cond:
+                self._spilled_bytes -= item.spill_bytes
+                self.dropped += 1
+            return
+        with self._cond:
+            self._disk.append(item)
+            self._cond.notify_all()
+        if not self._spill_said:
+            self._spill_said = True
+            self._say("recorder_note", "recorder is behind: exchanges wait on disk until "
+                                       "it catches up")
 
     def close(self, timeout: float | None = None) -> bool:
         """Send everything queued, let the child store it, and wait for it to end. If
@@ -238,21 +318,30 @@ class Recorder:
     def _feed(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._closing:
+                while not self._queue and not self._disk and not self._closing:
                     self._cond.wait()
-                if not self._queue:
+                if self._queue:  # memory first: it is what the bound is about
+                    item = self._queue.popleft()
+                    self._queued_bytes -= item.memory
+                elif self._disk:
+                    item = self._disk.popleft()
+                    self._spilled_bytes -= item.spill_bytes
+                else:
                     break
-                ex, size = self._queue.popleft()
-                self._queued_bytes -= size
             try:
-                data, paths = pack(ex)
+                if item.ex is not None:
+                    data, paths = pack(item.ex)
+                else:
+                    with open(item.spill, "rb") as f:  # type: ignore[arg-type]
+                        data, paths = f.read(), item.paths
+                    _unlink([item.spill])  # type: ignore[list-item]
             except Exception:
                 log.exception("a capture could not be packed for the recorder")
-                close_bodies(ex)
+                item.discard()
                 with self._cond:
                     self.failed += 1
                 continue
-            self._deliver(ex.id, data, paths)
+            self._deliver(item.capture_id, data, paths)
         child = self._child
         if child is not None:
             try:
@@ -356,14 +445,18 @@ class Recorder:
 
     def _discard_queue(self) -> None:
         with self._cond:
-            items = list(self._queue)
+            items = [*self._queue, *self._disk]
             self._queue.clear()
-            self._queued_bytes = 0
+            self._disk.clear()
+            self._queued_bytes = self._spilled_bytes = 0
             self.dropped += len(items)
-        for ex, _ in items:
-            close_bodies(ex)
+        for item in items:
+            item.discard()
 
     def _report_drops(self) -> None:
+        if self._spill_said and not self._disk:
+            self._spill_said = False
+            self._say("recorder_note", "recorder has caught up with its backlog")
         dropped = self.dropped
         if dropped > self._dropped_said and not self._broken:
             new = dropped - self._dropped_said
@@ -379,7 +472,9 @@ class Recorder:
             self._stall_said = True
             self._say("recorder_fault",
                       f"recorder has stored nothing for {self.stall_after:.0f} s "
-                      f"({len(child.inflight)} exchanges waiting); is it stopped?")
+                      f"({len(child.inflight) + len(self._queue) + len(self._disk)} "
+                      f"exchanges waiting); "
+                      f"is it stopped?")
 
     def _say(self, kind: str, text: str) -> None:
         if self.on_notice is None:
