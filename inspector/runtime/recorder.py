@@ -252,9 +252,10 @@ class Recorder:
             self._supervisor.join(5)
             with self._cond:
                 self.lost += self.pending  # whatever is still unaccounted for
-            self._say("recorder_fault",
-                      f"recorder did not finish storing within {timeout:.0f} s and was stopped; "
-                      f"{self.not_stored - before} exchanges not stored")
+            if self.not_stored > before:
+                self._say("recorder_fault",
+                          f"recorder did not finish storing within {timeout:.0f} s and was "
+                          f"stopped; {self.not_stored - before} exchanges not stored")
         self._supervisor.join(5)
         return clean
 

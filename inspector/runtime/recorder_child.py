@@ -39,8 +39,9 @@ log = logging.getLogger(__name__)
 
 BODIES = ("request_body", "response_body")
 _FIELDS = tuple(f.name for f in fields(Exchange) if f.name not in BODIES)
-#: exchanges the child's writer may hold before the child stops reading its pipe
-BACKLOG = 256
+#: exchanges the child's writer may hold before the child stops reading its pipe (what a
+#: crash of the child can lose; the parent's queue holds the rest)
+BACKLOG = 64
 #: seconds between attempts to use a database that refused captures
 RETRY_DATABASE = 3.0
 #: signals the children ignore (the parent decides when they end)
