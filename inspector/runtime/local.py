@@ -21,17 +21,16 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
 from inspector.config import LOG_FILE, Config, ensure_home
 from inspector.model import Exchange
 from inspector.proxy.certs import CertificateAuthority, CertificateError
 from inspector.proxy.thread import ProxyThread
+from inspector.runtime.protocol import Listener
 from inspector.runtime.recorder import Recorder
 
 log = logging.getLogger(__name__)
-
-Listener = Callable[[str, Any], None]
 
 
 
