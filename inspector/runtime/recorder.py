@@ -86,6 +86,8 @@ class _Child:
         #: id -> spool files, for exchanges sent and not yet reported stored or failed
         self.inflight: dict[str, list[str]] = {}
         self.dead = False
+        #: the child has opened the database (or found it unusable) and reads its pipe
+        self.ready = False
         self.listener: threading.Thread | None = None
         self.last_progress = time.monotonic()
 
@@ -232,8 +234,15 @@ class Recorder:
         """Send everything queued, let the child store it, and wait for it to end. If
         `timeout` passes first, the child is stopped and what it had not stored is
         counted (and said). Returns True when everything sent was accounted for."""
-        if self._feeder is None or (self._closing and self._child is None
-                                    and not self._feeder.is_alive()):
+        if self._feeder is None:  # never started, or start() was interrupted
+            child, self._child = self._child, None
+            if child is not None:
+                child.items.close()  # its EOF: it ends
+                child.process.join(timeout if timeout is not None else 10)
+                if child.process.is_alive():
+                    child.process.kill()
+            return True
+        if self._closing and self._child is None and not self._feeder.is_alive():
             return True
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
@@ -309,6 +318,9 @@ class Recorder:
                         self.on_written(list(stored))
                     except Exception:
                         log.exception("on_written failed")
+            elif kind == "ready":
+                child.ready = True
+                child.last_progress = time.monotonic()
             elif kind == "problem":
                 self._say("recorder_fault", message[1])
             elif kind == "ok":
@@ -469,10 +481,12 @@ class Recorder:
     def _check_stall(self, child: _Child) -> None:
         if self._stall_said or not child.inflight:
             return
-        if time.monotonic() - child.last_progress > self.stall_after:
+        # a child still starting (imports, migrations: slow on a busy machine) gets longer
+        limit = self.stall_after if child.ready else max(self.stall_after, 60.0)
+        if time.monotonic() - child.last_progress > limit:
             self._stall_said = True
             self._say("recorder_fault",
-                      f"recorder has stored nothing for {self.stall_after:.0f} s "
+                      f"recorder has stored nothing for {limit:.0f} s "
                       f"({len(child.inflight) + len(self._queue) + len(self._disk)} "
                       f"exchanges waiting); "
                       f"is it stopped?")

@@ -5,6 +5,7 @@ The child reads exchanges from its input pipe until EOF, turns each into a recor
 what became of every exchange it took, so the parent knows exactly which ones a crash
 loses, and it says in one line when the database cannot take captures:
 
+    ("ready", usable)                  started; the database takes captures (or not)
     ("done", stored_ids, failed_ids)   after each batch (failed: could not be stored)
     ("problem", text)                  the database refuses captures ("... is not a database")
     ("ok", text)                       it takes them again
@@ -217,6 +218,7 @@ class ChildRecorder:
 
     def run(self) -> None:
         ready = self._open()
+        self.send(("ready", ready))
         last_try = time.monotonic()
         while True:
             while ready and self._writer.pending >= BACKLOG:
