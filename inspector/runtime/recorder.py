@@ -128,6 +128,7 @@ class Recorder:
         self._disk: collections.deque[_Item] = collections.deque()
         self._queued_bytes = 0
         self._spilled_bytes = 0
+        self._spilling = 0
         self._spill_said = False
         self._child: _Child | None = None
         self._closing = False
@@ -197,7 +198,13 @@ class Recorder:
                     return
                 item = self._queue.pop()  # the newest: it would be sent last
                 self._queued_bytes -= item.memory
-            self._spill(item)
+                self._spilling += 1  # the feeder must not end while we hold one
+            try:
+                self._spill(item)
+            finally:
+                with self._cond:
+                    self._spilling -= 1
+                    self._cond.notify_all()
 
     def _spill(self, item: _Item) -> None:
         ex, item.ex, item.memory = item.ex, None, 0
@@ -331,7 +338,8 @@ class Recorder:
     def _feed(self) -> None:
         while True:
             with self._cond:
-                while not self._queue and not self._disk and not self._closing:
+                while not self._queue and not self._disk and (not self._closing
+                                                              or self._spilling):
                     self._cond.wait()
                 if self._queue:  # memory first: it is what the bound is about
                     item = self._queue.popleft()
