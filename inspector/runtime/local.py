@@ -107,8 +107,9 @@ class Runtime(Broadcaster):
 
     def stop(self, timeout: float = 7.0) -> None:
         """Stop the proxy (exchanges in flight are reported), then let the recorder store
-        what it was given. Bounded by `timeout` whatever the database's state: what the
-        recorder could not store by then is counted and said (a "recorder_fault" notice)."""
+        what it was given. A recorder that stores nothing (stopped, or a database that is
+        garbage or full) is stopped at `timeout` and what it held is counted and said (a
+        "recorder_fault" notice); one still storing a backlog gets up to a minute."""
         with self._lock:
             if self._stopped:
                 return

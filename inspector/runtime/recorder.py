@@ -25,8 +25,9 @@ steps: the proxy's side only pickles each exchange onto a pipe, from a feeder th
 - Every fault reaches `on_notice(kind, text)` ("recorder_fault", "recorder_ok" when
   storing resumes, "recorder_note" for a backlog on disk) in one line naming the
   recorder or the database, for the console and the app's status bar.
-- `close(timeout)` is bounded: what the child cannot store in time is counted and the
-  child is stopped, so no orphan keeps files open.
+- `close(timeout)` is bounded: a child that makes no progress (stopped, a database that
+  refuses writes) is stopped at `timeout` and what it held is counted and said, so no
+  orphan keeps files open; one that is still storing gets up to a minute.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ class Recorder:
         self._queued_bytes = 0
         self._spilled_bytes = 0
         self._spilling = 0
+        self._last_progress = 0.0
         self._spill_said = False
         self._child: _Child | None = None
         self._closing = False
@@ -237,10 +239,14 @@ class Recorder:
             self._say("recorder_note", "recorder is behind: exchanges wait on disk until "
                                        "it catches up")
 
-    def close(self, timeout: float | None = None) -> bool:
-        """Send everything queued, let the child store it, and wait for it to end. If
-        `timeout` passes first, the child is stopped and what it had not stored is
-        counted (and said). Returns True when everything sent was accounted for."""
+    def close(self, timeout: float | None = None, *, while_storing: float = 60.0) -> bool:
+        """Send everything queued, let the child store it, and wait for it to end.
+
+        A child still storing at `timeout` (progress in the last 3 s) is given more time,
+        up to `while_storing` seconds in all: a backlog that is being written is never
+        thrown away. A child that stores nothing (stopped, or a database that refuses
+        writes) is stopped at `timeout`, and what it had not stored is counted and said.
+        Returns True when everything sent was accounted for."""
         if self._feeder is None:  # never started, or start() was interrupted
             child, self._child = self._child, None
             if child is not None:
@@ -251,16 +257,33 @@ class Recorder:
             return True
         if self._closing and self._child is None and not self._feeder.is_alive():
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
         with self._cond:
             self._closing = True
             self._cond.notify_all()
         assert self._feeder is not None and self._supervisor is not None
-        self._feeder.join(_left(deadline))
-        child = self._child
-        if child is not None:
-            child.process.join(_left(deadline))
-        clean = not self._feeder.is_alive() and (child is None or not child.process.is_alive())
+        said_waiting = False
+        while True:
+            step = None if deadline is None else min(_left(deadline) or 0.0, 0.5)
+            self._feeder.join(step)
+            child = self._child
+            if child is not None:
+                child.process.join(0 if self._feeder.is_alive() else step)
+            clean = not self._feeder.is_alive() and (child is None
+                                                     or not child.process.is_alive())
+            if clean or deadline is None:
+                break
+            now = time.monotonic()
+            if now < deadline:
+                continue
+            if now - self._last_progress < 3.0 and now - start < while_storing:
+                if not said_waiting:
+                    said_waiting = True
+                    self._say("recorder_note", f"recorder is still storing {self.pending} "
+                                               f"exchanges; waiting while it makes progress")
+                continue
+            break
         if not clean:
             before = self.not_stored
             self._kill()
@@ -270,8 +293,9 @@ class Recorder:
                 self.lost += self.pending  # whatever is still unaccounted for
             if self.not_stored > before:
                 self._say("recorder_fault",
-                          f"recorder did not finish storing within {timeout:.0f} s and was "
-                          f"stopped; {self.not_stored - before} exchanges not stored")
+                          f"recorder made no progress at exit and was stopped after "
+                          f"{time.monotonic() - start:.0f} s; "
+                          f"{self.not_stored - before} exchanges not stored")
         self._supervisor.join(5)
         return clean
 
@@ -317,6 +341,8 @@ class Recorder:
                     self.written += len(stored)
                     self.failed += len(failed)
                     child.last_progress = time.monotonic()
+                    if stored:
+                        self._last_progress = child.last_progress
                 if self._stall_said:
                     self._stall_said = False
                     self._say("recorder_ok", "recorder is storing again")
@@ -325,6 +351,8 @@ class Recorder:
                         self.on_written(list(stored))
                     except Exception:
                         log.exception("on_written failed")
+            elif kind == "working":
+                child.last_progress = self._last_progress = time.monotonic()
             elif kind == "ready":
                 child.ready = True
                 child.last_progress = time.monotonic()

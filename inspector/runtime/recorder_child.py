@@ -6,6 +6,7 @@ what became of every exchange it took, so the parent knows exactly which ones a 
 loses, and it says in one line when the database cannot take captures:
 
     ("ready", usable)                  started; the database takes captures (or not)
+    ("working", None)                  preparing a batch (at most twice a second)
     ("done", stored_ids, failed_ids)   after each batch (failed: could not be stored)
     ("problem", text)                  the database refuses captures ("... is not a database")
     ("ok", text)                       it takes them again
@@ -150,6 +151,7 @@ class ChildRecorder:
         self._order_lock = threading.Lock()
         self._problem: str | None = None
         self._writer: Any = None
+        self._last_beat = 0.0
 
     def send(self, message: tuple) -> None:
         with self._send_lock:
@@ -184,11 +186,23 @@ class ChildRecorder:
         except (sqlite3.Error, OSError) as e:
             self._set_problem(describe_database_error(self.db_path, e))
             return False
-        self._writer = Writer(self.db_path, prepare=prepare_record, on_written=self._stored,
+        def prepare(ex: Exchange) -> Any:
+            self._beat()
+            return prepare_record(ex)
+
+        self._writer = Writer(self.db_path, prepare=prepare, on_written=self._stored,
                               on_error=self._write_failed)
         self._writer.start()
         self._set_problem(None)
         return True
+
+    def _beat(self) -> None:
+        """Tell the parent we are working through a batch (at most twice a second): a
+        batch of big exchanges can take seconds before its commit reports anything."""
+        now = time.monotonic()
+        if now - self._last_beat >= 0.5:
+            self._last_beat = now
+            self.send(("working", None))
 
     def _write_failed(self, error: BaseException) -> None:
         self._set_problem(describe_database_error(self.db_path, error))
