@@ -131,7 +131,10 @@ def register(group: click.Group) -> None:
         runtime.add_listener(line_listener(lines))
         runtime.recording = not no_record
         stopping = threading.Event()
-        stops = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+        # SIGINT too, explicitly: a shell without job control starts background commands
+        # with SIGINT ignored, and Python then never raises KeyboardInterrupt for it
+        stops = [signal.SIGINT, signal.SIGTERM] + (
+            [signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
         previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in stops}
         # From here on a Ctrl-C (or SIGTERM) at any moment stops cleanly: the runtime is
         # stopped in `finally`, however far its start got.

@@ -70,3 +70,21 @@ def test_run_says_after_the_command_that_recording_failed(home, stub, proxy_args
     warnings = [line for line in out.stderr.splitlines() if "warning:" in line]
     assert any("captures.db is not a database" in line for line in warnings), out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_sigint_stops_the_proxy_even_when_started_with_sigint_ignored(home, stub, proxy_args):
+    """A shell without job control starts background commands with SIGINT ignored (a
+    suite run with `&` from a script does); `kill -INT` must still stop the proxy."""
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    p = ProxyProcess(*proxy_args, preexec_fn=ignore_sigint)
+    try:
+        with client(p.port, home) as http:
+            assert post(http) == 200
+        p.stop(signal.SIGINT, timeout=20)
+    finally:
+        p.kill()
+    assert p.proc.returncode == 0, p.err
+    assert "proxy stopped" in "".join(p.out)
+    assert stored(home / "captures.db") == 1
