@@ -88,7 +88,7 @@ def test_child_drains_what_it_was_sent_when_the_parent_dies(tmp_path):
         body = json.dumps({{"model": "claude-haiku-4-5", "messages": []}}).encode()
         for _ in range(30):
             rec.submit(make_exchange(body, REPLY))
-        while rec._queue:
+        while len(rec._backlog):
             time.sleep(0.01)
         time.sleep(0.2)   # the feeder has written the last one to the pipe
         os._exit(0)       # no close(): as if the process were killed

@@ -4,6 +4,7 @@
     local.py      Runtime: the proxy thread, its sink, and the recorder it feeds
     recorder.py   the supervisor of the recorder child (bounded queue, restarts, notices)
     recorder_child.py  the recorder child itself, and the pipe's wire format
+    backlog.py    what waits for the child: bounded in memory, spilled to disk
     pipeline.py   what the recorder child does to each exchange and to the database
     isolated.py   IsolatedRuntime: a Runtime in a process of its own, for the app
     spawn.py      starting those children safely

@@ -13,11 +13,10 @@ steps: the proxy's side only pickles each exchange onto a pipe, from a feeder th
                       supervisor thread: watches the child, restarts it, says what happened
 
 `Recorder` owns the child and never lets recording slow or stop forwarding:
-- `submit` never blocks. The queue holds at most `max_queued_bytes` of bodies in memory;
-  past that, exchanges are packed into spill files on disk (up to `max_spilled_bytes`)
-  and read back when the child catches up, so a slow recorder costs disk, not memory or
-  captures. Past both bounds (the child stopped for long) exchanges are dropped, their
-  bodies freed, and the drops counted and reported.
+- `submit` never blocks: it appends to a `Backlog` (backlog.py) that holds at most
+  `max_queued_bytes` of bodies in memory and spills the rest to disk (up to
+  `max_spilled_bytes`), so a slow recorder costs disk, not memory or captures. Past both
+  bounds (the child stopped for long) exchanges are dropped, counted and reported.
 - The supervisor notices the child's death at once (its sentinel), counts the exchanges
   it had taken and not stored, deletes their spool files (bodies over 1 MiB cross as the
   path of an unredacted temporary file), says so, and starts a new child. A child that
@@ -36,45 +35,22 @@ import atexit
 import collections
 import logging
 import multiprocessing.connection
-import os
-import re
 import signal
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from inspector.model import SPOOL_PREFIX, Exchange
-from inspector.runtime.recorder_child import child_main, close_bodies, from_wire, pack, to_wire
+from inspector.model import Exchange
+from inspector.runtime.backlog import Backlog, remove_stale_spool_files, unlink
+from inspector.runtime.recorder_child import child_main, close_bodies, from_wire, to_wire
 from inspector.runtime.spawn import CONTEXT, start_process
 
-__all__ = ["Recorder", "from_wire", "to_wire", "remove_stale_spool_files"]
+__all__ = ["Recorder", "from_wire", "to_wire"]
 
 log = logging.getLogger(__name__)
 
 Notice = Callable[[str, str], None]
-
-
-class _Item:
-    """A queued exchange: in memory, or (when memory's share is used up) packed into a
-    spill file on disk, to be read back when the child can take it."""
-
-    __slots__ = ("ex", "memory", "capture_id", "spill", "spill_bytes", "paths")
-
-    def __init__(self, ex: Exchange | None, memory: int = 0) -> None:
-        self.ex = ex
-        self.memory = memory
-        self.capture_id = ex.id if ex is not None else ""
-        self.spill: str | None = None
-        self.spill_bytes = 0
-        self.paths: list[str] = []
-
-    def discard(self) -> None:
-        if self.ex is not None:
-            close_bodies(self.ex)
-        _unlink([self.spill] if self.spill else [])
-        _unlink(self.paths)
 
 
 class _Child:
@@ -112,34 +88,32 @@ class Recorder:
         self.log_path = str(log_path) if log_path else None
         self.on_written = on_written
         self.on_notice = on_notice
-        self.max_queued = max_queued
-        self.max_queued_bytes = max_queued_bytes
-        #: past `max_queued_bytes` in memory, exchanges wait on disk, up to this much
-        self.max_spilled_bytes = max_spilled_bytes
         #: restarts allowed within a minute before the recorder is given up on
         self.max_restarts = max_restarts
         #: seconds without progress, with exchanges waiting, before a stall is reported
         self.stall_after = stall_after
-        self.written = self.failed = self.lost = self.dropped = 0
+        self.written = self.failed = self.lost = 0
         self.restarts = 0
+        self._dropped = 0
         self._submitted = 0
-        self._cond = threading.Condition()  # guards everything below
-        #: exchanges waiting in memory, and those the spiller moved to disk
-        self._queue: collections.deque[_Item] = collections.deque()
-        self._disk: collections.deque[_Item] = collections.deque()
-        self._queued_bytes = 0
-        self._spilled_bytes = 0
-        self._spilling = 0
-        self._last_progress = 0.0
-        self._spill_said = False
+        self._backlog = Backlog(max_items=max_queued, max_memory=max_queued_bytes,
+                                max_spilled=max_spilled_bytes, on_spill=self._spilling)
+        self._cond = threading.Condition()  # guards the child, its inflight, the counts
         self._child: _Child | None = None
         self._closing = False
         self._broken = False
         self._restart_times: collections.deque[float] = collections.deque()
+        self._last_progress = 0.0
         self._dropped_said = 0
         self._stall_said = False
+        self._spill_said = False
         self._feeder: threading.Thread | None = None
         self._supervisor: threading.Thread | None = None
+
+    @property
+    def dropped(self) -> int:
+        """Exchanges never handed to the child: the backlog was full, or recording failed."""
+        return self._dropped + self._backlog.dropped
 
     @property
     def pending(self) -> int:
@@ -158,82 +132,28 @@ class Recorder:
                                         daemon=True)
         self._supervisor = threading.Thread(target=self._supervise,
                                             name="claude-inspect-supervisor", daemon=True)
-        self._spiller = threading.Thread(target=self._spill_loop, name="claude-inspect-spiller",
-                                         daemon=True)
+        self._backlog.start()
         self._feeder.start()
         self._supervisor.start()
-        self._spiller.start()
         # a process that exits without close() must not wait forever on its child
         # (multiprocessing joins children at exit): end it within a bounded time
         atexit.register(self.close, 10.0)
 
     def submit(self, ex: Exchange) -> None:
-        """Queue one exchange for storage: a list append, no I/O. When the bodies waiting
-        in memory pass `max_queued_bytes`, the spiller thread moves the newest to disk;
-        if it falls behind (twice the bound), or recording has failed for good, the
-        exchange is dropped (counted and said)."""
-        memory = sum(_memory_bytes(getattr(ex, name)) for name in ("request_body", "response_body"))
+        """Queue one exchange for storage: a list append, no I/O (see `Backlog`). When
+        recording has failed for good, or the backlog is full, it is dropped (counted and
+        said)."""
         with self._cond:
             self._submitted += 1
-            full = bool(self._closing or self._broken
-                        or len(self._queue) + len(self._disk) >= self.max_queued
-                        or (self._queue
-                            and self._queued_bytes + memory > 2 * self.max_queued_bytes))
-            if full:
-                self.dropped += 1
-            else:
-                self._queue.append(_Item(ex, memory))
-                self._queued_bytes += memory
-                self._cond.notify_all()
-        if full:
+            broken = self._closing or self._broken
+            if broken:
+                self._dropped += 1
+        if broken:
             close_bodies(ex)
+        else:
+            self._backlog.put(ex)
 
-    def _spill_loop(self) -> None:
-        """Keep the bodies waiting in memory under `max_queued_bytes`: pack the newest
-        exchanges into spill files (the feeder reads them back when the child can take
-        them). Past `max_spilled_bytes` on disk they are dropped instead."""
-        while True:
-            with self._cond:
-                while self._queued_bytes <= self.max_queued_bytes and not self._closing:
-                    self._cond.wait()
-                if self._closing:
-                    return
-                item = self._queue.pop()  # the newest: it would be sent last
-                self._queued_bytes -= item.memory
-                self._spilling += 1  # the feeder must not end while we hold one
-            try:
-                self._spill(item)
-            finally:
-                with self._cond:
-                    self._spilling -= 1
-                    self._cond.notify_all()
-
-    def _spill(self, item: _Item) -> None:
-        ex, item.ex, item.memory = item.ex, None, 0
-        assert ex is not None
-        try:
-            data, item.paths = pack(ex)
-            with self._cond:
-                room = self._spilled_bytes + len(data) <= self.max_spilled_bytes
-                if room:
-                    self._spilled_bytes += len(data)
-                    item.spill_bytes = len(data)
-            if room:
-                fd, item.spill = tempfile.mkstemp(prefix=f"{SPOOL_PREFIX}{os.getpid()}-queue-")
-                with os.fdopen(fd, "wb") as f:
-                    f.write(data)
-        except Exception:  # noqa: BLE001 - a full disk: the exchange is dropped, counted
-            room = False
-        if not room:
-            close_bodies(ex)
-            item.discard()
-            with self._cond:
-                self._spilled_bytes -= item.spill_bytes
-                self.dropped += 1
-            return
-        with self._cond:
-            self._disk.append(item)
-            self._cond.notify_all()
+    def _spilling(self) -> None:
         if not self._spill_said:
             self._spill_said = True
             self._say("recorder_note", "recorder is behind: exchanges wait on disk until "
@@ -262,6 +182,7 @@ class Recorder:
         with self._cond:
             self._closing = True
             self._cond.notify_all()
+        self._backlog.close()
         assert self._feeder is not None and self._supervisor is not None
         said_waiting = False
         while True:
@@ -364,26 +285,9 @@ class Recorder:
     # -- our threads ------------------------------------------------------------------
 
     def _feed(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._disk and (not self._closing
-                                                              or self._spilling):
-                    self._cond.wait()
-                if self._queue:  # memory first: it is what the bound is about
-                    item = self._queue.popleft()
-                    self._queued_bytes -= item.memory
-                elif self._disk:
-                    item = self._disk.popleft()
-                    self._spilled_bytes -= item.spill_bytes
-                else:
-                    break
+        while (item := self._backlog.get()) is not None:
             try:
-                if item.ex is not None:
-                    data, paths = pack(item.ex)
-                else:
-                    with open(item.spill, "rb") as f:  # type: ignore[arg-type]
-                        data, paths = f.read(), item.paths
-                    _unlink([item.spill])  # type: ignore[list-item]
+                data, paths = item.packed()
             except Exception:
                 log.exception("a capture could not be packed for the recorder")
                 item.discard()
@@ -409,7 +313,7 @@ class Recorder:
                 child = self._child
                 if child is None or child.dead or self._broken:
                     self.lost += 1
-                    _unlink(paths)
+                    unlink(paths)
                     return
                 if not child.inflight:  # a stall is counted from the first waiting one
                     child.last_progress = time.monotonic()
@@ -445,7 +349,7 @@ class Recorder:
                 self.lost += len(inflight)
                 self._cond.notify_all()
             for paths in inflight.values():
-                _unlink(paths)
+                unlink(paths)
             code = child.process.exitcode
             if self._closing and code == 0:
                 with self._cond:
@@ -493,17 +397,11 @@ class Recorder:
         return True
 
     def _discard_queue(self) -> None:
-        with self._cond:
-            items = [*self._queue, *self._disk]
-            self._queue.clear()
-            self._disk.clear()
-            self._queued_bytes = self._spilled_bytes = 0
-            self.dropped += len(items)
-        for item in items:
-            item.discard()
+        self._backlog.close()
+        self._backlog.discard_all()
 
     def _report_drops(self) -> None:
-        if self._spill_said and not self._disk:
+        if self._spill_said and not self._backlog.on_disk:
             self._spill_said = False
             self._say("recorder_note", "recorder has caught up with its backlog")
         dropped = self.dropped
@@ -523,8 +421,7 @@ class Recorder:
             self._stall_said = True
             self._say("recorder_fault",
                       f"recorder has stored nothing for {limit:.0f} s "
-                      f"({len(child.inflight) + len(self._queue) + len(self._disk)} "
-                      f"exchanges waiting); "
+                      f"({len(child.inflight) + len(self._backlog)} exchanges waiting); "
                       f"is it stopped?")
 
     def _say(self, kind: str, text: str) -> None:
@@ -537,24 +434,8 @@ class Recorder:
             log.exception("on_notice failed")
 
 
-def _memory_bytes(body: Any) -> int:
-    """What a body copy costs in memory (a spooled one lives on disk)."""
-    if body is None:
-        return 0
-    n = len(body)
-    return n if n <= body.spool_bytes else 0
-
-
 def _left(deadline: float | None) -> float | None:
     return None if deadline is None else max(deadline - time.monotonic(), 0.0)
-
-
-def _unlink(paths: list[str]) -> None:
-    for path in paths:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
 
 
 def _describe_exit(code: int | None) -> str:
@@ -567,44 +448,3 @@ def _describe_exit(code: int | None) -> str:
             name = f"signal {-code}"
         return f"killed by {name}"
     return f"exit code {code}"
-
-
-_SPOOL_NAME = re.compile(re.escape(SPOOL_PREFIX) + r"(\d+)-")
-
-
-def remove_stale_spool_files(folder: str | None = None, max_age: float = 86400.0) -> int:
-    """Delete body spool files left in the temp folder by a process that no longer runs
-    (they hold unredacted bodies). Files of unknown origin go once older than `max_age`."""
-    folder = folder or tempfile.gettempdir()
-    removed = 0
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(SPOOL_PREFIX)]
-    except OSError:
-        return 0
-    for name in names:
-        path = os.path.join(folder, name)
-        match = _SPOOL_NAME.match(name)
-        try:
-            if match:
-                if _alive(int(match.group(1))):
-                    continue
-            elif time.time() - os.stat(path).st_mtime < max_age:
-                continue
-            os.unlink(path)
-            removed += 1
-        except OSError:
-            continue
-    if removed:
-        log.info("removed %d body files left in %s by a proxy that no longer runs",
-                 removed, folder)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True
