@@ -105,7 +105,7 @@ class Runtime(Broadcaster):
             self._proxy = None
             log.warning("proxy not started: %s", self.proxy_error)
 
-    def stop(self, timeout: float = 7.0) -> None:
+    def stop(self, timeout: float = 6.0) -> None:
         """Stop the proxy (exchanges in flight are reported), then let the recorder store
         what it was given. A recorder that stores nothing (stopped, or a database that is
         garbage or full) is stopped at `timeout` and what it held is counted and said (a
