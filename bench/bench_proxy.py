@@ -146,17 +146,21 @@ def start_stub(tmp: Path) -> tuple[subprocess.Popen, int, str]:
     return proc, port, str(tmp / "stub" / "ca.pem")
 
 
-def start_ours(tmp: Path, stub_ca: str, record: bool = True) -> tuple[subprocess.Popen, int, str]:
-    """`claude-inspect proxy`, recording to SQLite (capture on) or with --no-record."""
-    env = dict(os.environ, CLAUDE_INSPECT_HOME=str(tmp / "home"))
+def start_ours(tmp: Path, stub_ca: str, record: bool = True,
+               source: Path = ROOT, home: str = "home") -> tuple[subprocess.Popen, int, str]:
+    """`claude-inspect proxy`, recording to SQLite (capture on) or with --no-record; run
+    from the `source` tree (another checkout of the project, to compare two versions)."""
+    env = dict(os.environ, CLAUDE_INSPECT_HOME=str(tmp / home))
+    if source != ROOT:
+        env["PYTHONPATH"] = str(source)
     extra = [] if record else ["--no-record"]
     proc = subprocess.Popen([sys.executable, "-m", "inspector", "proxy", "--listen", "127.0.0.1:0",
                              "--intercept", "127.0.0.1", "--upstream-ca", stub_ca, *extra],
-                            stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+                            stdout=subprocess.PIPE, text=True, env=env, cwd=source)
     first = proc.stdout.readline()
     port = int(first.split("listening on ", 1)[1].split(",")[0].rsplit(":", 1)[1])
     drain(proc.stdout)
-    return proc, port, str(tmp / "home" / "ca.pem")
+    return proc, port, str(tmp / home / "ca.pem")
 
 
 def start_mitmdump(tmp: Path, stub_ca: str) -> tuple[subprocess.Popen, int, str] | None:
@@ -354,6 +358,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer iterations (about 30 s)")
     parser.add_argument("--capture-off", action="store_true",
                         help="also measure `claude-inspect proxy --no-record` (relay only)")
+    parser.add_argument("--baseline", metavar="DIR", type=Path,
+                        help="also measure the proxy of another checkout of this project "
+                             "(e.g. a `git worktree` of the previous commit), in the same rounds")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="claude-inspect-bench-"))
     procs = []
@@ -370,6 +377,12 @@ def main() -> None:
             procs.append(bare)
             paths.append(Path_("capture off", ("127.0.0.1", port),
                                ssl.create_default_context(cafile=ca), bare.pid))
+        if args.baseline:
+            base, port, ca = start_ours(tmp, stub_ca, record=not args.capture_off,
+                                        source=args.baseline.resolve(), home="baseline-home")
+            procs.append(base)
+            paths.append(Path_("baseline", ("127.0.0.1", port),
+                               ssl.create_default_context(cafile=ca), base.pid))
         mitm = start_mitmdump(tmp, stub_ca)
         if mitm:
             procs.append(mitm[0])

@@ -3,10 +3,10 @@
 Builds the database quickly: a few demo Claude Code sessions go through the real capture,
 attribution and store code once; their rows are then copied by SQL with new ids and times
 spread over the last 35 days (same schema, same shared body parts), so the tables hold
-what 100k real captures would: ~120 attribution rows per request.
+what 100k real captures would, their stats rollup rows included.
 
-Then times `stats` for each grouping: cold (the first `--by source` builds the rollups of
-every request) and warm (what a user sees on later runs), in process and as a subprocess.
+Then times `stats` for each grouping: the first run (with `--unrolled`, the first
+`--by source` sums every request in bulk) and later ones, in process and as a subprocess.
 
     python bench/bench_stats.py [--n 100000] [--db PATH] [--keep]
 """
@@ -70,38 +70,54 @@ def _copy_sql(conn, table: str, key: str, replaced: dict[str, str]) -> str:
             f"FROM {table} WHERE {key} = :template")
 
 
-def build(path: Path, n: int, days: float = 35.0, triggers: bool = True) -> float:
+def clone(store: Store, templates: list[str], params: list[dict], rolled: bool = True,
+          more: dict[str, str] | None = None) -> None:
+    """Copy template requests by SQL: `params` holds, per copy, its new "id", "ts",
+    "session" and the "template" id it copies. Copies share the templates' body parts and
+    trees, as turns of real sessions share theirs. With `rolled`, their stats rollup rows
+    are copied too (as the store writes them with each capture); without, the first
+    `stats --by source` sums them in bulk. `more`: other columns of `requests` to set
+    (column -> SQL expression over the parameters)."""
+    conn = store.conn
+    copy_request = _copy_sql(conn, "requests", "id",
+                             {"id": ":id", "ts": ":ts", "session_id": ":session", **(more or {})})
+    copies = [_copy_sql(conn, table, "request_id", {"request_id": ":id"})
+              for table in ("responses", "request_blobs", "request_sources")]
+    if rolled:
+        copies += [_copy_sql(conn, "analysis_request_sources", "request_id",
+                             {"request_id": ":id", "ts": ":ts", "day": "substr(:ts, 1, 10)"}),
+                   _copy_sql(conn, "analysis_rolled", "request_id", {"request_id": ":id"})]
+    for start in range(0, len(params), 2000):
+        chunk = params[start:start + 2000]
+        with store.db.atomic():
+            conn.executemany(copy_request, chunk)
+            for sql in copies:
+                conn.executemany(sql, chunk)
+    with store.db.atomic():  # the day table, as the rows copied above sum up
+        conn.execute("DELETE FROM analysis_source_days")
+        conn.execute("""INSERT INTO analysis_source_days
+                            (day, source, requests, leaves, chars, tokens, cost)
+                        SELECT day, source, count(*), sum(leaves), sum(chars), sum(tokens),
+                               sum(cost)
+                        FROM analysis_request_sources GROUP BY day, source""")
+
+
+def build(path: Path, n: int, days: float = 35.0, rolled: bool = True) -> float:
     """Fill a new database with `n` exchanges; returns seconds taken. The templates are
     written by the store itself; the rest are copies made by SQL with new ids, times and
-    sessions. With `triggers`, the analysis tables exist first and the rollups are kept
-    as rows are written."""
-    from inspector.analysis.rollup import ensure_schema
-
+    sessions (see `clone`)."""
     records = template_records()
     t0 = time.perf_counter()
     rng = random.Random(7)
     store = Store(path)
-    conn = store.conn
-    if triggers:
-        ensure_schema(conn)
     store.write(records)
-    conn.execute("PRAGMA synchronous = OFF")
+    store.conn.execute("PRAGMA synchronous = OFF")
     templates = [r.capture.id for r in records]
-    copy_request = _copy_sql(conn, "requests", "id",
-                             {"id": ":id", "ts": ":ts", "session_id": ":session"})
-    copies = [_copy_sql(conn, table, "request_id", {"request_id": ":id"})
-              for table in ("responses", "attributions", "request_blobs")]
     now = time.time()
     times = sorted(now - rng.random() * days * 86400 for _ in range(n - len(templates)))
-    batch = 2000
-    for start in range(0, len(times), batch):
-        params = [{"id": new_id(times[k]), "ts": iso_utc(times[k]),
-                   "session": f"sess-{k // 12:06d}", "template": templates[k % len(templates)]}
-                  for k in range(start, min(start + batch, len(times)))]
-        with store.db.atomic():
-            conn.executemany(copy_request, params)
-            for sql in copies:
-                conn.executemany(sql, params)
+    params = [{"id": new_id(t), "ts": iso_utc(t), "session": f"sess-{k // 12:06d}",
+               "template": templates[k % len(templates)]} for k, t in enumerate(times)]
+    clone(store, templates, params, rolled)
     store.close()
     return time.perf_counter() - t0
 
@@ -117,9 +133,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--db", type=Path, default=None)
     parser.add_argument("--keep", action="store_true", help="Keep the database afterwards.")
-    parser.add_argument("--no-triggers", action="store_true",
-                        help="Write the captures before the analysis tables exist, so the "
-                             "first stats run sums every request in bulk.")
+    parser.add_argument("--unrolled", action="store_true",
+                        help="Copy the captures without their rollup rows, so the first "
+                             "stats run sums every request in bulk (from its tree).")
     args = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="bench-stats-")
@@ -136,15 +152,15 @@ def run(args: argparse.Namespace, tmp: Path) -> None:
     path = args.db or tmp / "captures.db"
     if not path.exists():
         print(f"building {args.n:,} exchanges in {path} ...", flush=True)
-        took = build(path, args.n, triggers=not args.no_triggers)
-        print(f"  built in {took:.1f} s ({'without' if args.no_triggers else 'with'} the "
-              f"rollup triggers)", flush=True)
+        took = build(path, args.n, rolled=not args.unrolled)
+        print(f"  built in {took:.1f} s ({'without' if args.unrolled else 'with'} their "
+              f"rollup rows)", flush=True)
     store = Store(path)
     conn = store.conn
     counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-              for t in ("requests", "attributions")}
-    print(f"  {counts['requests']:,} requests, {counts['attributions']:,} attribution rows, "
-          f"{path.stat().st_size / 1e6:.0f} MB")
+              for t in ("requests", "analysis_request_sources")}
+    print(f"  {counts['requests']:,} requests, {counts['analysis_request_sources']:,} "
+          f"per-source rollup rows, {path.stat().st_size / 1e6:.0f} MB")
     since = time.time() - 30 * 86400
     cold = timed(lambda: compute_stats(conn, since, None, "source"))
     print(f"stats --since 30d --by source, first run:                {cold * 1000:8.0f} ms")

@@ -84,15 +84,9 @@ def tree() -> Node:
     return Node("request", "request", tokens=sum(g.tokens for g in groups), children=groups)
 
 
-def bench_writer(path: Path, n: int, analysis_triggers: bool = False) -> float:
+def bench_writer(path: Path, n: int) -> float:
     for old in path.parent.glob(path.name + "*"):
         old.unlink()
-    if analysis_triggers:  # the stats rollups' triggers, as after a first `stats`
-        from inspector.analysis.rollup import ensure_schema
-
-        store = Store(path)
-        ensure_schema(store.conn)
-        store.close()
     sse = stream_bytes()
     exchanges = []
     for i in range(n):
@@ -108,31 +102,37 @@ def bench_writer(path: Path, n: int, analysis_triggers: bool = False) -> float:
     took = time.perf_counter() - t0
     assert writer.written == n, (writer.written, writer.failed)
     rate = n / took
-    extra = " with analysis triggers" if analysis_triggers else ""
-    print(f"writer{extra}: {n} exchanges of {size / 1024:.0f} KB (capture + store, "
+    print(f"writer (with the stats rollups): {n} exchanges of {size / 1024:.0f} KB (capture + store, "
           f"150-node trees) in {took:.2f}s = {rate:,.0f}/s")
     return rate
 
 
 def build_big(path: Path, n: int) -> None:
-    """n captures spread over 30 days, a few in the last hour; built from templates."""
+    """n captures spread over 30 days, a few in the last hour: 20 turns of a session
+    written by the store, then copied by SQL (see bench_stats.clone)."""
+    from bench_stats import clone
+
     sse = stream_bytes()
-    templates = [build_capture(make_exchange(json.dumps(body_for("t", turn)).encode(), sse))
-                 for turn in range(20)]
-    store = Store(path)
     now = time.time()
+    span = 30 * 86400
     t0 = time.perf_counter()
-    batch = []
-    for i in range(n):
-        started = now - (n - i) * (30 * 86400 / n)
-        cap = dataclasses.replace(
-            templates[i % 20], id=new_id(started), ts=iso_utc(started),
-            session_id=f"sess-{i // 20}", model=("claude-sonnet-4-5-20250929", "claude-opus-4-1")[i % 7 == 0])
-        batch.append(Record(cap, tree(), 0.01))
-        if len(batch) == 2000:
-            store.write(batch)
-            batch = []
-    store.write(batch)
+    store = Store(path)
+    templates = []
+    for turn in range(20):
+        started = now - span + turn
+        cap = build_capture(make_exchange(json.dumps(body_for("t", turn)).encode(), sse))
+        cap = dataclasses.replace(cap, id=new_id(started), ts=iso_utc(started))
+        templates.append(Record(cap, tree(), 0.01))
+    store.write(templates)
+    store.conn.execute("PRAGMA synchronous = OFF")
+    ids = [r.capture.id for r in templates]
+    params = []
+    for i in range(20, n):
+        started = now - (n - i) * ((span - 60) / n)
+        params.append({"id": new_id(started), "ts": iso_utc(started),
+                       "session": f"sess-{i // 20}", "template": ids[i % 20],
+                       "model": ("claude-sonnet-4-5-20250929", "claude-opus-4-1")[i % 7 == 0]})
+    clone(store, ids, params, more={"model": ":model"})
     took = time.perf_counter() - t0
     size = path.stat().st_size / 1e6
     print(f"built {n:,} captures in {took:.1f}s ({n / took:,.0f}/s), {size:,.0f} MB")
@@ -223,7 +223,6 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     if not args.no_writer:
         bench_writer(work / "writer.db", args.writer_n)
-        bench_writer(work / "writer.db", args.writer_n, analysis_triggers=True)
     big = work / "big.db"
     if not big.exists():
         build_big(big, args.n)

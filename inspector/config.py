@@ -39,13 +39,33 @@ def resolve_home(home: str | os.PathLike[str] | None = None) -> Path:
 
 
 def ensure_home(home: Path) -> Path:
-    """Create the home folder (mode 0700) if needed and return it."""
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """Create the home folder (mode 0700) if needed and return it.
+
+    A folder that already exists keeps its mode: `--home` may name a folder shared with
+    others, and tightening it would lock them out. The private files inside are written
+    owner-only whatever the folder's mode."""
     try:
-        os.chmod(home, 0o700)
+        home.mkdir(parents=True, mode=0o700)
+    except FileExistsError:
+        if not home.is_dir():
+            raise ConfigError(f"{home} is not a folder: --home names the folder to use") from None
+        return home
+    try:
+        os.chmod(home, 0o700)  # mkdir's mode is narrowed by the umask, never widened
     except OSError:
         pass
     return home
+
+
+def create_private_file(path: Path) -> None:
+    """Create `path` empty and owner-only (0600) if it does not exist yet, so a database
+    SQLite then opens (and its -wal and -shm files, which copy its mode) are never
+    readable by others, wherever `--db` puts them."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
 
 
 def parse_hostport(text: str, default_port: int | None = None) -> tuple[str, int]:
@@ -106,6 +126,17 @@ class Config:
     """Cap on each stored body copy; forwarding is never capped."""
     retention_days: int = 30
     """Captures older than this are purged at start (0 keeps everything)."""
+    otlp_endpoint: str | None = None
+    """OpenTelemetry collector (OTLP/HTTP) that each stored exchange is sent to as a span."""
+    otlp_headers: list[str] = field(default_factory=list)
+    """KEY=VALUE headers for the collector (e.g. an API key of the tracing backend)."""
+    otlp_bodies: bool = False
+    """Send request and response bodies with the spans (scrubbed); off by default."""
+    exact: bool = False
+    """Count each source exactly with the API's count_tokens, using each request's own
+    credentials (held in memory only)."""
+    count_per_minute: int = 50
+    """At most this many count_tokens calls a minute with `exact`."""
 
     @property
     def db_path(self) -> Path:
@@ -132,6 +163,17 @@ class Config:
             max_capture_bytes=self.max_capture_bytes,
             ca_dir=str(self.home),
         )
+
+    def count_settings(self) -> Any:
+        """Settings for exact counting when `exact` is on, else None."""
+        if not self.exact:
+            return None
+        from inspector.counting.client import Upstream
+        from inspector.counting.worker import CountSettings
+
+        return CountSettings(Upstream(resolve=dict(parse_resolve(r) for r in self.resolve),
+                                      ca_file=self.upstream_ca,
+                                      per_minute=max(1, self.count_per_minute)))
 
     @classmethod
     def load(cls, home: str | os.PathLike[str] | None = None, **overrides: Any) -> Config:
@@ -164,6 +206,14 @@ class Config:
             raise ConfigError(f"--upstream {self.upstream!r}: expected http(s)://HOST[:PORT]")
         if self.max_capture_bytes < 0:
             raise ConfigError("max_capture_bytes must be 0 or more")
+        if self.otlp_endpoint:
+            parts = urlsplit(self.otlp_endpoint)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise ConfigError(f"--otlp-endpoint {self.otlp_endpoint!r}: expected "
+                                  "http(s)://HOST[:PORT][/v1/traces]")
+        for pair in self.otlp_headers:
+            if "=" not in pair or not pair.split("=", 1)[0].strip():
+                raise ConfigError(f"--otlp-header {pair.split('=')[0]!r}: expected KEY=VALUE")
 
     def _apply(self, data: dict[str, Any], source: str) -> None:
         known = {f.name: f for f in fields(self)}
@@ -173,11 +223,16 @@ class Config:
                 raise ConfigError(f"{source}: unknown setting {key!r}")
             if key == "db":
                 value = Path(value).expanduser()
-            elif key in ("intercept", "resolve"):
+            elif key in ("intercept", "resolve", "otlp_headers"):
                 value = [value] if isinstance(value, str) else list(value)
-            elif key in ("max_capture_bytes", "retention_days"):
+            elif key == "exact":
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{source}: exact must be true or false")
+            elif key in ("max_capture_bytes", "retention_days", "count_per_minute"):
                 try:
                     value = int(value)
                 except (TypeError, ValueError):
                     raise ConfigError(f"{source}: {key} must be a whole number") from None
+            elif key == "otlp_bodies" and not isinstance(value, bool):
+                raise ConfigError(f"{source}: {key} must be true or false")
             setattr(self, key, value)

@@ -21,7 +21,7 @@ import os
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 #: Header list as seen on the wire: (lower-cased name, value), both decoded as latin-1.
 Headers = list[tuple[str, str]]
@@ -85,6 +85,21 @@ class CapturedBody:
         data = self._file.read()
         self._file.seek(0, os.SEEK_END)
         return data
+
+    def chunks(self, size: int = 1 << 20) -> Iterator[bytes]:
+        """The kept bytes in pieces of at most `size`, so a spooled body can be read
+        without holding all of it."""
+        if self._file is None:
+            data = bytes(self._buf)
+            for i in range(0, len(data), size):
+                yield data[i:i + size]
+            return
+        self._file.seek(0)
+        try:
+            while chunk := self._file.read(size):
+                yield chunk
+        finally:
+            self._file.seek(0, os.SEEK_END)
 
     def detach(self) -> tuple[bytes | None, str | None]:
         """(bytes, None) for a copy in memory, or (None, path) for a spooled one, whose
@@ -325,7 +340,9 @@ class Capture:
     #: decoded body as text when it is text (JSON or otherwise), else None and raw kept
     request_text: str | None = None
     request_raw: bytes | None = None
-    #: parsed request JSON when the body is JSON
+    #: parsed request JSON when the body is JSON; in a body of several megabytes, base64
+    #: media data is a stand-in holding its first characters and its full length
+    #: (`capture.elide`): `request_text` is what is stored
     request_json: Any = None
     request_bytes: int = 0
     request_truncated: bool = False
@@ -335,7 +352,9 @@ class Capture:
     status: int | None = None
     reason: str = ""
     response_headers: Headers = field(default_factory=list)
-    #: the response body as text; for an SSE stream, the reassembled final message as JSON
+    #: the response body as text when it is no JSON; when `response_json` is set too, its
+    #: JSON text, which is then stored as it is (a reply of several megabytes, parsed
+    #: with stand-ins for its long strings: see `capture.elide`)
     response_text: str | None = None
     response_raw: bytes | None = None
     #: parsed response JSON (the final message for a stream)
@@ -349,6 +368,9 @@ class Capture:
     stream_complete: bool | None = None
     stop_reason: str | None = None
     usage: Usage = field(default_factory=Usage)
+    #: the subscription quota headers of the reply (`anthropic-ratelimit-unified-*`), keyed
+    #: without that prefix ("5h_utilization": "0.052"), values as sent; None when absent
+    quota: dict[str, str] | None = None
 
     #: timings in milliseconds since the request began
     request_sent_ms: float | None = None

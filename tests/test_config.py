@@ -48,3 +48,46 @@ def test_durations_and_times():
     assert parse_time("1970-01-01T00:01:00Z") == 60.0
     with pytest.raises(ValueError, match="duration"):
         parse_time("yesterday")
+
+
+def _mode(path) -> int:
+    import stat
+
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_an_existing_shared_home_keeps_its_mode(tmp_path):
+    """`--home` on a folder others use must not lock them out; only a folder we create
+    is made owner-only."""
+    from click.testing import CliRunner
+
+    from inspector.cli import cli
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o755)
+    result = CliRunner().invoke(cli, ["--home", str(shared), "ca", "--path"])
+    assert result.exit_code == 0, result.output
+    assert _mode(shared) == 0o755
+    assert _mode(shared / "ca-key.pem") == 0o600
+    fresh = tmp_path / "fresh" / "home"
+    assert CliRunner().invoke(cli, ["--home", str(fresh), "ca", "--path"]).exit_code == 0
+    assert _mode(fresh) == 0o700
+
+
+def test_a_database_anywhere_is_owner_only(tmp_path):
+    """A `--db` outside the home is created 0600 (and so are its WAL files), whatever
+    the umask would give."""
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "elsewhere" / "x.db"
+    out = subprocess.run(
+        [sys.executable, "-m", "inspector", "demo", "--headless", "--sessions", "1",
+         "--db", str(db)],
+        capture_output=True, text=True, timeout=120, preexec_fn=lambda: os.umask(0o022))
+    assert out.returncode == 0, out.stderr
+    made = {p.name: _mode(p) for p in db.parent.iterdir()}
+    assert "x.db" in made
+    assert made == {name: 0o600 for name in made}

@@ -17,9 +17,13 @@ FORBIDDEN = {
     "proxy": {"capture", "attribution", "store", "export", "tui", "cli", "runtime", "config", "demo"},
     "capture": {"attribution", "store", "export", "tui", "cli", "runtime"},
     "attribution": {"capture", "store", "export", "tui", "cli", "runtime", "proxy"},
-    "store": {"tui", "cli", "runtime", "proxy"},
+    # the store is the seam between capture and the front ends: it owns the schema
+    # (derived tables included) and knows nothing of what feeds or reads it
+    "store": {"tui", "cli", "runtime", "proxy", "analysis", "capture", "recorder",
+              "pipeline"},
     "export": {"tui", "cli", "runtime", "proxy"},
     "runtime": {"tui", "cli"},
+    "counting": {"tui", "cli", "runtime", "proxy", "capture", "demo"},
 }
 
 
@@ -93,3 +97,50 @@ def test_both_runtimes_are_what_the_app_drives(tmp_path):
     for runtime in (Runtime(config), IsolatedRuntime(config)):
         assert isinstance(runtime, ProxyRuntime)
         assert runtime.proxy_address is None and runtime.recording is True
+
+
+def test_opentelemetry_loads_only_when_otlp_is_used():
+    """The OTLP exporter is imported by the exporting commands and the follower process
+    alone: the CLI, the proxy's runtime and the store start as light as before."""
+    code = (
+        "import sys, inspector.cli, inspector.cli.common, inspector.export\n"
+        "import inspector.runtime, inspector.store\n"
+        "loaded = [m for m in sys.modules if m.startswith('opentelemetry')]\n"
+        "assert not loaded, loaded[:5]\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "ok"
+
+
+def test_reads_never_create_schema(tmp_path):
+    """Opening a current database and running every read query leaves the schema as it
+    was: tables, indexes and triggers come only from the store's migrations."""
+    import sqlite3
+
+    from inspector.analysis.stats import compute_stats
+    from inspector.store import Filter, Store, count_requests, list_requests, sessions
+    from inspector.store.queries import iter_exchanges, totals
+
+    path = tmp_path / "c.db"
+    Store(path).close()
+
+    def schema() -> list[tuple]:
+        conn = sqlite3.connect(path)
+        try:
+            return conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+        finally:
+            conn.close()
+
+    made = schema()
+    store = Store(path)
+    try:
+        f = Filter(source="mcp:", text="x")
+        list_requests(store, f), count_requests(store, f), totals(store, f)
+        sessions(store, Filter()), list(iter_exchanges(store, Filter()))
+        for by in ("source", "model", "day", "session"):
+            compute_stats(store.conn, None, None, by)
+    finally:
+        store.close()
+    assert schema() == made

@@ -42,7 +42,7 @@ latest_rating AS (
     WHERE f.id IN (SELECT MAX(id) FROM feedback WHERE rating IS NOT NULL GROUP BY request_id)
 )"""
 
-# Both tables are read through covering indexes (made by rollup.ensure_schema): left to
+# Both tables are read through covering indexes (made by the store's migrations): left to
 # itself the planner walks an index that matches the GROUP BY and then reads every wide
 # row (bodies, trees, raw SSE), several times slower.
 _REQUEST_AGGREGATE = """
@@ -194,7 +194,6 @@ def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | 
     `rollup.refresh`)."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group by {by!r}: use one of {', '.join(GROUPINGS)}")
-    rollup.ensure_schema(conn)
     lo, hi = period(since, until)
     # one pass over the period's requests: the total is the sum of the groups
     rows = request_groups(conn, lo, hi, "model" if by == "source" else by)
@@ -218,5 +217,12 @@ def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | 
         else:
             groups.sort(key=lambda g: (-(g["cost"] or 0), -(g["prompt_tokens"] or 0),
                                        str(g["key"])))
-    return {"by": by, "since": lo or None, "until": None if hi == "9999" else hi,
-            "groups": groups, "total": total}
+    out = {"by": by, "since": lo or None, "until": None if hi == "9999" else hi,
+           "groups": groups, "total": total}
+    if by == "source":
+        from inspector.analysis.quota import five_hour_by_source
+
+        quota = five_hour_by_source(conn, lo, hi)
+        if quota is not None:
+            out["quota_5h"] = quota
+    return out

@@ -16,13 +16,17 @@ of the content size that the leaves share out.
 
 Node kinds: "prompt" (root), "category" (top level), "mcp_server" (one per MCP server, with
 `meta["server"]` and `meta["tool_count"]`), "group"; leaves: "system_block", "tool",
-"tool_loaded", "mcp_tool", "mcp_tool_loaded", "mcp_instructions", "agent", "memory",
-"skill", "skill_body", "reminder", "user", "assistant_text", "thinking", "tool_call",
-"tool_result", "image", "document", "other". Leaves may carry `meta["tool"]` (full tool
+"tool_loaded", "deferred_tools", "deferred_tool", "mcp_tool", "mcp_tool_loaded",
+"mcp_instructions", "mcp_connecting", "agent", "memory", "skill", "skill_body", "reminder",
+"hook", "harness", "user", "assistant_text", "thinking", "tool_call", "tool_result", "image",
+"document", "other", and "unknown" for a section, reminder or body field this version does
+not recognise (source "unknown:section", "unknown:reminder" or "unknown:field"; the root's
+`meta["unknown"]` counts them by source, so a new Claude Code's changes show). Leaves may carry `meta["tool"]` (full tool
 name), `meta["deferred"]` (a tool sent with defer_loading) and `meta["stripped"]` (thinking
 the API drops from context). The root's meta holds "model", "context_window", "used",
 "used_fraction", "content_chars", "envelope_chars", "estimated_tokens", and when the model
-is priced "cost_usd" (prompt cost, shared over every node) and "request_cost_usd".
+is priced "cost_usd" (prompt cost, shared over every node) and "request_cost_usd", with
+"price_assumed" and "priced_as" (a family) when the table does not know the model itself.
 """
 
 from __future__ import annotations
@@ -101,6 +105,12 @@ def _attribute(request_json: Any, usage: Usage | None, headers: dict[str, str] |
     root.estimated = total is None
     _mark_cached(builder, usage)
     _roll_up_cached(root)
+    unknown: dict[str, int] = {}
+    for leaf, _, _ in builder.leaves:
+        if leaf.kind == "unknown":
+            unknown[leaf.meta["source"]] = unknown.get(leaf.meta["source"], 0) + 1
+    if unknown:
+        root.meta["unknown"] = unknown
     window = context_window(headers, model)
     root.meta.update({
         "model": model,
@@ -113,6 +123,10 @@ def _attribute(request_json: Any, usage: Usage | None, headers: dict[str, str] |
     })
     if model and node_costs(root, model, usage):
         root.meta["request_cost_usd"] = cost(model, usage)
+        price = price_for(model)
+        if price is not None and price.assumed:
+            root.meta["price_assumed"] = True
+            root.meta["priced_as"] = price.family
     return root
 
 

@@ -13,7 +13,7 @@ import os.path
 from typing import Any
 
 from inspector.attribution import sources as S
-from inspector.attribution.tokens import estimate_tokens_float
+from inspector.attribution.tokens import KIND_FACTORS, estimate_tokens_float
 from inspector.model import Node
 
 
@@ -49,6 +49,8 @@ class TreeBuilder:
             path: str, source: str, **meta: Any) -> Node | None:
         if chars <= 0:
             return None
+        if not meta.get("deferred"):
+            weight *= KIND_FACTORS.get(kind, 1.0)
         leaf = Node(kind=kind, label=label, chars=chars, path=path, meta={"source": source, **meta})
         self.leaves.append((leaf, weight, self.position))
         self.placement.append(groups)

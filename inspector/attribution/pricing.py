@@ -1,12 +1,18 @@
 """What a request costs, from the shipped price table (`prices.toml`).
 
-An unknown model costs `None` ("unknown"), never 0: a made-up zero would hide spend.
-The table is read once, lazily, from the package; `load_prices(path)` reads another file
-(for a user's own edited copy).
+A model the table does not list is priced as the newest listed model of its tier (Opus,
+Sonnet, Haiku), and that price says `assumed=True`: Claude Code adopts new models before
+any table knows them, and "cost unknown" on every row helps nobody. A model of no known
+tier costs `None` ("unknown"), never 0: a made-up zero would hide spend.
+
+The table is read once, lazily, from the package; exact ids from a refreshed LiteLLM price
+list (`<home>/prices.json`, written by `claude-inspect prices --update`, see `litellm.py`)
+come before it. `load_prices(path)` reads another TOML file (a user's own edited copy).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import functools
 import logging
@@ -22,6 +28,12 @@ from inspector.model import Node, Usage
 log = logging.getLogger(__name__)
 
 PER_MILLION = 1_000_000.0
+LONG_ABOVE = 200_000
+_TIER = re.compile(r"\b(opus|sonnet|haiku|fable)\b")
+#: the version in a model id after its tier: "claude-opus-4-8-2026..." -> 4, 8 (a date is
+#: no minor version)
+_ID_VERSION = re.compile(r"(?:opus|sonnet|haiku|fable)-(\d{1,2})(?:-(\d{1,2}))?(?!\d)")
+_VERSION = re.compile(r"(\d+(?:\.\d+)*)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,21 +46,72 @@ class Price:
     cache_write_5m: float
     cache_write_1h: float
     cache_read: float
+    #: the rates of a request whose prompt is over `long_above` tokens (None: no such tier)
+    long: Price | None = None
+    long_above: int = LONG_ABOVE
+    #: True when the table does not know the model and this is its tier's newest price
+    assumed: bool = False
+
+    def for_usage(self, usage: Usage | None) -> Price:
+        """The rates that apply to a request of this usage (long context or not)."""
+        total = usage.prompt_tokens if usage is not None else None
+        if self.long is not None and total is not None and total > self.long_above:
+            return self.long
+        return self
+
+
+def tier_version(family: str) -> tuple[str | None, tuple[int, ...]]:
+    """("opus", (4, 5)) from "Claude Opus 4.5"."""
+    low = family.lower()
+    tier = _TIER.search(low)
+    version = _VERSION.search(low)
+    return (tier.group(1) if tier else None,
+            tuple(int(p) for p in version.group(1).split(".")) if version else ())
 
 
 @dataclass(frozen=True, slots=True)
 class PriceTable:
     #: (glob patterns, price) in file order; the first match wins
     entries: tuple[tuple[tuple[str, ...], Price], ...]
+    #: exact normalised ids (from a LiteLLM list), looked up before the globs
+    exact: tuple[tuple[str, Price], ...] = ()
 
     def lookup(self, model: str) -> Price | None:
+        """The listed price of `model`, else its tier's newest with `assumed=True`."""
         key = normalise_model(model)
         if not key:
             return None
+        for name, price in self.exact:
+            if name == key:
+                return price
         for patterns, price in self.entries:
             if any(fnmatch.fnmatchcase(key, p) for p in patterns):
                 return price
-        return None
+        tier = _TIER.search(key.replace("-", " "))
+        found = _ID_VERSION.search(key)
+        version = tuple(int(g) for g in found.groups() if g) if found else None
+        newest = self.newest(tier.group(1), version) if tier else None
+        if newest is None:
+            return None
+        # A bare alias ("opus") means the tier's newest model: that is no assumption.
+        return newest if key == tier.group(1) else dataclasses.replace(newest, assumed=True)
+
+    def newest(self, tier: str, at_most: tuple[int, ...] | None = None) -> Price | None:
+        """The tier's newest listed price; with `at_most`, the newest not newer than that
+        version (an unlisted Opus 4.8 is priced as Opus 4.7, not as Opus 5.5), falling back
+        to the newest of all when the version is older than every listed one."""
+        best: tuple[tuple[int, ...], Price] | None = None
+        below: tuple[tuple[int, ...], Price] | None = None
+        for _, price in self.entries:
+            t, version = tier_version(price.family)
+            if t != tier or "long context" in price.family:
+                continue
+            if best is None or version > best[0]:
+                best = (version, price)
+            if at_most is not None and version <= at_most and (below is None or version > below[0]):
+                below = (version, price)
+        chosen = below or best
+        return chosen[1] if chosen else None
 
 
 _PROVIDER_PREFIX = re.compile(r"^(?:[a-z]{2,4}\.)?anthropic\.|^.*/(?=claude)")
@@ -74,27 +137,40 @@ def normalise_model(model: Any) -> str:
     return key
 
 
+def make_price(family: str, inp: float, out: float, m5: float = 1.25, m1h: float = 2.0,
+               mread: float = 0.1, **given: float | None) -> Price:
+    """A Price whose cache rates default to multiples of `inp` (given ones win)."""
+    def rate(name: str, default: float) -> float:
+        value = given.get(name)
+        return float(value) if value is not None else default
+    return Price(family=family, input=inp, output=out,
+                 cache_write_5m=rate("cache_write_5m", inp * m5),
+                 cache_write_1h=rate("cache_write_1h", inp * m1h),
+                 cache_read=rate("cache_read", inp * mread))
+
+
 def parse_prices(data: dict[str, Any]) -> PriceTable:
     """A PriceTable from the parsed TOML; bad entries are skipped with a warning."""
     defaults = data.get("defaults", {}) if isinstance(data.get("defaults"), dict) else {}
     m5 = float(defaults.get("cache_write_5m_multiplier", 1.25))
     m1h = float(defaults.get("cache_write_1h_multiplier", 2.0))
     mread = float(defaults.get("cache_read_multiplier", 0.1))
+    above = int(defaults.get("long_above", LONG_ABOVE))
     entries = []
     for raw in data.get("model", []):
         try:
             patterns = raw["match"]
             if isinstance(patterns, str):
                 patterns = [patterns]
-            inp = float(raw["input"])
-            price = Price(
-                family=str(raw.get("family", patterns[0])),
-                input=inp,
-                output=float(raw["output"]),
-                cache_write_5m=float(raw.get("cache_write_5m", inp * m5)),
-                cache_write_1h=float(raw.get("cache_write_1h", inp * m1h)),
-                cache_read=float(raw.get("cache_read", inp * mread)),
-            )
+            family = str(raw.get("family", patterns[0]))
+            price = make_price(family, float(raw["input"]), float(raw["output"]), m5, m1h, mread,
+                               cache_write_5m=raw.get("cache_write_5m"),
+                               cache_write_1h=raw.get("cache_write_1h"),
+                               cache_read=raw.get("cache_read"))
+            if "long_input" in raw:
+                long = make_price(f"{family} (long context)", float(raw["long_input"]),
+                                  float(raw.get("long_output", price.output)), m5, m1h, mread)
+                price = dataclasses.replace(price, long=long, long_above=above)
             entries.append((tuple(str(p).lower() for p in patterns), price))
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             log.warning("skipping a bad price entry %r: %s", raw, exc)
@@ -110,13 +186,42 @@ def load_prices(path: str | Path | None = None) -> PriceTable:
     return parse_prices(tomllib.loads(text))
 
 
+_user_file: Path | None = None
+
+
+def use_price_file(path: str | Path | None) -> None:
+    """Take exact prices from this LiteLLM-format file too (None: the home folder's)."""
+    global _user_file
+    _user_file = Path(path) if path is not None else None
+    default_prices.cache_clear()
+
+
+def user_price_file() -> Path:
+    """Where `prices --update` writes and the table looks: `<home>/prices.json`."""
+    if _user_file is not None:
+        return _user_file
+    from inspector.config import resolve_home
+    return resolve_home() / "prices.json"
+
+
 @functools.lru_cache(maxsize=1)
 def default_prices() -> PriceTable:
-    return load_prices()
+    table = load_prices()
+    path = user_price_file()
+    if not path.is_file():
+        return table
+    from inspector.attribution.litellm import exact_prices
+    try:
+        exact = exact_prices(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the price list %s: %s", path, exc)
+        return table
+    return dataclasses.replace(table, exact=tuple(exact.items()))
 
 
 def price_for(model: Any) -> Price | None:
-    """The price of `model` (any id or alias), or None when the table does not know it."""
+    """The price of `model` (any id or alias): listed, or assumed from its tier's newest
+    (`price.assumed`); None when not even its tier is known."""
     if not isinstance(model, str):
         return None
     return default_prices().lookup(model)
@@ -126,8 +231,16 @@ def _n(v: int | None) -> int:
     return v or 0
 
 
+def price_assumed(model: Any) -> bool:
+    """True when `model` is priced as its tier's newest listed model, not by its own."""
+    price = price_for(model)
+    return price is not None and price.assumed
+
+
 def input_cost(price: Price, usage: Usage) -> float:
-    """Dollars for the prompt side: uncached input, cache writes and cache reads."""
+    """Dollars for the prompt side: uncached input, cache writes and cache reads (at the
+    long-context rates when the prompt is over their threshold)."""
+    price = price.for_usage(usage)
     created = _n(usage.cache_creation_input_tokens)
     one_hour = _n(usage.cache_creation_1h)
     five_min = usage.cache_creation_5m
@@ -146,7 +259,7 @@ def cost(model: Any, usage: Usage | None) -> float | None:
     price = price_for(model)
     if price is None or usage is None or usage.input_tokens is None:
         return None
-    return input_cost(price, usage) + _n(usage.output_tokens) * price.output / PER_MILLION
+    return input_cost(price, usage) + _n(usage.output_tokens) * price.for_usage(usage).output / PER_MILLION
 
 
 def node_costs(root: Node, model: Any, usage: Usage | None) -> bool:
@@ -164,7 +277,7 @@ def node_costs(root: Node, model: Any, usage: Usage | None) -> bool:
         for leaf in leaves:
             leaf.meta["cost_usd"] = leaf.tokens * price.input / PER_MILLION
     else:
-        read_cost = _n(usage.cache_read_input_tokens) * price.cache_read / PER_MILLION
+        read_cost = _n(usage.cache_read_input_tokens) * price.for_usage(usage).cache_read / PER_MILLION
         rest_cost = input_cost(price, usage) - read_cost
         cached = [leaf for leaf in leaves if leaf.cached]
         fresh = [leaf for leaf in leaves if not leaf.cached]

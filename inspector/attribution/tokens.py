@@ -67,6 +67,18 @@ CJK_TOKEN = 1.1
 OTHER_NON_ASCII_TOKEN = 0.6
 ASTRAL_TOKEN = 1.5
 
+#: Per leaf kind, a factor on the estimate, fitted on real Claude Code requests
+#: (tests/corpus/) against the published Claude BPE by `scripts/calibrate_tokens.py`.
+#: JSON schemas are not as dense as their punctuation suggests (tools 0.89; small MCP
+#: schemas, mostly framing, 0.78); tool names split finer than prose (deferred names 1.25).
+#: Kinds with too little text in the corpus to fit (tool results, the user's words) keep 1.
+KIND_FACTORS: dict[str, float] = {
+    "tool": 0.89, "tool_loaded": 0.89, "mcp_tool": 0.78, "mcp_tool_loaded": 0.78,
+    "system_block": 0.92, "agent": 0.95, "skill": 0.98, "memory": 1.05, "reminder": 0.99,
+    "hook": 1.08, "skill_body": 1.07, "deferred_tool": 1.25, "deferred_tools": 0.89,
+    "mcp_instructions": 0.85, "tool_call": 0.84,
+}
+
 #: Texts longer than this are measured on samples.
 SAMPLE_ABOVE = 16_384
 SAMPLE_SIZE = 2_048

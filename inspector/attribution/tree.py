@@ -64,15 +64,20 @@ class RequestWalker:
         self.last_turn_message = -1
         self.tool_defs: dict[str, str] = {}  # tool name -> compact JSON of its definition
         self.calls: dict[str, tuple[str, str]] = {}  # tool_use id -> (tool name, hint)
+        self.servers = _servers(req.get("tools"))
 
     def walk(self) -> None:
         for key, value in self.req.items():
             if key not in ENVELOPE_KEYS and key not in ("tools", "system", "messages"):
                 self.b.next_item(None)
-                self._other(value, f"/{key}", f"unknown field {key}")
+                text = cjson(value)
+                # A field this walker does not know: counted apart, so drift shows.
+                self.b.add((S.OTHER, "Unknown fields"), "unknown", key, len(text),
+                           estimate_tokens_float(text), f"/{key}", "unknown:field")
         # tools and system repeat from turn to turn: their leaves come from a cache
         walk_cached("tools", self.req.get("tools"), self.b, self.tools, self.tool_defs)
-        walk_cached("system", self.req.get("system"), self.b, self.system)
+        walk_cached("system:" + ",".join(sorted(self.servers)), self.req.get("system"), self.b,
+                    self.system)
         self.messages(self.req.get("messages"))
 
     def _other(self, value: Any, path: str, label: str) -> None:
@@ -117,7 +122,7 @@ class RequestWalker:
             return
         if isinstance(system, str):
             self.b.next_item(None)
-            segs = S.system_sections(system, "System prompt", "system:instructions")
+            segs = S.system_sections(system, "System prompt", "system:instructions", self.servers)
             return self.b.add_text(system, segs, "/system", True)
         if not isinstance(system, list):
             self.b.next_item(None)
@@ -130,7 +135,7 @@ class RequestWalker:
             if not isinstance(text, str):
                 self._other(block, path, "system item")
                 continue
-            segs, was_main = S.system_block(text, j, main_seen)
+            segs, was_main = S.system_block(text, j, main_seen, self.servers)
             main_seen = main_seen or was_main
             self.b.add_text(text, segs, path, True)
 
@@ -182,7 +187,7 @@ class RequestWalker:
                 self.b.add((S.SKILLS, skill), "skill_body", "loaded body", len(text),
                            estimate_tokens_float(text), path, f"skill:{skill}")
                 return
-            segments = S.user_text(text, 0)
+            segments = S.user_text(text, 0, self.servers)
             if any(seg.source == "user" for seg in segments):
                 # Turns count messages holding words the user typed, not tool round trips.
                 if self.last_turn_message != self.message_index:
@@ -196,9 +201,7 @@ class RequestWalker:
                        estimate_tokens_float(text), path, "history:assistant")
             return
         if role == "system":
-            segs = S.catalog(text)
-            if segs:
-                return self.b.add_text(text, segs, path, True)
+            return self.b.add_text(text, S.system_message(text, self.servers), path, True)
         self.b.add((S.MESSAGES, S.REMINDERS), "reminder", f"{role} message", len(text),
                    estimate_tokens_float(text), path, "reminder:system_message")
 
@@ -223,7 +226,10 @@ class RequestWalker:
                            path, "history:assistant")
         elif btype in ("tool_use", "server_tool_use"):
             name = block.get("name") if isinstance(block.get("name"), str) else "?"
-            self.b.add(history, "tool_call", f"{name} call", len(raw), estimate_tokens_float(raw),
+            # The model reads the call as its name and input; the id and the JSON keys
+            # around them are framing the tokenizer never sees this way.
+            weight = estimate_tokens_float(name) + estimate_tokens_float(cjson(block.get("input", {}))) + 3
+            self.b.add(history, "tool_call", f"{name} call", len(raw), weight,
                        path, "history:assistant", tool=name)
         elif btype == "tool_result":
             self._tool_result(block, raw, path)
@@ -246,6 +252,8 @@ class RequestWalker:
         else:
             groups, label, source = (S.MESSAGES, "Tool results", name), hint or name, f"tool_result:{name}"
         content = block.get("content")
+        if isinstance(content, str) and "<system-reminder>" in content:
+            return self._result_with_reminders(content, raw, groups, label, source, name, path)
         if not isinstance(content, list) or all(
                 isinstance(c, dict) and c.get("type") == "text" for c in content):
             weight = estimate_tokens_float(_result_text(content, raw)) + 4
@@ -267,6 +275,25 @@ class RequestWalker:
             else:
                 self.b.add(groups, "tool_result", label, len(text), estimate_tokens_float(text),
                            ipath, source, tool=name)
+
+    def _result_with_reminders(self, content: str, raw: str, groups: tuple[str, ...], label: str,
+                               source: str, name: str, path: str) -> None:
+        """A tool result whose text carries reminders (a nested CLAUDE.md read with a file):
+        each reminder section is its own leaf, sliced from the result's text; the result
+        keeps the rest of the block."""
+        segs = S.with_reminders(content, self.servers, lambda a, b: [])
+        rest, cursor = [], 0
+        for seg in segs:
+            rest.append(content[cursor:seg.start])
+            cursor = seg.end
+        rest.append(content[cursor:])
+        reminder_chars = sum(seg.end - seg.start for seg in segs)
+        self.b.add(groups, "tool_result", label, len(raw) - reminder_chars,
+                   estimate_tokens_float("".join(rest)) + 4, path, source, tool=name)
+        for seg in segs:
+            self.b.add(seg.groups, seg.kind, seg.label, seg.end - seg.start,
+                       estimate_tokens_float(content[seg.start:seg.end]),
+                       f"{path}/content#{seg.start}:{seg.end}", seg.source)
 
     def _server_tool_search(self, block: dict[str, Any], raw: str, path: str) -> None:
         """The API's own tool search: each reference loads a deferred tool's schema."""
@@ -300,6 +327,14 @@ class RequestWalker:
         else:
             self.b.add((S.TOOLS,), "tool_loaded", f"{tool_name} (loaded on demand)", len(text),
                        weight, path, f"tool:{tool_name}", tool=tool_name)
+
+
+def _servers(tools: Any) -> frozenset[str]:
+    """MCP server names the request's tools name (deferred or not)."""
+    if not isinstance(tools, list):
+        return frozenset()
+    names = (t.get("name") for t in tools if isinstance(t, dict))
+    return frozenset(m[0] for m in (_mcp_name(n) for n in names if isinstance(n, str)) if m)
 
 
 def _current_loop_start(messages: list[Any]) -> int:

@@ -4,14 +4,20 @@ captured body copies, and it never raises: anything odd becomes a note on the ca
 
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
-from typing import Any
+from typing import Any, Iterator
 
-from inspector.capture.decode import DecodeError, decode_body
-from inspector.capture.redact import redact_headers, scrub_bytes, scrub_text, scrub_url
-from inspector.capture.sse import assemble_stream
+from inspector import deepjson
+from inspector.capture.decode import DecodeError, iter_decoded
+from inspector.capture.elide import ELIDE_BODIES_ABOVE, elided_strings, parse_elided
+from inspector.capture.quota import quota_fields
+from inspector.capture.redact import (
+    redact_headers, scrub_bytes, scrub_error, scrub_text, scrub_url,
+)
+from inspector.capture.sse import assemble_chunks, mask_deltas
 from inspector.model import CapturedBody, Capture, Exchange, Headers, Usage
 from inspector.timeparse import iso_utc
 
@@ -42,50 +48,117 @@ def _looks_json(content_type: str | None, text: str) -> bool:
     return head in ("{", "[")
 
 
-class _Body:
-    """One decoded body: text and parsed JSON when possible, raw bytes otherwise."""
+#: how much of a body is read at a time
+_CHUNK = 1 << 20
 
-    def __init__(self, body: CapturedBody | None, headers: Headers) -> None:
+
+class _Body:
+    """One decoded body: text and parsed JSON when possible, raw bytes otherwise.
+
+    With `whole=False` nothing is read yet: `text_chunks()` then streams the decoded text,
+    so an SSE reply of many megabytes is never held whole.
+    """
+
+    def __init__(self, body: CapturedBody | None, headers: Headers, whole: bool = True,
+                 keep_text: bool = True) -> None:
         self.text: str | None = None
         self.raw: bytes | None = None
         self.json: Any = None
         self.notes: list[str] = []
         self.size = body.size if body is not None else 0
         self.truncated = bool(body.truncated) if body is not None else False
-        self.decoded = b""
+        self._body = body
+        #: a huge JSON body is parsed with its long strings elided (see `elide`); with
+        #: `keep_text`, long strings other than media data are parsed in full
+        self.keep_text = keep_text
+        self.elided = False
+        self.content_type = _header(headers, "content-type")
+        self._encoding = _header(headers, "content-encoding")
         if body is None:
             return
+        if self.truncated:
+            self.notes.append(f"capture cut at {len(body)} of {self.size} bytes")
+        if whole:
+            self._read()
+
+    def _decoded(self) -> Iterator[bytes]:
+        assert self._body is not None
+        return iter_decoded(self._body.chunks(_CHUNK), self._encoding, self.notes)
+
+    def keep_raw(self, error: Exception) -> None:
+        """The body does not decode: keep its bytes as they came (redacted)."""
+        self.notes.append(str(error))
+        assert self._body is not None
         try:
-            data = body.getvalue()
-        except Exception as e:  # a spooled file that went away
+            self.raw = scrub_bytes(self._body.getvalue())
+        except OSError as e:
+            self.notes.append(f"body unreadable: {e}")
+
+    def _read(self) -> None:
+        # The text grows in place (a str with no other reference is resized, not copied,
+        # by +=), so a big body is held once as text, never also as bytes.
+        text = ""
+        try:
+            decoder = codecs.getincrementaldecoder(_charset(self.content_type))()
+            for piece in self._decoded():
+                text += decoder.decode(piece)
+            text += decoder.decode(b"", final=True)
+        except DecodeError as e:
+            del text
+            return self.keep_raw(e)
+        except OSError as e:  # a spooled file that went away
             self.notes.append(f"body unreadable: {e}")
             return
-        if self.truncated:
-            self.notes.append(f"capture cut at {len(data)} of {self.size} bytes")
-        content_type = _header(headers, "content-type")
-        try:
-            data, note = decode_body(data, _header(headers, "content-encoding"))
-            if note:
-                self.notes.append(note)
-        except DecodeError as e:
-            self.notes.append(str(e))
-            self.raw = scrub_bytes(data)
-            return
-        self.decoded = data
-        if not data:
-            return
-        try:
-            text = data.decode(_charset(content_type))
         except (UnicodeDecodeError, LookupError):
-            self.notes.append(f"binary body ({len(data)} bytes) kept raw")
-            self.raw = scrub_bytes(data)
+            del text
+            return self._keep_binary()
+        if not text:
             return
         self.text = scrub_text(text)
-        if _looks_json(content_type, self.text):
+        del text
+        if _looks_json(self.content_type, self.text):
             try:
-                self.json = json.loads(self.text)
+                if len(self.text) < ELIDE_BODIES_ABOVE:
+                    self.json = json.loads(self.text)
+                else:
+                    self.json = parse_elided(self.text, keep_text=self.keep_text)
+                    self.elided = next(elided_strings(self.json), None) is not None
+            except RecursionError:  # valid, but deeper than Python parses: keep the rest
+                try:
+                    self.json = json.loads(deepjson.cut_deep(self.text))
+                    self.notes.append(f"JSON nested over {deepjson.MAX_DEPTH} levels deep: "
+                                      "the deeper values are stored, not analysed")
+                except (ValueError, RecursionError):
+                    self.notes.append("not JSON (kept as text)")
             except ValueError:
                 self.notes.append("not JSON (kept as text)")
+
+    def _keep_binary(self) -> None:
+        """Not text in its charset: keep the decoded bytes (redacted)."""
+        try:
+            data = b"".join(iter_decoded(self._body.chunks(_CHUNK), self._encoding, []))  # type: ignore[union-attr]
+        except (DecodeError, OSError) as e:
+            self.notes.append(f"body unreadable: {e}")
+            return
+        self.notes.append(f"binary body ({len(data)} bytes) kept raw")
+        self.raw = scrub_bytes(data)
+
+    def text_chunks(self) -> Iterator[str]:
+        """The decoded body as text, chunk by chunk (undecodable bytes become U+FFFD).
+        Raises `DecodeError` if the content encoding fails part way."""
+        if self._body is None:
+            return
+        try:
+            decoder = codecs.getincrementaldecoder(_charset(self.content_type))("replace")
+        except LookupError:
+            decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        for piece in self._decoded():
+            text = decoder.decode(piece)
+            if text:
+                yield text
+        rest = decoder.decode(b"", final=True)
+        if rest:
+            yield rest
 
     @property
     def note(self) -> str | None:
@@ -132,7 +205,8 @@ def build_capture(ex: Exchange, raw_sse_cap: int = 1 << 20) -> Capture:
         return Capture(
             id=ex.id, ts=iso_utc(ex.timings.started_wall), connection_id=ex.connection_id,
             mode=ex.mode, method=ex.method, scheme=ex.scheme, host=ex.host, port=ex.port,
-            path=scrub_url(ex.target), status=ex.status, error=ex.error or f"capture_failed: {e}",
+            path=scrub_url(ex.target), status=ex.status,
+            error=scrub_error(ex.error or f"capture_failed: {e}"),
             request_note=f"capture failed: {type(e).__name__}", complete=ex.complete,
         )
 
@@ -151,21 +225,28 @@ def _build(ex: Exchange, raw_sse_cap: int) -> Capture:
         request_headers=redact_headers(ex.request_headers),
         request_text=req.text, request_raw=req.raw, request_json=req.json,
         request_bytes=req.size, request_truncated=req.truncated, request_note=req.note,
-        status=ex.status, reason=ex.reason,
+        status=ex.status, reason=scrub_error(ex.reason or ""),
         response_headers=redact_headers(ex.response_headers),
+        quota=quota_fields(ex.response_headers),
         request_sent_ms=t.ms(t.request_sent), ttfb_ms=t.ms(t.first_byte),
         total_ms=t.ms(t.ended), upstream_connect_ms=t.upstream_connect_ms,
-        proxy_overhead_ms=t.proxy_overhead_ms, error=ex.error, complete=ex.complete,
+        proxy_overhead_ms=t.proxy_overhead_ms,
+        error=scrub_error(ex.error) if ex.error else ex.error, complete=ex.complete,
     )
+    del req, body_json
     if ex.response_body is None:
         return cap
-    resp = _Body(ex.response_body, ex.response_headers)
-    cap.response_bytes, cap.response_truncated = resp.size, resp.truncated
     content_type = (_header(ex.response_headers, "content-type") or "").lower()
-    if "text/event-stream" in content_type and resp.raw is None:
-        _add_stream(cap, resp, raw_sse_cap, ex)
-    else:
-        cap.response_text, cap.response_raw, cap.response_json = resp.text, resp.raw, resp.json
+    stream = "text/event-stream" in content_type
+    resp = _Body(ex.response_body, ex.response_headers, whole=not stream, keep_text=False)
+    cap.response_bytes, cap.response_truncated = resp.size, resp.truncated
+    if stream:
+        _add_stream(cap, resp, raw_sse_cap)
+    if resp.raw is not None or not stream:
+        # the message as parsed is what is stored, or its text when the parse left out
+        # long strings; the text too only when it is no JSON
+        cap.response_raw, cap.response_json = resp.raw, resp.json
+        cap.response_text = resp.text if resp.json is None or resp.elided else None
         if isinstance(resp.json, dict):
             cap.usage = Usage.from_api(resp.json.get("usage"))
             if isinstance(resp.json.get("stop_reason"), str):
@@ -179,30 +260,69 @@ def _build(ex: Exchange, raw_sse_cap: int) -> Capture:
     return cap
 
 
-def _add_stream(cap: Capture, resp: _Body, raw_sse_cap: int, ex: Exchange) -> None:
-    """Reassemble an SSE reply into the final message; keep the raw events (capped)."""
-    text = resp.text or ""
+def _add_stream(cap: Capture, resp: _Body, raw_sse_cap: int) -> None:
+    """Reassemble an SSE reply into the final message as it is read; keep the first
+    `raw_sse_cap` characters of the raw events. Redaction runs on both: on each
+    reassembled text (a key streamed in pieces is whole only there) and on the raw
+    events, where the pieces of such a key are masked."""
     cap.stream = True
-    cap.raw_sse = text if len(text) <= raw_sse_cap else text[:raw_sse_cap]
+    kept: list[str] = []
+    sizes = [0, 0]  # characters seen, characters kept
+
+    def chunks() -> Iterator[str]:
+        for chunk in resp.text_chunks():
+            sizes[0] += len(chunk)
+            if sizes[1] < raw_sse_cap:
+                piece = chunk[:raw_sse_cap - sizes[1]]
+                kept.append(piece)
+                sizes[1] += len(piece)
+            yield chunk
+
+    try:
+        assembler = assemble_chunks(chunks(), scrub=scrub_text)
+    except DecodeError as e:
+        resp.keep_raw(e)
+        cap.response_note = resp.note
+        return
+    except OSError as e:
+        resp.notes.append(f"body unreadable: {e}")
+        cap.response_note = resp.note
+        return
+    raw = "".join(kept)
+    del kept
+    cap.raw_sse = scrub_text(mask_deltas(raw, assembler.redacted))
     notes = list(resp.notes)
-    if len(text) > raw_sse_cap:
-        notes.append(f"raw SSE kept to {raw_sse_cap} of {len(text)} chars")
-    assembler, _events = assemble_stream(text)
+    if sizes[0] > raw_sse_cap:
+        notes.append(f"raw SSE kept to {raw_sse_cap} of {sizes[0]} chars")
     message = assembler.message
     notes.extend(assembler.notes)
     cap.stream_complete = assembler.complete and assembler.error is None
     if message is not None:
+        message = _scrub_message(message)
         cap.response_json = message
-        cap.response_text = json.dumps(message, ensure_ascii=False)
         cap.usage = Usage.from_api(message.get("usage"))
         if isinstance(message.get("stop_reason"), str):
             cap.stop_reason = message["stop_reason"]
         if cap.model is None and isinstance(message.get("model"), str):
             cap.model = message["model"]
     if assembler.error is not None and cap.error is None:
-        cap.error = "stream_error: " + (_api_error(assembler.error) or "error event")
+        cap.error = scrub_error("stream_error: " + (_api_error(assembler.error) or "error event"))
     elif not cap.stream_complete and cap.error is None:
         cap.error = "stream_incomplete: no message_stop"
     if not cap.stream_complete:
         notes.append("stream incomplete: stored what arrived")
     cap.response_note = "; ".join(notes) or None
+
+
+def _scrub_message(message: dict[str, Any]) -> dict[str, Any]:
+    """The reassembled message with secrets anywhere in it (not only in the texts the
+    assembler scrubbed) redacted; the same object when there were none."""
+    text = json.dumps(message, ensure_ascii=False)
+    clean = scrub_text(text)
+    if clean is text or clean == text:
+        return message
+    try:
+        return json.loads(clean)
+    except ValueError:  # redaction never breaks JSON, but the message must not be lost
+        log.warning("redacted message is not JSON; storing it without its content")
+        return dict(message, content=[])

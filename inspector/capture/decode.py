@@ -8,6 +8,7 @@ last to first. A body cut short by the capture cap still yields what decodes.
 from __future__ import annotations
 
 import zlib
+from typing import Any, Iterable, Iterator
 
 import brotli
 import zstandard
@@ -17,47 +18,134 @@ class DecodeError(Exception):
     """A body could not be decoded; the message says which encoding failed and why."""
 
 
-def _gzip(data: bytes) -> tuple[bytes, bool]:
-    """Decode gzip, including several concatenated members. Returns (bytes, complete)."""
-    out = bytearray()
-    while data:
-        d = zlib.decompressobj(wbits=31)
-        out += d.decompress(data)
-        if not d.eof:
-            return bytes(out), False
-        data = d.unused_data.lstrip(b"\0")
-    return bytes(out), True
+#: the most one decoder call may return, so a small compressed chunk that expands a lot
+#: still comes out in pieces
+_OUT = 1 << 20
 
 
-def _deflate(data: bytes) -> tuple[bytes, bool]:
-    """HTTP 'deflate' is meant to be zlib-wrapped, but servers also send raw deflate."""
-    for wbits in (15, -15):
-        d = zlib.decompressobj(wbits=wbits)
-        try:
-            out = d.decompress(data)
-        except zlib.error:
-            continue
-        return out, d.eof
-    raise zlib.error("neither zlib nor raw deflate data")
+class _Gzip:
+    """gzip, including several concatenated members (zero padding between them)."""
+
+    def __init__(self) -> None:
+        self._d = zlib.decompressobj(wbits=31)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            if self._d.eof:
+                data = data.lstrip(b"\0")
+                if not data:
+                    return
+                self._d = zlib.decompressobj(wbits=31)
+            yield from _drain(self._d, data)
+            data = self._d.unused_data if self._d.eof else b""
+
+    def complete(self) -> bool:
+        return self._d.eof
 
 
-def _brotli(data: bytes) -> tuple[bytes, bool]:
-    d = brotli.Decompressor()
-    out = d.process(data)
-    return out, d.is_finished()
+class _Deflate:
+    """HTTP 'deflate' is meant to be zlib-wrapped, but servers also send raw deflate: the
+    first bytes decide which."""
+
+    def __init__(self) -> None:
+        self._d: Any = None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._d is None:
+            for wbits in (15, -15):
+                d = zlib.decompressobj(wbits=wbits)
+                try:
+                    first = d.decompress(data[:2])
+                except zlib.error:
+                    continue
+                self._d = d
+                if first:
+                    yield first
+                data = data[2:]
+                break
+            else:
+                raise zlib.error("neither zlib nor raw deflate data")
+        yield from _drain(self._d, data)
+
+    def complete(self) -> bool:
+        return self._d is not None and self._d.eof
 
 
-def _zstd(data: bytes) -> tuple[bytes, bool]:
+def _drain(d: Any, data: bytes) -> Iterator[bytes]:
+    """A zlib decompressobj's output for `data`, in pieces of at most `_OUT` bytes."""
+    while data and not d.eof:
+        out = d.decompress(data, _OUT)
+        if out:
+            yield out
+        data = d.unconsumed_tail
+
+
+class _Brotli:
+    def __init__(self) -> None:
+        self._d = brotli.Decompressor()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        for i in range(0, len(data), 1 << 16):  # expansion per call stays bounded
+            out = self._d.process(data[i:i + (1 << 16)])
+            if out:
+                yield out
+
+    def complete(self) -> bool:
+        return self._d.is_finished()
+
+
+class _Zstd:
     # A decompressobj copes with frames that do not record their content size, as
     # streaming encoders write them.
-    d = zstandard.ZstdDecompressor().decompressobj()
-    out = d.decompress(data)
-    return out, d.eof
+    def __init__(self) -> None:
+        self._d = zstandard.ZstdDecompressor().decompressobj()
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        for i in range(0, len(data), 1 << 16):
+            out = self._d.decompress(data[i:i + (1 << 16)])
+            if out:
+                yield out
+
+    def complete(self) -> bool:
+        return self._d.eof
 
 
 _DECODERS = {
-    "gzip": _gzip, "x-gzip": _gzip, "deflate": _deflate, "br": _brotli, "zstd": _zstd,
+    "gzip": _Gzip, "x-gzip": _Gzip, "deflate": _Deflate, "br": _Brotli, "zstd": _Zstd,
 }
+
+
+def _stage(chunks: Iterable[bytes], coding: str, notes: list[str]) -> Iterator[bytes]:
+    decoder = _DECODERS[coding]()
+    try:
+        for chunk in chunks:
+            yield from decoder.feed(chunk)
+        complete = decoder.complete()
+    except DecodeError:
+        raise
+    except Exception as e:  # each library raises its own error type
+        raise DecodeError(f"undecodable {coding}: {e}") from None
+    if not complete:
+        notes.append(f"{coding} stream ends early")
+
+
+def iter_decoded(chunks: Iterable[bytes], content_encoding: str | None,
+                 notes: list[str]) -> Iterator[bytes]:
+    """Undo `content_encoding` on a body given in chunks, yielding decoded chunks.
+
+    What went wrong without stopping the decoding ("gzip stream ends early" for a
+    truncated body) is appended to `notes`. Raises `DecodeError`, possibly after some
+    output, when the rest does not decode; the caller then keeps the raw bytes.
+    """
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    for coding in codings:
+        if coding not in _DECODERS:
+            raise DecodeError(f"unknown content-encoding {coding!r}")
+    stream: Iterable[bytes] = (c for c in chunks if c)
+    for coding in reversed(codings):
+        stream = _stage(stream, coding, notes)
+    return iter(stream)
 
 
 def decode_body(data: bytes, content_encoding: str | None) -> tuple[bytes, str | None]:
@@ -69,18 +157,6 @@ def decode_body(data: bytes, content_encoding: str | None) -> tuple[bytes, str |
     """
     if not content_encoding or not data:
         return data, None
-    codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
     notes: list[str] = []
-    for coding in reversed(codings):
-        if coding == "identity":
-            continue
-        decoder = _DECODERS.get(coding)
-        if decoder is None:
-            raise DecodeError(f"unknown content-encoding {coding!r}")
-        try:
-            data, complete = decoder(data)
-        except Exception as e:  # each library raises its own error type
-            raise DecodeError(f"undecodable {coding}: {e}") from None
-        if not complete:
-            notes.append(f"{coding} stream ends early")
-    return data, "; ".join(notes) or None
+    out = b"".join(iter_decoded([data], content_encoding, notes))
+    return out, "; ".join(notes) or None

@@ -40,6 +40,19 @@ _KEY_PATTERN = re.compile(
     r"|[A-Za-z0-9]{20,})"                    # other providers' keys of the same family
 )
 _BEARER_PATTERN = re.compile(r"earer ([A-Za-z0-9._~+/=\-]{16,})")  # "Bearer <token>" in text
+# GitHub tokens: classic (ghp_ personal, gho_ OAuth, ghu_ user-to-server, ghs_ server,
+# ghr_ refresh) and fine-grained personal tokens.
+_GITHUB_PATTERN = re.compile(r"g(?:h[pousr]_[A-Za-z0-9]{30,}|ithub_pat_[A-Za-z0-9_]{20,})")
+# AWS access key ids (AKIA long-term, ASIA temporary), not inside a longer word
+_AWS_PATTERN = re.compile(r"A(?:KIA|SIA)[0-9A-Z]{16}(?![0-9A-Za-z])")
+# A key written with JSON escapes (`sk-ant\u002dapi03-...`) is the same key once parsed:
+# runs of key characters that hold an escaped printable ASCII character are decoded and
+# checked like plain text.
+_ESCAPE = re.compile(r"\\u00[2-7][0-9a-fA-F]")
+_ESCAPED_RUN = re.compile(r"(?:[A-Za-z0-9_\-]|\\u00[2-7][0-9a-fA-F])+")
+# (a literal that each shape's match contains, or "" where checking for one first
+# costs as much as the search itself, the pattern)
+_SHAPES = (("sk-", _KEY_PATTERN), ("", _GITHUB_PATTERN), ("", _AWS_PATTERN))
 
 
 # A JSON string member ("name": "value") wherever JSON appears in text. Finding every
@@ -60,7 +73,8 @@ def fingerprint(value: str) -> str:
     """
     digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:6]
     prefix = ""
-    for known in ("sk-ant-", "Bearer ", "bearer ", "Basic ", "sk-"):
+    for known in ("sk-ant-", "Bearer ", "bearer ", "Basic ", "sk-", "github_pat_", "ghp_",
+                  "gho_", "ghu_", "ghs_", "ghr_", "AKIA", "ASIA"):
         if value.startswith(known):
             prefix = known
             value = value[len(known):]
@@ -110,14 +124,77 @@ def redact_headers(headers: Headers) -> Headers:
 
 
 def scrub_text(text: str) -> str:
-    """Replace secrets recognisable by shape (API keys, bearer tokens) inside free text."""
+    """Replace secrets recognisable by shape (API keys, GitHub and AWS tokens, bearer
+    tokens, JSON members named like secrets) inside free text or JSON text."""
     if '":' in text:
         text = _scrub_fields(text)
-    if "sk-" in text:
-        text = _KEY_PATTERN.sub(lambda m: fingerprint(m.group(0)), text)
+    if "\\u00" in text:
+        text = _scrub_escaped(text)
+    for literal, pattern in _SHAPES:
+        if not literal or literal in text:
+            text = pattern.sub(_scrub_shape, text)
     if "earer " in text:
         text = _BEARER_PATTERN.sub(_scrub_bearer, text)
     return text
+
+
+def _scrub_shape(match: re.Match[str]) -> str:
+    start = match.start()
+    if match.re is _AWS_PATTERN and start > 0 and match.string[start - 1].isalnum():
+        return match.group(0)  # the tail of a longer word, not a key id
+    return fingerprint(match.group(0))
+
+
+def _scrub_escaped(text: str) -> str:
+    """Fingerprint keys written with JSON escapes: each run of key characters holding
+    an escape is decoded, and replaced when the decoded run holds a secret."""
+    pieces: list[str] = []
+    last = 0
+    pos = 0
+    while (m := _ESCAPE.search(text, pos)) is not None:
+        # the run around the escape: start a little before it, at a word boundary
+        lo = m.start()
+        while lo > last and lo > m.start() - 256 and (text[lo - 1].isalnum()
+                                                     or text[lo - 1] in "_-"):
+            lo -= 1
+        run = _ESCAPED_RUN.match(text, lo)
+        if run is None or run.end() <= m.start():
+            pos = m.end()
+            continue
+        decoded = _ESCAPE.sub(lambda e: chr(int(e.group(0)[2:], 16)), run.group(0))
+        clean = scrub_text(decoded)
+        if clean != decoded:
+            pieces.append(text[last:run.start()])
+            pieces.append(clean)
+            last = run.end()
+        pos = run.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def scrub_error(text: str) -> str:
+    """An error message, which may quote raw protocol bytes (h11 quotes a malformed
+    header line whole, `illegal header line: bytearray(b'x-api-key sk-...')`): shaped
+    secrets anywhere, and in each quoted line the value after a secret-named header."""
+    text = scrub_text(text)
+    if "b'" in text or 'b"' in text:
+        text = _QUOTED_BYTES.sub(_scrub_quoted_line, text)
+    return text
+
+
+# a bytes literal in a repr, and a header line (its colon possibly missing) inside one
+_QUOTED_BYTES = re.compile(r"""\bb(['"])(.*?)(?<!\\)\1""")
+_HEADER_LINE = re.compile(r"\s*([!#-'*+.0-9A-Z^_`a-z|~-]+)(\s*:\s*|\s+)(\S.*)")
+
+
+def _scrub_quoted_line(match: re.Match[str]) -> str:
+    line = _HEADER_LINE.fullmatch(match.group(2))
+    if line is None or "[sha256:" in line.group(3) or not is_secret_name(line.group(1)):
+        return match.group(0)
+    quote = match.group(1)
+    return f"b{quote}{line.group(1)}{line.group(2)}{fingerprint(line.group(3))}{quote}"
 
 
 def _scrub_fields(text: str) -> str:

@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 log = logging.getLogger(__name__)
 
@@ -88,9 +88,19 @@ class SSEParser:
             self._has_data = True
 
 
+#: the block field each text-like delta extends
+_DELTA_FIELDS = {"text_delta": ("text", "text"), "thinking_delta": ("thinking", "thinking"),
+                 "signature_delta": ("signature", "signature")}
+
+
 @dataclass
 class MessageAssembler:
-    """Rebuilds the final Messages API message from stream events."""
+    """Rebuilds the final Messages API message from stream events.
+
+    Deltas are collected per block and joined when the block stops (or at `finish`), so a
+    reply of a million deltas costs time in proportion to its length: appending each
+    delta to the block's string would copy the text so far every time.
+    """
 
     message: dict[str, Any] | None = None
     #: True once message_stop arrived
@@ -99,7 +109,13 @@ class MessageAssembler:
     error: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     events: int = 0
-    _partial_json: dict[int, str] = field(default_factory=dict)
+    #: applied to each reassembled text (text, thinking, tool input JSON) before it goes
+    #: into the message; where it changed something, `redacted` holds the span changed,
+    #: in offsets of that block's deltas joined (see `mask_deltas`)
+    scrub: Callable[[str], str] | None = None
+    redacted: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
+    _pieces: dict[tuple[int, str], list[str]] = field(default_factory=dict)
+    _partial_json: dict[int, list[str]] = field(default_factory=dict)
     _open: set[int] = field(default_factory=set)
 
     def add(self, event: SSEEvent) -> None:
@@ -154,6 +170,7 @@ class MessageAssembler:
             self._note(f"content block before {index} never started")
         block = data["content_block"]
         if index < len(content):
+            self._join(index)  # what a block started twice had so far goes to the old one
             content[index] = block
         else:
             content.append(block)
@@ -164,14 +181,17 @@ class MessageAssembler:
         block = self._block(index)
         delta = data["delta"]
         dtype = delta.get("type")
-        if dtype == "text_delta":
-            block["text"] = block.get("text", "") + delta["text"]
-        elif dtype == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + delta["thinking"]
-        elif dtype == "signature_delta":
-            block["signature"] = block.get("signature", "") + delta["signature"]
+        target = _DELTA_FIELDS.get(dtype)
+        if target is not None:
+            piece = delta[target[0]]
+            if not isinstance(piece, str):
+                raise TypeError(f"{dtype} carries {type(piece).__name__}, not text")
+            self._pieces.setdefault((index, target[1]), []).append(piece)
         elif dtype == "input_json_delta":
-            self._partial_json[index] = self._partial_json.get(index, "") + delta["partial_json"]
+            piece = delta["partial_json"]
+            if not isinstance(piece, str):
+                raise TypeError(f"partial_json is {type(piece).__name__}, not text")
+            self._partial_json.setdefault(index, []).append(piece)
         elif dtype == "citations_delta":
             if not isinstance(block.get("citations"), list):
                 block["citations"] = []
@@ -179,12 +199,46 @@ class MessageAssembler:
         else:
             self._note(f"unknown delta {dtype!r} on block {index}")
 
+    def _join(self, index: int) -> None:
+        """Append the text deltas collected for block `index` to its fields."""
+        for name in ("text", "thinking", "signature"):
+            pieces = self._pieces.pop((index, name), None)
+            if pieces is None:
+                continue
+            block = self._block(index)
+            before = block.get(name)
+            before = before if isinstance(before, str) else ""
+            if before:
+                pieces.insert(0, before)
+            value = "".join(pieces)
+            if name != "signature":
+                value = self._scrubbed(index, name, value, len(before))
+            block[name] = value
+
+    def _scrubbed(self, index: int, name: str, value: str, base: int) -> str:
+        if self.scrub is None:
+            return value
+        clean = self.scrub(value)
+        if clean is value or clean == value:
+            return value
+        lo = _common_prefix(value, clean)
+        hi = len(value) - _common_suffix(value, clean, lo)
+        lo, hi = max(lo - base, 0), max(hi - base, 0)
+        old = self.redacted.get((index, name))
+        if old is not None:
+            lo, hi = min(lo, old[0]), max(hi, old[1])
+        self.redacted[(index, name)] = (lo, hi)
+        return clean
+
     def _finish_block(self, index: int) -> None:
         self._open.discard(index)
-        partial = self._partial_json.pop(index, None)
-        if partial is None:
+        self._join(index)
+        pieces = self._partial_json.pop(index, None)
+        if pieces is None:
             return
         block = self._block(index)
+        partial = self._scrubbed(index, "partial_json", "".join(pieces), 0)
+        del pieces
         try:
             block["input"] = json.loads(partial) if partial.strip() else {}
         except ValueError:
@@ -215,46 +269,183 @@ class MessageAssembler:
 
     def finish(self) -> dict[str, Any] | None:
         """Close blocks left open by a cut stream and return the message (or None)."""
-        for index in sorted(self._open | set(self._partial_json)):
+        pending = self._open | set(self._partial_json) | {i for i, _ in self._pieces}
+        for index in sorted(pending):
             try:
                 self._finish_block(index)
             except IndexError:
                 pass
+        self._pieces.clear()
         return self.message
 
 
-def parse_all(text: str) -> list[SSEEvent]:
-    """All events of a complete captured stream, in one pass over the decoded text.
+def _common_prefix(a: str, b: str, step: int = 4096) -> int:
+    """Length of the longest common prefix of `a` and `b` (compared block by block)."""
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i:i + step] == b[i:i + step]:
+        i += step
+    while i < n and a[i] == b[i]:
+        i += 1
+    return min(i, n)
 
-    Same rules as `SSEParser` (which handles arbitrary chunking), several times faster
-    for the common case of a whole body: an event still open at the end is dropped.
+
+def _common_suffix(a: str, b: str, floor: int, step: int = 4096) -> int:
+    """Length of the longest common suffix, not reaching into the first `floor` chars."""
+    n = min(len(a), len(b)) - floor
+    i = 0
+    while i + step <= n and a[len(a) - i - step:len(a) - i] == b[len(b) - i - step:len(b) - i]:
+        i += step
+    while i < n and a[len(a) - i - 1] == b[len(b) - i - 1]:
+        i += 1
+    return max(i, 0)
+
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_DELTA_KEYS = {"text_delta": ("text", "text"), "thinking_delta": ("thinking", "thinking"),
+               "input_json_delta": ("partial_json", "partial_json")}
+
+
+def mask_deltas(raw: str, redacted: dict[tuple[int, str], tuple[int, int]]) -> str:
+    """`raw` events with the characters of each delta that fall in a `redacted` span
+    (per block and field, as `MessageAssembler.redacted` gives them) replaced by `*`.
+
+    A secret streamed in several deltas is whole in no single event, so scrubbing the
+    events one by one leaves its pieces; this masks them. Masked events are written
+    back as one `data:` line; an event cut off at the end of `raw` is dropped.
     """
-    lines = text.split("\n") if "\r" not in text else re.split(r"\r\n|\r|\n", text)
-    events: list[SSEEvent] = []
-    name = ""
-    data: list[str] = []
-    has_data = False
-    for line in lines[:-1] if lines and lines[-1] == "" else lines:
-        if not line:
-            if has_data:
-                events.append(SSEEvent(name or "message", "\n".join(data)))
-            name, data, has_data = "", [], False
-        elif line[0] == ":":
+    if not redacted:
+        return raw
+    lines: list[str | None] = list(_LINE_BREAK.split(raw) if "\r" in raw else raw.split("\n"))
+    if lines and lines[-1] == "":
+        lines.pop()  # what follows the last line break is not a line
+    offsets: dict[tuple[int, str], int] = {}
+    data_lines: list[int] = []
+    complete = -1
+    for i, line in enumerate(lines):
+        if line:
+            if line.startswith("data:"):
+                data_lines.append(i)
             continue
+        complete = i
+        if data_lines:
+            _mask_event(lines, data_lines, offsets, redacted)
+        data_lines = []
+    return "".join(line + "\n" for line in lines[:complete + 1] if line is not None)
+
+
+def _mask_event(lines: list[str | None], data_lines: list[int],
+                offsets: dict[tuple[int, str], int],
+                redacted: dict[tuple[int, str], tuple[int, int]]) -> None:
+    parts = []
+    for i in data_lines:
+        value = lines[i][5:]  # type: ignore[index]
+        parts.append(value[1:] if value[:1] == " " else value)
+    try:
+        data = json.loads("\n".join(parts))
+        if data.get("type") != "content_block_delta":
+            return
+        delta = data["delta"]
+        key, name = _DELTA_KEYS[delta["type"]]
+        piece = delta[key]
+        where = (int(data["index"]), name)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return
+    if not isinstance(piece, str):
+        return
+    start = offsets.get(where, 0)
+    offsets[where] = start + len(piece)
+    span = redacted.get(where)
+    if span is None:
+        return
+    a, b = max(span[0] - start, 0), min(span[1] - start, len(piece))
+    if a >= b:
+        return
+    delta[key] = piece[:a] + "*" * (b - a) + piece[b:]
+    lines[data_lines[0]] = "data: " + json.dumps(data, ensure_ascii=False)
+    for i in data_lines[1:]:
+        lines[i] = None
+
+
+class TextStreamParser:
+    """`text/event-stream` parsing of decoded text fed in chunks of any size, with the
+    same rules as `SSEParser`; splitting whole chunks into lines makes it several times
+    faster than a byte-by-line parser, which matters for a stream of many megabytes."""
+
+    def __init__(self) -> None:
+        self._carry = ""
+        self._name = ""
+        self._data: list[str] = []
+        self._has_data = False
+
+    def feed(self, text: str) -> list[SSEEvent]:
+        text = self._carry + text if self._carry else text
+        if "\r" in text:
+            held = text.endswith("\r")  # may be half of a CRLF split across chunks
+            lines = _LINE_BREAK.split(text[:-1] if held else text)
+            self._carry = lines.pop() + ("\r" if held else "")
         else:
-            field_name, _, value = line.partition(":")
-            if value[:1] == " ":
-                value = value[1:]
-            if field_name == "data":
-                data.append(value)
-                has_data = True
-            elif field_name == "event":
-                name = value
-    return events
+            lines = text.split("\n")
+            self._carry = lines.pop()
+        events: list[SSEEvent] = []
+        self._lines(lines, events)
+        return events
+
+    def close(self) -> list[SSEEvent]:
+        """End of stream: an unterminated last line counts, an undispatched event does
+        not (the stream was cut before the blank line that completes it)."""
+        events: list[SSEEvent] = []
+        carry, self._carry = self._carry, ""
+        if carry:
+            self._lines([carry[:-1] if carry.endswith("\r") else carry], events)
+        return events
+
+    def _lines(self, lines: list[str], events: list[SSEEvent]) -> None:
+        name, data, has_data = self._name, self._data, self._has_data
+        for line in lines:
+            if not line:
+                if has_data:
+                    events.append(SSEEvent(name or "message", "\n".join(data)))
+                name, data, has_data = "", [], False
+            elif line[0] == ":":
+                continue
+            else:
+                field_name, _, value = line.partition(":")
+                if value[:1] == " ":
+                    value = value[1:]
+                if field_name == "data":
+                    data.append(value)
+                    has_data = True
+                elif field_name == "event":
+                    name = value
+        self._name, self._data, self._has_data = name, data, has_data
+
+
+def parse_all(text: str) -> list[SSEEvent]:
+    """All events of a complete captured stream (an event still open at the end is
+    dropped)."""
+    parser = TextStreamParser()
+    return parser.feed(text) + parser.close()
+
+
+def assemble_chunks(chunks: Iterable[str],
+                    scrub: Callable[[str], str] | None = None) -> MessageAssembler:
+    """Reassemble a stream from its decoded text in chunks, holding no more of it than
+    one chunk and the message being built; `scrub` redacts each reassembled text."""
+    assembler = MessageAssembler(scrub=scrub)
+    parser = TextStreamParser()
+    add = assembler.add
+    for chunk in chunks:
+        for event in parser.feed(chunk):
+            add(event)
+    for event in parser.close():
+        add(event)
+    assembler.finish()
+    return assembler
 
 
 def assemble_stream(data: bytes | str) -> tuple[MessageAssembler, list[SSEEvent]]:
-    """Parse a whole captured stream at once (the capture path uses this)."""
+    """Parse a whole captured stream at once: the assembler and the events."""
     assembler = MessageAssembler()
     text = data if isinstance(data, str) else data.decode("utf-8", "replace")
     events = parse_all(text)

@@ -11,7 +11,19 @@ import sys
 import click
 
 from inspector import __version__
-from inspector.cli import analysis_cmds, app_cmds, data_cmds, demo_cmd, proxy_cmds, run_cmd
+from inspector.cli import (
+    analysis_cmds,
+    app_cmds,
+    count_cmd,
+    data_cmds,
+    demo_cmd,
+    findings_cmd,
+    import_cmd,
+    prices_cmd,
+    proxy_cmds,
+    run_cmd,
+    serve_cmd,
+)
 from inspector.cli.common import Failure, home_options, proxy_options
 
 
@@ -32,7 +44,19 @@ def cli(ctx: click.Context, **opts) -> None:
         ctx.invoke(app_cmds.tui, **{k: v for k, v in opts.items()})
 
 
-for _module in (proxy_cmds, run_cmd, demo_cmd, data_cmds, analysis_cmds, app_cmds):
+for _module in (
+    proxy_cmds,
+    run_cmd,
+    demo_cmd,
+    data_cmds,
+    analysis_cmds,
+    findings_cmd,
+    app_cmds,
+    serve_cmd,
+    import_cmd,
+    prices_cmd,
+    count_cmd,
+):
     _module.register(cli)
 
 

@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
-from typing import Any, Iterator
+from typing import Any
 
 import click
 
 from inspector.cli.common import (
-    Failure, echo_json, handles_errors, home_options, json_option, load_config, time_option,
+    Failure, echo_json, handles_errors, home_options, json_option, time_option,
 )
-
-
-@contextlib.contextmanager
-def open_store(ctx: click.Context, opts: dict[str, Any], must_exist: bool = True) -> Iterator[Any]:
-    """The store of the configured home (a one-line failure when there is none yet)."""
-    from inspector.store import Store
-
-    config = load_config(ctx, home=opts.get("home"), db=opts.get("db"))
-    path = config.db_path
-    if must_exist and not path.exists():
-        raise Failure(f"no captures yet: {path} does not exist")
-    store = Store(path)
-    try:
-        yield store
-    finally:
-        store.close()
+from inspector.cli.stores import (
+    no_captures_message, open_store, require_store, writable_copy,
+)
 
 
 def exchange_or_fail(store: Any, id_prefix: str) -> dict[str, Any]:
@@ -56,15 +42,26 @@ def tree(ctx: click.Context, request_id: str, depth: int | None, as_json: bool, 
     """What fills a request's prompt, source by source (ID: any unique prefix)."""
     from inspector.analysis.render import attribution_tree
 
-    with open_store(ctx, opts) as store:
-        exchange = exchange_or_fail(store, request_id)
+    from inspector.counting.audit import annotate
+
+    with open_store(ctx, opts) as (config, store):
+        exchange = exchange_or_fail(require_store(config, store, request_id), request_id)
+        annotate(store, exchange)  # what Claude Code's /context claimed, beside ours
     root = exchange.get("attribution")
     if root is None:
         raise Failure(f"{exchange['id']} has no attribution (not a Messages API request?)")
     if as_json:
         echo_json(_cut(root, depth) if depth else root)
         return
-    print_rich(attribution_tree(root, depth))
+    from rich.console import Console
+
+    # a terminal gets rows that fit its width; a pipe or file gets whole rows, unwrapped
+    console = Console()
+    if console.is_terminal:
+        console.print(attribution_tree(root, depth, console.width), no_wrap=True,
+                      overflow="ellipsis")
+    else:
+        console.print(attribution_tree(root, depth), soft_wrap=True)
 
 
 def _cut(node: dict[str, Any], depth: int, level: int = 0) -> dict[str, Any]:
@@ -96,15 +93,43 @@ def stats(ctx: click.Context, since: float | None, until: float | None, by: str,
         click.echo(f"summing {n:,} captures stored before the analysis tables existed "
                    "(once; later runs are fast)...", err=True)
 
-    with open_store(ctx, opts) as store:
-        result = compute_stats(store.conn, since, until, by, notice)
+    with open_store(ctx, opts) as (config, store):
+        if store is None:
+            click.echo(no_captures_message(config), err=True)
+            if as_json:
+                echo_json(_empty_stats(since, until, by))
+            return
+        with writable_copy(store) as conn:
+            result = compute_stats(conn, since, until, by, notice)
     if as_json:
         echo_json(result)
+    elif not result["total"]["requests"]:
+        click.echo(f"no captures since {result['since']}"
+                   + (f" until {result['until']}" if result["until"] else "")
+                   + "; --since 30d looks further back")
     else:
         from rich.console import Console
 
         console = Console(soft_wrap=False)
         console.print(stats_table(result, wide=console.width >= 110))
+        quota = result.get("quota_5h")
+        if quota and quota["sources"]:
+            top = list(quota["sources"].items())[:6]
+            console.print("5-hour quota used, an apportioned estimate (utilization is "
+                          "account-wide): " + ", ".join(f"{k} {v:.1%}" for k, v in top))
+
+
+def _empty_stats(since: float | None, until: float | None, by: str) -> dict[str, Any]:
+    """What `stats --json` says of a home without a database: the figures of an empty one."""
+    import tempfile
+    from pathlib import Path
+
+    from inspector.analysis.stats import compute_stats
+    from inspector.store import Store
+
+    with tempfile.TemporaryDirectory() as folder:
+        with Store(Path(folder) / "empty.db") as store:
+            return compute_stats(store.conn, since, until, by, None)
 
 
 @click.command()
@@ -122,9 +147,10 @@ def diff(ctx: click.Context, request_id: str, other_id: str | None, show_all: bo
     from inspector.analysis.turns import NoPrevious, diff_exchanges
     from inspector.store import AmbiguousId, NotFound
 
-    with open_store(ctx, opts) as store:
+    with open_store(ctx, opts) as (config, store):
         try:
-            result = diff_exchanges(store, request_id, other_id)
+            result = diff_exchanges(require_store(config, store, request_id), request_id,
+                                    other_id)
         except (NotFound, AmbiguousId, NoPrevious) as e:
             raise Failure(str(e)) from None
     if as_json:
@@ -147,9 +173,9 @@ def rate(ctx: click.Context, request_id: str, rating: str, note: str | None, as_
     from inspector.analysis.ratings import rate as store_rating
     from inspector.store import AmbiguousId
 
-    with open_store(ctx, opts) as store:
+    with open_store(ctx, opts) as (config, store):
         try:
-            full = store.resolve_id(request_id)
+            full = require_store(config, store, request_id).resolve_id(request_id)
         except AmbiguousId as e:
             raise Failure(str(e)) from None
         if full is None:
@@ -179,7 +205,10 @@ def reattribute(ctx: click.Context, since: float | None, until: float | None, ba
     from inspector.analysis.stats import period
 
     lo, hi = period(since, until)
-    with open_store(ctx, opts) as store:
+    with open_store(ctx, opts) as (config, store):
+        if store is None:
+            click.echo(no_captures_message(config), err=True)
+            return
         total = work.count(store, lo, hi)
         with Progress(transient=True) as progress:
             task = progress.add_task("reattributing", total=total)

@@ -12,6 +12,8 @@ from inspector.cli.common import (
     load_config,
     log_to_file,
     proxy_options,
+    start_live_otlp,
+    stop_live_otlp,
 )
 
 
@@ -37,12 +39,14 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
 
         runtime = IsolatedRuntime(config)
     log_to_file(config.home)
+    follower = start_live_otlp(config, console=False) if runtime is not None else None
     app = make_app(config, runtime)
     try:
         app.run()
     finally:
         if runtime is not None:
             runtime.stop(timeout=10)  # a no-op when the app already stopped it
+        stop_live_otlp(follower)
 
 
 def register(group: click.Group) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any, Callable
@@ -29,10 +30,9 @@ class Failure(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
-def home_options(f: Callable) -> Callable:
+def home_options(f: Callable, db_help: str = "Database file (default: HOME/captures.db).") -> Callable:
     f = click.option(
-        "--db", "db", type=click.Path(dir_okay=False), default=None,
-        help="Database file (default: HOME/captures.db).",
+        "--db", "db", type=click.Path(dir_okay=False), default=None, help=db_help,
     )(f)
     f = click.option(
         "--home", "home", type=click.Path(file_okay=False), default=None,
@@ -57,13 +57,23 @@ def proxy_options(f: Callable) -> Callable:
                      help="Extra CA file to trust for upstream TLS."),
         click.option("--max-capture-bytes", default=None, type=click.IntRange(min=0), metavar="N",
                      help="Cap on each stored body copy (default 64 MiB); forwarding is never capped."),
+        click.option("--otlp-endpoint", default=None, metavar="URL",
+                     help="Send each stored exchange as a span to this OpenTelemetry "
+                          "collector (OTLP/HTTP; /v1/traces is added)."),
+        click.option("--otlp-header", "otlp_headers", multiple=True, metavar="KEY=VALUE",
+                     help="Header for the collector (repeatable)."),
+        click.option("--otlp-bodies", is_flag=True, default=None,
+                     help="Send bodies with the spans too (scrubbed of secrets)."),
+        click.option("--exact", is_flag=True, default=None,
+                     help="Count each source with the API's count_tokens, using each request's own credentials."),
     ]
     for opt in reversed(opts):
         f = opt(f)
     return f
 
 
-PROXY_KEYS = ("listen", "intercept", "upstream", "resolve", "upstream_ca", "max_capture_bytes")
+PROXY_KEYS = ("listen", "intercept", "upstream", "resolve", "upstream_ca", "max_capture_bytes",
+              "otlp_endpoint", "otlp_headers", "otlp_bodies", "exact")
 
 
 def load_config(ctx: click.Context, **opts: Any) -> Config:
@@ -71,16 +81,55 @@ def load_config(ctx: click.Context, **opts: Any) -> Config:
     after the subcommand. Raises `Failure` with a one-line reason."""
     merged: dict[str, Any] = {}
     parent = ctx.find_root().obj or {}
+    root = ctx.find_root()
     for key in ("home", "db", *PROXY_KEYS):
         value = opts.get(key)
-        if value in (None, (), []):
+        if value in (None, (), []) or (
+                key == "home" and parent.get(key) and _from_env(ctx, key)
+                and not _from_env(root, key)):
+            # `--home H` before the subcommand beats $CLAUDE_INSPECT_HOME after it
             value = parent.get(key)
         merged[key] = list(value) if isinstance(value, tuple) else value
     home = merged.pop("home")
     try:
-        return Config.load(home, **merged)
+        config = Config.load(home, **merged)
     except ConfigError as e:
         raise Failure(str(e)) from None
+    from inspector.attribution.pricing import use_price_file
+    use_price_file(config.home / "prices.json")  # prices refreshed by `prices --update`
+    return config
+
+
+def start_live_otlp(config: Config, console: bool = True) -> Any:
+    """The process that sends each newly stored exchange to the configured collector, or
+    None without one. Its status lines go to the terminal, or to the log file when
+    something else owns the terminal. Stop it after the recorder has drained."""
+    if not config.otlp_endpoint:
+        return None
+    from inspector.export.otlp import parse_headers
+    from inspector.export.otlp_follow import start_follower
+
+    output = None
+    if not console:
+        config.home.mkdir(parents=True, exist_ok=True)
+        output = open(config.home / LOG_FILE, "a", encoding="utf-8")
+    try:
+        return start_follower(config.db_path, config.otlp_endpoint,
+                              parse_headers(config.otlp_headers),
+                              bodies=config.otlp_bodies, output=output)
+    finally:
+        if output is not None:
+            output.close()  # the child holds its own copy
+
+
+def stop_live_otlp(follower: Any) -> None:
+    if follower is not None:
+        follower.stop()
+
+
+def _from_env(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is click.core.ParameterSource.ENVIRONMENT
 
 
 def time_option(name: str, help: str) -> Callable:
@@ -99,8 +148,14 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")(f)
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+    """`data` as indented JSON. A lone surrogate (JSON allows `"\\ud800"`; it cannot be
+    written as UTF-8) stays the escape it was sent as, so the output is valid UTF-8 JSON."""
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    click.echo(_LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def handles_errors(f: Callable) -> Callable:
@@ -115,6 +170,9 @@ def handles_errors(f: Callable) -> Callable:
         except OSError as e:
             raise Failure(f"{e.strerror or e}: {e.filename or ''}".rstrip(": ")) from None
         except sqlite3.DatabaseError as e:
+            if "readonly" in str(e):
+                raise Failure(f"the database is read-only ({e}): this command changes it; "
+                              "reading commands still work") from None
             raise Failure(f"the database cannot be read ({e}); is it a claude-inspect "
                           f"database? --db names another file") from None
 

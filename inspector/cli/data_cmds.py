@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import sys
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import click
 
 from inspector.cli.common import (
-    Failure, echo_json, handles_errors, home_options, json_option, load_config, time_option,
+    Failure, echo_json, handles_errors, home_options, json_option, time_option,
 )
+from inspector.cli.stores import no_captures_message, open_store, require_store
 
 
 def filter_options(f: Callable) -> Callable:
@@ -24,8 +24,8 @@ def filter_options(f: Callable) -> Callable:
         click.option("--session", default=None, help="Only this session (id or prefix)."),
         click.option("--status", default=None, type=int, help="Only this HTTP status."),
         click.option("--source", default=None,
-                     help="Only requests with this attribution source (e.g. mcp:github; "
-                          "'mcp:' for every MCP server)."),
+                     help="Only requests with this source: a category (mcp, tool, memory), "
+                          "a name (github, Bash) or both (mcp:github)."),
     ]
     for opt in reversed(opts):
         f = opt(f)
@@ -38,29 +38,6 @@ def _filter(opts: dict[str, Any], limit: int = 20, offset: int = 0):
     return Filter(since=opts.get("since"), until=opts.get("until"), model=opts.get("model"),
                   session=opts.get("session"), status=opts.get("status"),
                   source=opts.get("source"), limit=limit, offset=offset)
-
-
-def no_captures_message(config) -> str:
-    return f"no captures yet in {config.home}: run `claude-inspect run -- claude`"
-
-
-@contextmanager
-def open_store(ctx: click.Context, opts: dict[str, Any], missing_ok: bool = False) -> Iterator:
-    """The configured store, or a one-line failure when there is no database yet (None
-    with `missing_ok`)."""
-    from inspector.store import Store
-
-    config = load_config(ctx, **opts)
-    if not config.db_path.exists():
-        if missing_ok:
-            yield config, None
-            return
-        raise Failure(no_captures_message(config))
-    store = Store(config.db_path)
-    try:
-        yield config, store
-    finally:
-        store.close()
 
 
 def _short_model(model: str | None) -> str:
@@ -110,17 +87,18 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts:
     """List captured requests, newest first."""
     from inspector.store.queries import count_requests, list_requests
 
-    with open_store(ctx, opts, missing_ok=True) as (config, store):
+    with open_store(ctx, opts) as (config, store):
         if store is None:
+            click.echo(no_captures_message(config), err=True)
             if as_json:
                 echo_json([])
-            else:
-                click.echo(no_captures_message(config), err=True)
             return
         f = _filter(opts, limit, offset)
         rows = list_requests(store, f)
         if as_json:
-            echo_json(rows)
+            from inspector.analysis.findings.threads import annotate_rows
+
+            echo_json(annotate_rows(store, rows))
             return
         total = count_requests(store, f)
     _print_list(rows, total, offset)
@@ -129,6 +107,8 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts:
 def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from inspector.analysis.render import markup_safe
 
     console = Console()
     if not rows:
@@ -153,9 +133,9 @@ def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
             prompt = (r["input_tokens"] + (r["cache_read_tokens"] or 0)
                       + (r["cache_creation_tokens"] or 0))
         table.add_row(
-            r["id"][:12], _local_time(r["ts"]), _short_model(r["model"]), status,
-            _num(prompt), _num(r["output_tokens"]),
-            _ms(r["total_ms"]), _cost(r["cost_usd"]), r["top_source"] or "",
+            markup_safe(r["id"][:12]), _local_time(r["ts"]), markup_safe(_short_model(r["model"])),
+            status, _num(prompt), _num(r["output_tokens"]),
+            _ms(r["total_ms"]), _cost(r["cost_usd"]), markup_safe(r["top_source"]),
         )
     console.print(table)
     shown = f"{offset + 1}-{offset + len(rows)}"
@@ -178,11 +158,16 @@ def show_cmd(ctx: click.Context, capture_id: str, as_json: bool, **opts: Any) ->
     """
     from inspector.store import AmbiguousId, NotFound, get_exchange
 
-    with open_store(ctx, opts) as (_config, store):
+    with open_store(ctx, opts) as (config, store):
         try:
-            ex = get_exchange(store, capture_id)
+            ex = get_exchange(require_store(config, store, capture_id), capture_id)
         except (AmbiguousId, NotFound) as e:
             raise Failure(str(e.args[0]) if e.args else str(e)) from None
+        from inspector.counting.audit import annotate
+
+        annotate(store, ex)  # what Claude Code's /context claimed, beside ours
+    from inspector.attribution.pricing import price_assumed
+    ex["price_assumed"] = price_assumed((ex.get("request") or {}).get("model"))
     if as_json:
         echo_json(ex)
         return
@@ -213,15 +198,18 @@ def _answer_lines(message: Any) -> list[str]:
 
 def _print_exchange(ex: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
+
+    from inspector.analysis.render import markup_safe
+
+    escape = markup_safe
 
     console = Console()
     req, resp = ex["request"], ex["response"]
-    console.print(f"[bold]{ex['id']}[/bold]  {ex['ts']}")
-    console.print(f"{req['method']} {escape(req['url'] or '')}  ->  "
+    console.print(f"[bold]{escape(ex['id'])}[/bold]  {escape(ex['ts'])}")
+    console.print(f"{escape(req['method'])} {escape(req['url'] or '')}  ->  "
                   f"{resp['status'] if resp['status'] is not None else 'no response'} "
-                  f"{resp['reason'] or ''}")
+                  f"{escape(resp['reason'] or '')}")
     facts = [("model", req["model"]), ("stream", req["stream"]), ("session", req["session_id"]),
              ("stop reason", resp["stop_reason"]), ("stream complete", resp["stream_complete"]),
              ("error", resp["error"]), ("cost", _cost(ex["cost_usd"]) or None),
@@ -243,7 +231,7 @@ def _print_exchange(ex: dict[str, Any]) -> None:
     if answer:
         console.rule("answer")
         for line in answer:
-            console.print(escape(line))
+            console.print(markup_safe(line, multiline=True))
     for title, headers in (("request headers", req["headers"]),
                            ("response headers", resp["headers"])):
         if headers:
@@ -264,23 +252,48 @@ def _print_exchange(ex: dict[str, Any]) -> None:
 
 @click.command("export")
 @filter_options
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "har"]),
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv", "har", "otlp"]),
               default="jsonl", show_default=True, help="Output format.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to FILE (default: standard output).")
+@click.option("--endpoint", default=None, metavar="URL",
+              help="With --format otlp: the OpenTelemetry collector (OTLP/HTTP).")
+@click.option("--header", "headers", multiple=True, metavar="KEY=VALUE",
+              help="With --format otlp: a header for the collector (repeatable).")
+@click.option("--bodies", is_flag=True,
+              help="With --format otlp: send bodies too (scrubbed of secrets).")
 @home_options
 @click.pass_context
 @handles_errors
-def export_cmd(ctx: click.Context, fmt: str, output: str | None, **opts: Any) -> None:
+def export_cmd(ctx: click.Context, fmt: str, output: str | None, endpoint: str | None,
+               headers: tuple[str, ...], bodies: bool, **opts: Any) -> None:
     """Export captures (oldest first): JSONL of full exchanges, a JSON array, CSV of the
-    list fields, or a HAR 1.2 log for browser devtools."""
+    list fields, a HAR 1.2 log for browser devtools, or OpenTelemetry spans sent to a
+    collector (--format otlp --endpoint URL)."""
     from inspector.export import WRITERS, counted
     from inspector.store.queries import count_requests, iter_exchanges, iter_list_rows
 
-    with open_store(ctx, opts) as (_config, store):
+    if fmt == "otlp" or endpoint:
+        if fmt != "otlp" or not endpoint or output:
+            raise click.UsageError("spans go to a collector: --format otlp --endpoint URL "
+                                   "(without -o)")
+        with open_store(ctx, opts) as (config, store):
+            if store is None:
+                click.echo(no_captures_message(config), err=True)
+                return
+            from inspector.cli.otlp_export import send_spans
+
+            send_spans(store, _filter(opts, limit=0), endpoint, headers, bodies,
+                       _stderr_console())
+        return
+    with open_store(ctx, opts) as (config, store):
         f = _filter(opts, limit=0)
-        items = (iter_list_rows(store, f) if fmt == "csv"
-                 else iter_exchanges(store, f, parse_bodies=False))
+        if store is None:  # an empty export, as for a period without captures
+            click.echo(no_captures_message(config), err=True)
+            items: Any = []
+        else:
+            items = (iter_list_rows(store, f) if fmt == "csv"
+                     else iter_exchanges(store, f, parse_bodies=False))
         writer = WRITERS[fmt]
         if output is None:
             try:
@@ -289,7 +302,7 @@ def export_cmd(ctx: click.Context, fmt: str, output: str | None, **opts: Any) ->
             except BrokenPipeError:  # `export | head`: the reader has had enough
                 pass
             return
-        total = count_requests(store, f)
+        total = count_requests(store, f) if store is not None else 0
         from rich.progress import Progress
 
         started = time.perf_counter()
@@ -320,7 +333,7 @@ def purge_cmd(ctx: click.Context, older_than: float | None, as_json: bool, **opt
     """Delete old captures (and the shared body parts no capture uses any more)."""
     if older_than is None:
         raise click.UsageError("give --older-than, e.g. --older-than 30d")
-    with open_store(ctx, opts, missing_ok=True) as (_config, store):
+    with open_store(ctx, opts, quiet=True) as (_config, store):
         n = store.purge(older_than) if store is not None else 0
     if as_json:
         echo_json({"purged": n})
@@ -333,4 +346,4 @@ def register(group: click.Group) -> None:
         group.add_command(command)
 
 
-__all__ = ["filter_options", "open_store", "register"]
+__all__ = ["filter_options", "register"]

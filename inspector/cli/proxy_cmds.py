@@ -18,7 +18,15 @@ from typing import Any
 
 import click
 
-from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
+from inspector.cli.common import (
+    Failure,
+    handles_errors,
+    home_options,
+    load_config,
+    proxy_options,
+    start_live_otlp,
+    stop_live_otlp,
+)
 from inspector.config import Config, ensure_home
 from inspector.capture.redact import scrub_url
 from inspector.model import Exchange
@@ -130,6 +138,7 @@ def register(group: click.Group) -> None:
         runtime = Runtime(config)
         runtime.add_listener(line_listener(lines))
         runtime.recording = not no_record
+        follower = None
         stopping = threading.Event()
         # SIGINT too, explicitly: a shell without job control starts background commands
         # with SIGINT ignored, and Python then never raises KeyboardInterrupt for it
@@ -139,12 +148,15 @@ def register(group: click.Group) -> None:
         # From here on a Ctrl-C (or SIGTERM) at any moment stops cleanly: the runtime is
         # stopped in `finally`, however far its start got.
         try:
+            follower = None if no_record else start_live_otlp(config)
             runtime.start()
             if runtime.proxy_error:
                 raise Failure(runtime.proxy_error)
             assert runtime.proxy_address is not None
             host, port = runtime.proxy_address
             where = "not recording" if no_record else f"recording to {config.db_path}"
+            if follower is not None:
+                where += f", sending spans to {config.otlp_endpoint}"
             console.echo(f"claude-inspect proxy listening on {host}:{port}, {where}")
             console.echo("Point a client at it with one of:")
             for line in env_lines(host, port, str(ca.cert_path)):
@@ -165,6 +177,7 @@ def register(group: click.Group) -> None:
                     console.echo(*reversed(lines.get_nowait()))
                 except queue.Empty:
                     break
+            stop_live_otlp(follower)  # after the drain: it sends what was stored last
         recorder = runtime.writer
         if recorder is not None and recorder.not_stored:
             console.echo(f"warning: {recorder.not_stored} of {runtime.captured} exchanges "
@@ -190,7 +203,10 @@ def register(group: click.Group) -> None:
         if pem_only:
             click.echo(authority.pem(), nl=False)
             return
-        click.echo(TRUST_HELP.format(path=path))
+        from inspector.runtime.launch import write_ca_bundle
+
+        bundle = write_ca_bundle(config.home, authority.pem())
+        click.echo(TRUST_HELP.format(path=path, bundle=bundle))
 
 
 TRUST_HELP = """\
@@ -200,10 +216,10 @@ Clients must trust it to let claude-inspect read their HTTPS traffic.
 
 Claude Code (Node):   NODE_EXTRA_CA_CERTS={path} claude
                       (or simply: claude-inspect run -- claude)
-Python (httpx, requests, anthropic SDK): these variables replace the default store, so
-                      give them a bundle with the usual CAs plus this one:
-                      cat "$(python -m certifi)" {path} > bundle.pem
-                      SSL_CERT_FILE=bundle.pem REQUESTS_CA_BUNDLE=bundle.pem
+Python (anthropic SDK, httpx, requests): these variables replace the default store,
+                      so use the bundle of the system's CAs plus this one, written here:
+                      SSL_CERT_FILE={bundle} REQUESTS_CA_BUNDLE={bundle}
+                      (or simply: claude-inspect run -- python my_agent.py)
 Linux system store:   Debian/Ubuntu: sudo cp {path} /usr/local/share/ca-certificates/claude-inspect.crt
                                      && sudo update-ca-certificates
                       Fedora/RHEL:   sudo cp {path} /etc/pki/ca-trust/source/anchors/claude-inspect.pem

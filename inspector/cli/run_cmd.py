@@ -6,13 +6,24 @@ import logging
 import os
 import sqlite3
 import time
+from pathlib import Path
 
 import click
 
-from inspector.cli.common import (Failure, handles_errors, home_options, load_config, log_to_file,
-                                  proxy_options)
+from inspector.cli.common import (
+    Failure,
+    handles_errors,
+    home_options,
+    load_config,
+    log_to_file,
+    proxy_options,
+    start_live_otlp,
+    stop_live_otlp,
+)
 from inspector.config import ensure_home
-from inspector.runtime.launch import child_environment, gateway_host, run_child, write_ca_bundle
+from inspector.runtime.launch import (
+    child_environment, gateway_host, run_child, write_ca_bundle, write_node_extra_certs,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +61,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     gateway = gateway_host(base_env)
     listen_given = bool(opts.get("listen") or (ctx.find_root().obj or {}).get("listen"))
 
-    runtime = None
+    runtime = follower = None
     faults: list[str] = []  # said after COMMAND ends: its terminal is its own until then
     # A running proxy knows nothing of a gateway set here, so reuse one only without it.
     address = None if gateway else running_proxy(config)
@@ -64,9 +75,11 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
             config.listen = f"{config.listen_hostport[0]}:0"
         runtime = Runtime(config)
         runtime.add_listener(fault_listener(faults))
+        follower = start_live_otlp(config, console=False)
         runtime.start()
         if runtime.proxy_error:
             runtime.stop()
+            stop_live_otlp(follower)
             raise Failure(runtime.proxy_error)
         address = runtime.proxy_address
         assert address is not None
@@ -75,9 +88,10 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
                    f"{address[0]}:{address[1]}", err=True)
 
     bundle = None
+    node_ca = config.ca_path
     if not reverse:
-        bundle = write_ca_bundle(config.home, config.ca_path.read_text(encoding="ascii"))
-    env = child_environment(base_env, address, ca_path=config.ca_path, bundle_path=bundle,
+        bundle, node_ca = trust_files(config, base_env)
+    env = child_environment(base_env, address, ca_path=node_ca, bundle_path=bundle,
                             reverse=reverse)
     started = time.time()
     try:
@@ -88,6 +102,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     finally:
         if runtime is not None:
             runtime.stop()
+        stop_live_otlp(follower)
     for line in faults[-5:]:
         click.echo(f"claude-inspect: warning: {line}", err=True)
     if code is None:
@@ -104,6 +119,37 @@ def fault_listener(faults: list[str]):
             faults.append(data[1])
 
     return listen
+
+
+def trust_files(config, base_env: dict[str, str]) -> tuple[Path, Path]:
+    """(SSL_CERT_FILE bundle, NODE_EXTRA_CA_CERTS file) for the child: our CA added to
+    what the user already trusts (their own files when they set these variables, which
+    the child would otherwise lose), never replacing it."""
+    ca_pem = config.ca_path.read_text(encoding="ascii")
+    home = config.home.resolve()
+
+    def users(var: str) -> str | None:
+        value = base_env.get(var)
+        if not value or Path(value).expanduser().resolve().parent == home:
+            return None  # unset, or one of ours (a run inside a run)
+        return str(Path(value).expanduser())
+
+    node_ca = config.ca_path
+    theirs = users("NODE_EXTRA_CA_CERTS")
+    if theirs:
+        try:
+            node_ca = write_node_extra_certs(config.home, ca_pem, theirs)
+        except OSError as e:
+            click.echo(f"claude-inspect: NODE_EXTRA_CA_CERTS={theirs} cannot be read "
+                       f"({e.strerror}); the child trusts claude-inspect's CA only", err=True)
+    base = users("SSL_CERT_FILE")
+    try:
+        bundle = write_ca_bundle(config.home, ca_pem, base)
+    except OSError as e:
+        click.echo(f"claude-inspect: SSL_CERT_FILE={base} cannot be read ({e.strerror}); "
+                   "using the system's roots", err=True)
+        bundle = write_ca_bundle(config.home, ca_pem)
+    return bundle, node_ca
 
 
 def summary_line(config, since: float, reused: bool = False) -> str:

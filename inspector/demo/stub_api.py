@@ -16,6 +16,14 @@ headers steer it, so a test can ask for what it needs:
 * `x-stub-stamp: 1`             precede each SSE event with a comment line `: sent T`,
                                 T from time.monotonic() (comparable across processes)
 * `x-stub-text-chars: N`        a text reply of N characters (a stream of N/12 deltas)
+* `x-stub-reply-headers: JSON`  extra reply headers, a JSON object (e.g. quota headers)
+
+With a `PromptCache` (`prompt_cache.py`), the usage of each reply says what a prompt
+cache would have read and written for the request.
+
+`POST /v1/messages/count_tokens` answers `{"input_tokens": N}` from the token model
+(`token_model.py`), the same model the default reply's usage comes from. Both endpoints
+refuse invalid requests with a 400, as the real API does (`validate.py`).
 
 Run `python -m inspector.demo.stub_api --port 0 --cert-dir DIR` to serve from a process;
 it prints the port.
@@ -39,6 +47,7 @@ from typing import Any, Callable
 
 import h11
 
+from inspector.demo import token_model, validate
 from inspector.proxy.certs import CertificateAuthority, write_private_file
 from inspector.proxy.thread import new_event_loop
 
@@ -47,14 +56,13 @@ CHUNK = 64 * 1024
 
 
 def default_responder(request: dict[str, Any]) -> dict[str, Any]:
-    """A short text reply whose usage grows with the request, like the real thing."""
-    size = len(json.dumps(request))
+    """A short text reply whose usage is the request's size in the token model."""
     return {
         "id": "msg_stub0001", "type": "message", "role": "assistant",
         "model": request.get("model", "claude-stub"),
         "content": [{"type": "text", "text": "Hello from the stub API. All is well."}],
         "stop_reason": "end_turn", "stop_sequence": None,
-        "usage": {"input_tokens": max(1, size // 4), "output_tokens": 9,
+        "usage": {"input_tokens": max(1, token_model.count_request(request)), "output_tokens": 9,
                   "cache_read_input_tokens": 0, "cache_creation_input_tokens": 0},
     }
 
@@ -120,8 +128,9 @@ class StubAPI:
 
     def __init__(self, tls: bool = True, cert_dir: str | os.PathLike[str] | None = None,
                  responder: Responder | None = None, host: str = "127.0.0.1", port: int = 0,
-                 record: bool = True) -> None:
+                 record: bool = True, prompt_cache: Any = None) -> None:
         self.tls = tls
+        self.prompt_cache = prompt_cache
         self.host = host
         self.port = port
         self.responder = responder or default_responder
@@ -129,6 +138,8 @@ class StubAPI:
         #: what it received: dicts with method, target, headers (lower-cased), body (bytes)
         self.requests: list[dict[str, Any]] = []
         self.connections = 0
+        #: when set, count_tokens answers this status (e.g. 429) instead of a count
+        self.count_status: int | None = None
         self.ca_file: str | None = None
         self._ssl: ssl.SSLContext | None = None
         if tls:
@@ -241,11 +252,9 @@ class StubAPI:
         if req.method == b"HEAD":
             await send(h11.Response(status_code=200, headers=[("content-length", "0")]), h11.EndOfMessage())
             return
-        if req.target.split(b"?")[0] != b"/v1/messages" or req.method != b"POST":
-            err = json.dumps({"type": "error", "error": {"type": "not_found_error", "message": "not found"}})
-            await send(h11.Response(status_code=404, headers=[("content-type", "application/json"),
-                                                               ("content-length", str(len(err)))]),
-                       h11.Data(data=err.encode()), h11.EndOfMessage())
+        path = req.target.split(b"?")[0]
+        if path not in (b"/v1/messages", b"/v1/messages/count_tokens") or req.method != b"POST":
+            await send(*_error(conn, 404, "not_found_error", "not found"))
             return
         if "x-stub-status" in headers:
             status = int(headers["x-stub-status"])
@@ -262,15 +271,34 @@ class StubAPI:
             request_json = json.loads(body or b"{}")
         except ValueError:
             request_json = {}
+        counting = path == b"/v1/messages/count_tokens"
+        if counting or (isinstance(request_json, dict) and "messages" in request_json):
+            why = validate.problem(request_json, count_tokens=counting)
+            if why:
+                await send(*_error(conn, 400, "invalid_request_error", why))
+                return
+        if counting and self.count_status:
+            await send(*_error(conn, self.count_status, "rate_limit_error"
+                               if self.count_status == 429 else "api_error", "stub count status"))
+            return
+        if counting:
+            data = json.dumps({"input_tokens": token_model.count_request(request_json)}).encode()
+            await send(h11.Response(status_code=200, headers=[
+                ("content-type", "application/json"), ("content-length", str(len(data)))]),
+                h11.Data(data=data), h11.EndOfMessage())
+            return
         message = self.responder(request_json)
+        if self.prompt_cache is not None:
+            message = self.prompt_cache.apply(request_json, message)
+        extra = json.loads(headers.get("x-stub-reply-headers") or "{}")
         if headers.get("x-stub-text-chars"):
             words = ("lorem ipsum dolor sit amet " * (int(headers["x-stub-text-chars"]) // 27 + 1))
             message = dict(message, content=[{"type": "text", "text": words[:int(headers["x-stub-text-chars"])]}])
         if request_json.get("stream"):
-            await self._send_sse(conn, writer, message, headers)
+            await self._send_sse(conn, writer, message, headers, list(extra.items()))
             return
         data = json.dumps(message).encode()
-        out = [("content-type", "application/json"), ("request-id", "req_stub")]
+        out = [("content-type", "application/json"), ("request-id", "req_stub"), *extra.items()]
         if headers.get("x-stub-close"):
             out.append(("connection", "close"))
         if headers.get("x-stub-encoding"):
@@ -295,13 +323,14 @@ class StubAPI:
         await writer.drain()
 
     async def _send_sse(self, conn: h11.Connection, writer: asyncio.StreamWriter,
-                        message: dict[str, Any], headers: dict[str, str]) -> None:
+                        message: dict[str, Any], headers: dict[str, str],
+                        extra: list[tuple[str, str]] = ()) -> None:
         delay = float(headers.get("x-stub-event-delay-ms", "0")) / 1000.0
         cut = int(headers.get("x-stub-cut-after-events", "0") or 0)
         stamped = bool(headers.get("x-stub-stamp"))
         writer.write(conn.send(h11.Response(status_code=200, headers=[
             ("content-type", "text/event-stream; charset=utf-8"), ("cache-control", "no-cache"),
-            ("request-id", "req_stub"), ("transfer-encoding", "chunked")])))
+            ("request-id", "req_stub"), ("transfer-encoding", "chunked"), *extra])))
         for n, (name, data) in enumerate(sse_events(message), start=1):
             if delay:
                 await asyncio.sleep(delay)
@@ -313,6 +342,13 @@ class StubAPI:
                 raise _HangUp()
         writer.write(conn.send(h11.EndOfMessage()))
         await writer.drain()
+
+
+def _error(conn: h11.Connection, status: int, kind: str, message: str) -> tuple[Any, ...]:
+    data = json.dumps({"type": "error", "error": {"type": kind, "message": message}}).encode()
+    return (h11.Response(status_code=status, headers=[("content-type", "application/json"),
+                                                      ("content-length", str(len(data)))]),
+            h11.Data(data=data), h11.EndOfMessage())
 
 
 class _HangUp(Exception):

@@ -23,7 +23,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.attribution import attribute, estimate_tokens
+from inspector.attribution import estimate_tokens
+from inspector.demo import token_model
 from inspector.demo import traffic_text as T
 
 MODEL = "claude-sonnet-4-5-20250929"
@@ -209,7 +210,7 @@ class _Session:
                                          {"type": "text", "text": saying}]
         for name, tool_input in calls or []:
             content.append({"type": "tool_use", "id": self._id("toolu_01"), "name": name, "input": tool_input})
-        prompt = attribute(request).tokens
+        prompt = token_model.count_request(request)
         fresh = self.rng.randint(3, 12)
         # A new user turn drops earlier thinking from the prompt, so it can shrink below
         # the cached prefix; the read never exceeds what this prompt holds.

@@ -16,9 +16,12 @@ from inspector import __version__
 from inspector.export.jsonl import encode, placeholder, splice
 from inspector.store.queries import RawJSON, StoredJSON
 
-# shared body parts already escaped as JSON string content, by sha256
+# shared body parts already escaped as JSON string content, by sha256; bounded in count
+# and in characters (a part can be a 30 MB document)
 _ESCAPED: dict[str, str] = {}
 _ESCAPED_MAX = 512
+_ESCAPED_MAX_CHARS = 32 << 20
+_escaped_chars = 0
 
 
 def _string_token(text: str) -> str:
@@ -28,6 +31,7 @@ def _string_token(text: str) -> str:
 def escaped_text(body: str) -> str:
     """`body` as a JSON string token. A stored request body is escaped part by part, each
     shared part once for the whole export (escaping commutes with concatenation)."""
+    global _escaped_chars
     if not isinstance(body, StoredJSON):
         return _string_token(str(body))
     out = ['"']
@@ -41,9 +45,11 @@ def escaped_text(body: str) -> str:
             text = body.blobs.get(part)
             if text is None:
                 return _string_token(str(body))
-            if len(_ESCAPED) >= _ESCAPED_MAX:
+            if len(_ESCAPED) >= _ESCAPED_MAX or _escaped_chars > _ESCAPED_MAX_CHARS:
                 _ESCAPED.clear()
+                _escaped_chars = 0
             esc = _ESCAPED[part] = _string_token(text)[1:-1]
+            _escaped_chars += len(esc)
         out.append(esc)
     out.append('"')
     return "".join(out)

@@ -9,7 +9,8 @@ so loading it stays cheap):
   when installed) in a daemon thread: `start() -> (host, port)`, `stop()`, `.loop`.
 * `inspector.proxy.certs.CertificateAuthority.load_or_create(ca_dir)`: the CA users trust.
 
-Layout: `connect.py` (sans-IO decisions and canned replies), `http1.py` (the relay of one
-exchange between two h11 connections), `streams.py` (byte streams, TLS pumped through
-memory BIOs), `engine.py` (sockets, TLS upgrades, tasks), `sink.py` (fail-open guard).
+Layout: `connect.py` (sans-IO decisions and canned replies), `http1.py` (sans-IO: the
+relay of one client connection's exchanges, bytes in, `commands.py` out), `streams.py`
+(byte streams, TLS pumped through memory BIOs), `engine.py` (sockets, TLS upgrades, tasks,
+timers), `limits.py` (timeouts, the open-file limit), `sink.py` (fail-open guard).
 """

@@ -11,7 +11,10 @@ starts a day back (clock skew) and spans well under Apple's 398-day limit.
 
 Python's `ssl` reads certificates only from files, so `server_context(host)` writes the
 leaf to a private temporary file, loads it into a fresh `SSLContext` and deletes it at once;
-contexts are cached per host.
+contexts are cached per host, the most recently used `cache_size` of them (each costs
+about 20 KB, so a client naming thousands of hosts cannot grow the proxy without bound).
+A client's SNI may switch the leaf only to another name in `sni_names` (the intercepted
+hosts): for any other name no leaf is minted and the handshake is refused.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ import os
 import ssl
 import tempfile
 import threading
+from collections import OrderedDict
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -103,6 +107,9 @@ def _creation_lock(folder: Path) -> Iterator[None]:
 class CertificateAuthority:
     """A CA certificate and key, and the leaf certificates and TLS contexts made from them."""
 
+    #: how many per-host TLS contexts are kept (least recently used ones are dropped)
+    cache_size = 256
+
     def __init__(self, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey | object,
                  cert_path: Path) -> None:
         self.cert = cert
@@ -111,8 +118,10 @@ class CertificateAuthority:
         self._leaf_key = ec.generate_private_key(ec.SECP256R1())
         self._leaf_key_pem = _key_pem(self._leaf_key)
         self._ski = x509.SubjectKeyIdentifier.from_public_key(cert.public_key())
-        self._contexts: dict[str, ssl.SSLContext] = {}
+        self._contexts: OrderedDict[str, ssl.SSLContext] = OrderedDict()
         self._lock = threading.Lock()
+        #: which SNI names may get a leaf of their own (None: the CONNECT host's only)
+        self.sni_names: Callable[[str], bool] | None = None
 
     # ----------------------------------------------------------------- creation
     @classmethod
@@ -179,11 +188,12 @@ class CertificateAuthority:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            os.chmod(folder, 0o700)
-        except OSError:
-            pass
+        if not folder.is_dir():  # a folder that exists (maybe shared) keeps its mode
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                os.chmod(folder, 0o700)
+            except OSError:
+                pass
         cert_path = folder / CA_CERT_FILE
         write_private_file(folder / CA_KEY_FILE, _key_pem(key), 0o600)
         write_private_file(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
@@ -234,15 +244,21 @@ class CertificateAuthority:
     def server_context(self, host: str) -> ssl.SSLContext:
         """A cached server-side TLS context presenting a leaf for `host` (ALPN http/1.1)."""
         host = host.lower().rstrip(".")
-        ctx = self._contexts.get(host)
-        if ctx is not None:
-            return ctx
         with self._lock:
             ctx = self._contexts.get(host)
-            if ctx is None:
-                ctx = self._make_context(host)
-                self._contexts[host] = ctx
+            if ctx is not None:
+                self._contexts.move_to_end(host)
+                return ctx
+            ctx = self._make_context(host)
+            self._contexts[host] = ctx
+            while len(self._contexts) > self.cache_size:
+                self._contexts.popitem(last=False)
         return ctx
+
+    def cached_hosts(self) -> list[str]:
+        """The hosts whose contexts are cached, least recently used first."""
+        with self._lock:
+            return list(self._contexts)
 
     def _make_context(self, host: str) -> ssl.SSLContext:
         cert_pem, key_pem = self.issue([host])
@@ -250,6 +266,7 @@ class CertificateAuthority:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.set_alpn_protocols(["http/1.1"])
         ctx.sni_callback = self._on_sni
+        ctx.claude_inspect_host = host  # type: ignore[attr-defined]  # which leaf it presents
         # ssl loads certificates only from files: the leaf lives for an instant in the CA's
         # own folder (mode 0700), created owner-only, and is removed once loaded.
         fd, path = tempfile.mkstemp(prefix=".leaf-", suffix=".pem", dir=self.cert_path.parent)
@@ -262,11 +279,21 @@ class CertificateAuthority:
         return ctx
 
     def _on_sni(self, sslobj: ssl.SSLObject | ssl.SSLSocket, server_name: str | None,
-                ctx: ssl.SSLContext) -> None:
+                ctx: ssl.SSLContext) -> int | None:
         """Present the leaf for the name the client asked for (SNI), when it differs from
-        the CONNECT target the connection was set up with."""
-        if server_name and self._contexts.get(server_name.lower().rstrip(".")) is not ctx:
-            sslobj.context = self.server_context(server_name)
+        the CONNECT target the connection was set up with and is one we intercept; refuse
+        the handshake (unrecognized_name) for any other name rather than mint for it."""
+        if not server_name:
+            return None
+        name = server_name.lower().rstrip(".")
+        if name == getattr(ctx, "claude_inspect_host", None):
+            return None
+        allowed = self.sni_names
+        if allowed is None or not allowed(name):
+            log.debug("refused a TLS handshake naming %r inside a tunnel to %s", name[:255],
+                      getattr(ctx, "claude_inspect_host", "?"))
+            return ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
+        sslobj.context = self.server_context(name)
         return None
 
     def close(self) -> None:

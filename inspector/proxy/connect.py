@@ -50,8 +50,27 @@ def parse_connect_target(target: bytes) -> tuple[str, int]:
         if not sep:
             raise ValueError(f"CONNECT target {text!r} has no port")
     if not host or not port_s.isdigit() or not 0 < int(port_s) < 65536:
-        raise ValueError(f"bad CONNECT target {text!r}")
+        raise ValueError(f"bad CONNECT target {text[:300]!r}")
+    check_host_name(host)
     return host.lower(), int(port_s)
+
+
+def check_host_name(host: str) -> None:
+    """Raise ValueError unless `host` is an IP address or a name the resolver and TLS can
+    take: labels of 1 to 63 characters, 253 in all (what the IDNA codec checks; it is
+    the codec the event loop applies when connecting)."""
+    try:
+        ipaddress.ip_address(host)
+        return
+    except ValueError:
+        pass
+    try:
+        encoded = host.encode("idna")
+    except UnicodeError:
+        raise ValueError("CONNECT host is not a valid name (a label is empty or longer "
+                         "than 63 characters)") from None
+    if len(encoded.rstrip(b".")) > 253:
+        raise ValueError("CONNECT host is not a valid name (longer than 253 characters)")
 
 
 def should_intercept(host: str, intercept: tuple[str, ...] | list[str]) -> bool:
@@ -87,7 +106,8 @@ def error_body(message: str, kind: str = "proxy_error") -> bytes:
 
 def error_response(status: int, message: str, close: bool = True) -> bytes:
     """A complete HTTP/1.1 response the proxy sends itself (before any h11 state)."""
-    reasons = {400: "Bad Request", 502: "Bad Gateway", 504: "Gateway Timeout"}
+    reasons = {400: "Bad Request", 408: "Request Timeout", 502: "Bad Gateway",
+               504: "Gateway Timeout"}
     body = error_body(message, "invalid_request_error" if status == 400 else "proxy_error")
     head = (
         f"HTTP/1.1 {status} {reasons.get(status, 'Error')}\r\n"

@@ -5,12 +5,15 @@ One listening port, three ways in, told apart by the first request of a connecti
 * `CONNECT host:port` to an intercepted host: answer 200, terminate TLS with our leaf for
   that host (`TLSStream`, fed the bytes already read so none are lost), open TLS to the
   real upstream (started at once, in parallel with the client's handshake), then relay
-  HTTP/1.1 exchanges with h11 (`http1.relay_exchange`), keep-alive included.
+  HTTP/1.1 exchanges, keep-alive included.
 * `CONNECT` anywhere else: a blind byte tunnel; nothing is decrypted or recorded.
 * A request in origin form (`POST /v1/messages`): reverse-proxied to `upstream_url`.
 
-Every relayed exchange is reported to the sink: `exchange_started` when its head arrives,
-`exchange_finished` exactly once when it ends. Sink errors are logged and ignored.
+What to do with the bytes is decided by the sans-IO `http1.Relay` (one per client
+connection); this module reads and writes sockets, opens upstream connections, runs TLS
+and timers, and carries out the relay's commands. Every relayed exchange is reported to
+the sink: `exchange_started` when its head arrives, `exchange_finished` exactly once when
+it ends. Sink errors are logged and ignored.
 """
 
 from __future__ import annotations
@@ -18,20 +21,22 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import select
 import ssl
-import time
 from typing import Any
 
-import h11
-
 from inspector.ids import new_id
-from inspector.model import CapturedBody, Exchange, ExchangeSink, ProxySettings, Timings
+from inspector.model import ExchangeSink, ProxySettings
 from inspector.proxy.certs import CertificateAuthority
-from inspector.proxy.connect import (
-    CONNECT_OK, Target, error_body, error_response, is_loopback, parse_connect_target,
-    parse_upstream_url, should_intercept,
+from inspector.proxy.commands import (
+    CloseClient, CloseUpstream, Finished, Intercept, OpenUpstream, SendClient, SendUpstream, Started,
+    Tunnel,
 )
-from inspector.proxy.http1 import RelayError, Upstream, decode_headers, relay_exchange
+from inspector.proxy.connect import (
+    CONNECT_OK, Target, error_response, is_loopback, parse_upstream_url, should_intercept,
+)
+from inspector.proxy.http1 import Relay
+from inspector.proxy.limits import Timeouts, raise_file_limit
 from inspector.proxy.sink import SafeSink
 from inspector.proxy.streams import Stream, TLSStream
 
@@ -61,20 +66,13 @@ def upstream_context(extra_ca: str | None) -> ssl.SSLContext:
     return ctx
 
 
-async def _next_event(conn: h11.Connection, stream: Any) -> Any:
-    while True:
-        ev = conn.next_event()
-        if ev is not h11.NEED_DATA:
-            return ev
-        conn.receive_data(await stream.read())
-
-
 class ProxyServer:
     """The proxy on the running event loop: `await start()`, `.address`, `await stop()`."""
 
     def __init__(self, settings: ProxySettings, sink: ExchangeSink,
-                 ca: CertificateAuthority | None = None) -> None:
+                 ca: CertificateAuthority | None = None, timeouts: Timeouts | None = None) -> None:
         self.settings = settings
+        self.timeouts = timeouts or Timeouts()
         self.sink = SafeSink(sink)
         self.ca = ca
         self._server: asyncio.AbstractServer | None = None
@@ -94,7 +92,10 @@ class ProxyServer:
             if not self.settings.ca_dir:
                 raise ValueError("ProxySettings.ca_dir is empty: say where the CA lives")
             self.ca = CertificateAuthority.load_or_create(self.settings.ca_dir)
+        intercept = self._intercept
+        self.ca.sni_names = lambda name: should_intercept(name, intercept)  # mint for these only
         self._upstream_ctx = upstream_context(self.settings.upstream_ca)
+        raise_file_limit()
         loop = asyncio.get_running_loop()
         host, port = self.settings.listen_host, self.settings.listen_port
         try:
@@ -149,59 +150,142 @@ class ProxyServer:
             self.sink.notice(kind, message)
 
     # ------------------------------------------------------------ connections
+    def _relay(self, mode: str, target: Target, cid: str, peer: str) -> Relay:
+        return Relay(mode, target, cid, peer, capture_limit=self.settings.max_capture_bytes,
+                     timeouts=self.timeouts, intercept=self._intercept)
+
     async def _serve(self, client: Stream) -> None:
         cid = new_id()
-        conn = h11.Connection(h11.SERVER)
         try:
-            try:
-                ev = await _next_event(conn, client)
-            except h11.RemoteProtocolError as e:
-                self._bad_request(client, str(e))
-                return
-            if type(ev) is not h11.Request:
-                client.close()
-                return
-            if ev.method == b"CONNECT":
-                await self._connect(client, conn, ev, cid)
-            elif ev.target.startswith(b"/"):
-                await self._serve_http(client, conn, ev, "reverse", self._reverse, cid, None)
-            else:
-                self._bad_request(client, "only CONNECT and origin-form requests are supported "
-                                  "(set HTTPS_PROXY or ANTHROPIC_BASE_URL)")
+            await self._drive(self._relay("proxy", self._reverse, cid, client.peername()), client, None)
+        finally:
+            client.close()
+
+    async def _drive(self, relay: Relay, client: Any, eager: asyncio.Future | None) -> None:
+        """Carry out what `relay` asks, feed it what the sockets give, until it is done.
+
+        One task per client connection, no task per read: both streams wake this loop
+        through one `_Waker`, which also sleeps until the relay's next deadline. A side is
+        read only while the other can take more (backpressure)."""
+        up: Stream | None = None
+        waker = _Waker(asyncio.get_running_loop(), relay.clock)
+        client.waker = waker.wake
+        tunnel = None
+        close_client: CloseClient | None = None
+        try:
+            while True:
+                for cmd in relay.take():
+                    kind = type(cmd)
+                    if kind is SendUpstream:
+                        if up is not None:
+                            try:
+                                up.write(cmd.data)
+                            except ConnectionError:
+                                relay.upstream_write_failed()
+                    elif kind is SendClient:
+                        try:
+                            client.write(cmd.data)
+                        except ConnectionError:
+                            relay.client_gone()
+                    elif kind is Started:
+                        self.sink.started(cmd.exchange)
+                    elif kind is Finished:
+                        self.sink.finished(cmd.exchange)
+                    elif kind is OpenUpstream:
+                        up = await self._upstream_for(relay, up, cmd.reuse, eager, waker)
+                        eager = None
+                    elif kind is CloseUpstream:
+                        if up is not None:
+                            up.abort() if cmd.abort else up.close()
+                            up = None
+                    elif kind is CloseClient:
+                        close_client = cmd
+                    else:  # Tunnel or Intercept
+                        tunnel = cmd
+                if relay.closed and not relay.commands:
+                    break
+                if relay.commands:
+                    continue
+                read_up = up is not None and relay.wants_upstream and not client.write_paused
+                if read_up:
+                    data = up.read_nowait()  # type: ignore[union-attr]
+                    if data is not None:
+                        relay.receive_upstream(data)
+                        continue
+                read_client = relay.wants_client and (up is None or not up.write_paused)
+                if read_client:
+                    data = client.read_nowait()
+                    if data is not None:
+                        relay.receive_client(data)
+                        continue
+                elif client.peer_closed and not relay.wants_client:
+                    relay.client_gone()
+                    continue
+                deadline = relay.deadline
+                if deadline is not None and relay.clock() >= deadline:
+                    relay.tick()
+                    continue
+                # sleep; bytes on a side that cannot be used yet do not wake us
+                if up is not None:
+                    up.wake_on_data = read_up
+                client.wake_on_data = read_client
+                await waker.wait(deadline)
         except asyncio.CancelledError:
+            relay.stop()
+            self._report(relay)
             client.abort()
             raise
-        except Exception:  # noqa: BLE001 - one connection's bug must not stop the proxy
-            log.exception("connection %s failed", cid)
+        except Exception as e:  # noqa: BLE001 - one connection's bug must not stop the proxy
+            log.exception("connection %s failed", relay.connection_id)
+            relay.crash(e)
+            self._report(relay, client)
+        finally:
+            waker.close()
+            client.waker = None
+            client.wake_on_data = True
+            if eager is not None:
+                _discard(eager)
+            if up is not None:
+                up.abort()
+        if close_client is not None and close_client.abort:
             client.abort()
+        if type(tunnel) is Intercept:
+            await self._intercept_tls(client, tunnel.host, tunnel.port, tunnel.already_read,
+                                      relay.connection_id)
+        elif type(tunnel) is Tunnel:
+            await self._tunnel(client, tunnel.host, tunnel.port, tunnel.already_read)
 
-    def _bad_request(self, client: Any, reason: str) -> None:
-        log.debug("bad request from %s: %s", client.peername(), reason)
-        try:
-            client.write(error_response(400, f"claude-inspect: bad request: {reason}"))
-        except ConnectionError:
-            pass
-        client.close()
+    def _report(self, relay: Relay, client: Any = None) -> None:
+        """Carry out the last reports (and the error reply, if any) of a relay cut short."""
+        for cmd in relay.take():
+            if type(cmd) is Finished:
+                self.sink.finished(cmd.exchange)
+            elif type(cmd) is SendClient and client is not None:
+                try:
+                    client.write(cmd.data)
+                except ConnectionError:
+                    pass
 
-    async def _connect(self, client: Stream, conn: h11.Connection, req: h11.Request, cid: str) -> None:
+    async def _upstream_for(self, relay: Relay, up: Stream | None, reuse: bool,
+                            eager: asyncio.Future | None, waker: _Waker) -> Stream | None:
+        """The pooled connection if it may serve again, else a new one (the first exchange
+        after a CONNECT takes the one opened while the client's TLS handshake ran)."""
+        if up is not None:
+            if reuse and _idle_and_alive(up):
+                relay.upstream_ready(reused=True)
+                return up
+            up.close()
+        target = relay.target
         try:
-            host, port = parse_connect_target(req.target)
-        except (ValueError, UnicodeDecodeError) as e:
-            self._bad_request(client, str(e))
-            return
-        try:
-            ev = await _next_event(conn, client)  # EndOfMessage, then h11 pauses
-        except h11.RemoteProtocolError as e:
-            self._bad_request(client, str(e))
-            return
-        if type(ev) is not h11.EndOfMessage:
-            client.close()
-            return
-        already_read, _closed = conn.trailing_data
-        if should_intercept(host, self._intercept):
-            await self._intercept_tls(client, host, port, bytes(already_read), cid)
-        else:
-            await self._tunnel(client, host, port, bytes(already_read))
+            stream = await eager if eager is not None else await self._open(target)
+        except UpstreamError as e:
+            self._say_once(f"up:{target.host}:{e.kind}", "upstream_error",
+                           f"could not reach {target.host}:{target.port}: {e.detail}")
+            relay.upstream_failed(e.kind, e.detail)
+            return None
+        stream.waker = waker.wake
+        relay.upstream_ready(reused=False)
+        return stream
 
     async def _tunnel(self, client: Stream, host: str, port: int, already_read: bytes) -> None:
         try:
@@ -210,7 +294,6 @@ class ProxyServer:
             self._say_once(f"tunnel:{host}:{port}:{e.kind}", "upstream_error",
                            f"could not reach {host}:{port}: {e.detail}")
             client.write(error_response(502, f"claude-inspect: could not reach {host}:{port}: {e.detail}"))
-            client.close()
             return
         client.write(CONNECT_OK)
         try:
@@ -219,7 +302,6 @@ class ProxyServer:
             await asyncio.gather(_pump(client, up), _pump(up, client))
         finally:
             up.close()
-            client.close()
 
     async def _intercept_tls(self, client: Stream, host: str, port: int, already_read: bytes,
                              cid: str) -> None:
@@ -246,7 +328,8 @@ class ProxyServer:
             log.debug("client left during the TLS handshake for %s: %s", host, e)
             client.abort()
             return
-        await self._serve_http(tls, h11.Connection(h11.SERVER), None, "intercept", target, cid, eager)
+        await self._drive(self._relay("intercept", target, cid, client.peername()), tls, eager)
+        tls.close()
 
     async def _open(self, target: Target) -> Stream:
         """Connect to `target` (honouring --resolve); TLS verified for target.host."""
@@ -267,124 +350,66 @@ class ProxyServer:
             raise UpstreamError("upstream_unreachable", "timed out") from None
         except OSError as e:
             raise UpstreamError("upstream_unreachable", f"{e.strerror or e}") from None
+        except (UnicodeError, ValueError):  # a name the IDNA codec refuses
+            raise UpstreamError("upstream_unreachable", "the host name is not valid") from None
         return stream
 
-    async def _upstream(self, target: Target, mode: str, eager: asyncio.Future | None,
-                        ex: Exchange) -> Upstream:
-        """A new upstream connection for `ex`. The first exchange after a CONNECT uses the
-        connection opened while the client's handshake ran; `upstream_connect_ms` is the
-        time this exchange had to wait for it (often 0), which is what it cost the client."""
-        stream = await eager if eager is not None else await self._open(target)
-        ready = time.perf_counter()
-        ex.timings.upstream_connected = ready
-        ex.timings.upstream_connect_ms = round(max(0.0, ready - ex.timings.started) * 1000.0, 3)
-        if mode == "reverse":
-            return Upstream(stream, h11.Connection(h11.CLIENT), target.host_header, target.base_path)
-        return Upstream(stream, h11.Connection(h11.CLIENT))
 
-    # ------------------------------------------------------------ HTTP exchanges
-    async def _serve_http(self, client: Any, cconn: h11.Connection, first: h11.Request | None,
-                          mode: str, target: Target, cid: str,
-                          eager: asyncio.Future | None) -> None:
-        up: Upstream | None = None
-        req = first
-        peer = client.peername()
+class _Waker:
+    """Wakes a relay loop when a stream has news, or at the relay's deadline. The timer is
+    re-armed only when the deadline moves earlier: with a deadline that keeps moving later
+    (a stream making progress) it fires rarely, and the loop just re-checks."""
+
+    __slots__ = ("loop", "clock", "fut", "timer", "timer_at")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, clock: Any) -> None:
+        self.loop, self.clock = loop, clock
+        self.fut: asyncio.Future | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = 0.0
+
+    def wake(self) -> None:
+        fut = self.fut
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def _ring(self) -> None:
+        self.timer = None
+        self.wake()
+
+    async def wait(self, deadline: float | None) -> None:
+        if deadline is not None and (self.timer is None or self.timer_at > deadline):
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = self.loop.call_later(max(0.0, deadline - self.clock()), self._ring)
+            self.timer_at = deadline
+        self.fut = self.loop.create_future()
         try:
-            while True:
-                if req is None:
-                    try:
-                        ev = await _next_event(cconn, client)
-                    except h11.RemoteProtocolError as e:
-                        self._bad_request(client, str(e))
-                        return
-                    if type(ev) is not h11.Request:
-                        return
-                    req = ev
-                ex = Exchange(
-                    id=new_id(), connection_id=cid, mode=mode, scheme="https" if target.tls else "http",
-                    host=target.host, port=target.port, method=req.method.decode("latin-1"),
-                    target=req.target.decode("latin-1"), client_addr=peer,
-                    request_headers=decode_headers(req.headers),
-                    request_body=CapturedBody(limit=self.settings.max_capture_bytes),
-                    http_version=req.http_version.decode("latin-1"), timings=Timings(),
-                )
-                self.sink.started(ex)
-                ok = False
-                try:
-                    if up is None or not up.usable:
-                        if up is not None:
-                            up.close()
-                        up = None
-                        up = await self._upstream(target, mode, eager, ex)
-                        eager = None
-                    await relay_exchange(ex, req, client, cconn, up, self.settings.max_capture_bytes)
-                    ok = True
-                except UpstreamError as e:
-                    eager = None
-                    ex.error = f"{e.kind}: {target.host}:{target.port}: {e.detail}"
-                    self._say_once(f"up:{target.host}:{e.kind}", "upstream_error",
-                                   f"could not reach {target.host}:{target.port}: {e.detail}")
-                    self._reply_error(client, cconn, ex, 502,
-                                      f"claude-inspect: could not reach {target.host}:{target.port}: {e.detail}")
-                except RelayError as e:
-                    ex.error = str(e)
-                    if e.kind == "bad_request":
-                        self._reply_error(client, cconn, ex, 400, f"claude-inspect: bad request: {e.detail}")
-                    elif e.kind == "upstream_disconnected":
-                        self._reply_error(client, cconn, ex, 502, "claude-inspect: the upstream "
-                                          f"{target.host}:{target.port} closed the connection: {e.detail}")
-                except (ConnectionError, OSError) as e:  # a read or write on the client side
-                    ex.error = f"client_disconnected: {e}"
-                except asyncio.CancelledError:
-                    ex.error = "proxy_stopped"
-                    raise
-                except Exception as e:  # noqa: BLE001 - a bug here must not stop the proxy
-                    log.exception("exchange %s failed", ex.id)
-                    ex.error = f"proxy_error: {e!r}"
-                    self._reply_error(client, cconn, ex, 502, f"claude-inspect: internal error: {e!r}")
-                finally:
-                    if self._stopping and not ex.complete:
-                        ex.error = "proxy_stopped"
-                    ex.timings.ended = time.perf_counter()
-                    self.sink.finished(ex)
-                if not ok:
-                    return
-                if cconn.our_state is not h11.DONE or cconn.their_state is not h11.DONE:
-                    return
-                cconn.start_next_cycle()
-                if up.conn.our_state is h11.DONE and up.conn.their_state is h11.DONE:
-                    up.conn.start_next_cycle()
-                else:
-                    up.close()
-                    up = None
-                req = None
+            await self.fut
         finally:
-            if eager is not None:
-                _discard(eager)
-            if up is not None:
-                if up.conn.our_state is h11.IDLE:
-                    up.close()
-                else:
-                    up.stream.abort()
-            client.close()
+            self.fut = None
 
-    def _reply_error(self, client: Any, cconn: h11.Connection, ex: Exchange, status: int,
-                     message: str) -> None:
-        """Answer the client ourselves, if it has had no response yet."""
-        if cconn.our_state is not h11.SEND_RESPONSE:
-            return
-        body = error_body(message, "invalid_request_error" if status == 400 else "proxy_error")
-        headers = [("content-type", "application/json"), ("content-length", str(len(body))),
-                   ("connection", "close")]
-        ex.status = status
-        ex.response_headers = headers
-        ex.response_body = CapturedBody(limit=self.settings.max_capture_bytes)
-        ex.response_body.append(body)
-        try:
-            client.write(cconn.send(h11.Response(status_code=status, headers=headers))
-                         + cconn.send(h11.Data(data=body)) + cconn.send(h11.EndOfMessage()))
-        except (ConnectionError, h11.LocalProtocolError):
-            pass
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+def _idle_and_alive(up: Stream) -> bool:
+    """May a pooled upstream connection carry the next request? Not if anything arrived on
+    it while idle (its end, an unsolicited 408, a TLS close): asked of the socket itself,
+    since the event loop may not have read what is already there."""
+    if up.peer_closed or up.lost or up.has_unread:
+        return False
+    sock = up.transport.get_extra_info("socket") if up.transport is not None else None
+    if sock is None:
+        return True
+    try:
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
+        return not poller.poll(0)
+    except (OSError, ValueError, AttributeError):
+        return True
 
 
 async def _pump(src: Stream, dst: Stream) -> None:

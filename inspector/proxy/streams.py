@@ -11,7 +11,12 @@ read/write/drain/close interface through `Stream`.
 
 Both stream kinds apply backpressure: `Stream` pauses the transport when more than
 `HIGH_WATER` bytes wait unread, and `drain()` waits while the transport's write buffer is
-full, so relaying a large body keeps memory flat.
+full (`write_paused`), so relaying a large body keeps memory flat.
+
+Two ways to use them: `await read()` / `await drain()` (the blind tunnel, handshakes), or
+the engine's relay loop, which polls `read_nowait()` on both sides of a connection and,
+when neither has anything it can use, sleeps until a `waker` callback says something
+changed (bytes arrived, the peer closed, a full write buffer drained).
 """
 
 from __future__ import annotations
@@ -21,7 +26,8 @@ import ssl
 from typing import Callable
 
 HIGH_WATER = 256 * 1024
-TLS_READ_SIZE = 256 * 1024
+# a TLS record carries at most 16 KiB; a bigger read only costs a bigger allocation
+TLS_READ_SIZE = 64 * 1024
 
 
 class Stream(asyncio.Protocol):
@@ -41,9 +47,10 @@ class Stream(asyncio.Protocol):
         self._drain_waiter: asyncio.Future | None = None
         self._write_paused = False
         self._read_paused = False
-        #: called once when the peer closes or the connection is lost (the engine uses it
-        #: to abort the other side while it waits on that side only)
-        self.on_lost: Callable[[], None] | None = None
+        #: called when the peer closes, writing may resume, or (if `wake_on_data`) bytes arrive
+        self.waker: Callable[[], None] | None = None
+        #: False while the reader has no use for more bytes (the other side cannot take them)
+        self.wake_on_data = True
 
     # -- protocol callbacks
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -60,11 +67,12 @@ class Stream(asyncio.Protocol):
         if self._size > HIGH_WATER and not self._read_paused:
             self._read_paused = True
             self.transport.pause_reading()
+        if self.waker is not None and self.wake_on_data:
+            self.waker()
 
     def eof_received(self) -> bool:
         self._eof = True
         self._wake_reader()
-        self._fire_on_lost()
         return self._half_close
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -75,12 +83,6 @@ class Stream(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
-        self._fire_on_lost()
-
-    def _fire_on_lost(self) -> None:
-        cb, self.on_lost = self.on_lost, None
-        if cb is not None:
-            cb()
 
     def pause_writing(self) -> None:
         self._write_paused = True
@@ -90,11 +92,15 @@ class Stream(asyncio.Protocol):
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self.waker is not None:
+            self.waker()
 
     def _wake_reader(self) -> None:
         waiter = self._read_waiter
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+        if self.waker is not None:
+            self.waker()
 
     # -- stream interface
     @property
@@ -113,6 +119,28 @@ class Stream(asyncio.Protocol):
     def peer_closed(self) -> bool:
         """The peer sent EOF or the connection is gone (buffered bytes may remain)."""
         return self._eof
+
+    @property
+    def write_paused(self) -> bool:
+        """The transport's write buffer is full: stop feeding it until `waker` fires."""
+        return self._write_paused and not self._lost
+
+    @property
+    def has_unread(self) -> bool:
+        return bool(self._chunks)
+
+    def read_nowait(self) -> bytes | None:
+        """What arrived since the last read; b"" at end of stream; None if nothing yet."""
+        chunks = self._chunks
+        if not chunks:
+            return b"" if self._eof else None
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        self._chunks = []
+        self._size = 0
+        if self._read_paused and not self._lost:
+            self._read_paused = False
+            self.transport.resume_reading()
+        return data
 
     async def read(self) -> bytes:
         """Everything that arrived since the last call; b"" at end of stream."""
@@ -191,6 +219,65 @@ class TLSStream:
     def at_eof(self) -> bool:
         return self._eof or self.raw.at_eof
 
+    @property
+    def peer_closed(self) -> bool:
+        return self._eof or self.raw.peer_closed
+
+    @property
+    def write_paused(self) -> bool:
+        return self.raw.write_paused
+
+    @property
+    def waker(self) -> Callable[[], None] | None:
+        return self.raw.waker
+
+    @waker.setter
+    def waker(self, fn: Callable[[], None] | None) -> None:
+        self.raw.waker = fn
+
+    @property
+    def wake_on_data(self) -> bool:
+        return self.raw.wake_on_data
+
+    @wake_on_data.setter
+    def wake_on_data(self, flag: bool) -> None:
+        self.raw.wake_on_data = flag
+
+    def read_nowait(self) -> bytes | None:
+        """Decrypted bytes available now; b"" at end; None if nothing can be decrypted yet.
+        OpenSSL is asked only when it has input, so an empty poll raises nothing."""
+        if self._eof:
+            return b""
+        incoming = self.raw.read_nowait()
+        if incoming:
+            self._in.write(incoming)
+        parts = []
+        sslobj = self.sslobj
+        # one read takes a whole record (at most 16 KiB), so input left in the BIO is the
+        # only sign of more (and `pending()` would release the GIL for nothing)
+        while self._in.pending:
+            try:
+                data = sslobj.read(TLS_READ_SIZE)
+            except ssl.SSLWantReadError:  # a record not complete yet
+                break
+            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                self._eof = True
+                break
+            if not data:
+                self._eof = True
+                break
+            parts.append(data)
+        if self._out.pending:  # the TLS layer may have something to say (a key update)
+            try:
+                self._flush()
+            except ConnectionError:
+                pass
+        if parts:
+            return parts[0] if len(parts) == 1 else b"".join(parts)
+        if self._eof or incoming == b"":  # close_notify, or the transport ended without it
+            self._eof = True
+            return b""
+        return None
     def _flush(self) -> None:
         if self._out.pending:
             self.raw.write(self._out.read())
@@ -216,42 +303,6 @@ class TLSStream:
                     pass
                 raise
         self._flush()
-
-    async def read(self) -> bytes:
-        """Decrypted bytes available now (waiting for some if none); b"" at end."""
-        if self._eof:
-            return b""
-        while True:
-            try:
-                data = self.sslobj.read(TLS_READ_SIZE)
-            except ssl.SSLWantReadError:
-                self._flush()
-                incoming = await self.raw.read()
-                if not incoming:
-                    self._eof = True
-                    return b""
-                self._in.write(incoming)
-                continue
-            except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                self._eof = True
-                return b""
-            if not data:
-                self._eof = True
-                return data
-            break
-        # Several records may be waiting: hand them out together to save wake-ups.
-        if self._in.pending or self.sslobj.pending():
-            parts = [data]
-            while True:
-                try:
-                    more = self.sslobj.read(TLS_READ_SIZE)
-                except (ssl.SSLWantReadError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
-                    break
-                if not more:
-                    break
-                parts.append(more)
-            data = b"".join(parts)
-        return data
 
     def write(self, data: bytes) -> None:
         if self.raw.lost:

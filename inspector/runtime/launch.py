@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
 BUNDLE_FILE = "ca-bundle.pem"
+NODE_BUNDLE_FILE = "node-extra-ca.pem"
 
 
 def system_roots_pem() -> str:
@@ -41,11 +42,29 @@ def system_roots_pem() -> str:
     return ""
 
 
-def write_ca_bundle(home: Path, ca_pem: str) -> Path:
-    """`<home>/ca-bundle.pem`: the system roots plus our CA, for Python clients, whose
-    SSL_CERT_FILE replaces (not extends) the trusted set. Rewritten only when it changes."""
-    path = home / BUNDLE_FILE
-    text = system_roots_pem().rstrip() + "\n\n# claude-inspect CA\n" + ca_pem.strip() + "\n"
+def write_ca_bundle(home: Path, ca_pem: str, base_file: str | None = None,
+                    name: str = BUNDLE_FILE) -> Path:
+    """`<home>/ca-bundle.pem`: the system roots (or the certificates of `base_file`, a
+    bundle the user already relies on) plus our CA, for Python clients, whose
+    SSL_CERT_FILE replaces (not extends) the trusted set. Rewritten only when it changes.
+    OSError if `base_file` cannot be read."""
+    path = home / name
+    base = (Path(base_file).read_text(encoding="ascii", errors="replace") if base_file
+            else system_roots_pem())
+    text = base.rstrip() + "\n\n# claude-inspect CA\n" + ca_pem.strip() + "\n"
+    return _write_if_changed(path, text)
+
+
+def write_node_extra_certs(home: Path, ca_pem: str, user_file: str) -> Path:
+    """`<home>/node-extra-ca.pem`: the user's own NODE_EXTRA_CA_CERTS file plus our CA.
+    Node reads one extra file, so replacing the user's would drop the CA of their company
+    proxy or gateway. OSError if `user_file` cannot be read."""
+    text = Path(user_file).read_text(encoding="ascii", errors="replace")
+    text = text.rstrip() + "\n\n# claude-inspect CA\n" + ca_pem.strip() + "\n"
+    return _write_if_changed(home / NODE_BUNDLE_FILE, text)
+
+
+def _write_if_changed(path: Path, text: str) -> Path:
     digest = hashlib.sha256(text.encode()).hexdigest()
     try:
         if hashlib.sha256(path.read_bytes()).hexdigest() == digest:

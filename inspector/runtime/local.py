@@ -88,7 +88,8 @@ class Runtime(Broadcaster):
         ensure_home(self.config.home)
         self.writer = Recorder(self.config.db_path, log_path=self.config.home / LOG_FILE,
                                retention_days=self.config.retention_days,
-                               on_written=self._on_written, on_notice=self.notice)
+                               on_written=self._on_written, on_notice=self.notice,
+                               counting=self.config.count_settings())
         self.writer.start()
         if not self.want_proxy:
             return

@@ -10,9 +10,10 @@ import logging
 import time
 from pathlib import Path
 
-from inspector.analysis.rollup import ensure_schema as ensure_rollups
 from inspector.attribution import attribute, cost
 from inspector.capture import build_capture
+from inspector.capture.elide import ELIDE_BODIES_ABOVE, restore_sizes
+from inspector.capture.heap import return_big_blocks_to_the_system
 from inspector.model import Exchange
 from inspector.store import Record, Store
 
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 def prepare_record(ex: Exchange) -> Record:
     """Turn what the proxy saw into what we store: capture (redact, decode, reassemble),
     then attribution and cost for Messages requests. Frees the exchange's body copies."""
+    return_big_blocks_to_the_system()
     try:
         capture = build_capture(ex)
     finally:
@@ -35,6 +37,9 @@ def prepare_record(ex: Exchange) -> Record:
         usage = capture.usage if capture.usage.input_tokens is not None else None
         try:
             node = attribute(body, usage, headers=dict(capture.request_headers))
+            if len(capture.request_text or "") >= ELIDE_BODIES_ABOVE:
+                # a huge body was parsed without its media data (see capture.elide)
+                restore_sizes(node, body)
         except Exception:  # attribution must never cost us the capture itself
             log.exception("attribution failed for %s", capture.id)
         if capture.model:
@@ -43,12 +48,10 @@ def prepare_record(ex: Exchange) -> Record:
 
 
 def prepare_database(path: Path | str, retention_days: int) -> None:
-    """Create or migrate the database, install the per-source rollups that keep `stats`
-    fast as captures arrive, and purge captures older than `retention_days` (0: keep)."""
+    """Create or migrate the database and purge captures older than `retention_days` (0: keep)."""
     try:
         store = Store(Path(path))
         try:
-            ensure_rollups(store.conn)
             n = store.purge(time.time() - retention_days * 86400) if retention_days > 0 else 0
         finally:
             store.close()

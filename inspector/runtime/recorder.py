@@ -82,8 +82,11 @@ class Recorder:
                  on_notice: Notice | None = None,
                  max_queued: int = 20000, max_queued_bytes: int = 32 << 20,
                  max_spilled_bytes: int = 1 << 30,
-                 max_restarts: int = 5, stall_after: float = 8.0) -> None:
+                 max_restarts: int = 5, stall_after: float = 8.0,
+                 counting: Any = None) -> None:
         self.db_path = str(db_path)
+        #: a counting.worker.CountSettings for exact counts (`--exact`), or None
+        self.counting = counting
         self.retention_days = retention_days
         self.log_path = str(log_path) if log_path else None
         self.on_written = on_written
@@ -237,7 +240,8 @@ class Recorder:
         events_reader, events_writer = CONTEXT.Pipe(duplex=False)
         process = CONTEXT.Process(
             target=child_main, name="claude-inspect-recorder", daemon=False,
-            args=(self.db_path, self.log_path, self.retention_days, items_reader, events_writer))
+            args=(self.db_path, self.log_path, self.retention_days, items_reader, events_writer,
+                  self.counting))
         start_process(process)
         items_reader.close()  # the child's ends: ours must close so EOF can happen
         events_writer.close()

@@ -118,7 +118,7 @@ def quiet_signals() -> None:
 
 
 def child_main(db_path: str, log_path: str | None, retention_days: int, items: Any,
-               events: Any) -> None:
+               events: Any, counting: Any = None) -> None:
     """The recorder process (see the module's docstring)."""
     quiet_signals()
     # A log file on a full disk must not print a traceback per line to the terminal.
@@ -135,14 +135,17 @@ def child_main(db_path: str, log_path: str | None, retention_days: int, items: A
             root.addHandler(logging.NullHandler())
     else:
         root.addHandler(logging.NullHandler())
-    ChildRecorder(db_path, retention_days, items, events).run()
+    ChildRecorder(db_path, retention_days, items, events, counting).run()
 
 
 class ChildRecorder:
     """The loop of the recorder process: pipe in, writer out, reports back."""
 
-    def __init__(self, db_path: str, retention_days: int, items: Any, events: Any) -> None:
+    def __init__(self, db_path: str, retention_days: int, items: Any, events: Any,
+                 counting: Any = None) -> None:
         self.db_path = db_path
+        self.counting = counting  # exact counts on a thread of this process (counting/)
+        self._counter: Any = None
         self.retention_days = retention_days
         self.items = items
         self.events = events
@@ -186,9 +189,18 @@ class ChildRecorder:
         except (sqlite3.Error, OSError) as e:
             self._set_problem(describe_database_error(self.db_path, e))
             return False
+        prepare_one = prepare_record
+        if self.counting is not None:
+            from inspector.counting.worker import Counter
+
+            if self._counter is None:
+                self._counter = Counter(self.db_path, self.counting)
+                self._counter.start()
+            prepare_one = self._counter.wrap(prepare_record)
+
         def prepare(ex: Exchange) -> Any:
             self._beat()
-            return prepare_record(ex)
+            return prepare_one(ex)
 
         self._writer = Writer(self.db_path, prepare=prepare, on_written=self._stored,
                               on_error=self._write_failed)
@@ -222,6 +234,8 @@ class ChildRecorder:
                 else:
                     failed.append(first)
         self._set_problem(None)
+        if self._counter is not None:
+            self._counter.committed(ids)
         self.send(("done", ids, failed))
 
     def _discard(self, ex: Exchange) -> None:
@@ -257,6 +271,8 @@ class ChildRecorder:
             self._writer.submit(ex)
         if self._writer is not None:
             self._writer.close()
+        if self._counter is not None:
+            self._counter.close()
         with self._order_lock:
             left = list(self._order)
             self._order.clear()

@@ -7,15 +7,19 @@ process) work on the same file at once. A Store may be used from one thread at a
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import quote
 
+from inspector.config import create_private_file
 from inspector.model import Node
-from inspector.store import rows
+from inspector.store import bodies, rollups, rows
+from inspector.store.compact import encode_tree, pack, unpack
 from inspector.store.version import SCHEMA_VERSION
 from inspector.store.records import Record
 from inspector.timeparse import iso_utc
@@ -44,12 +48,17 @@ class Store:
     """
 
     def __init__(self, path: Path | str, *, busy_timeout: float = 5.0,
-                 readonly: bool = False) -> None:
+                 readonly: bool = False, immutable: bool = False) -> None:
+        """`readonly` never writes; `immutable` (implies readonly) also reads a WAL
+        database in a folder where SQLite cannot create its -shm file, as it stands."""
         self.path = Path(path)
+        readonly = readonly or immutable
         if not readonly:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            create_private_file(self.path)  # captures are private: 0600, not the umask's
+        uri = f"file:{quote(str(self.path))}?" + ("immutable=1" if immutable else "mode=ro")
         self._conn = sqlite3.connect(
-            f"file:{self.path}?mode=ro" if readonly else str(self.path),
+            uri if readonly else str(self.path),
             uri=readonly, timeout=busy_timeout, check_same_thread=False,
         )
         self._db: Any = None
@@ -59,6 +68,10 @@ class Store:
         self.version = self.schema_version
         if readonly:
             return
+        if self.version == 0 and not self._conn.execute(
+                "SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            # only possible before the first table exists: lets purge give pages back
+            self._conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
         self._ensure_wal(busy_timeout)
         self._conn.execute("PRAGMA synchronous = NORMAL")
         if self.version < SCHEMA_VERSION:
@@ -142,36 +155,37 @@ class Store:
     # -- writing ------------------------------------------------------------------------
 
     def write(self, records: list[Record]) -> None:
-        """Store records (replacing any with the same id) in one transaction."""
+        """Store records (replacing any with the same id) in one transaction, with the
+        per-source sums of their trees (`request_sources` and the stats rollups)."""
         if not records:
             return
-        req_rows, resp_rows, attr_rows, blob_rows, links = [], [], [], {}, []
+        req_rows, resp_rows, blob_rows, links, refs = [], [], {}, [], []
         source_rows: list[tuple] = []
-        rolled: list[tuple[str, str, dict[str, list]]] = []
+        rolled: list[rollups.Written] = []
         for rec in records:
             c = rec.capture
             body = None
             if c.request_json is not None:
-                split = rows.split_text(c.request_text) if c.request_text else None
-                body, parts = split if split is not None else rows.split_body(c.request_json)
-                for digest, text in parts.items():
-                    blob_rows[digest] = (digest, text, len(text))
-                    links.append((c.id, digest))
-            # the stats rollups sum trees with known usage (see analysis/rollup.py)
-            sums: dict[str, list] | None = (
-                {} if rec.attribution is not None and c.usage.input_tokens is not None
-                else None)
-            nodes, tree, top, totals = rows.flatten_tree(c.id, rec.attribution, sums)
-            if sums is not None:
-                rolled.append((c.id, c.ts, sums))
-            req_rows.append(rows.request_row(rec, body, tree, top))
+                split = (bodies.split_text(c.request_text) if c.request_text else None) \
+                    or bodies.split_json(c.request_json)
+                body = split.text
+                for digest, text in split.parts.items():
+                    if digest not in blob_rows:
+                        blob_rows[digest] = (digest, pack(text), len(text))
+                links.extend((c.id, digest) for digest in split.direct)
+                refs.extend(split.refs)
+            tree, summary = encode_tree(rec.attribution)
+            if summary is not None:
+                source_rows.extend((c.id, k, v) for k, v in summary.totals.items())
+                # the rollups split prompts whose total is known (see rollups.py)
+                if c.usage.input_tokens is not None:
+                    rolled.append((c.id, c.ts, summary.groups))
+            req_rows.append(rows.request_row(rec, body, tree, summary and summary.top))
             resp_rows.append(rows.response_row(c))
-            attr_rows.extend(nodes)
-            source_rows.extend((c.id, k, v) for k, v in totals.items())
         ids = [(r.capture.id,) for r in records]
         with self._lock, self.db.atomic():
             ex = self.conn.executemany
-            ex("DELETE FROM attributions WHERE request_id = ?", ids)
+            self._forget_rollups([r.capture.id for r in records])
             ex("DELETE FROM request_blobs WHERE request_id = ?", ids)
             ex("DELETE FROM request_sources WHERE request_id = ?", ids)
             ex(f"INSERT OR REPLACE INTO requests ({rows.REQUEST_COLUMNS}) VALUES "
@@ -182,47 +196,39 @@ class Store:
                 ex("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
                    list(blob_rows.values()))
                 ex("INSERT OR IGNORE INTO request_blobs (request_id, hash) VALUES (?, ?)", links)
-            if attr_rows:
-                ex(f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
-                   f"({', '.join('?' * 12)})", attr_rows)
+                ex("INSERT OR IGNORE INTO blob_refs (parent, child) VALUES (?, ?)", refs)
             if source_rows:
                 ex("INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
                    source_rows)
-            self._roll_up(rolled)
+            rollups.add_written(self.conn, rolled)
 
     def set_attribution(self, request_id: str, node: Node | None,
                         cost_usd: float | None) -> None:
         """Replace a capture's attribution tree and cost (used by `reattribute`)."""
+        tree, summary = encode_tree(node)
         with self._lock, self.db.atomic():
-            self.conn.execute("DELETE FROM attributions WHERE request_id = ?", (request_id,))
+            self._forget_rollups([request_id])
             self.conn.execute("DELETE FROM request_sources WHERE request_id = ?", (request_id,))
-            sums: dict[str, list] = {}
-            attr_rows, tree, top, totals = rows.flatten_tree(request_id, node, sums)
-            self.conn.executemany(
-                "INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
-                [(request_id, k, v) for k, v in totals.items()])
-            if attr_rows:
-                self.conn.executemany(
-                    f"INSERT INTO attributions ({rows.ATTRIBUTION_COLUMNS}) VALUES "
-                    f"({', '.join('?' * 12)})", attr_rows)
             self.conn.execute(
                 "UPDATE requests SET cost_usd = ?, top_source = ?, attribution = ? WHERE id = ?",
-                (cost_usd, top, tree, request_id))
+                (cost_usd, summary and summary.top, tree, request_id))
+            if summary is None:
+                return
+            self.conn.executemany(
+                "INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
+                [(request_id, k, v) for k, v in summary.totals.items()])
             known = self.conn.execute(
                 "SELECT r.ts FROM requests r JOIN responses s ON s.request_id = r.id"
                 " WHERE r.id = ? AND s.input_tokens IS NOT NULL", (request_id,)).fetchone()
-            if node is not None and known is not None:
-                self._roll_up([(request_id, known[0], sums)])
+            if known is not None:
+                rollups.add_written(self.conn, [(request_id, known[0], summary.groups)])
 
-    def _roll_up(self, written: list[tuple[str, str, dict[str, list]]]) -> None:
-        """Keep the stats rollups current, in the caller's transaction, when they are
-        installed in this database (checked per batch: another process may install them).
-        """
-        if not written:
-            return
-        from inspector.analysis.rollup import add_written
-
-        add_written(self.conn, written)
+    def _forget_rollups(self, ids: list[str]) -> None:
+        """Take these requests out of the stats rollups (before they are rewritten)."""
+        batch = "SELECT value AS request_id FROM json_each(?)"
+        param = (json.dumps(ids),)
+        for statement in rollups.forget_statements(batch):
+            self.conn.execute(statement, param)
 
     def add_feedback(self, request_id: str, rating: int | None, note: str | None = None,
                      ts: float | None = None) -> int:
@@ -234,28 +240,79 @@ class Store:
             return int(cur.lastrowid or 0)
 
     def purge(self, older_than_epoch: float) -> int:
-        """Delete captures that began before the given time; returns how many."""
+        """Delete captures that began before the given time; returns how many.
+
+        Nothing of them stays behind: their rollup rows and the shared body parts no
+        other capture uses go too; deleted content is overwritten (`secure_delete`), the
+        freed pages are given back to the file system and the WAL is checkpointed and
+        truncated, so their bytes are in neither file afterwards."""
         cutoff = iso_utc(older_than_epoch)
-        with self._lock, self.db.atomic():
-            cur = self.conn.execute(
-                "CREATE TEMP TABLE IF NOT EXISTS purge_ids (id TEXT PRIMARY KEY)")
-            self.conn.execute("DELETE FROM purge_ids")
-            self.conn.execute("INSERT INTO purge_ids SELECT id FROM requests WHERE ts < ?",
-                              (cutoff,))
-            n = self.conn.execute("SELECT count(*) FROM purge_ids").fetchone()[0]
+        conn = self.conn
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            with self._lock, self.db.atomic():
+                conn.execute("CREATE TEMP TABLE IF NOT EXISTS purge_ids (id TEXT PRIMARY KEY)")
+                conn.execute("DELETE FROM purge_ids")
+                conn.execute("INSERT INTO purge_ids SELECT id FROM requests WHERE ts < ?",
+                             (cutoff,))
+                n = conn.execute("SELECT count(*) FROM purge_ids").fetchone()[0]
+                if n:
+                    # set-based here, so the per-row trigger on requests finds nothing
+                    for statement in rollups.forget_statements(
+                            "SELECT id AS request_id FROM temp.purge_ids"):
+                        conn.execute(statement)
+                    for table, col in (("feedback", "request_id"),
+                                       ("request_sources", "request_id"),
+                                       ("request_blobs", "request_id"),
+                                       ("responses", "request_id"), ("requests", "id")):
+                        conn.execute(
+                            f"DELETE FROM {table} WHERE {col} IN (SELECT id FROM purge_ids)")
+                    # shared parts no stored request reaches any more, through the
+                    # history chains too (see bodies.py)
+                    conn.execute(
+                        """WITH RECURSIVE reach (hash) AS (
+                               SELECT hash FROM request_blobs
+                               UNION SELECT r.child FROM blob_refs r
+                                     JOIN reach ON r.parent = reach.hash)
+                           DELETE FROM blobs WHERE hash NOT IN (SELECT hash FROM reach)""")
+                    conn.execute("DELETE FROM blob_refs"
+                                 " WHERE parent NOT IN (SELECT hash FROM blobs)")
+                rollups.drop_empty_days(conn)
+                conn.execute("DELETE FROM purge_ids")
             if n:
-                for table, col in (("attributions", "request_id"), ("feedback", "request_id"),
-                                   ("request_sources", "request_id"),
-                                   ("request_blobs", "request_id"),
-                                   ("responses", "request_id"), ("requests", "id")):
-                    self.conn.execute(
-                        f"DELETE FROM {table} WHERE {col} IN (SELECT id FROM purge_ids)")
-                self.conn.execute(
-                    "DELETE FROM blobs WHERE hash NOT IN (SELECT hash FROM request_blobs)")
-            cur = self.conn.execute("DELETE FROM purge_ids")
-            del cur
+                self._reclaim()
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
         self._blob_cache, self._blob_chars = {}, 0
         return n
+
+    def _reclaim(self) -> None:
+        """Shrink the file to what is in use and empty the WAL. A database made with
+        incremental auto-vacuum frees its pages cheaply; an older one is rewritten once by
+        VACUUM, which also turns incremental auto-vacuum on for next time. Another
+        connection reading at the time can keep the WAL from being truncated: logged, and
+        done at the next purge or clean exit."""
+        conn = self.conn
+        try:
+            if conn.execute("PRAGMA auto_vacuum").fetchone()[0] == 2:
+                # executescript steps it to the end (execute would free a single page)
+                conn.executescript("PRAGMA incremental_vacuum;")
+            else:
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+                conn.execute("VACUUM")
+        except sqlite3.OperationalError as e:
+            log.warning("could not shrink %s after purging: %s", self.path, e)
+        self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Fold the WAL into the database and truncate it to nothing (on a clean exit,
+        after a purge). False when a reader kept part of it (it is then left as is)."""
+        try:
+            busy = self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        except sqlite3.OperationalError as e:
+            log.warning("could not checkpoint %s: %s", self.path, e)
+            return False
+        return not busy
 
     # -- reading ------------------------------------------------------------------------
 
@@ -294,18 +351,21 @@ class Store:
             chunk = want[i:i + 500]
             q = f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})"
             for digest, data in self.conn.execute(q, chunk):
-                cache[digest] = data
-                self._blob_chars += len(data)
+                text = cache[digest] = unpack(data)
+                self._blob_chars += len(text)
         return cache
+
+    def body_pieces(self, stored: str) -> list[str]:
+        """A stored body as pieces: even items text, odd items hashes of leaf parts
+        (see `bodies.expand`), their texts then in `blob_texts`."""
+        return bodies.expand(stored, self.blob_texts)
 
     def body_text(self, stored: str | None) -> str | None:
         """Full request JSON text from the stored form."""
-        if stored is None:
-            return None
-        hashes = rows.blob_hashes(stored)
-        if not hashes:
+        if stored is None or "\x01" not in stored:
             return stored
-        return rows.join_body(stored, self.blob_texts(hashes))
+        pieces = self.body_pieces(stored)
+        return bodies.join(pieces, self.blob_texts(pieces[1::2]))
 
     def get(self, id_or_prefix: str) -> dict[str, Any] | None:
         """The full exchange (see `queries.get_exchange`), or None if no id matches."""

@@ -8,9 +8,12 @@ add the next number.
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from inspector.store import rollups
 from inspector.store.version import SCHEMA_VERSION
 
 migrations = Migrations("claude-inspect")
@@ -155,6 +158,93 @@ def covering_indexes(db: Database) -> None:
                           cache_creation_tokens);
         """
     )
+
+
+def _run(db: Database, script: str) -> None:
+    """Run a script statement by statement on the migration's connection, inside its
+    transaction (`executescript` would commit first)."""
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            db.execute(pending)
+            pending = ""
+    if pending.strip():
+        db.execute(pending)
+
+
+#: derived tables an older version made outside the migrations, under other names
+_OLD_DERIVED = ("analysis_queue", "analysis_dirty_days")
+
+
+@_numbered
+def rollup_tables(db: Database) -> None:
+    """The per-source rollups of `stats` (see `rollups.py`), made and kept by the store.
+
+    Before this, `stats` and the recorder installed them on first use, versioned by a
+    view `analysis_schema_vN`. Tables of the last such version (4) have these columns and
+    are kept; anything older is dropped and summed again. Every tree not yet summed is
+    summed here from the per-node rows, which the next migration removes."""
+    old = db.execute(
+        "SELECT type, name FROM sqlite_master WHERE type IN ('trigger', 'view') "
+        "AND name LIKE 'analysis\\_%' ESCAPE '\\'").fetchall()
+    current = any(name == "analysis_schema_v4" for _, name in old)
+    for kind, name in old:
+        db.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+    dropped = _OLD_DERIVED if current else _OLD_DERIVED + (
+        "analysis_rolled", "analysis_request_sources", "analysis_source_days")
+    for table in dropped:
+        db.execute(f"DROP TABLE IF EXISTS {table}")
+    _run(db, rollups.SCHEMA)
+    db.execute("""CREATE TEMP TABLE migrate_unrolled AS
+                  SELECT r.id AS request_id FROM requests r
+                  JOIN responses s ON s.request_id = r.id AND s.input_tokens IS NOT NULL
+                  WHERE NOT EXISTS (SELECT 1 FROM analysis_rolled m WHERE m.request_id = r.id)
+                    AND EXISTS (SELECT 1 FROM attributions a
+                                WHERE a.request_id = r.id AND a.node_id = 0)""")
+    ids = "SELECT request_id FROM temp.migrate_unrolled"
+    # The leaves of each tree grouped by source (else kind). Node ids are pre-order, so
+    # a node has children exactly when the next node names it as parent.
+    db.execute(f"""
+        INSERT OR REPLACE INTO analysis_request_sources
+            (request_id, source, ts, day, leaves, chars, tokens, cost)
+        SELECT a.request_id, COALESCE(NULLIF(a.source, ''), a.kind, 'other') AS src,
+               r.ts, substr(r.ts, 1, 10), COUNT(*), SUM(COALESCE(a.chars, 0)),
+               SUM(COALESCE(a.tokens, 0)), SUM(json_extract(a.meta, '$.cost_usd'))
+        FROM ({ids}) AS ids
+        CROSS JOIN requests r ON r.id = ids.request_id
+        CROSS JOIN attributions a ON a.request_id = ids.request_id
+        LEFT JOIN attributions c
+               ON c.request_id = a.request_id AND c.node_id = a.node_id + 1
+              AND c.parent_id = a.node_id
+        WHERE c.node_id IS NULL
+        GROUP BY a.request_id, src""")
+    db.execute(rollups.add_to_days(ids, "+"))
+    db.execute(f"INSERT OR IGNORE INTO analysis_rolled (request_id) {ids}")
+    db.execute("DROP TABLE temp.migrate_unrolled")
+
+
+@_numbered
+def compact_storage(db: Database) -> None:
+    """Storage that grows with what is new in each request, not with the square of a
+    session's length. A request's tree is kept once, compressed, in
+    `requests.attribution` (see `compact.py`): the per-node rows go (trees written before
+    stay readable as the JSON text they are). A conversation's history is stored as a
+    chain of shared parts (see `bodies.py`); `blob_refs` records which part names which."""
+    db.execute("DROP TABLE attributions")
+    db.execute("""CREATE TABLE blob_refs (
+                      parent TEXT NOT NULL,
+                      child TEXT NOT NULL,
+                      PRIMARY KEY (parent, child)
+                  ) WITHOUT ROWID""")
+
+
+@_numbered
+def response_quota(db: Database) -> None:
+    """Subscription replies carry `anthropic-ratelimit-unified-*` headers (5-hour and
+    7-day utilization, status, resets): kept per exchange as a JSON object of the values
+    as sent, so quota figures never parse every stored header list."""
+    db.execute("ALTER TABLE responses ADD COLUMN quota TEXT")
 
 
 # the version readers check without importing sqlite-utils must match the migrations

@@ -12,6 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from inspector import deepjson
+from inspector.store import bodies
+from inspector.store.compact import unpack
 from inspector.store.db import AmbiguousId, Store
 from inspector.timeparse import iso_utc
 
@@ -43,7 +46,8 @@ class Filter:
     model: str | None = None
     session: str | None = None
     status: int | None = None
-    #: attribution source, e.g. "mcp:github"; a prefix ending in ":" matches a family
+    #: attribution source: a full name ("mcp:github"), a category ("mcp"), a name after
+    #: the category ("github"), or a prefix ending in ":" ("mcp:")
     source: str | None = None
     #: substring searched in path, model, error and the request body's own text
     text: str | None = None
@@ -85,9 +89,17 @@ class Filter:
             if self.source.endswith(":"):
                 cond.append(sub + "x.source >= ? AND x.source < ?)")
                 params += [self.source, self.source + "\U0010ffff"]
-            else:
+            elif ":" in self.source:
                 cond.append(sub + "x.source = ?)")
                 params.append(self.source)
+            else:
+                # a category ("mcp": every server), a name ("github": mcp:github,
+                # "Bash": tool:Bash and tool_result:Bash) or a whole name ("memory")
+                cond.append(sub + "(lower(x.source) = ? OR lower(x.source) LIKE ? ESCAPE '\\'"
+                            " OR lower(substr(x.source, instr(x.source, ':') + 1)) = ?))")
+                word = self.source.lower()
+                like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                params += [word, like + ":%", word]
         if self.text:
             like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             cond.append("(r.path LIKE ? ESCAPE '\\' OR r.model LIKE ? ESCAPE '\\'"
@@ -168,26 +180,33 @@ class RawJSON(str):
 
 class StoredJSON(RawJSON):
     """A request body's full JSON text that also knows how it is stored: `parts`
-    alternates inline text and the sha256 of a shared part, whose text is in `blobs`.
-    Exporters that must escape the body (HAR) escape each shared part once, not once per
-    exchange."""
+    alternates inline text and the sha256 of a shared part (see `bodies.expand`), whose
+    text is in `blobs`. Exporters that must escape the body (HAR) escape each shared part
+    once, not once per exchange."""
 
     parts: list[str]
     blobs: dict[str, str]
 
 
-def _json(text: str | None, parse: bool) -> Any:
+def _json(stored: str | bytes | None, parse: bool) -> Any:
+    """A JSON column's value (compressed or not, see `compact.pack`), parsed or raw."""
+    text = unpack(stored)
     if text is None:
         return None
-    return json.loads(text) if parse else RawJSON(text)
+    return deepjson.loads(text) if parse else RawJSON(text)
 
 
-def _stored_json(stored: str, full: str, store: Store) -> RawJSON:
-    if stored is full:  # nothing shared
-        return RawJSON(full)
+def _request_body(store: Store, stored: str, parse: bool) -> Any:
+    if "\x01" not in stored:  # nothing shared
+        return deepjson.loads(stored) if parse else RawJSON(stored)
+    pieces = store.body_pieces(stored)
+    texts = store.blob_texts(pieces[1::2])
+    full = bodies.join(pieces, texts)
+    if parse:
+        return deepjson.loads(full)
     out = StoredJSON(full)
-    out.parts = stored.split("\x01")
-    out.blobs = store.blob_texts(out.parts[1::2])
+    out.parts = pieces
+    out.blobs = texts
     return out
 
 
@@ -202,12 +221,12 @@ _RESP_COLS = ("request_id, status, reason, headers, body, body_text, body_raw, b
               " truncated, note, raw_sse, stream_complete, stop_reason, input_tokens,"
               " output_tokens, cache_read_tokens, cache_creation_tokens,"
               " cache_creation_5m_tokens, cache_creation_1h_tokens, request_sent_ms, ttfb_ms,"
-              " total_ms, upstream_connect_ms, proxy_overhead_ms, error, complete")
+              " total_ms, upstream_connect_ms, proxy_overhead_ms, error, complete, quota")
 _USAGE_KEYS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_creation_tokens",
                "cache_creation_5m_tokens", "cache_creation_1h_tokens")
 _TIMING_KEYS = ("request_sent_ms", "ttfb_ms", "total_ms", "upstream_connect_ms",
                 "proxy_overhead_ms")
-_NO_RESPONSE = (None,) * 26
+_NO_RESPONSE = (None,) * 27
 
 
 def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> list[dict[str, Any]]:
@@ -235,21 +254,20 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
         (_, ts, method, scheme, host, port, path, mode, conn_id, model, stream, session,
          headers, body, body_text, body_raw, body_bytes, truncated, note, cost, top,
          tree) = r
-        full_body = store.body_text(body)
         request = {
             "method": method, "scheme": scheme, "host": host, "port": port, "path": path,
             "url": _url(scheme, host, port, path), "mode": mode, "connection_id": conn_id,
             "model": model, "stream": bool(stream), "session_id": session,
             "headers": _json(headers, parse_bodies) or [],
-            "body": (_stored_json(body, full_body, store) if not parse_bodies
-                     else _json(full_body, True)) if full_body is not None else body_text,
+            "body": (_request_body(store, body, parse_bodies) if body is not None
+                     else body_text),
             "body_base64": _b64(body_raw), "body_bytes": body_bytes,
             "truncated": bool(truncated), "note": note,
         }
         s = resps.get(id_, _NO_RESPONSE)
         response = {
             "status": s[1], "reason": s[2], "headers": _json(s[3], parse_bodies) or [],
-            "body": _json(s[4], parse_bodies) if s[4] is not None else s[5],
+            "body": _json(s[4], parse_bodies) if s[4] is not None else unpack(s[5]),
             "body_base64": _b64(s[6]), "body_bytes": s[7], "truncated": bool(s[8]),
             "note": s[9], "raw_sse": _json(s[10], parse_bodies),
             "stream_complete": None if s[11] is None else bool(s[11]),
@@ -262,6 +280,7 @@ def exchange_dicts(store: Store, ids: list[str], parse_bodies: bool = True) -> l
             "cost_usd": cost, "top_source": top,
             "attribution": _json(tree, parse_bodies),
             "feedback": feedback.get(id_, []),
+            "quota": json.loads(s[26]) if s[26] else None,
         })
     return out
 
@@ -304,13 +323,31 @@ def _pages(store: Store, f: Filter, select: str, batch: int) -> Iterator[list[tu
         last = (page[-1][1], page[-1][0])
 
 
+#: how many bytes of request bodies `iter_exchanges` holds in memory at once, at most
+#: (a single bigger request is read alone)
+EXPORT_BATCH_BYTES = 8 << 20
+
+
 def iter_exchanges(store: Store, f: Filter, batch: int = 500,
                    parse_bodies: bool = True) -> Iterator[dict[str, Any]]:
     """Every exchange matching `f`, oldest first (see `_pages`). With `parse_bodies=False`
-    JSON bodies come as `RawJSON` text, which exporters write without parsing."""
+    JSON bodies come as `RawJSON` text, which exporters write without parsing.
+
+    Ids are paged `batch` at a time, but exchanges are read in groups of at most
+    `EXPORT_BATCH_BYTES` of request bodies: a long session's requests are a megabyte
+    each, and memory must not grow with how many are exported."""
     join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in f.where()[0] else ""
-    for page in _pages(store, f, f"SELECT r.id, r.ts FROM requests r{join}", batch):
-        yield from exchange_dicts(store, [p[0] for p in page], parse_bodies=parse_bodies)
+    for page in _pages(store, f, f"SELECT r.id, r.ts, r.body_bytes FROM requests r{join}",
+                       batch):
+        group: list[str] = []
+        size = 0
+        for id_, _ts, body_bytes in page:
+            if group and size + (body_bytes or 0) > EXPORT_BATCH_BYTES:
+                yield from exchange_dicts(store, group, parse_bodies=parse_bodies)
+                group, size = [], 0
+            group.append(id_)
+            size += body_bytes or 0
+        yield from exchange_dicts(store, group, parse_bodies=parse_bodies)
 
 
 def iter_list_rows(store: Store, f: Filter, batch: int = 2000) -> Iterator[dict[str, Any]]:

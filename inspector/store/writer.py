@@ -36,6 +36,7 @@ class Writer:
         prepare: Callable[[Any], Record | None] = lambda x: x,
         on_written: Callable[[list[str]], None] | None = None,
         *,
+        fallback: Callable[[Any], Record | None] | None = None,
         on_error: Callable[[BaseException], None] | None = None,
         batch_size: int = 200,
         max_delay: float = 0.005,
@@ -44,6 +45,9 @@ class Writer:
     ) -> None:
         self.path = Path(path)
         self.prepare = prepare
+        #: when `prepare` fails: what can still be stored of the item (say, the capture
+        #: without its attribution)
+        self.fallback = fallback
         self.on_written = on_written
         #: hears of each failed write attempt (from the writer's thread; must not raise)
         self.on_error = on_error
@@ -137,6 +141,7 @@ class Writer:
                 stopping = False
                 self._queue.put(_STOP)
         if self._store is not None:
+            self._store.checkpoint()  # leave no WAL behind on a clean exit
             self._store.close()
             self._store = None
 
@@ -157,14 +162,12 @@ class Writer:
         except Exception:
             log.exception("preparing a capture failed; storing what can be stored")
         try:
-            from inspector.capture import build_capture  # bare capture, no attribution
-
-            if hasattr(item, "request_body"):
-                return Record(capture=build_capture(item))
             if isinstance(item, Record):
                 return item
             if isinstance(item, Capture):
                 return Record(capture=item)
+            if self.fallback is not None:
+                return self.fallback(item)
         except Exception:
             log.exception("capture could not be stored at all")
         return None

@@ -33,6 +33,7 @@ from inspector.tui.messages import (
     ProxyStateChanged,
 )
 from inspector.tui.screens.detail import DetailScreen
+from inspector.tui.screens.findings import FindingsScreen
 from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.main import MainScreen
 from inspector.tui.screens.sessions import SessionsScreen
@@ -189,6 +190,9 @@ class InspectorApp(App):
 
     def open_stats(self) -> None:
         self.push_screen(StatsScreen(self.backend))
+
+    def open_findings(self) -> None:
+        self.push_screen(FindingsScreen(self.backend))
 
     def show_session(self, session_id: str) -> None:
         """Back to the table, filtered to one session."""

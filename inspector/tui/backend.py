@@ -43,7 +43,10 @@ class Backend:
                     try:
                         self._shared = Store(self.db_path)
                         break
-                    except sqlite3.OperationalError:
+                    except sqlite3.OperationalError as e:
+                        if _read_only(e):
+                            self._shared = _open_read_only(self.db_path)
+                            break
                         # the writer may be creating the schema this very moment
                         if attempt == 19:
                             raise
@@ -98,7 +101,13 @@ class Backend:
         if self._analysis is None:
             from inspector.store import Store
 
-            self._analysis = Store(self.db_path)
+            try:
+                self._analysis = Store(self.db_path)
+            except sqlite3.OperationalError as e:
+                if not _read_only(e):
+                    raise
+                # analysis writes its summary tables: give it a private copy to write to
+                self._analysis = _private_copy(_open_read_only(self.db_path))
         return self._analysis
 
     def stats(self, since: float | None, until: float | None = None, by: str = "source",
@@ -122,6 +131,25 @@ class Backend:
                 return diff_exchanges(self._analysis_store(), capture_id)
             except NoPrevious:
                 return None
+
+    def quota(self) -> dict[str, str] | None:
+        """The quota headers of the newest reply that carried them, or None."""
+        if not self.exists():
+            return None
+        from inspector.analysis.quota import latest
+
+        return latest(self._store().conn)
+
+    def findings(self, since: float | None, session: str | None = None,
+                 kinds: tuple[str, ...] | None = None) -> list[Any]:
+        """The findings of the period (see `inspector.analysis.findings`), most
+        actionable first; [] when nothing was ever stored."""
+        if not self.exists():
+            return []
+        from inspector.analysis.findings import find
+
+        with self._analysis_lock:
+            return find(self._analysis_store(), since=since, session=session, kinds=kinds)
 
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
@@ -161,3 +189,39 @@ class Backend:
         except sqlite3.Error as e:
             log.debug("change_token: %s", e)
             return None
+
+
+def _read_only(error: sqlite3.Error) -> bool:
+    """The database may be read but not written (a read-only file or folder)."""
+    text = str(error).lower()
+    return any(w in text for w in ("readonly", "read-only", "unable to open"))
+
+
+def _open_read_only(path: Path):
+    """A Store that never writes: the file as it stands when SQLite cannot even create
+    its -shm file beside it."""
+    from inspector.store import Store
+
+    try:
+        return Store(path, readonly=True)
+    except sqlite3.OperationalError:
+        return Store(path, immutable=True)
+
+
+def _private_copy(store):
+    """A writable copy of `store` in a temporary folder (deleted when the app closes)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from inspector.store import Store
+
+    folder = tempfile.mkdtemp(prefix="claude-inspect-")
+    atexit.register(shutil.rmtree, folder, True)
+    copy = sqlite3.connect(Path(folder) / "copy.db")
+    try:
+        store.conn.backup(copy)
+    finally:
+        copy.close()
+        store.close()
+    return Store(Path(folder) / "copy.db")

@@ -68,6 +68,19 @@ def clock(ts: str | None, *, local: bool = True) -> str:
     return dt.strftime("%H:%M:%S")
 
 
+def when(ts: str | None, now: float) -> str:
+    """The table's time column, local time: "22:15:37" for a capture of the day of `now`
+    (an epoch time, the app's clock), "11-24 22:15" for any other day, so rows of
+    different days never look out of order."""
+    dt = parse_ts(ts)
+    if dt is None:
+        return "-"
+    dt = dt.astimezone()
+    if dt.date() == datetime.fromtimestamp(now).astimezone().date():
+        return dt.strftime("%H:%M:%S")
+    return dt.strftime("%m-%d %H:%M")
+
+
 def stamp(ts: str | None) -> str:
     """"2026-11-24 22:15:37" in local time."""
     dt = parse_ts(ts)
@@ -156,3 +169,18 @@ def prompt_cell(row: dict[str, Any]) -> Text:
     if cached:
         text.append(f" ({tokens(cached)} cached)", style="dim")
     return text
+
+
+def database_problem(path: Any, error: BaseException) -> str:
+    """One line on why the database at `path` cannot be read, and what to do."""
+    import sqlite3
+
+    name = str(path)
+    if isinstance(error, sqlite3.DatabaseError) and "not a database" in str(error):
+        return (f"{name} is not a claude-inspect database ({error}): "
+                "open another with --db, or move it away")
+    if isinstance(error, sqlite3.DatabaseError):
+        return f"{name} cannot be read ({error}): open another with --db"
+    if isinstance(error, OSError):
+        return f"{name} cannot be read ({error.strerror or error})"
+    return f"{name} cannot be read ({type(error).__name__}: {error})"

@@ -10,7 +10,6 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from inspector.analysis.rollup import ensure_schema
 from inspector.cli import cli
 from inspector.demo.traffic import demo_session
 from inspector.ids import new_id
@@ -52,15 +51,11 @@ def write_demo(store: Store, *, seed: int = 0, turns: int = 6, start: float | No
     return [r.capture.id for r in records]
 
 
-@pytest.fixture(params=["lazy", "triggers"])
-def store(request, home):
-    """A store in the test's home. "lazy": captures are written before any analysis ran
-    (the rollups are summed in bulk at the first query); "triggers": the analysis tables
-    and triggers exist first, so captures are rolled up as they are written."""
+@pytest.fixture
+def store(home):
+    """A store in the test's home (it keeps the stats rollups as it writes)."""
     home.mkdir(parents=True, exist_ok=True)
     s = Store(home / "captures.db")
-    if request.param == "triggers":
-        ensure_schema(s.conn)
     yield s
     s.close()
 

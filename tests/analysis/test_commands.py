@@ -79,7 +79,6 @@ def test_ratings_round_trip_through_show_and_stats(store, run_cli):
 def test_reattribute_recomputes_trees_and_costs(store, run_cli):
     ids = write_demo(store, seed=0, turns=3)
     before = json.loads(run_cli("tree", ids[2], "--json").output)
-    store.conn.execute("DELETE FROM attributions WHERE request_id = ?", (ids[2],))
     store.conn.execute("UPDATE requests SET attribution = NULL WHERE id = ?", (ids[2],))
     store.conn.execute("UPDATE requests SET cost_usd = 99 WHERE id = ?", (ids[1],))
     store.conn.commit()

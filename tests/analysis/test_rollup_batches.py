@@ -1,5 +1,5 @@
 """Rollups added per written batch (from the trees in memory) equal the ones `refresh`
-sums in SQL from the stored rows, through rewrites and reattribution."""
+sums in bulk from the stored trees, through rewrites and reattribution."""
 
 from __future__ import annotations
 
@@ -35,8 +35,6 @@ def _same(a: list, b: list) -> None:
 def test_batch_rollups_equal_a_full_refresh(home):
     home.mkdir(parents=True, exist_ok=True)
     live = Store(home / "live.db")
-    rollup.ensure_schema(live.conn)
-    assert rollup.installed(live.conn)
     old = time.time() - 2 * 86400
     write_demo(live, seed=1, turns=5, start=old)
     ids = write_demo(live, seed=2, turns=4)
@@ -46,7 +44,7 @@ def test_batch_rollups_equal_a_full_refresh(home):
     incremental = _tables(live)
     assert incremental[0] and incremental[1]
 
-    # the same content rolled the other way: bulk SQL over the stored rows
+    # the same content rolled the other way: in bulk from the stored trees
     live.conn.executescript(
         "DELETE FROM analysis_request_sources; DELETE FROM analysis_source_days;"
         " DELETE FROM analysis_rolled;")
@@ -55,24 +53,11 @@ def test_batch_rollups_equal_a_full_refresh(home):
     _same(_tables(live)[1], incremental[1])
 
     # a tree replaced through set_attribution is taken away and added again, once
-    row = live.conn.execute("SELECT attribution, cost_usd FROM requests WHERE id = ?",
-                            (ids[1],)).fetchone()
     from inspector.model import Node
-    import json
+    from inspector.store import get_exchange
 
-    live.set_attribution(ids[1], Node.from_dict(json.loads(row[0])), row[1])
+    ex = get_exchange(live, ids[1])
+    live.set_attribution(ids[1], Node.from_dict(ex["attribution"]), ex["cost_usd"])
     _same(_tables(live)[0], incremental[0])
     _same(_tables(live)[1], incremental[1])
     live.close()
-
-
-def test_without_rollup_tables_writes_leave_them_to_refresh(home):
-    home.mkdir(parents=True, exist_ok=True)
-    store = Store(home / "plain.db")
-    write_demo(store, seed=4, turns=3)
-    assert not rollup.installed(store.conn)
-    assert store.conn.execute(
-        "SELECT count(*) FROM sqlite_master WHERE name = 'analysis_request_sources'"
-    ).fetchone()[0] == 0
-    assert rollup.refresh(store.conn, None, None) == 3
-    store.close()

@@ -9,12 +9,11 @@ from collections import defaultdict
 
 import pytest
 
-from inspector.analysis.rollup import ensure_schema
 from inspector.analysis.stats import OUTPUT_GROUP, compute_stats
 from inspector.attribution import attribute, cost, price_for
 from inspector.demo.traffic import demo_session
 from inspector.model import Node, Usage
-from inspector.store import Filter, iter_exchanges
+from inspector.store import Filter, get_exchange, iter_exchanges
 from inspector.timeparse import iso_utc
 
 from .conftest import write_demo
@@ -132,9 +131,10 @@ def test_rollups_follow_rewrites_purges_and_reattribution(store, run_cli):
     before = compute_stats(store.conn, old - 60, None, "source")
     assert before["total"]["requests"] == 8
     # reattribution rewrites every tree: figures must stay consistent with the trees
-    store.conn.execute("UPDATE attributions SET tokens = tokens * 2 WHERE request_id = ?",
-                       (recent[0],))
-    store.conn.commit()
+    doubled = Node.from_dict(get_exchange(store, recent[0])["attribution"])
+    for leaf in doubled.leaves():
+        leaf.tokens *= 2
+    store.set_attribution(recent[0], doubled, None)
     run_cli("reattribute")
     after = compute_stats(store.conn, old - 60, None, "source")
     assert after["groups"] == before["groups"]
@@ -167,7 +167,6 @@ def test_stats_text_output_and_bad_grouping(store, run_cli, monkeypatch):
 
 
 def test_rollups_kept_by_triggers_equal_a_bulk_rebuild(store):
-    ensure_schema(store.conn)  # both modes: from here on, writes go through the triggers
     day = 86400
     base = (int(time.time()) // day - 2) * day
     ids = write_demo(store, seed=10, turns=7, start=base + 20 * 3600, step=3 * 3600)
@@ -227,7 +226,6 @@ def test_bulk_summing_is_announced(store, monkeypatch):
     write_demo(store, seed=0, turns=3)
     monkeypatch.setattr(rollup, "BULK_NOTICE", 2)
     heard: list[int] = []
-    ensure_schema(store.conn)
     store.conn.executescript("DELETE FROM analysis_rolled;")  # as if stored before the tables
     compute_stats(store.conn, time.time() - 86400, None, "source", heard.append)
     assert heard == [3]

@@ -114,11 +114,14 @@ def test_truncated_json_is_one_other_leaf_with_its_size():
     assert root.chars == 5000 and root.children[0].children[0].meta["source"] == "other"
 
 
-def test_unknown_top_level_field_is_other():
+def test_unknown_top_level_field_is_its_own_unknown_node():
     root = attribute(hand_built())
     other = next(c for c in root.children if c.label == "other")
-    assert other.children[0].path == "/mystery_field"
-    assert other.chars == len(compact({"a": [1, 2, 3]}))
+    fields = next(c for c in other.children if c.label == "Unknown fields")
+    [leaf] = fields.children
+    assert (leaf.kind, leaf.label, leaf.path) == ("unknown", "mystery_field", "/mystery_field")
+    assert leaf.meta["source"] == "unknown:field"
+    assert leaf.chars == len(compact({"a": [1, 2, 3]}))
 
 
 def test_json_text_and_bytes_give_the_same_tree_as_the_object():

@@ -44,13 +44,13 @@ def test_output_style_and_appended_prompt():
 def test_builtin_tools_one_by_one_with_real_sizes():
     req, _, _ = turn(1)
     tools = find(attribute(req), "System tools")
-    sizes = {leaf.label: leaf.chars for leaf in tools.children}
+    sizes = {leaf.label: leaf.chars for leaf in tools.children if leaf.kind == "tool"}
     expected = {t["name"]: len(compact(t)) for t in req["tools"]
                 if not t["name"].startswith("mcp__") and t["name"] != "Skill"}
     assert sizes == expected
     assert len(sizes) == len(BUILTIN_TOOLS) - 1
     assert sizes["Bash"] > 20_000 and len(set(sizes.values())) > 10  # never an even spread
-    assert all(leaf.meta["source"] == f"tool:{leaf.label}" for leaf in tools.children)
+    assert all(leaf.meta["source"] == f"tool:{leaf.label}" for leaf in tools.children if leaf.kind == "tool")
 
 
 def test_mcp_servers_hold_their_tools_instructions_and_results():
@@ -121,8 +121,10 @@ def test_agents_user_words_history_reminders_images():
     req, _, _ = turn(5)
     root = attribute(req)
     agents = find(root, "Custom agents")
-    assert {leaf.label for leaf in agents.children} >= {"general-purpose", "code-reviewer", "db-migrator"}
+    assert {leaf.label for leaf in agents.children} == {"code-reviewer", "db-migrator"}
     assert all(leaf.meta["source"] == "agents" for leaf in agents.children)
+    builtin = find(find(root, "System tools"), "Built-in agents")
+    assert "general-purpose" in {leaf.label for leaf in builtin.children}
     user = by_source(root, "user")
     assert [leaf.label for leaf in user] == ["Turn 1"]
     assert resolve(req, user[0].path)["text"].startswith("The login endpoint")
@@ -145,7 +147,7 @@ def test_tool_search_loads_deferred_schema_under_its_server():
     assert loaded.chars < 80 and loaded.tokens > 100 > deferred.tokens
     assert find(root, "linear (MCP)").children[0].label == "create_ticket"
     assert find(root, "unknown tool").children[0].meta["source"] == "tool_result:unknown tool"
-    hook = [leaf for leaf in leaves(root) if leaf.meta["source"] == "reminder:hook"]
+    hook = [leaf for leaf in leaves(root) if leaf.meta["source"] == "hook:other"]
     assert hook and by_source(root, "user")[0].label == "Turn 1"
     assert by_source(root, "document")
 

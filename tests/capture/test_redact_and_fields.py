@@ -119,6 +119,10 @@ def test_never_raises_on_odd_exchanges():
         def getvalue(self):
             raise OSError("spool file vanished")
 
+        def chunks(self, size=1 << 20):
+            raise OSError("spool file vanished")
+            yield b""
+
     ex2 = make_exchange(b"{}", b"{}")
     ex2.request_body = Broken(10)
     cap2 = build_capture(ex2)

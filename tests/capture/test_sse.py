@@ -127,3 +127,68 @@ def test_whole_text_parser_agrees_with_the_incremental_one():
                b": c\nevent: a\ndata: x\ndata:y\n\ndata: z"]
     for data in samples:
         assert parse_all(data.decode()) == _parse_in_chunks(data, [5] * len(data)), data[-20:]
+
+
+def _long_stream(text_deltas: int, json_deltas: int) -> tuple[bytes, str, dict]:
+    """A stream with one long text and one long tool input, in small deltas."""
+    words = [f"w{i % 997} " for i in range(text_deltas)]
+    tool_input = {"items": [f"item {i}" for i in range(json_deltas)]}
+    final = dict(FINAL_MESSAGE, content=[
+        {"type": "text", "text": "".join(words)},
+        {"type": "tool_use", "id": "toolu_1", "name": "Write", "input": tool_input}])
+    events = stream_events(dict(final, content=[]))
+    body = [events[0], events[1]]
+    body.append('event: content_block_start\ndata: {"type": "content_block_start", "index": 0, '
+                '"content_block": {"type": "text", "text": ""}}\n\n')
+    body += [f"event: content_block_delta\ndata: {json.dumps({'type': 'content_block_delta', 'index': 0, 'delta': {'type': 'text_delta', 'text': w}})}\n\n"
+             for w in words]
+    body.append('event: content_block_stop\ndata: {"type": "content_block_stop", "index": 0}\n\n')
+    start = {"type": "tool_use", "id": "toolu_1", "name": "Write", "input": {}}
+    body.append("event: content_block_start\ndata: " + json.dumps(
+        {"type": "content_block_start", "index": 1, "content_block": start}) + "\n\n")
+    js = json.dumps(tool_input)
+    step = max(1, len(js) // json_deltas)
+    body += [f"event: content_block_delta\ndata: {json.dumps({'type': 'content_block_delta', 'index': 1, 'delta': {'type': 'input_json_delta', 'partial_json': js[i:i + step]}})}\n\n"
+             for i in range(0, len(js), step)]
+    body.append('event: content_block_stop\ndata: {"type": "content_block_stop", "index": 1}\n\n')
+    body += events[2:]
+    return "".join(body).encode(), "".join(words), tool_input
+
+
+def test_a_long_stream_reassembles_exactly_in_any_chunking():
+    from inspector.capture import build_capture
+    from inspector.capture.sse import assemble_chunks
+
+    from .fixtures import make_exchange
+
+    data, text, tool_input = _long_stream(60_000, 20_000)
+    cap = build_capture(make_exchange(b"{}", data,
+                                      resp_headers=[("content-type", "text/event-stream")]))
+    assert cap.stream_complete and cap.response_note and "raw SSE kept to" in cap.response_note
+    assert cap.response_json["content"][0]["text"] == text
+    assert cap.response_json["content"][1]["input"] == tool_input
+    assert len(cap.raw_sse) == 1 << 20
+    decoded = data.decode()
+    rng = random.Random(3)
+    cuts = sorted(rng.sample(range(1, len(decoded)), 300))
+    pieces = [decoded[a:b] for a, b in zip([0, *cuts], [*cuts, len(decoded)])]
+    assert assemble_chunks(pieces).message == cap.response_json
+
+
+def test_text_parser_agrees_with_the_byte_parser_in_any_chunking():
+    from inspector.capture.sse import TextStreamParser
+
+    rng = random.Random(11)
+    samples = [stream_bytes(), stream_bytes().replace(b"\n", b"\r\n"),
+               stream_bytes().replace(b"\n", b"\r"), stream_bytes()[:-7],
+               b": c\nevent: a\ndata: x\ndata:y\n\ndata: z", b"data: a\r\n\r"]
+    for data in samples:
+        expected = _parse_in_chunks(data, [len(data)])
+        text = data.decode()
+        for _ in range(10):
+            parser, events, pos = TextStreamParser(), [], 0
+            while pos < len(text):
+                n = rng.randint(1, 30)
+                events += parser.feed(text[pos:pos + n])
+                pos += n
+            assert events + parser.close() == expected, data[-20:]

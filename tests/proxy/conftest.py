@@ -13,7 +13,7 @@ import pytest
 from inspector.demo.stub_api import StubAPI
 from inspector.model import ProxySettings
 from inspector.proxy.thread import ProxyThread
-from proxy_helpers import RecordingSink
+from proxy_helpers import RawUpstream, RecordingSink
 
 API = "https://api.anthropic.com"
 
@@ -27,7 +27,8 @@ class RunningProxy:
 
     def client(self, **kwargs) -> httpx.Client:
         """An httpx client using the proxy (CONNECT) and trusting our CA."""
-        return httpx.Client(proxy=self.url, verify=self.ca_file, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return httpx.Client(proxy=self.url, verify=self.ca_file, **kwargs)
 
     def connect_tunnel(self, host: str = "api.anthropic.com", port: int = 443,
                        extra: bytes = b"") -> socket.socket:
@@ -55,7 +56,7 @@ def start_proxy(tmp_path, stub):
     override ProxySettings fields."""
     running: list[ProxyThread] = []
 
-    def start(sink=None, **overrides) -> RunningProxy:
+    def start(sink=None, timeouts=None, **overrides) -> RunningProxy:
         sink = sink if sink is not None else RecordingSink()
         fields = dict(
             listen_host="127.0.0.1", listen_port=0,
@@ -64,7 +65,7 @@ def start_proxy(tmp_path, stub):
         )
         fields.update(overrides)
         settings = ProxySettings(**fields)
-        thread = ProxyThread(settings, sink)
+        thread = ProxyThread(settings, sink, **({"timeouts": timeouts} if timeouts else {}))
         thread.start()
         running.append(thread)
         return RunningProxy(thread, sink, settings)
@@ -77,3 +78,23 @@ def start_proxy(tmp_path, stub):
 @pytest.fixture
 def proxy(start_proxy) -> RunningProxy:
     return start_proxy()
+
+
+@pytest.fixture
+def raw_upstream(tmp_path, stub):
+    """Start `RawUpstream(handler)` serving TLS as api.anthropic.com (trusted through the
+    stub's CA); point a proxy at it with `resolve=upstream_route(raw)`."""
+    servers: list[RawUpstream] = []
+
+    def start(handler) -> RawUpstream:
+        server = RawUpstream(handler, leaf=str(tmp_path / "stub-ca" / "stub-leaf.pem"))
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def upstream_route(server) -> dict:
+    return {("api.anthropic.com", 443): ("127.0.0.1", server.port)}

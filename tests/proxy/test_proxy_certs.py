@@ -168,3 +168,26 @@ def test_processes_creating_the_ca_together_agree(tmp_path):
     outputs = {p.communicate(timeout=30)[0] for p in procs}
     assert len(outputs) == 1 and all(p.returncode == 0 for p in procs)
     CertificateAuthority.load_or_create(tmp_path / "home")  # key and cert match
+
+
+def test_the_leaf_cache_keeps_the_most_recently_used_hosts(tmp_path):
+    ca = CertificateAuthority.load_or_create(tmp_path)
+    ca.cache_size = 3
+    first = ca.server_context("h0.example")
+    for i in range(1, 5):
+        ca.server_context(f"h{i}.example")
+        ca.server_context("h0.example")  # kept in use: never the one dropped
+    assert ca.cached_hosts() == ["h3.example", "h4.example", "h0.example"]
+    assert ca.server_context("h0.example") is first
+
+
+def test_an_sni_naming_a_host_we_do_not_intercept_gets_no_leaf(proxy):
+    """CONNECT to an intercepted host, then a handshake naming another: refused, and
+    nothing minted for that name (a client could otherwise grow the cache at will)."""
+    sock = proxy.connect_tunnel()
+    ctx = strict_client_context(proxy.ca_file)
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        ctx.wrap_socket(sock, server_hostname="elsewhere.example")
+    sock.close()
+    assert "elsewhere.example" not in proxy.thread.server.ca.cached_hosts()
+    assert proxy.thread.server.ca.cached_hosts() == ["api.anthropic.com"]

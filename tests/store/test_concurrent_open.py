@@ -26,7 +26,7 @@ def _check(path) -> None:
     store = Store(path)
     try:
         tables = {r[0] for r in store.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        assert {"requests", "responses", "attributions", "blobs", "feedback"} <= tables
+        assert {"requests", "responses", "blobs", "feedback", "analysis_source_days"} <= tables
         applied = store.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
         assert applied == SCHEMA_VERSION  # each migration recorded once, not once per opener
         assert store.schema_version == SCHEMA_VERSION
@@ -84,7 +84,7 @@ def test_version_1_database_upgrades_to_covering_indexes(tmp_path):
     db.close()
     store = Store(path)
     try:
-        assert store.version == SCHEMA_VERSION == 2
+        assert store.version == SCHEMA_VERSION
         columns = [r[2] for r in store.execute("PRAGMA index_info(requests_session_ts)")]
         assert columns == ["session_id", "ts", "id", "cost_usd"]
         store.write([record(ago=5, session="s-x"), record(ago=1, session="s-x")])

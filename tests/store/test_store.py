@@ -34,7 +34,7 @@ def test_migrations_create_schema_and_version(tmp_path):
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"requests", "responses", "attributions", "feedback", "blobs"} <= tables
+    assert {"requests", "responses", "feedback", "blobs", "analysis_source_days"} <= tables
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
     assert {"requests_ts", "requests_session_ts", "requests_model_ts"} <= indexes
     applied = conn.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
@@ -154,7 +154,7 @@ def test_purge_and_retention(store):
     assert retention_purge(store, 30) == 2
     assert retention_purge(store, 0) == 0
     assert count_requests(store, Filter()) == 1
-    for table in ("responses", "feedback", "attributions", "request_sources"):
+    for table in ("responses", "feedback", "request_sources", "analysis_request_sources"):
         ids = {r["request_id"] for r in store.query(f"SELECT request_id FROM {table}")}
         assert ids <= {new.capture.id}
     # the 50 KB parts only the old capture used are gone; the new one's remain
@@ -176,18 +176,43 @@ def test_readers_read_while_a_writer_writes(tmp_path):
 
 
 def test_shared_parts_cut_from_original_text_round_trip_exactly():
-    from inspector.store.rows import join_body, split_body, split_text
+    from inspector.store.bodies import expand, join, split_json, split_text
 
     body = request_body(big=6000)
     body["messages"].append({"role": "assistant", "content": "z" * 3000})
+    body["messages"].append({"role": "user", "content": "and then?"})
     for text in (json.dumps(body), json.dumps(body, indent=2), " \n" + json.dumps(body) + "\n"):
-        stored, parts = split_text(text)
-        assert len(parts) == 3 and len(stored) < 1500
-        assert join_body(stored, parts) == text  # byte-for-byte what the client sent
-    stored, parts = split_body(body)
-    assert json.loads(join_body(stored, parts)) == body and len(parts) == 3
+        split = split_text(text)
+        # system, tools, the big message, and the history chain: the short first
+        # message, then one naming it and the big one
+        assert len(split.parts) == 5 and len(split.text) < 1500
+        assert "and then?" in split.text  # the last message stays searchable
+        pieces = expand(split.text, lambda hashes: split.parts)
+        assert join(pieces, split.parts) == text  # byte-for-byte what the client sent
+    split = split_json(body)
+    assert json.loads(join(expand(split.text, lambda h: split.parts), split.parts)) == body
     assert split_text("[1, 2]") is None and split_text('{"a": 1') is None
-    assert split_text('{"system": "x", "tools": []}') == ('{"system": "x", "tools": []}', {})
+    assert split_text('{"system": "x", "tools": []}').text == '{"system": "x", "tools": []}'
+    assert split_text('{"system": "\x01"}') is None
+
+
+def test_history_is_stored_once_per_session(store):
+    """A session's turns share the chain of their common history: what each turn adds
+    to the shared parts is its new messages, not the whole conversation again."""
+    from inspector.store.bodies import split_text
+
+    body = request_body(big=3000)
+    seen: dict[str, str] = {}
+    added = []
+    for turn in range(12):
+        body["messages"] += [{"role": "assistant", "content": f"reply {turn} " + "r" * 2000},
+                             {"role": "user", "content": f"next {turn} " + "u" * 300}]
+        split = split_text(json.dumps(body))
+        new = {h: t for h, t in split.parts.items() if h not in seen}
+        seen.update(new)
+        added.append(sum(map(len, new.values())))
+        assert len(split.direct) == 3  # system, tools, the history: never more markers
+    assert max(added[2:]) < 3000  # the new reply and question, with a few markers
 
 
 def test_export_escaping_of_stored_bodies_matches_json(store):

@@ -75,7 +75,7 @@ def test_failing_prepare_still_stores_the_capture(tmp_path, caplog):
     def prepare(ex):
         raise RuntimeError("attribution exploded")
 
-    writer = Writer(path, prepare=prepare)
+    writer = Writer(path, prepare=prepare, fallback=lambda ex: Record(build_capture(ex)))
     writer.start()
     ex = make_exchange(json.dumps(request_body()).encode(), stream_bytes())
     with caplog.at_level(logging.ERROR):

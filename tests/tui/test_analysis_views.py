@@ -107,7 +107,8 @@ async def test_diff_tab_names_the_mcp_tool_result_as_added(filled):
         assert app.screen.query_one("#detail-tabs").active == "diff"
         text = plain(app.screen.query_one("#diff-body", Static).content)
         lines = [line for line in text.splitlines() if "added" in line]
-        assert any("mcp__github__list_pull_requests" in line for line in lines), text
+        assert any("MCP server github: results of list_pull_requests" in line
+                   for line in lines), text
         assert records[1].capture.id in text  # compared with the previous turn
         exact = (after_mcp_call.capture.usage.prompt_tokens
                  - records[1].capture.usage.prompt_tokens)

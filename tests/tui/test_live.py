@@ -5,7 +5,6 @@ and quitting drains the writer."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import httpx
 import pytest
@@ -51,11 +50,10 @@ async def test_request_through_the_apps_proxy(home, stub):
         table = app.main.query_one(RequestsTable)
 
         assert await asyncio.to_thread(_send, config, runtime.proxy_address, body) == [200]
-        answered = time.perf_counter()
+        # how soon is measured apart (bench/); here only that it comes, without a reload
         await wait_for(pilot, lambda: table.row_count == 1
-                       and next(iter(table.rows_by_id.values())).get("input_tokens"))
-        stored_after = time.perf_counter() - answered
-        assert stored_after < 2.0, stored_after  # goal 0.1 s (measured apart); slack for busy CI
+                       and next(iter(table.rows_by_id.values())).get("input_tokens"),
+                       timeout=15)
         row = next(iter(table.rows_by_id.values()))
         assert row["status"] == 200 and not row.get("in_progress")
         assert app.focused is table  # the first row takes the keyboard from the empty state

@@ -102,6 +102,8 @@ def test_stats(filled, snap_compare):
         screen = pilot.app.screen
         await wait_for(pilot, lambda: ("7d", "session") in screen.results
                        and screen.query_one("#stats-groups", DataTable).row_count > 0)
+        # the footer names Enter first once the focused table has rows
+        await wait_for(pilot, lambda: [k.key for k in screen.query("FooterKey")][:1] == ["enter"])
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)

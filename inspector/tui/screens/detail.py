@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane, TextArea
 
+from inspector.attribution.pricing import price_assumed
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui import format as fmt
@@ -43,6 +44,29 @@ class DiffLoaded(Message):
         super().__init__()
         self.diff = diff
         self.error = error
+
+
+class FindingsLoaded(Message):
+    """The findings about this request (cache break, large result, ...)."""
+
+    def __init__(self, findings: list[Any]) -> None:
+        super().__init__()
+        self.findings = findings
+
+
+def findings_text(findings: list[Any]) -> Text:
+    from inspector.tui.screens.findings import kind_text
+
+    text = Text()
+    for i, f in enumerate(findings):
+        if i:
+            text.append("\n")
+        text.append(" ")
+        text.append_text(kind_text(f.kind))
+        text.append(f"  {f.source}", style="bold")
+        text.append(f"  {fmt.tokens(f.tokens)} tokens  {fmt.cost(f.cost_usd)}  ")
+        text.append(f.detail, style="dim")
+    return text
 
 
 class Rated(Message):
@@ -95,6 +119,8 @@ def summary_line(ex: dict[str, Any]) -> Text:
     cost = xv.field(ex, "cost_usd")
     if cost is not None:
         text.append(f"  {fmt.cost(cost)}", style="bold")
+        if price_assumed(xv.field(ex, "model")):  # priced as its tier's newest known model
+            text.append(" (price assumed)", style="yellow")
     session = xv.field(ex, "session_id")
     if session:
         text.append(f"  session {fmt.short_session(session)}", style="magenta")
@@ -132,10 +158,12 @@ class DetailScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(f" {self.capture_id}", style="bold"), id="detail-summary")
+        yield Static(id="detail-findings")
         yield LoadingIndicator(id="detail-loading")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#detail-findings").display = False
         self._load(self.capture_id)
         self._load_diff(self.capture_id)
 
@@ -166,6 +194,9 @@ class DetailScreen(Screen):
             return
         ex = self.exchange = message.exchange
         self.query_one("#detail-summary", Static).update(summary_line(ex))
+        session = xv.field(ex, "session_id")
+        if session:
+            self._load_findings(ex["id"], session)
         request = xv.request_json(ex)
         response = xv.response_json(ex)
         tabs = TabbedContent(id="detail-tabs")
@@ -196,6 +227,17 @@ class DetailScreen(Screen):
         self._show_diff()
         tabs.active = "context"
         self.query_one("#context-tree").focus()
+
+    @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
+    def _load_findings(self, capture_id: str, session: str) -> None:
+        found = self.backend.findings(None, session=session)
+        self.post_message(FindingsLoaded([f for f in found if f.request_id == capture_id]))
+
+    def on_findings_loaded(self, message: FindingsLoaded) -> None:
+        box = self.query_one("#detail-findings", Static)
+        if message.findings:
+            box.update(findings_text(message.findings))
+            box.display = True
 
     # -- diff ----------------------------------------------------------------------------
     def on_diff_loaded(self, message: DiffLoaded) -> None:

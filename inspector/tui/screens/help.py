@@ -18,13 +18,31 @@ See what context Claude Code sends to the Claude API, source by source, live.
 |---|---|
 | `↑` `↓` `PgUp` `PgDn` | move; older rows load at the bottom edge |
 | `Enter` | open the request: attribution tree, conversation, response… |
-| `/` | filter: words, `model:opus`, `status:429`, `source:mcp:github` (or a family: `source:tool:`), `session:ab12`, `since:1h` |
+| `/` | filter: words, `model:opus`, `status:429`, `source:mcp` (a category), `source:github` (a name) or `source:mcp:github`, `session:ab12`, `since:1h` |
 | `Escape` | clear the filter |
 | `f` | follow mode: oldest first, cursor follows new requests |
 | `s` | sessions and how each prompt grew turn by turn |
 | `t` | stats: usage and cost by source, model, day or session |
 | `p` | pause / resume recording (traffic still flows) |
 | `q` | quit (waits until every capture is written) |
+
+## Requests table columns
+| Column | |
+|---|---|
+| ! | a finding about the request: `✖` cache break, `▲` large tool result, `↻` a file read again, `⇊` compaction, `…` truncated listing (`i`: Findings) |
+| Time | when the request was sent, local time; `11-24 22:15` for a day other than today |
+| Session | the Claude Code session it belongs to (its first characters) |
+| Model | the model asked for, without `claude-` and the date |
+| Endpoint | the API path (`/v1/messages`); other methods are named |
+| Status | HTTP status: green ok, yellow client error, red 429 or server error, `…` in flight, `ERR` no answer |
+| S | `≋` streamed reply, `✂` stream cut off before its end |
+| Prompt tokens | the whole prompt (input + cache read + cache write), `(… cached)` the part read from cache |
+| Out | output tokens of the answer |
+| Cost | what the request cost at list prices (`-`: model without a known price) |
+| Latency | from sending the request to the end of the answer |
+| Largest source | the source that takes most of the prompt (`tool:Bash`, `mcp:github`, …) |
+
+Narrow terminals show fewer columns: Prompt ends in the cached share (`93%c`), Took is Latency.
 
 ## Request detail
 | Key | |

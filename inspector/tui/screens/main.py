@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
+from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
 from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.widgets.requests.empty_state import EmptyState
@@ -49,6 +50,29 @@ class WindowLoaded(Message):
         self.anchor = anchor
 
 
+class MarksLoaded(Message):
+    """Which rows of the window have a finding: capture id -> kind."""
+
+    def __init__(self, marks: dict[str, str]) -> None:
+        super().__init__()
+        self.marks = marks
+
+
+#: findings about one request, marked in the table
+MARKED_KINDS = ("cache_break", "large_tool_result", "repeated_read", "compaction", "truncation")
+#: shortest time between two computations of the marks (seconds)
+MARKS_GAP = 2.0
+
+
+class WindowFailed(Message):
+    """The database could not be read: say why, in one line, instead of loading forever."""
+
+    def __init__(self, generation: int, reason: str) -> None:
+        super().__init__()
+        self.generation = generation
+        self.reason = reason
+
+
 class MainScreen(Screen):
     """Requests as they happen."""
 
@@ -59,6 +83,7 @@ class MainScreen(Screen):
         Binding("f", "follow", "Follow"),
         Binding("s", "sessions", "Sessions"),
         Binding("t", "stats", "Stats"),
+        Binding("i", "findings", "Findings"),
         Binding("p", "pause", "Pause rec."),
         Binding("r", "reload", "Reload", show=False),
     ]
@@ -76,6 +101,8 @@ class MainScreen(Screen):
         self._last_refresh = 0.0
         self.counts = Counts()
         self.proxy_state = ProxyState()
+        self._marks_timer = None
+        self.loaded_marks = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -103,10 +130,27 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, group="window", exit_on_error=False)
     def _load(self, generation: int, terms: dict[str, Any], offset: int, merge: bool,
               anchor: str | None) -> None:
-        rows = self.backend.page(terms, WINDOW, offset)
-        total = self.backend.count({})
-        matching = self.backend.count(terms) if terms else None
-        self.post_message(WindowLoaded(generation, offset, rows, total, matching, merge, anchor))
+        try:
+            rows = self.backend.page(terms, WINDOW, offset)
+            total = self.backend.count({})
+            matching = self.backend.count(terms) if terms else None
+            quota = self.backend.quota()
+        except Exception as e:  # a file that is no database, a vanished folder, ...
+            log.warning("reading %s failed", self.backend.db_path, exc_info=True)
+            self.post_message(WindowFailed(generation, fmt.database_problem(
+                self.backend.db_path, e)))
+            return
+        loaded = WindowLoaded(generation, offset, rows, total, matching, merge, anchor)
+        loaded.quota = quota
+        self.post_message(loaded)
+
+    @guarded
+    def on_window_failed(self, message: WindowFailed) -> None:
+        if message.generation != self.generation:
+            return
+        self.loading = False
+        self.query_one(EmptyState).problem = message.reason
+        self._show_table(False)
 
     @guarded
     def on_window_loaded(self, message: WindowLoaded) -> None:
@@ -122,16 +166,44 @@ class MainScreen(Screen):
             if message.anchor and message.anchor in table.rows_by_id:
                 table.move_cursor(row=table.get_row_index(message.anchor), scroll=True)
         self.loaded_once = True
+        self.query_one(EmptyState).problem = None
         shown = len(message.rows)
         self.counts = replace(
             self.counts, total=message.total, matching=message.matching,
             filter_text=self.filter_text,
             window=(self.window_start + 1 if shown else 0, self.window_start + shown),
+            extra={**self.counts.extra, "quota": getattr(message, "quota", None)},
         )
         self._update_status()
         empty = table.row_count == 0
         self.query_one(EmptyState).filtered = bool(self.terms)
         self._show_table(not empty)
+        if not empty and self._marks_timer is None:
+            self._marks_timer = self.set_timer(0.05 if not self.loaded_marks else MARKS_GAP,
+                                               self._find_marks)
+
+    def _find_marks(self) -> None:
+        self._marks_timer = None
+        rows = self.query_one(RequestsTable).rows_by_id.values()
+        stamps = [r.get("ts") for r in rows if r.get("ts") and not r.get("in_progress")]
+        if stamps:
+            from inspector.analysis.findings.threads import epoch
+
+            self._load_marks(epoch(min(stamps)) - 3600)
+
+    @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
+    def _load_marks(self, since: float) -> None:
+        found = self.backend.findings(since, kinds=MARKED_KINDS)
+        marks: dict[str, str] = {}
+        for f in found:
+            if f.request_id:
+                marks.setdefault(f.request_id, f.kind)
+        self.post_message(MarksLoaded(marks))
+
+    @guarded
+    def on_marks_loaded(self, message: MarksLoaded) -> None:
+        self.loaded_marks = True
+        self.query_one(RequestsTable).set_marks(message.marks)
 
     @guarded
     def refresh_captures(self) -> None:
@@ -286,6 +358,9 @@ class MainScreen(Screen):
 
     def action_stats(self) -> None:
         self.app.open_stats()
+
+    def action_findings(self) -> None:
+        self.app.open_findings()
 
     def action_pause(self) -> None:
         self.app.toggle_recording()

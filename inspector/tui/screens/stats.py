@@ -20,10 +20,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+from textual.widgets import DataTable, Footer, Header, Static
 
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
+from inspector.tui.widgets.sessions.growth import BarChart
 from inspector.tui.widgets.stats import figures
 
 #: (key, label, width) of the table's columns
@@ -86,9 +87,9 @@ class StatsScreen(Screen):
         with Horizontal(id="stats-bottom"):
             with Vertical(id="stats-plots"):
                 yield Static("Tokens per day", id="stats-tokens-caption", classes="caption")
-                yield Sparkline([], id="stats-tokens", summary_function=max)
+                yield BarChart(id="stats-tokens")
                 yield Static("Cost per day", id="stats-cost-caption", classes="caption")
-                yield Sparkline([], id="stats-cost", summary_function=max)
+                yield BarChart(id="stats-cost")
             with Vertical(id="stats-tops"):
                 yield Static("Top sources", classes="caption")
                 yield Static("", id="stats-top-sources")
@@ -188,6 +189,8 @@ class StatsScreen(Screen):
                 figures.total_line(result, self.period))
         self._show_plots()
         self._show_tops()
+        # the table's own Enter binding counts only once it has rows: let the footer see it
+        self.refresh_bindings()
 
     def _show_plots(self) -> None:
         days_result = self.results.get((self.period, "day")) or {}
@@ -203,7 +206,7 @@ class StatsScreen(Screen):
                                                   first)
         # one day is one number, not a plot: the captions say it
         for widget, series in (("#stats-tokens", tokens), ("#stats-cost", cost)):
-            spark = self.query_one(widget, Sparkline)
+            spark = self.query_one(widget, BarChart)
             spark.data = series
             spark.display = len(series) > 1
         span = ""

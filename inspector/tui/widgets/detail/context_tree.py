@@ -36,6 +36,8 @@ def node_label(node: Node, total: int, depth: int = 0, bar_width: int = 12) -> T
     text.append(fmt.bar(node.tokens, total, bar_width), style="cyan")
     if node.cached:
         text.append(" cached", style="green")
+    if node.meta.get("counted") == "api":
+        text.append(" exact", style="magenta")  # counted by the API, not estimated
     return text
 
 
@@ -55,6 +57,9 @@ class ContextView(Horizontal):
             title = f"Prompt {fmt.tokens(total)} tokens"
             if window:
                 title += f" of {fmt.tokens(window)} context window ({fmt.percent(total, window).strip()})"
+            unknown = sum((self.root.meta.get("unknown") or {}).values())
+            if unknown:  # sections this version does not recognise: a new Claude Code?
+                title += f" · {unknown} unknown part{'s' if unknown > 1 else ''}"
         tree: Tree[Node] = Tree(Text(title, style="bold"), id="context-tree")
         tree.show_root = True
         tree.guide_depth = INDENT
@@ -92,8 +97,9 @@ class ContextView(Horizontal):
             return
         caption = Text()
         caption.append(node.label, style="bold")
-        caption.append(f"   {node.kind} · {node.tokens:,} tokens"
-                       f"{' (estimated)' if node.estimated else ''} · {node.chars:,} chars",
+        how = (" (estimated)" if node.estimated else
+               " (counted by the API)" if node.meta.get("counted") == "api" else "")
+        caption.append(f"   {node.kind} · {node.tokens:,} tokens{how} · {node.chars:,} chars",
                        style="dim")
         source = node.meta.get("source")
         if source:

@@ -10,12 +10,21 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from inspector.analysis.render import describe_source, printable
 from inspector.tui import format as fmt
 
 STATUS_STYLE = {"added": "bold green", "grown": "green", "shrunk": "yellow",
                 "dropped": "bold red", "unchanged": "dim", "changed": "dim"}
 STATUS_MARK = {"added": "+", "grown": "▲", "shrunk": "▼", "dropped": "−", "unchanged": "=",
                "changed": "~"}
+
+
+def change_words(change: dict[str, Any]) -> str:
+    """What changed, in words a user knows ("MCP server github: tool definitions"),
+    not the internal "mcp_tool mcp:github"."""
+    source = change.get("source") or change.get("label") or change.get("key") or "?"
+    tool = str(change.get("key") or "").rpartition("|")[2]
+    return printable(describe_source(str(source), str(change.get("kind") or ""), tool))
 
 
 def first_request_text(capture_id: str) -> Text:
@@ -77,7 +86,7 @@ def render_diff(result: dict[str, Any], show_unchanged: bool = False) -> Rendera
         shown = status
         table.add_row(
             Text(f"{STATUS_MARK.get(shown, '~')} {shown}", style=style),
-            Text(str(c.get("label") or c.get("key") or "?")),
+            Text(change_words(c)),
             tokens_cell(c.get("before_tokens"), status == "added"),
             tokens_cell(c.get("after_tokens"), status == "dropped"),
             delta,

@@ -14,9 +14,14 @@ class EmptyState(Static):
 
     state: reactive[ProxyState] = reactive(ProxyState, always_update=True)
     filtered: reactive[bool] = reactive(False)
+    #: why the database cannot be read (one line), shown instead of the first-run text
+    problem: reactive[str | None] = reactive(None)
 
     def render(self) -> Text:
         text = Text()
+        if self.problem:
+            text.append(self.problem, style="bold red")
+            return text
         if self.filtered:
             text.append("No request matches this filter.\n\n", style="bold")
             text.append("Press / to change it, Escape in the filter box to clear it.", style="dim")

@@ -7,6 +7,7 @@ newest first is kept by sorting on the capture id (ids sort by time).
 
 from __future__ import annotations
 
+import time
 from typing import Any, Iterable
 
 from rich.text import Text
@@ -19,7 +20,8 @@ from inspector.tui import format as fmt
 #: (column key, header, width). Fixed widths: nothing to measure on 200 rows, and a row
 #: that arrives later never finds its column too narrow.
 COLUMNS = (
-    ("time", "Time", 8),
+    ("mark", "!", 1),
+    ("time", "Time", 11),
     ("session", "Session", 8),
     ("model", "Model", 10),
     ("endpoint", "Endpoint", 13),
@@ -42,7 +44,8 @@ class KeyedText(Text):
 #: the same for terminals narrower than WIDE: no endpoint or stream mark, the cached part
 #: of the prompt as a share
 COMPACT_COLUMNS = (
-    ("time", "Time", 8),
+    ("mark", "!", 1),
+    ("time", "Time", 11),
     ("session", "Session", 8),
     ("model", "Model", 10),
     ("status", "Status", 6),
@@ -50,15 +53,31 @@ COMPACT_COLUMNS = (
     ("output", "Out", 5),
     ("cost", "Cost", 7),
     ("latency", "Took", 6),
-    ("source", "Largest source", 18),
+    ("source", "Largest source", 13),
 )
 WIDE = 128
 
+#: the marker of a request with a finding, by kind (the first kind listed wins)
+MARKS = {
+    "cache_break": ("✖", "bold red"),
+    "large_tool_result": ("▲", "yellow"),
+    "repeated_read": ("↻", "yellow"),
+    "compaction": ("⇊", "cyan"),
+    "truncation": ("…", "red"),
+}
 
-def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
-    """The table cells of one request row (a dict as the store's `list_requests` gives)."""
+
+def mark_cell(kind: str | None) -> Text:
+    symbol, style = MARKS.get(kind or "", (" ", ""))
+    return Text(symbol, style=style)
+
+
+def row_cells(row: dict[str, Any], compact: bool = False,
+              now: float | None = None) -> list[Any]:
+    """The table cells of one request row (a dict as the store's `list_requests` gives);
+    `now` (epoch seconds, default the wall clock) decides which rows show their date."""
     in_progress = bool(row.get("in_progress"))
-    time_cell = KeyedText(fmt.clock(row.get("ts")))
+    time_cell = KeyedText(fmt.when(row.get("ts"), time.time() if now is None else now))
     time_cell.sort_key = str(row.get("id", ""))
     stream = row.get("stream")
     if stream and row.get("stream_complete") is False and not in_progress:
@@ -70,6 +89,7 @@ def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
     if row.get("error") and not source:
         source = Text(str(row["error"])[:40], style="red")
     cells = [
+        mark_cell(row.get("finding")),
         time_cell,
         Text(fmt.short_session(row.get("session_id")), style="magenta"),
         fmt.short_model(row.get("model")),
@@ -89,9 +109,9 @@ def row_cells(row: dict[str, Any], compact: bool = False) -> list[Any]:
         prompt_cell = Text(fmt.tokens(prompt), style="" if prompt is not None else "dim")
         if prompt and cached:
             prompt_cell.append(f" {100 * cached // prompt}%c", style="dim")
-        # time, session, model, status, prompt, out, cost, latency, source
-        return [cells[0], cells[1], cells[2], cells[4], prompt_cell, cells[7], cells[8],
-                cells[9], cells[10]]
+        # mark, time, session, model, status, prompt, out, cost, latency, source
+        return [cells[0], cells[1], cells[2], cells[3], cells[5], prompt_cell, cells[8],
+                cells[9], cells[10], cells[11]]
     return cells
 
 
@@ -196,7 +216,8 @@ class RequestsTable(DataTable):
             if not row.get("in_progress"):
                 merged["in_progress"] = False
             self.rows_by_id[key] = merged
-            for (col, _, _), cell in zip(self.columns_spec, row_cells(merged, self.compact)):
+            cells = row_cells(merged, self.compact, self._now())
+            for (col, _, _), cell in zip(self.columns_spec, cells):
                 self.update_cell(key, col, cell)
         if added:
             self._order()
@@ -205,7 +226,14 @@ class RequestsTable(DataTable):
     def _add(self, row: dict[str, Any]) -> None:
         key = str(row["id"])
         self.rows_by_id[key] = dict(row)
-        self.add_row(*row_cells(row, self.compact), key=key)
+        self.add_row(*row_cells(row, self.compact, self._now()), key=key)
+
+    def _now(self) -> float:
+        """The app's clock (tests fix it), else the wall clock."""
+        try:
+            return self.app.clock()
+        except Exception:  # no app (a bare widget), or one without a clock
+            return time.time()
 
     def _order(self) -> None:
         """Sort after new rows arrived. A cursor on the newest row keeps following the
@@ -219,6 +247,14 @@ class RequestsTable(DataTable):
             self.move_cursor(row=0 if self.newest_first else self.row_count - 1, scroll=True)
         elif current:
             self.move_cursor(row=self.get_row_index(current))
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """Show which rows have a finding (`marks`: capture id -> kind)."""
+        for key, row in self.rows_by_id.items():
+            kind = marks.get(key)
+            if row.get("finding") != kind:
+                row["finding"] = kind
+                self.update_cell(key, "mark", mark_cell(kind))
 
     def set_newest_first(self, newest_first: bool) -> None:
         self.newest_first = newest_first

@@ -27,6 +27,8 @@ class ProxyState:
     #: why captures are not being stored (the recorder or the database failed), shown
     #: until the recorder says it stores again
     recording_fault: str | None = None
+    #: what the second line says when browsing only (default: other proxies' rows appear)
+    browse_note: str | None = None
 
     @property
     def url(self) -> str | None:
@@ -69,6 +71,24 @@ def connect_hint(state: ProxyState, width: int = 10_000) -> str:
     return next((h for h in hints if len(h) <= width), hints[-1])
 
 
+def quota_bars(quota: dict) -> Text:
+    """"  │  5h ▰▰▱▱▱ 41%  7d ▰▱▱▱▱ 12%" from the latest quota headers."""
+    text = Text()
+    for window in ("5h", "7d"):
+        try:
+            used = float(quota.get(f"{window}_utilization"))
+        except (TypeError, ValueError):
+            continue
+        filled = max(0, min(5, round(used * 5)))
+        style = "red" if used >= 0.9 else "yellow" if used >= 0.7 else "green"
+        text.append("  │  " if not text else "  ", style="dim")
+        text.append(f"{window} ")
+        text.append("▰" * filled, style=style)
+        text.append("▱" * (5 - filled), style="dim")
+        text.append(f" {used:.0%}")
+    return text
+
+
 class StatusBar(Static):
     """Two lines above the footer."""
 
@@ -103,6 +123,9 @@ class StatusBar(Static):
             line.append(f"  │  rows {first:,}-{last:,}", style="dim")
         if counts.follow:
             line.append("  │  follow", style="bold magenta")
+        quota = counts.extra.get("quota")
+        if quota:
+            line.append_text(quota_bars(quota))
         second = Text()
         if state.recording_fault:
             second.append(" ⚠ ", style="bold red")
@@ -114,8 +137,8 @@ class StatusBar(Static):
         elif state.mode in ("listening", "failed") or state.mode == "off":
             second.append(" ", style="")
             second.append(connect_hint(state, self.size.width - 2) if state.mode == "listening"
-                          else "another `claude-inspect proxy` may be recording; "
-                               "new rows appear here within a second", style="dim")
+                          else state.browse_note or "another `claude-inspect proxy` may be "
+                          "recording; new rows appear here within a second", style="dim")
         lines = Text("\n").join([line, second])
         lines.no_wrap = True
         lines.overflow = "ellipsis"

@@ -1,0 +1,356 @@
+"""Findings about what a session's context carries: tools never called, injected text,
+large or repeated tool results, compactions, truncated listings, and what removing a
+source would save. Each works on one session's turns (threaded, oldest first).
+
+Token and dollar figures come from the stored attribution trees: each leaf's tokens are
+its share of the request's exact prompt, and its `cost_usd` its share of what the prompt
+cost, cached leaves at the cache-read price and the rest at the input or cache-write
+price. Summed over a session's requests, a source's cost is what it really cost there.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from inspector.analysis.findings.model import Finding
+from inspector.analysis.findings.threads import Turn
+from inspector.model import Node
+
+#: a tool result at least this large is reported (Claude Code warns about MCP output
+#: past the same size)
+LARGE_RESULT_TOKENS = 10_000
+#: what_if findings per session: the sources that cost most
+WHAT_IF_TOP = 8
+SUMMARY_PREFIX = "This session is being continued from a previous conversation"
+_COMPACT_ASK = re.compile(r"create a detailed summary of the conversation", re.I)
+_SKILLS_HEAD = re.compile(r"^.*\bskills?\b.*\bavailable\b.*$|^.*\bavailable skills\b.*$",
+                          re.M | re.I)
+_SKILL_ITEM = re.compile(r"^- ([^:\n]{1,80})(?::[ \t]*(.*))?$", re.M)
+_SKILLS_DROPPED = re.compile(r"\b(\d+)\s+(?:more|other|additional)\s+skills?\b"
+                             r"|\bskills?\s+(?:omitted|not shown|truncated)\b", re.I)
+#: sources a user cannot remove: their own words, the conversation, results of work done
+_KEPT = ("user", "history:", "command", "tool_result:", "image", "document", "other")
+
+
+def _leaves(turn: Turn) -> list[Node]:
+    return list(turn.tree.leaves()) if turn.tree is not None and turn.tree.children else []
+
+
+def _cost(leaf: Node) -> float | None:
+    c = leaf.meta.get("cost_usd")
+    return c if isinstance(c, (int, float)) else None
+
+
+def _add(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else a + b
+
+
+def _conversation(turns: list[Turn]) -> list[Turn]:
+    return [t for t in turns if t.side_call is None]
+
+
+# -- unused tools -------------------------------------------------------------------------
+
+def unused_tools(turns: list[Turn]) -> Iterator[Finding]:
+    """Tools (or whole MCP servers) offered on every request of the main conversation and
+    never called anywhere in the session."""
+    main = [t for t in turns if t.side_call is None and t.agent_id is None]
+    if len(main) < 2:
+        return
+    offered: set[str] | None = None
+    deferred: set[str] = set()
+    for t in main:
+        names = set()
+        for tool in t.body.get("tools") or []:
+            if isinstance(tool, dict) and isinstance(tool.get("name"), str):
+                names.add(tool["name"])
+                if tool.get("defer_loading") is True:
+                    deferred.add(tool["name"])
+        offered = names if offered is None else offered & names
+    called = {c.get("name") for t in turns for c in t.calls}
+    unused = (offered or set()) - called - deferred
+    if not unused:
+        return
+    sums: dict[str, list] = {}  # tool name -> [tokens, cost, source]
+    servers: dict[str, list] = {}  # server -> [tokens, cost] of its instructions
+    for t in main:
+        for leaf in _leaves(t):
+            name = leaf.meta.get("tool")
+            source = leaf.meta.get("source") or leaf.kind
+            if leaf.kind in ("tool", "mcp_tool") and name in unused:
+                entry = sums.setdefault(name, [0, None, source])
+                entry[0] += leaf.tokens
+                entry[1] = _add(entry[1], _cost(leaf))
+            elif leaf.kind == "mcp_instructions":
+                entry = servers.setdefault(source, [0, None])
+                entry[0] += leaf.tokens
+                entry[1] = _add(entry[1], _cost(leaf))
+    session = main[0].session_id
+    by_server: dict[str, list[str]] = {}
+    for name in offered or ():
+        if name.startswith("mcp__"):
+            by_server.setdefault("mcp:" + name[5:].partition("__")[0], []).append(name)
+    done: set[str] = set()
+    for server, names in sorted(by_server.items()):
+        if all(n in unused for n in names):
+            tokens = sum(sums.get(n, [0])[0] for n in names) + servers.get(server, [0])[0]
+            cost = None
+            for n in names:
+                cost = _add(cost, sums.get(n, [0, None])[1])
+            cost = _add(cost, servers.get(server, [0, None])[1])
+            done.update(names)
+            yield Finding("unused_tool", None, session, server, tokens, _round(cost),
+                          f"{len(names)} tools never called, offered on all {len(main)} requests")
+    for name in sorted(unused - done):
+        tokens, cost, source = sums.get(name, [0, None, f"tool:{name}"])
+        yield Finding("unused_tool", None, session, source, tokens, _round(cost),
+                      f"{name}: never called, offered on all {len(main)} requests")
+
+
+# -- injections ---------------------------------------------------------------------------
+
+def injections(turns: list[Turn]) -> Iterator[Finding]:
+    """A ledger of system reminders by kind: how many were injected, and the tokens and
+    dollars they took over the session's requests (each is re-sent on every later turn)."""
+    ledger: dict[str, list] = {}  # source -> [occurrences, tokens, cost, requests]
+    for t in _conversation(turns):
+        seen_here = set()
+        for leaf in _leaves(t):
+            source = leaf.meta.get("source") or ""
+            if not source.startswith("reminder:"):
+                continue
+            entry = ledger.setdefault(source, [set(), 0, None, 0])
+            entry[0].add((t.agent_id, leaf.path.partition("#")[0]))
+            entry[1] += leaf.tokens
+            entry[2] = _add(entry[2], _cost(leaf))
+            if source not in seen_here:
+                seen_here.add(source)
+                entry[3] += 1
+    session = turns[0].session_id if turns else None
+    for source, (found, tokens, cost, requests) in ledger.items():
+        yield Finding("injection", None, session, source, tokens, _round(cost),
+                      f"{len(found)} injected, carried on {requests} requests")
+
+
+# -- tool results -------------------------------------------------------------------------
+
+def _result_path(body: dict[str, Any], tool_use_id: str) -> str | None:
+    for k, msg in enumerate(body.get("messages") or []):
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if not isinstance(content, list):
+            continue
+        for m, block in enumerate(content):
+            if isinstance(block, dict) and block.get("type") == "tool_result" \
+                    and block.get("tool_use_id") == tool_use_id:
+                return f"/messages/{k}/content/{m}"
+    return None
+
+
+def _carried(turns: list[Turn], tool_use_id: str):
+    """(first turn holding the result, its tokens there, its source, its cost summed over
+    every turn carrying it, turns carrying it) or None."""
+    first = None
+    tokens, source, cost, n = 0, None, None, 0
+    for t in turns:
+        path = _result_path(t.body, tool_use_id)
+        if path is None:
+            continue
+        n += 1
+        here = [leaf for leaf in _leaves(t)
+                if leaf.path == path or leaf.path.startswith(path + "/")]
+        for leaf in here:
+            cost = _add(cost, _cost(leaf))
+        if first is None:
+            first = t
+            tokens = sum(leaf.tokens for leaf in here)
+            source = here[0].meta.get("source") if here else None
+    if first is None:
+        return None
+    return first, tokens, source, cost, n
+
+
+def _calls_in_order(turns: list[Turn]) -> list[tuple[Turn, dict[str, Any]]]:
+    seen, out = set(), []
+    for t in turns:
+        for call in t.calls:
+            cid = call.get("id")
+            if isinstance(cid, str) and cid not in seen:
+                seen.add(cid)
+                out.append((t, call))
+    return out
+
+
+def large_tool_results(turns: list[Turn], limit: int = LARGE_RESULT_TOKENS) -> Iterator[Finding]:
+    conv = _conversation(turns)
+    for _, call in _calls_in_order(conv):
+        carried = _carried(conv, call["id"])
+        if carried is None or carried[1] < limit:
+            continue
+        first, tokens, source, cost, n = carried
+        yield Finding("large_tool_result", first.id, first.session_id,
+                      source or f"tool_result:{call.get('name')}", tokens, _round(cost),
+                      f"{call.get('name')} result of {tokens:,} tokens, carried on {n} requests")
+
+
+def repeated_reads(turns: list[Turn]) -> Iterator[Finding]:
+    """The same file read again in a session: the later reads' results."""
+    conv = _conversation(turns)
+    reads: dict[str, list[dict[str, Any]]] = {}
+    for _, call in _calls_in_order(conv):
+        path = (call.get("input") or {}).get("file_path") if isinstance(
+            call.get("input"), dict) else None
+        if call.get("name") == "Read" and isinstance(path, str):
+            reads.setdefault(path, []).append(call)
+    for path, calls in reads.items():
+        for n, call in enumerate(calls[1:], start=2):
+            carried = _carried(conv, call["id"])
+            if carried is None:
+                continue
+            first, tokens, source, cost, _ = carried
+            yield Finding("repeated_read", first.id, first.session_id,
+                          source or "tool_result:Read", tokens, _round(cost),
+                          f"{path} read {n} times in this session")
+
+
+# -- compaction ---------------------------------------------------------------------------
+
+def _user_texts(body: dict[str, Any], last: bool) -> str:
+    messages = [m for m in body.get("messages") or []
+                if isinstance(m, dict) and m.get("role") == "user"]
+    if not messages:
+        return ""
+    content = messages[-1 if last else 0].get("content")
+    if isinstance(content, str):
+        return content
+    return "\n".join(b.get("text", "") for b in content or []
+                     if isinstance(b, dict) and isinstance(b.get("text"), str))
+
+
+def compactions(turns: list[Turn]) -> Iterator[Finding]:
+    """The request that asked for a summary, and the first request after it, whose
+    history the summary replaced: what it dropped."""
+    chains: dict[Any, list[Turn]] = {}
+    for t in _conversation(turns):
+        chains.setdefault(t.agent_id, []).append(t)
+    for chain in chains.values():
+        for before, after in zip([None, *chain], chain):
+            if _COMPACT_ASK.search(_user_texts(after.body, last=True)):
+                yield Finding("compaction", after.id, after.session_id, "compaction",
+                              after.usage.prompt_tokens or 0, after.cost_usd,
+                              "the conversation so far was sent to be summarised")
+            if before is None or not _user_texts(after.body, False).lstrip().startswith(
+                    SUMMARY_PREFIX) or _user_texts(before.body, False).lstrip().startswith(
+                    SUMMARY_PREFIX):
+                continue
+            was, now = before.usage.prompt_tokens or 0, after.usage.prompt_tokens or 0
+            n = len(before.body.get("messages") or [])
+            yield Finding("compaction", after.id, after.session_id, "history:summary",
+                          max(was - now, 0), None,
+                          f"{n} messages ({was:,} tokens) replaced by a summary; "
+                          f"the prompt is now {now:,} tokens")
+
+
+# -- truncation ---------------------------------------------------------------------------
+
+def _texts(body: dict[str, Any]) -> Iterator[str]:
+    for msg in body.get("messages") or []:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if isinstance(content, str):
+            yield content
+        elif isinstance(content, list):
+            yield from (b["text"] for b in content if isinstance(b, dict)
+                        and isinstance(b.get("text"), str))
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and tool.get("name") == "Skill":
+            yield str(tool.get("description") or "")
+
+
+def truncations(turns: list[Turn]) -> Iterator[Finding]:
+    """Skills listed without their description or left out of the listing, and deferred
+    tools that were called but whose schema never came."""
+    conv = _conversation(turns)
+    if not conv:
+        return
+    last = conv[-1]
+    bare, dropped = [], 0
+    for text in _texts(last.body):
+        head = _SKILLS_HEAD.search(text)
+        if head is None:
+            continue
+        section = text[head.end():]
+        bare += [m.group(1).strip() for m in _SKILL_ITEM.finditer(section)
+                 if not (m.group(2) or "").strip()]
+        for m in _SKILLS_DROPPED.finditer(section):
+            dropped += int(m.group(1)) if m.group(1) else 1
+    if bare or dropped:
+        parts = []
+        if bare:
+            parts.append(f"{len(bare)} skills listed without a description "
+                         f"({', '.join(bare[:5])}{', ...' if len(bare) > 5 else ''})")
+        if dropped:
+            parts.append(f"{dropped} skills left out of the listing")
+        yield Finding("truncation", last.id, last.session_id, "skills", 0, None,
+                      "; ".join(parts))
+    deferred: dict[str, str] = {}
+    for t in conv:
+        for tool in t.body.get("tools") or []:
+            if isinstance(tool, dict) and tool.get("defer_loading") is True:
+                name = str(tool.get("name"))
+                deferred[name] = (f"mcp:{name[5:].partition('__')[0]}"
+                                  if name.startswith("mcp__") else f"tool:{name}")
+    if not deferred:
+        return
+    loaded: set[str] = set()
+    for t in conv:
+        _references(t.body.get("messages"), loaded)
+    for t, call in _calls_in_order(conv):
+        name = call.get("name")
+        if name in deferred and name not in loaded:
+            loaded.add(name)  # once per tool
+            yield Finding("truncation", t.id, t.session_id, deferred[name], 0, None,
+                          f"deferred tool {name} was called but its schema never came")
+
+
+def _references(value: Any, into: set[str]) -> None:
+    """Tool names loaded by `tool_reference` items anywhere in `value`."""
+    if isinstance(value, dict):
+        if value.get("type") == "tool_reference" and isinstance(value.get("tool_name"), str):
+            into.add(value["tool_name"])
+        for v in value.values():
+            if isinstance(v, (dict, list)):
+                _references(v, into)
+    elif isinstance(value, list):
+        for v in value:
+            _references(v, into)
+
+
+# -- what if ------------------------------------------------------------------------------
+
+def what_if(turns: list[Turn], top: int = WHAT_IF_TOP) -> Iterator[Finding]:
+    """Per removable source: tokens it adds per request (on average over the requests
+    carrying it) and what it cost over the session, at the session's real cache reads
+    and writes."""
+    sums: dict[str, list] = {}  # source -> [tokens, cost, requests]
+    for t in turns:
+        here: set[str] = set()
+        for leaf in _leaves(t):
+            source = leaf.meta.get("source") or leaf.kind
+            if source.startswith(_KEPT) or source in _KEPT:
+                continue
+            entry = sums.setdefault(source, [0, None, 0])
+            entry[0] += leaf.tokens
+            entry[1] = _add(entry[1], _cost(leaf))
+            if source not in here:
+                here.add(source)
+                entry[2] += 1
+    session = turns[0].session_id if turns else None
+    ranked = sorted(sums.items(), key=lambda kv: (-(kv[1][1] or 0), -kv[1][0], kv[0]))
+    for source, (tokens, cost, n) in ranked[:top]:
+        per_turn = round(tokens / n) if n else 0
+        yield Finding("what_if", None, session, source, per_turn, _round(cost),
+                      f"removing it saves {per_turn:,} tokens per request over {n} requests")
+
+
+def _round(cost: float | None) -> float | None:
+    return None if cost is None else round(cost, 6)

@@ -1,0 +1,231 @@
+"""Request bodies as stored: parts shared between requests, cut from the original text.
+
+Claude Code sends the same ~80 KB of `system` and `tools` on every turn and repeats the
+whole conversation so far, so a request body is stored as its JSON text with the parts
+other requests share replaced by a marker `SOH <sha256> SOH` (SOH is U+0001) naming a row
+of `blobs`. No control character appears raw in JSON text (they are escaped), so the
+marker is unambiguous; it is not NUL because SQLite's text functions (LIKE, length) stop
+at a NUL. A body is rebuilt by pure text splicing, without parsing, byte for byte what
+the client sent.
+
+Shared parts:
+
+* `system` and `tools`, and any message, of `BLOB_MIN_CHARS` or more ("leaf" parts);
+* the conversation before the last message, as a chain: part k holds the marker of part
+  k-1, the separator, and message k (or its leaf marker). A turn extends the previous
+  turn's chain by its two or three new messages, so a session's history is stored once
+  in all, not once per turn, and a body holds one marker for its whole history. The last
+  message stays in the body itself: it is the new one, and the one Claude Code marks for
+  caching, which changes it on the next turn.
+
+`blob_refs` records which parts a chain part names, so a purge can find which parts no
+stored request reaches any more.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+#: Parts smaller than this are cheaper inline than as a shared blob.
+BLOB_MIN_CHARS = 1024
+
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass
+class Split:
+    """A body cut into what `requests.body` stores and the shared parts it names."""
+
+    text: str
+    #: sha256 -> text of every part (leaf or chain)
+    parts: dict[str, str] = field(default_factory=dict)
+    #: (chain part, part it names)
+    refs: list[tuple[str, str]] = field(default_factory=list)
+    #: parts the body text names itself
+    direct: list[str] = field(default_factory=list)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _marker(digest: str) -> str:
+    return f"\x01{digest}\x01"
+
+
+def _ws(text: str, i: int) -> int:
+    return _WS.match(text, i).end()  # type: ignore[union-attr]
+
+
+def _value_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]] | None:
+    """Spans in the text of `system` and `tools`, and of each element of `messages`, at
+    the top level. None if the text is not a JSON object.
+
+    Uses the json module's own scanner, so it costs about one parse and needs no
+    re-serialization."""
+    scan = _DECODER.scan_once
+    others: list[tuple[int, int]] = []
+    messages: list[tuple[int, int]] = []
+    try:
+        i = _ws(text, 0)
+        if text[i] != "{":
+            return None
+        i = _ws(text, i + 1)
+        if text[i] == "}":
+            return others, messages
+        while True:
+            if text[i] != '"':
+                return None
+            key, i = json.decoder.scanstring(text, i + 1)
+            i = _ws(text, i)
+            if text[i] != ":":
+                return None
+            i = _ws(text, i + 1)
+            if key == "messages" and text[i] == "[":
+                messages = []  # a repeated key: the last one counts, as for json.loads
+                j = _ws(text, i + 1)
+                while text[j] != "]":
+                    _, end = scan(text, j)
+                    messages.append((j, end))
+                    j = _ws(text, end)
+                    if text[j] == ",":
+                        j = _ws(text, j + 1)
+                    elif text[j] != "]":
+                        return None
+                end = j + 1
+            else:
+                _, end = scan(text, i)
+                if key in ("system", "tools"):
+                    others.append((i, end))
+            i = _ws(text, end)
+            if text[i] == ",":
+                i = _ws(text, i + 1)
+            elif text[i] == "}":
+                return others, messages
+            else:
+                return None
+    except (StopIteration, IndexError, ValueError):
+        return None
+
+
+def split_text(text: str) -> Split | None:
+    """The stored form of a body's original JSON text (exact). None when the text cannot
+    be walked (not a JSON object, or holding a raw SOH); store it as it is then."""
+    try:
+        spans = _value_spans(text) if "\x01" not in text else None
+    except RecursionError:  # nested deeper than the scanner goes: store it whole, as sent
+        return Split(text=text)
+    if spans is None:
+        return None
+    others, messages = spans
+    out = Split(text="")
+    cuts: list[tuple[int, int, str]] = []
+
+    def leaf(start: int, end: int) -> str | None:
+        if end - start < BLOB_MIN_CHARS:
+            return None
+        piece = text[start:end]
+        digest = _digest(piece)
+        out.parts[digest] = piece
+        return digest
+
+    for start, end in others:
+        digest = leaf(start, end)
+        if digest is not None:
+            cuts.append((start, end, _marker(digest)))
+            out.direct.append(digest)
+    if len(messages) >= 2:
+        prev: str | None = None
+        for k, (start, end) in enumerate(messages[:-1]):
+            digest = leaf(start, end)
+            if prev is None and digest is not None:
+                prev = digest  # a chain of one big message is that message
+                continue
+            element = text[start:end] if digest is None else _marker(digest)
+            names = [] if digest is None else [digest]
+            if prev is not None:
+                element = _marker(prev) + text[messages[k - 1][1]:start] + element
+                names.insert(0, prev)
+            prev = _digest(element)
+            out.parts[prev] = element
+            out.refs.extend((prev, name) for name in names)
+        assert prev is not None
+        cuts.append((messages[0][0], messages[-2][1], _marker(prev)))
+        out.direct.append(prev)
+    if messages:
+        digest = leaf(*messages[-1])
+        if digest is not None:
+            cuts.append((*messages[-1], _marker(digest)))
+            out.direct.append(digest)
+    pieces, pos = [], 0
+    for start, end, marker in sorted(cuts):
+        pieces += [text[pos:start], marker]
+        pos = end
+    pieces.append(text[pos:])
+    out.text = "".join(pieces)
+    return out
+
+
+def split_json(body: object) -> Split:
+    """The stored form of a body known only as parsed JSON: its compact text, split."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return split_text(text) or Split(text=text)
+
+
+def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]]) -> list[str]:
+    """The stored body as pieces to concatenate: even items are text, odd items hashes of
+    leaf parts (chain parts are resolved into what they hold). `lookup(hashes)` gives
+    part texts (at least those asked for); a part it does not know reads as `null`.
+
+    Linear in the size of the body: a history of a thousand turns is a chain a thousand
+    parts deep, fetched a level at a time (from the cache, after the session's first
+    request) and then walked once, its text gathered in a list and joined once."""
+    top = stored.split("\x01")
+    if len(top) == 1:
+        return top
+    chains: dict[str, list[str]] = {}
+    frontier = set(top[1::2])
+    known: dict[str, str] = {}
+    while frontier:
+        missing = [h for h in frontier if h not in known]
+        if missing:
+            known = lookup(missing)
+        following: set[str] = set()
+        for digest in frontier:
+            text = known.get(digest)
+            if text is not None and "\x01" in text:
+                items = chains[digest] = text.split("\x01")
+                following.update(h for h in items[1::2] if h not in chains)
+        frontier = following
+    pieces: list[str] = []
+    text: list[str] = []
+    stack: list[tuple[list[str], int]] = [(top, 0)]
+    while stack:
+        items, i = stack.pop()
+        if i + 1 < len(items):
+            stack.append((items, i + 1))
+        item = items[i]
+        if i % 2 == 0:
+            text.append(item)
+        elif item in chains:
+            stack.append((chains[item], 0))
+        else:
+            pieces += ["".join(text), item]
+            text = []
+    pieces.append("".join(text))
+    return pieces
+
+
+def join(pieces: list[str], texts: dict[str, str]) -> str:
+    """The full text from `expand`'s pieces and the leaf parts' texts."""
+    if len(pieces) == 1:
+        return pieces[0]
+    out = list(pieces)
+    for i in range(1, len(out), 2):
+        out[i] = texts.get(out[i], "null")
+    return "".join(out)

@@ -1,0 +1,160 @@
+"""Compact forms of what the store keeps: compressed text, and attribution trees.
+
+Text columns that can be large (shared body parts, replies, raw SSE, attribution trees)
+hold zstd-compressed UTF-8 as a BLOB value once they pass `PACK_MIN_CHARS`. SQLite types
+values, not columns, so a column declared TEXT holds either: text written by an older
+version (or too short to be worth compressing) stays readable as is, and `unpack` tells
+the two apart by type.
+
+A request's attribution tree is kept once, as compressed JSON of every field of each
+`Node` (whatever fields the dataclass has), not as one row per node: Claude Code resends
+the whole conversation on each turn, so a tree holds a node for every message so far and
+per-node rows made the database grow with the square of a session's length. Queries by
+source read the per-source sums taken from the tree when it is written (`summarize`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import operator
+import threading
+from typing import Any
+
+import zstandard
+
+from inspector.model import Node
+
+#: Below this many characters compression saves too little to be worth a decompression.
+PACK_MIN_CHARS = 256
+#: zstd level: 3 compresses JSON about 5x at a few hundred MB/s.
+LEVEL = 3
+
+_local = threading.local()
+
+
+def _codec() -> tuple[Any, Any]:
+    """This thread's compressor and decompressor (zstandard's objects are not shareable
+    between threads)."""
+    codec = getattr(_local, "codec", None)
+    if codec is None:
+        codec = _local.codec = (zstandard.ZstdCompressor(level=LEVEL),
+                                zstandard.ZstdDecompressor())
+    return codec
+
+
+def pack(text: str | None) -> str | bytes | None:
+    """What to store for `text`: the text itself when short, else its compressed bytes."""
+    if text is None or len(text) < PACK_MIN_CHARS:
+        return text
+    return _codec()[0].compress(text.encode("utf-8", "surrogatepass"))
+
+
+def unpack(value: str | bytes | None) -> str | None:
+    """The text a column value holds (see `pack`)."""
+    if value is None or isinstance(value, str):
+        return value
+    return _codec()[1].decompress(value).decode("utf-8", "surrogatepass")
+
+
+# -- attribution trees ------------------------------------------------------------------
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+def _field_names() -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(Node) if f.name != "children")
+
+
+def node_dict(node: Node) -> dict[str, Any]:
+    """Every field of `node` (children last, recursively) as plain data. With today's
+    fields this is `Node.to_dict()`; a field added to the dataclass is kept too."""
+    names = _field_names()
+    values = operator.attrgetter(*names)  # one C call per node for every field
+
+    def walk(n: Node) -> dict[str, Any]:
+        d = dict(zip(names, values(n)))
+        d["children"] = [walk(c) for c in n.children]
+        return d
+
+    return walk(node)
+
+
+def node_from_dict(d: dict[str, Any]) -> Node:
+    """The Node a `node_dict` came from (fields the dataclass no longer has are dropped)."""
+    names = set(_field_names())
+
+    def walk(x: dict[str, Any]) -> Node:
+        kwargs = {k: v for k, v in x.items() if k in names}
+        return Node(**kwargs, children=[walk(c) for c in x.get("children") or []])
+
+    return walk(d)
+
+
+def tree_text(node: Node) -> str:
+    """The tree as compact JSON (what exports and `tree --json` show)."""
+    return _encode(node_dict(node))
+
+
+@dataclasses.dataclass
+class TreeSummary:
+    """What queries need from a tree without reading it: tokens per source (leaves below
+    the root; a leaf without a source counts under its kind), the source with the most,
+    and for the stats rollups the leaves (the root too when it has no children) grouped
+    by source, else kind, else "other": {group: [leaves, chars, tokens, cost or None]}."""
+
+    totals: dict[str, int]
+    top: str | None
+    groups: dict[str, list]
+
+
+def summarize(tree: dict[str, Any]) -> TreeSummary:
+    """The `TreeSummary` of a tree in `node_dict` form."""
+    totals: dict[str, int] = {}
+    groups: dict[str, list] = {}
+    stack: list[tuple[dict[str, Any], bool]] = [(tree, True)]
+    while stack:
+        node, is_root = stack.pop()
+        children = node.get("children") or []
+        if children:  # pre-order, so ties for the top source go to the first one
+            stack.extend((c, False) for c in reversed(children))
+            continue
+        meta = node.get("meta") or {}
+        source = meta.get("source")
+        if not isinstance(source, str):
+            source = None
+        kind = node.get("kind")
+        tokens = node.get("tokens") or 0
+        chars = node.get("chars") or 0
+        if not is_root:
+            key = source or kind
+            totals[key] = totals.get(key, 0) + tokens
+        group = source or ("other" if kind is None else kind)
+        cost = meta.get("cost_usd")
+        if type(cost) not in (int, float):
+            cost = None
+        entry = groups.get(group)
+        if entry is None:
+            groups[group] = [1, chars, tokens, cost]
+            continue
+        entry[0] += 1
+        entry[1] += chars
+        entry[2] += tokens
+        if cost is not None:
+            entry[3] = cost if entry[3] is None else entry[3] + cost
+    top = max(totals.items(), key=lambda kv: kv[1])[0] if totals else None
+    return TreeSummary(totals=totals, top=top, groups=groups)
+
+
+def encode_tree(node: Node | None) -> tuple[bytes | str | None, TreeSummary | None]:
+    """What to store for a tree, and its summary (None, None without a tree)."""
+    if node is None:
+        return None, None
+    d = node_dict(node)
+    return pack(_encode(d)), summarize(d)
+
+
+def decode_tree(value: str | bytes | None) -> dict[str, Any] | None:
+    """A stored tree (this version's or an older one's JSON text) in `node_dict` form."""
+    text = unpack(value)
+    return None if text is None else json.loads(text)

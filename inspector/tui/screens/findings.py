@@ -1,0 +1,175 @@
+"""Findings: why the prompt cache broke, tools never called, injected reminders, large
+and repeated tool results, compactions, truncations, and what removing a source would
+save, per session and per request. Enter opens the request (or filters the table to the
+session); `k` cycles through the kinds; `a` switches between 7 days and all time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from inspector.analysis.findings.model import KINDS
+from inspector.tui import format as fmt
+from inspector.tui.errors import guarded
+
+#: how each kind is shown, and its colour
+LABELS = {
+    "cache_break": ("cache break", "bold red"),
+    "unused_tool": ("unused tool", "yellow"),
+    "injection": ("injection", "magenta"),
+    "large_tool_result": ("large result", "yellow"),
+    "repeated_read": ("repeated read", "yellow"),
+    "compaction": ("compaction", "cyan"),
+    "truncation": ("truncation", "red"),
+    "what_if": ("what if", "green"),
+}
+
+
+def kind_text(kind: str) -> Text:
+    label, style = LABELS.get(kind, (kind, ""))
+    return Text(label, style=style)
+
+
+class FindingsLoaded(Message):
+    def __init__(self, findings: list[Any], key: tuple[bool, str | None]) -> None:
+        super().__init__()
+        self.findings = findings
+        self.key = key
+
+
+class FindingsScreen(Screen):
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("enter", "open", "Open"),
+        Binding("k", "next_kind", "Kind"),
+        Binding("a", "toggle_all", "All time / 7 days"),
+    ]
+
+    RECENT_DAYS = 7
+
+    DEFAULT_CSS = """
+    FindingsScreen #findings-title { height: 1; color: $text-muted; padding: 0 1; }
+    FindingsScreen #findings { height: 1fr; }
+    FindingsScreen #finding-detail { height: 3; padding: 0 1; border-top: solid $primary; }
+    """
+
+    def __init__(self, backend: Any) -> None:
+        super().__init__()
+        self.backend = backend
+        self.all_time = False
+        self.kind: str | None = None
+        self.rows: dict[str, Any] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="findings-title")
+        yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+        yield Static(id="finding-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#findings", DataTable)
+        for key, label, width in (("kind", "Kind", 13), ("when", "Request", 8),
+                                  ("session", "Session", 8), ("source", "Source", 30),
+                                  ("tokens", "Tokens", 7), ("cost", "Cost", 8),
+                                  ("detail", "Detail", 52)):
+            table.add_column(label, key=key, width=width)
+        table.focus()
+        self._reload()
+
+    def _reload(self) -> None:
+        table = self.query_one("#findings", DataTable)
+        table.loading = True
+        period = "all time" if self.all_time else f"the last {self.RECENT_DAYS} days"
+        kinds = LABELS[self.kind][0] if self.kind else "every kind"
+        self.query_one("#findings-title", Static).update(
+            f"Findings of {period}, {kinds}   (k: kind  a: period  Enter: open)")
+        since = None if self.all_time else self.app.clock() - self.RECENT_DAYS * 86400
+        self._load(since, (self.all_time, self.kind))
+
+    @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
+    def _load(self, since: float | None, key: tuple[bool, str | None]) -> None:
+        kinds = (key[1],) if key[1] else None
+        self.post_message(FindingsLoaded(self.backend.findings(since, kinds=kinds), key))
+
+    @guarded
+    def on_findings_loaded(self, message: FindingsLoaded) -> None:
+        if message.key != (self.all_time, self.kind):
+            return
+        table = self.query_one("#findings", DataTable)
+        table.loading = False
+        table.clear()
+        self.rows = {}
+        found = sorted(message.findings, key=lambda f: (f.session_id or "", f.order))
+        for n, f in enumerate(found):
+            key = f"{n}"
+            self.rows[key] = f
+            table.add_row(
+                kind_text(f.kind),
+                fmt.clock(self._ts(f.request_id)) if f.request_id else Text("session", style="dim"),
+                Text(fmt.short_session(f.session_id), style="magenta"),
+                f.source, Text(fmt.tokens(f.tokens), justify="right"),
+                Text(fmt.cost(f.cost_usd), justify="right"), f.detail, key=key)
+        if not found:
+            self.query_one("#finding-detail", Static).update(
+                Text("No findings in this period.", style="dim"))
+
+    def _ts(self, request_id: str) -> str | None:
+        """A request's time from its id (ids begin with their time in milliseconds)."""
+        from inspector.timeparse import iso_utc
+
+        alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+        try:
+            ms = 0
+            for ch in request_id[:10]:
+                ms = ms * 32 + alphabet.index(ch)
+        except ValueError:
+            return None
+        return iso_utc(ms / 1000.0)
+
+    @guarded
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        f = self.rows.get(event.row_key.value) if event.row_key else None
+        if f is None:
+            return
+        text = Text()
+        text.append_text(kind_text(f.kind))
+        text.append(f"  {f.source}  ", style="bold")
+        text.append(f.detail)
+        self.query_one("#finding-detail", Static).update(text)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one("#findings", DataTable)
+        if not table.row_count:
+            return
+        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
+        f = self.rows.get(key)
+        if f is None:
+            return
+        if f.request_id:
+            self.app.open_detail(f.request_id)
+        elif f.session_id:
+            self.app.show_session(f.session_id)
+
+    def action_next_kind(self) -> None:
+        order = [None, *KINDS]
+        self.kind = order[(order.index(self.kind) + 1) % len(order)]
+        self._reload()
+
+    def action_toggle_all(self) -> None:
+        self.all_time = not self.all_time
+        self._reload()
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
