@@ -92,6 +92,34 @@ def in_use(db: Path, want: int, timeout: float = 60.0) -> int:
         time.sleep(0.05)
 
 
+# Run in a new process with the code under test: how long reading the newest capture
+# takes, as `show` and `tree` do (the body rebuilt from its shared parts, the tree read).
+READ = r"""
+import sys, time
+from inspector.store import Store, get_exchange
+best = {}
+for _ in range(3):
+    t0 = time.perf_counter()
+    store = Store(sys.argv[1])
+    newest = store.execute("SELECT id FROM requests ORDER BY ts DESC LIMIT 1").fetchone()[0]
+    t1 = time.perf_counter()
+    ex = get_exchange(store, newest)
+    t2 = time.perf_counter()
+    assert ex["attribution"] and ex["request"]["body"]["messages"]
+    store.close()
+    for name, took in (("open", t1 - t0), ("show/tree", t2 - t1)):
+        best[name] = min(best.get(name, 1e9), took * 1000)
+print(best["open"], best["show/tree"])
+"""
+
+
+def read_times(code: Path, db: Path) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(code))
+    out = subprocess.run([sys.executable, "-c", READ, str(db)], env=env, cwd=code,
+                         check=True, capture_output=True, text=True).stdout.split()
+    return {"open": float(out[0]), "full exchange with its tree": float(out[1])}
+
+
 def run(code: Path, turns: int, new_chars: int) -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-growth-"))
     stub, proxy, stub_port, port, ca = start(code, home)
@@ -137,6 +165,7 @@ def run(code: Path, turns: int, new_chars: int) -> None:
         stub.wait()
     files = {s: (db.parent / (db.name + s)).stat().st_size
              for s in ("", "-wal", "-shm") if (db.parent / (db.name + s)).exists()}
+    reads = read_times(code, db)
     shutil.rmtree(home, ignore_errors=True)
     total = sum(files.values())
     print(f"code: {code}")
@@ -152,6 +181,8 @@ def run(code: Path, turns: int, new_chars: int) -> None:
     print(f"after exit: captures.db {files.get('', 0) / 1e6:.2f} MB, "
           f"-wal {files.get('-wal', 0) / 1e6:.2f} MB, -shm {files.get('-shm', 0) / 1e6:.2f} MB")
     print(f"database / request bytes relayed: {total / relayed:.3f}x (goal <= 0.15)")
+    print("reading the last turn (a new process; best of 3): " + ", ".join(
+        f"{name} {ms:.1f} ms" for name, ms in reads.items()))
     if 20 in added and turns in added:
         print(f"turns {turns - 9}-{turns} added / turns 11-20 added: "
               f"{added[turns] / added[20]:.2f}x (goal <= 2)")

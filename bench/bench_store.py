@@ -38,7 +38,7 @@ from inspector.export import WRITERS  # noqa: E402
 from inspector.ids import new_id  # noqa: E402
 from inspector.model import Node  # noqa: E402
 from inspector.store import (  # noqa: E402
-    Filter, Record, Store, Writer, count_requests, list_requests, sessions,
+    Filter, Record, Store, Writer, count_requests, get_exchange, list_requests, sessions,
 )
 from inspector.store.queries import iter_exchanges, iter_list_rows  # noqa: E402
 from inspector.timeparse import iso_utc  # noqa: E402
@@ -173,6 +173,14 @@ def bench_list(path: Path, home: Path) -> None:
         found = sessions(store, Filter(limit=limit))
         print(f"sessions(limit={limit}) over every capture: "
               f"{(time.perf_counter() - t0) * 1000:.0f} ms ({len(found)} sessions)")
+    newest = list_requests(store, Filter(limit=1))[0]["id"]
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        tree_of = get_exchange(store, newest)["attribution"]
+        times.append((time.perf_counter() - t0) * 1000)
+    assert tree_of is not None
+    print(f"reading the newest capture with its tree: median {statistics.median(times):.2f} ms")
     total = count_requests(store, Filter())
     deep = max(total - 1000, 0)
     t0 = time.perf_counter()
@@ -216,6 +224,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--writer-n", type=int, default=2000)
     ap.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
+    ap.add_argument("--no-export", action="store_true",
+                    help="skip exporting the whole database (minutes at 100k)")
     ap.add_argument("--no-writer", action="store_true",
                     help="skip the synthetic writer runs (bench_writer.py runs the real path)")
     args = ap.parse_args()
@@ -227,7 +237,8 @@ def main() -> None:
     if not big.exists():
         build_big(big, args.n)
     bench_list(big, work)
-    bench_export(big, args.n)
+    if not args.no_export:
+        bench_export(big, args.n)
 
 
 if __name__ == "__main__":

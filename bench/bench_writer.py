@@ -2,7 +2,6 @@
 
     python bench/bench_writer.py                 # 2000 exchanges, fresh database
     python bench/bench_writer.py --profile       # and where the writer thread's time goes
-    python bench/bench_writer.py --n 1000 --no-rollups
 
 Each exchange is a Claude Code-like request from the demo traffic (~80-130 KB: the same
 system prompt and ~75 KB of tools on every turn, a conversation that grows) with its
@@ -31,7 +30,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from capture.fixtures import make_exchange  # noqa: E402
 
-from inspector.analysis.rollup import ensure_schema  # noqa: E402
 from inspector.demo.stub_api import sse_events  # noqa: E402
 from inspector.demo.traffic import DemoTurn, demo_session  # noqa: E402
 from inspector.model import Exchange  # noqa: E402
@@ -67,14 +65,11 @@ def exchanges(n: int, turns: list[tuple[bytes, list, bytes]]) -> list[Exchange]:
     return out
 
 
-def run(path: Path, n: int, rollups: bool = True, profile: bool = False,
+def run(path: Path, n: int, profile: bool = False,
         sessions: int = 10, turns: int = 20) -> float:
     for old in path.parent.glob(path.name + "*"):
         old.unlink()
-    store = Store(path)
-    if rollups:
-        ensure_schema(store.conn)
-    store.close()
+    Store(path).close()  # the store's migrations install the stats rollups
     plan = demo_turns(sessions, turns)
     items = exchanges(n, plan)
     size = sum(len(b) for b, _, _ in plan) / len(plan)
@@ -101,8 +96,7 @@ def run(path: Path, n: int, rollups: bool = True, profile: bool = False,
         profiler.disable()
     assert writer.written == n, (writer.written, writer.failed)
     rate = n / took
-    what = "with rollup triggers" if rollups else "without rollups"
-    print(f"writer, real path ({what}): {n} exchanges of {size / 1024:.0f} KB on average "
+    print(f"writer, real path (with rollup triggers): {n} exchanges of {size / 1024:.0f} KB on average "
           f"in {took:.2f}s = {rate:,.0f}/s")
     if profiler is not None:
         out = io.StringIO()
@@ -119,13 +113,12 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--sessions", type=int, default=10, help="demo sessions to cycle through")
     ap.add_argument("--turns", type=int, default=20, help="turns per demo session")
-    ap.add_argument("--no-rollups", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile the writer thread")
     ap.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
     args = ap.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-writer-"))
     work.mkdir(parents=True, exist_ok=True)
-    run(work / "writer.db", args.n, rollups=not args.no_rollups, profile=args.profile,
+    run(work / "writer.db", args.n, profile=args.profile,
         sessions=args.sessions, turns=args.turns)
 
 

@@ -50,6 +50,9 @@ def ensure_home(home: Path) -> Path:
         if not home.is_dir():
             raise ConfigError(f"{home} is not a folder: --home names the folder to use") from None
         return home
+    except OSError as e:
+        raise ConfigError(f"cannot create the home folder {home} ({e.strerror or e}): "
+                          "--home or $CLAUDE_INSPECT_HOME names another") from None
     try:
         os.chmod(home, 0o700)  # mkdir's mode is narrowed by the umask, never widened
     except OSError:

@@ -91,7 +91,27 @@ def demo_records() -> list[Record]:
              "content": [{"type": "text", "text": "Paris."}], "stop_reason": "end_turn",
              "usage": {"input_tokens": 31, "output_tokens": 4}}
     records.append(_record(n, T0 + 1400, sdk, {"user-agent": "anthropic-python/0.70"}, reply))
+    n += 1
+    for i, (request, headers, response) in enumerate(edited_session()):
+        records.append(_record(n, T0 - 86400 + 7200 + 41 * i, request, headers, response))
+        n += 1
     return records
+
+
+def edited_session() -> list[tuple[dict, dict, dict]]:
+    """A session whose docs MCP server rewords a tool description at the third turn, with
+    the usage a prompt cache reports: the Findings view names that cache break."""
+    from inspector.demo.prompt_cache import PromptCache
+
+    cache = PromptCache(clock=lambda: 0.0)
+    out = []
+    for i, turn in enumerate(demo_session(21, 6)):
+        request = json.loads(json.dumps(turn.request))
+        if i >= 2:
+            tool = next(t for t in request["tools"] if t["name"] == "mcp__docs__search_docs")
+            tool["description"] += " Results carry the section anchor of each hit."
+        out.append((request, turn.headers, cache.apply(request, turn.response)))
+    return out
 
 
 async def _wait(pilot, condition, timeout: float = 10.0) -> None:
@@ -123,6 +143,7 @@ def turn_after_mcp_call(config: Config) -> str:
 async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int]) -> list[Path]:
     from inspector.tui.app import make_app
     from inspector.tui.screens.detail import DetailScreen
+    from inspector.tui.screens.findings import FindingsScreen
     from inspector.tui.screens.sessions import SessionsScreen
     from inspector.tui.screens.stats import StatsScreen
     from inspector.tui.widgets.requests.table import RequestsTable
@@ -135,7 +156,8 @@ async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int])
         app.save_screenshot(filename=path.name, path=str(out))
         saved.append(path)
 
-    app = make_app(config, None)
+    # the views' periods ("the last 7 days") end a day after the fixed captures
+    app = make_app(config, None, clock=lambda: T0 + 86400)
     async with app.run_test(size=size) as pilot:
         table = app.main.query_one(RequestsTable)
         await _wait(pilot, lambda: table.row_count > 0 and app.main.counts.total > 0)
@@ -197,6 +219,14 @@ async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int])
         await _wait(pilot, lambda: ("all", "model") in app.screen.results)
         await pilot.pause(0.3)
         save(app, "stats-by-model")
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is app.main)
+        await pilot.press("i")
+        await _wait(pilot, lambda: isinstance(app.screen, FindingsScreen))
+        await _wait(pilot, lambda: bool(app.screen.rows)
+                    and not app.screen.query_one("#findings").loading)
+        await pilot.pause(0.3)
+        save(app, "findings")
         await pilot.press("escape")
         await pilot.press("question_mark")
         await pilot.pause(0.3)

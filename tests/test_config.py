@@ -91,3 +91,17 @@ def test_a_database_anywhere_is_owner_only(tmp_path):
     made = {p.name: _mode(p) for p in db.parent.iterdir()}
     assert "x.db" in made
     assert made == {name: 0o600 for name in made}
+
+
+def test_a_home_that_cannot_be_made_is_one_line(tmp_path):
+    from click.testing import CliRunner
+
+    from inspector.cli import cli
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    for home in (blocker / "below", blocker / "below" / "deeper"):
+        result = CliRunner().invoke(cli, ["--home", str(home), "ca", "--path"])
+        assert result.exit_code == 1, result.output
+        assert result.output.count("\n") == 1 and str(home) in result.output
+        assert result.output.startswith(f"error: cannot create the home folder {home} ")

@@ -216,6 +216,9 @@ def test_the_quick_start_reads_the_demo(home):
     assert len(listed) == 6
     tree = cli_run("tree", listed[0]["id"][:10])
     assert tree.returncode == 0 and "System tools" in tree.stdout
+    purged = cli_run("purge", "--older-than", "0s")
+    assert purged.returncode == 0 and "purged 0 captures" in purged.stdout  # not the sample
+    assert len(json.loads(cli_run("list", "--json").stdout)) == 6
     # one's own captures take over
     store = Store(home / "captures.db")
     store.write([record()])

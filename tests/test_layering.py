@@ -19,8 +19,8 @@ FORBIDDEN = {
     "attribution": {"capture", "store", "export", "tui", "cli", "runtime", "proxy"},
     # the store is the seam between capture and the front ends: it owns the schema
     # (derived tables included) and knows nothing of what feeds or reads it
-    "store": {"tui", "cli", "runtime", "proxy", "analysis", "capture", "recorder",
-              "pipeline"},
+    "store": {"tui", "cli", "runtime", "proxy", "analysis", "capture", "attribution",
+              "export", "demo"},
     "export": {"tui", "cli", "runtime", "proxy"},
     "runtime": {"tui", "cli"},
     "counting": {"tui", "cli", "runtime", "proxy", "capture", "demo"},

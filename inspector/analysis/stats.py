@@ -6,7 +6,8 @@ Everything is summed by SQLite (GROUP BY over indexed columns and the rollup tab
     {"by": "model", "since": ISO|None, "until": ISO|None,
      "groups": [{"key", "requests", "prompt_tokens", "input_tokens", "cache_read_tokens",
                  "cache_creation_tokens", "output_tokens", "cost", "cache_hit_ratio",
-                 "cost_unknown_requests", "rated", "rated_bad", "bad_share", ...}],
+                 "cost_unknown_requests", "rated", "rated_bad", "bad_share",
+                 "cache_saved_usd", "cache_write_extra_usd", ...}],
      "total": {same fields, "key": None}}
 
 Grouped by source, the groups partition the attribution leaves of the requests whose
@@ -22,6 +23,7 @@ import sqlite3
 from typing import Any, Callable
 
 from inspector.analysis import rollup
+from inspector.analysis.caching import cache_money
 from inspector.analysis.ratings import BAD
 from inspector.attribution.pricing import price_for
 from inspector.timeparse import iso_utc
@@ -217,6 +219,14 @@ def compute_stats(conn: sqlite3.Connection, since: float | None, until: float | 
         else:
             groups.sort(key=lambda g: (-(g["cost"] or 0), -(g["prompt_tokens"] or 0),
                                        str(g["key"])))
+    money = cache_money(conn, lo, hi, None).get(None) or {}
+    total.update(cache_saved_usd=money.get("cache_saved_usd"),
+                 cache_write_extra_usd=money.get("cache_write_extra_usd"))
+    if by != "source":
+        per_group = cache_money(conn, lo, hi, _KEYS[by])
+        for g in groups:
+            g.update(per_group.get(g["key"]) or {"cache_saved_usd": None,
+                                                  "cache_write_extra_usd": None})
     out = {"by": by, "since": lo or None, "until": None if hi == "9999" else hi,
            "groups": groups, "total": total}
     if by == "source":

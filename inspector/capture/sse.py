@@ -88,6 +88,27 @@ class SSEParser:
             self._has_data = True
 
 
+class _Pieces:
+    """The deltas of one block field, joined a few thousand at a time: a long reply's
+    hundreds of thousands of small strings never pile up (nor the allocator's memory
+    for them), and each character is still copied only twice."""
+
+    __slots__ = ("chunks", "recent")
+
+    def __init__(self) -> None:
+        self.chunks: list[str] = []
+        self.recent: list[str] = []
+
+    def add(self, piece: str) -> None:
+        self.recent.append(piece)
+        if len(self.recent) >= 4096:
+            self.chunks.append("".join(self.recent))
+            self.recent = []
+
+    def parts(self) -> list[str]:
+        return self.chunks + self.recent
+
+
 #: the block field each text-like delta extends
 _DELTA_FIELDS = {"text_delta": ("text", "text"), "thinking_delta": ("thinking", "thinking"),
                  "signature_delta": ("signature", "signature")}
@@ -114,8 +135,8 @@ class MessageAssembler:
     #: in offsets of that block's deltas joined (see `mask_deltas`)
     scrub: Callable[[str], str] | None = None
     redacted: dict[tuple[int, str], tuple[int, int]] = field(default_factory=dict)
-    _pieces: dict[tuple[int, str], list[str]] = field(default_factory=dict)
-    _partial_json: dict[int, list[str]] = field(default_factory=dict)
+    _pieces: dict[tuple[int, str], _Pieces] = field(default_factory=dict)
+    _partial_json: dict[int, _Pieces] = field(default_factory=dict)
     _open: set[int] = field(default_factory=set)
 
     def add(self, event: SSEEvent) -> None:
@@ -186,12 +207,12 @@ class MessageAssembler:
             piece = delta[target[0]]
             if not isinstance(piece, str):
                 raise TypeError(f"{dtype} carries {type(piece).__name__}, not text")
-            self._pieces.setdefault((index, target[1]), []).append(piece)
+            self._pieces.setdefault((index, target[1]), _Pieces()).add(piece)
         elif dtype == "input_json_delta":
             piece = delta["partial_json"]
             if not isinstance(piece, str):
                 raise TypeError(f"partial_json is {type(piece).__name__}, not text")
-            self._partial_json.setdefault(index, []).append(piece)
+            self._partial_json.setdefault(index, _Pieces()).add(piece)
         elif dtype == "citations_delta":
             if not isinstance(block.get("citations"), list):
                 block["citations"] = []
@@ -202,9 +223,10 @@ class MessageAssembler:
     def _join(self, index: int) -> None:
         """Append the text deltas collected for block `index` to its fields."""
         for name in ("text", "thinking", "signature"):
-            pieces = self._pieces.pop((index, name), None)
-            if pieces is None:
+            collected = self._pieces.pop((index, name), None)
+            if collected is None:
                 continue
+            pieces = collected.parts()
             block = self._block(index)
             before = block.get(name)
             before = before if isinstance(before, str) else ""
@@ -233,12 +255,12 @@ class MessageAssembler:
     def _finish_block(self, index: int) -> None:
         self._open.discard(index)
         self._join(index)
-        pieces = self._partial_json.pop(index, None)
-        if pieces is None:
+        collected = self._partial_json.pop(index, None)
+        if collected is None:
             return
         block = self._block(index)
-        partial = self._scrubbed(index, "partial_json", "".join(pieces), 0)
-        del pieces
+        partial = self._scrubbed(index, "partial_json", "".join(collected.parts()), 0)
+        del collected
         try:
             block["input"] = json.loads(partial) if partial.strip() else {}
         except ValueError:

@@ -112,11 +112,25 @@ def stats(ctx: click.Context, since: float | None, until: float | None, by: str,
 
         console = Console(soft_wrap=False)
         console.print(stats_table(result, wide=console.width >= 110))
+        line = caching_line(result["total"])
+        if line:
+            console.print(line)
         quota = result.get("quota_5h")
         if quota and quota["sources"]:
             top = list(quota["sources"].items())[:6]
             console.print("5-hour quota used, an apportioned estimate (utilization is "
                           "account-wide): " + ", ".join(f"{k} {v:.1%}" for k, v in top))
+
+
+def caching_line(total: dict[str, Any]) -> str | None:
+    """What caching saved and cost over the period, in one line (None without prices)."""
+    from inspector.analysis.render import money
+
+    saved, extra = total.get("cache_saved_usd"), total.get("cache_write_extra_usd")
+    if saved is None and extra is None:
+        return None
+    return (f"prompt cache saved {money((saved or 0) - (extra or 0))}: reads "
+            f"{money(saved or 0)} below the uncached price, writes {money(extra or 0)} above")
 
 
 def _empty_stats(since: float | None, until: float | None, by: str) -> dict[str, Any]:

@@ -333,7 +333,7 @@ def purge_cmd(ctx: click.Context, older_than: float | None, as_json: bool, **opt
     """Delete old captures (and the shared body parts no capture uses any more)."""
     if older_than is None:
         raise click.UsageError("give --older-than, e.g. --older-than 30d")
-    with open_store(ctx, opts, quiet=True) as (_config, store):
+    with open_store(ctx, opts, quiet=True, demo_ok=False) as (_config, store):
         n = store.purge(older_than) if store is not None else 0
     if as_json:
         echo_json({"purged": n})

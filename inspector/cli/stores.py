@@ -30,7 +30,7 @@ def no_captures_message(config: Any) -> str:
     return f"no captures yet in {config.home}: run `claude-inspect run -- claude`"
 
 
-def database_to_read(config: Any) -> tuple[Path | None, str | None]:
+def database_to_read(config: Any, demo_ok: bool = True) -> tuple[Path | None, str | None]:
     """(path to read or None when there is none yet, a note to print or None)."""
     path = config.db_path
     if path.exists():
@@ -38,7 +38,7 @@ def database_to_read(config: Any) -> tuple[Path | None, str | None]:
     if config.db is not None:
         raise Failure(f"{path} does not exist (--db names the database file to read)")
     demo = config.home / DEMO_DB
-    if demo.exists():
+    if demo_ok and demo.exists():
         return demo, (f"note: showing the demo's sample in {demo} until you record your own "
                       "(`claude-inspect run -- claude`)")
     return None, None
@@ -83,12 +83,13 @@ def writable_copy(store: Any) -> Iterator[sqlite3.Connection]:
 
 
 @contextlib.contextmanager
-def open_store(ctx: click.Context, opts: dict[str, Any],
-               quiet: bool = False) -> Iterator[tuple[Any, Any]]:
+def open_store(ctx: click.Context, opts: dict[str, Any], quiet: bool = False,
+               demo_ok: bool = True) -> Iterator[tuple[Any, Any]]:
     """(config, store) for a reading command; store is None when there are no captures
-    yet (the caller prints `no_captures_message` or fails for its ID)."""
+    yet (the caller prints `no_captures_message` or fails for its ID). `demo_ok=False`
+    for a command that must not act on the demo's sample (purge)."""
     config = load_config(ctx, home=opts.get("home"), db=opts.get("db"))
-    path, note = database_to_read(config)
+    path, note = database_to_read(config, demo_ok)
     if path is None:
         yield config, None
         return

@@ -3,7 +3,7 @@ turn of a session, so each is counted once.
 
 The key is the SHA-256 of the exact body a count would send (model included), so two
 requests share a count only when the API would be asked the very same question. Counts
-live in memory and, given a database, in its `count_cache` table, shared by the proxy's
+live in memory and, given a database, in its `count_cache` table (a store migration), shared by the proxy's
 counting and `claude-inspect count`. Counts hold no content and no credential.
 """
 
@@ -16,10 +16,6 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
-
-SCHEMA = """CREATE TABLE IF NOT EXISTS count_cache (
-    hash TEXT PRIMARY KEY, tokens INTEGER NOT NULL, ts REAL NOT NULL)"""
-
 
 def body_hash(body: dict[str, Any]) -> str:
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
@@ -34,9 +30,10 @@ class CountCache:
         self._lock = threading.Lock()
         self._conn: sqlite3.Connection | None = None
         if db_path is not None:
+            from inspector.store import Store
+
+            Store(db_path).close()  # the store's migrations make the table
             self._conn = sqlite3.connect(str(db_path), timeout=10, check_same_thread=False)
-            self._conn.execute(SCHEMA)
-            self._conn.commit()
 
     def get(self, body: dict[str, Any]) -> int | None:
         key = body_hash(body)

@@ -46,6 +46,7 @@ def _line_tokens(line: str) -> int:
     return len(_PIECES.findall(line))
 
 
+@functools.lru_cache(maxsize=8192)
 def count_text(text: str) -> int:
     """Tokens of a text: the sum over its lines (each keeps its newline)."""
     if not text:
@@ -67,7 +68,9 @@ def _strip(value: Any) -> Any:
 
 
 def tool_tokens(tool: Any) -> int:
-    return count_text(canonical(_strip(tool)))
+    if isinstance(tool, dict):  # a tool's cache_control sits at its top level
+        tool = {k: v for k, v in tool.items() if k != "cache_control"}
+    return count_text(canonical(tool))
 
 
 def block_tokens(block: Any) -> int:

@@ -2,8 +2,9 @@
 
 `problem(body, count_tokens)` returns None for a valid request, or the message of the
 400 `invalid_request_error` the API would answer with. Checked: the fields
-`count_tokens` accepts; a non-empty `messages` whose user and assistant turns alternate,
-starting with the user (Claude Code's `role: "system"` entries sit between them); each
+`count_tokens` accepts; a non-empty `messages` starting with the user (consecutive turns
+of one role are combined into one, as the API does; Claude Code's `role: "system"`
+entries sit between turns); each
 `tool_use` answered by a `tool_result` at the start of the next user message and each
 `tool_result` answering a `tool_use` of the message before; non-empty text blocks; tools
 with unique names.
@@ -52,8 +53,6 @@ def _messages(messages: list[Any]) -> str | None:
             continue
         if previous is None and role != "user":
             return "messages: the first message must use the user role"
-        if role == previous:
-            return f"messages: roles must alternate between user and assistant (messages.{i})"
         results = [b.get("tool_use_id") for b in blocks
                    if isinstance(b, dict) and b.get("type") == "tool_result"]
         if pending and (role != "user" or set(results) != pending):

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
-import select
 import ssl
 from typing import Any
 
@@ -38,7 +37,7 @@ from inspector.proxy.connect import (
 from inspector.proxy.http1 import Relay
 from inspector.proxy.limits import Timeouts, raise_file_limit
 from inspector.proxy.sink import SafeSink
-from inspector.proxy.streams import Stream, TLSStream
+from inspector.proxy.streams import Stream, TLSStream, Waker
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +81,7 @@ class ProxyServer:
         self._intercept = tuple(h.lower() for h in settings.intercept)
         self._said: set[str] = set()
         self._stopping = False
+        self._wakers: set[Waker] = set()
         self.address: tuple[str, int] = (settings.listen_host, settings.listen_port)
 
     # ------------------------------------------------------------ lifecycle
@@ -127,6 +127,11 @@ class ProxyServer:
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
+        # a cancellation can be lost (asyncio.wait_for before Python 3.12 swallows one
+        # that meets a completing connect or handshake), so relay loops also check
+        # `_stopping` whenever they wake, and are woken now
+        for waker in list(self._wakers):
+            waker.wake()
         if tasks:
             await asyncio.wait(tasks, timeout=5)
         if self._server is not None:
@@ -165,15 +170,18 @@ class ProxyServer:
         """Carry out what `relay` asks, feed it what the sockets give, until it is done.
 
         One task per client connection, no task per read: both streams wake this loop
-        through one `_Waker`, which also sleeps until the relay's next deadline. A side is
+        through one `Waker`, which also sleeps until the relay's next deadline. A side is
         read only while the other can take more (backpressure)."""
         up: Stream | None = None
-        waker = _Waker(asyncio.get_running_loop(), relay.clock)
+        waker = Waker(asyncio.get_running_loop(), relay.clock)
         client.waker = waker.wake
+        self._wakers.add(waker)
         tunnel = None
         close_client: CloseClient | None = None
         try:
             while True:
+                if self._stopping:
+                    raise asyncio.CancelledError
                 for cmd in relay.take():
                     kind = type(cmd)
                     if kind is SendUpstream:
@@ -241,6 +249,7 @@ class ProxyServer:
             self._report(relay, client)
         finally:
             waker.close()
+            self._wakers.discard(waker)
             client.waker = None
             client.wake_on_data = True
             if eager is not None:
@@ -267,11 +276,11 @@ class ProxyServer:
                     pass
 
     async def _upstream_for(self, relay: Relay, up: Stream | None, reuse: bool,
-                            eager: asyncio.Future | None, waker: _Waker) -> Stream | None:
+                            eager: asyncio.Future | None, waker: Waker) -> Stream | None:
         """The pooled connection if it may serve again, else a new one (the first exchange
         after a CONNECT takes the one opened while the client's TLS handshake ran)."""
         if up is not None:
-            if reuse and _idle_and_alive(up):
+            if reuse and up.reusable():
                 relay.upstream_ready(reused=True)
                 return up
             up.close()
@@ -353,63 +362,6 @@ class ProxyServer:
         except (UnicodeError, ValueError):  # a name the IDNA codec refuses
             raise UpstreamError("upstream_unreachable", "the host name is not valid") from None
         return stream
-
-
-class _Waker:
-    """Wakes a relay loop when a stream has news, or at the relay's deadline. The timer is
-    re-armed only when the deadline moves earlier: with a deadline that keeps moving later
-    (a stream making progress) it fires rarely, and the loop just re-checks."""
-
-    __slots__ = ("loop", "clock", "fut", "timer", "timer_at")
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, clock: Any) -> None:
-        self.loop, self.clock = loop, clock
-        self.fut: asyncio.Future | None = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.timer_at = 0.0
-
-    def wake(self) -> None:
-        fut = self.fut
-        if fut is not None and not fut.done():
-            fut.set_result(None)
-
-    def _ring(self) -> None:
-        self.timer = None
-        self.wake()
-
-    async def wait(self, deadline: float | None) -> None:
-        if deadline is not None and (self.timer is None or self.timer_at > deadline):
-            if self.timer is not None:
-                self.timer.cancel()
-            self.timer = self.loop.call_later(max(0.0, deadline - self.clock()), self._ring)
-            self.timer_at = deadline
-        self.fut = self.loop.create_future()
-        try:
-            await self.fut
-        finally:
-            self.fut = None
-
-    def close(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
-
-
-def _idle_and_alive(up: Stream) -> bool:
-    """May a pooled upstream connection carry the next request? Not if anything arrived on
-    it while idle (its end, an unsolicited 408, a TLS close): asked of the socket itself,
-    since the event loop may not have read what is already there."""
-    if up.peer_closed or up.lost or up.has_unread:
-        return False
-    sock = up.transport.get_extra_info("socket") if up.transport is not None else None
-    if sock is None:
-        return True
-    try:
-        poller = select.poll()
-        poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
-        return not poller.poll(0)
-    except (OSError, ValueError, AttributeError):
-        return True
 
 
 async def _pump(src: Stream, dst: Stream) -> None:

@@ -33,55 +33,13 @@ from inspector.proxy.commands import (
     Tunnel,
 )
 from inspector.proxy.connect import Target, error_body, error_response, parse_connect_target, should_intercept
+from inspector.proxy.headers import decode_headers, forward_headers, malformed
 from inspector.proxy.limits import Timeouts
 
-# Headers that describe one connection, not the message: never passed on.
-HOP_BY_HOP = frozenset({
-    b"connection", b"keep-alive", b"proxy-connection", b"proxy-authenticate",
-    b"proxy-authorization", b"te", b"trailer", b"upgrade", b"expect",
-})
+__all__ = ["Relay", "decode_headers", "forward_headers"]
 
 # Relay states
 HEAD, EXCHANGE, LINGER, CLOSED = "head", "exchange", "linger", "closed"
-
-
-def decode_headers(headers: Any) -> list[tuple[str, str]]:
-    """h11 headers -> [(lower-cased name, value)] decoded as latin-1, as the model wants."""
-    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
-
-
-def forward_headers(headers: Any, host: str | None = None,
-                    default_host: str | None = None) -> list[tuple[bytes, bytes]]:
-    """The headers to pass on: original spelling and order, hop-by-hop ones dropped, and
-    Host set to `host` when given (reverse mode sends the upstream's own name), or to
-    `default_host` when the client sent none (HTTP/1.0). Content-Length is dropped beside
-    Transfer-Encoding (the message is framed by the latter; passing both invites two
-    readers to disagree on where it ends)."""
-    out = []
-    saw_host = False
-    chunked = any(name == b"transfer-encoding" for name, _ in headers)
-    for name, value in headers.raw_items():
-        low = name.lower()
-        if low in HOP_BY_HOP or (chunked and low == b"content-length"):
-            continue
-        if low == b"host":
-            saw_host = True
-            if host is not None:
-                value = host.encode("latin-1")
-        out.append((name, value))
-    if not saw_host and (host or default_host):
-        out.insert(0, (b"Host", (host or default_host or "").encode("latin-1")))
-    return out
-
-
-def malformed(side: str, in_body: bool, message: str) -> str:
-    """A reason for an h11 parse error that names what was malformed and nothing else:
-    h11's own message may quote the offending bytes (a header with an API key in it)."""
-    if in_body:
-        part = "trailer" if message.lower().startswith("illegal header") else "body"
-    else:
-        part = "request head" if side == "client" else "response head"
-    return f"malformed {part} from {side}"
 
 
 class Relay:
@@ -160,7 +118,9 @@ class Relay:
             return  # the rest of a body nobody will read
         if self._early:
             return
-        if self.state is HEAD and data:
+        if self.state is EXCHANGE:
+            self._last_upstream = now  # a body still going up: the upstream is not late yet
+        elif data:
             self._head_bytes = True
             if self._head_since is None:
                 self._head_since = now
@@ -388,7 +348,8 @@ class Relay:
     def _exchange_done(self) -> None:
         self._finished()
         cconn, uconn = self.cconn, self.uconn
-        if uconn is not None and uconn.our_state is h11.DONE and uconn.their_state is h11.DONE:
+        if (uconn is not None and uconn.our_state is h11.DONE and uconn.their_state is h11.DONE
+                and not uconn.trailing_data[0]):  # bytes after the reply: not reusable
             uconn.start_next_cycle()
         else:
             self._drop_upstream(abort=uconn is not None and uconn.our_state is not h11.DONE)
@@ -410,6 +371,8 @@ class Relay:
 
     # ------------------------------------------------------------ endings
     def _send(self, kind: type, data: bytes) -> None:
+        if not data:
+            return
         cmds = self.commands
         if cmds and type(cmds[-1]) is kind:
             cmds[-1].chunks.append(data)
@@ -460,6 +423,7 @@ class Relay:
     def _close(self, abort: bool = False) -> None:
         if self.state is CLOSED:
             return
-        self._drop_upstream(abort=True)
+        # a connection between requests is closed politely; one mid-message is reset
+        self._drop_upstream(abort=self.uconn is not None and self.uconn.our_state is not h11.IDLE)
         self.state = CLOSED
         self.commands.append(CloseClient(abort=abort))

@@ -22,8 +22,9 @@ changed (bytes arrived, the peer closed, a full write buffer drained).
 from __future__ import annotations
 
 import asyncio
+import select
 import ssl
-from typing import Callable
+from typing import Any, Callable
 
 HIGH_WATER = 256 * 1024
 # a TLS record carries at most 16 KiB; a bigger read only costs a bigger allocation
@@ -125,10 +126,6 @@ class Stream(asyncio.Protocol):
         """The transport's write buffer is full: stop feeding it until `waker` fires."""
         return self._write_paused and not self._lost
 
-    @property
-    def has_unread(self) -> bool:
-        return bool(self._chunks)
-
     def read_nowait(self) -> bytes | None:
         """What arrived since the last read; b"" at end of stream; None if nothing yet."""
         chunks = self._chunks
@@ -141,6 +138,22 @@ class Stream(asyncio.Protocol):
             self._read_paused = False
             self.transport.resume_reading()
         return data
+
+    def reusable(self) -> bool:
+        """May this idle upstream connection carry another request? Not if anything
+        arrived on it while idle (its end, an unsolicited 408, a TLS close): asked of the
+        socket itself, since the event loop may not have read what is already there."""
+        if self._eof or self._lost or self._chunks:
+            return False
+        sock = self.transport.get_extra_info("socket") if self.transport is not None else None
+        if sock is None:
+            return True
+        try:
+            poller = select.poll()
+            poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
+            return not poller.poll(0)
+        except (OSError, ValueError, AttributeError):
+            return True
 
     async def read(self) -> bytes:
         """Everything that arrived since the last call; b"" at end of stream."""
@@ -334,3 +347,43 @@ class TLSStream:
 
     def peername(self) -> str:
         return self.raw.peername()
+
+
+class Waker:
+    """Wakes a relay loop when a stream has news, or at the relay's deadline. The timer is
+    re-armed only when the deadline moves earlier: with a deadline that keeps moving later
+    (a stream making progress) it fires rarely, and the loop just re-checks."""
+
+    __slots__ = ("loop", "clock", "fut", "timer", "timer_at")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, clock: Any) -> None:
+        self.loop, self.clock = loop, clock
+        self.fut: asyncio.Future | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.timer_at = 0.0
+
+    def wake(self) -> None:
+        fut = self.fut
+        if fut is not None and not fut.done():
+            fut.set_result(None)
+
+    def _ring(self) -> None:
+        self.timer = None
+        self.wake()
+
+    async def wait(self, deadline: float | None) -> None:
+        if deadline is not None and (self.timer is None or self.timer_at > deadline):
+            if self.timer is not None:
+                self.timer.cancel()
+            self.timer = self.loop.call_later(max(0.0, deadline - self.clock()), self._ring)
+            self.timer_at = deadline
+        self.fut = self.loop.create_future()
+        try:
+            await self.fut
+        finally:
+            self.fut = None
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None

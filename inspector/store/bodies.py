@@ -30,6 +30,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Callable
 
+from inspector.store.compact import utf8
+
 #: Parts smaller than this are cheaper inline than as a shared blob.
 BLOB_MIN_CHARS = 1024
 
@@ -50,8 +52,14 @@ class Split:
     direct: list[str] = field(default_factory=list)
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+def _digest(text: str, step: int = 1 << 20) -> str:
+    """sha256 of the text's UTF-8, encoded a slice at a time (a part may be megabytes)."""
+    if len(text) <= step:
+        return hashlib.sha256(utf8(text)).hexdigest()
+    h = hashlib.sha256()
+    for i in range(0, len(text), step):
+        h.update(utf8(text[i:i + step]))
+    return h.hexdigest()
 
 
 def _marker(digest: str) -> str:
@@ -177,24 +185,30 @@ def split_json(body: object) -> Split:
     return split_text(text) or Split(text=text)
 
 
-def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]]) -> list[str]:
+def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]],
+           closure: Callable[[list[str]], dict[str, str]] | None = None) -> list[str]:
     """The stored body as pieces to concatenate: even items are text, odd items hashes of
     leaf parts (chain parts are resolved into what they hold). `lookup(hashes)` gives
     part texts (at least those asked for); a part it does not know reads as `null`.
+    `closure(hashes)`, if given, gives those and every part they reach at once.
 
     Linear in the size of the body: a history of a thousand turns is a chain a thousand
-    parts deep, fetched a level at a time (from the cache, after the session's first
-    request) and then walked once, its text gathered in a list and joined once."""
+    parts deep, fetched a level at a time while the levels are cached (the next request
+    of a session adds a level or two to the last one's chain), all at once through
+    `closure` from the second level missing, and then walked once, its text gathered in
+    a list and joined once."""
     top = stored.split("\x01")
     if len(top) == 1:
         return top
     chains: dict[str, list[str]] = {}
     frontier = set(top[1::2])
     known: dict[str, str] = {}
+    missed = 0
     while frontier:
         missing = [h for h in frontier if h not in known]
         if missing:
-            known = lookup(missing)
+            missed += 1
+            known = (closure if closure is not None and missed > 1 else lookup)(missing)
         following: set[str] = set()
         for digest in frontier:
             text = known.get(digest)
@@ -202,23 +216,48 @@ def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]]) -> list[s
                 items = chains[digest] = text.split("\x01")
                 following.update(h for h in items[1::2] if h not in chains)
         frontier = following
-    pieces: list[str] = []
-    text: list[str] = []
-    stack: list[tuple[list[str], int]] = [(top, 0)]
-    while stack:
-        items, i = stack.pop()
-        if i + 1 < len(items):
-            stack.append((items, i + 1))
-        item = items[i]
-        if i % 2 == 0:
-            text.append(item)
-        elif item in chains:
-            stack.append((chains[item], 0))
-        else:
-            pieces += ["".join(text), item]
-            text = []
-    pieces.append("".join(text))
-    return pieces
+    return _Walk(chains).pieces(top)
+
+
+class _Walk:
+    """Emits a body's pieces in order, with chain parts (`chains`: hash -> its text split
+    on SOH) replaced by what they hold. A history chain is followed down its spine of
+    `previous part` markers first, then emitted from the oldest message up: one step per
+    turn, without recursion as deep as the session is long."""
+
+    def __init__(self, chains: dict[str, list[str]]) -> None:
+        self.chains = chains
+        self.out: list[str] = []
+        self.text: list[str] = []
+
+    def pieces(self, items: list[str]) -> list[str]:
+        self.emit(items)
+        self.out.append("".join(self.text))
+        return self.out
+
+    def emit(self, items: list[str]) -> None:
+        """Items alternate text (even) and hashes (odd)."""
+        chains, text = self.chains, self.text
+        for i, item in enumerate(items):
+            if not i % 2:
+                text.append(item)
+            elif item in chains:
+                self.chain(item)
+                text = self.text
+            else:
+                self.out += ["".join(text), item]
+                text = self.text = []
+
+    def chain(self, digest: str) -> None:
+        chains = self.chains
+        spine = []
+        items = chains[digest]
+        while items[0] == "" and len(items) > 2 and items[1] in chains:
+            spine.append(items)
+            items = chains[items[1]]
+        self.emit(items)
+        for items in reversed(spine):  # each begins "", previous part: already emitted
+            self.emit(items[2:])
 
 
 def join(pieces: list[str], texts: dict[str, str]) -> str:

@@ -43,18 +43,48 @@ def _codec() -> tuple[Any, Any]:
     return codec
 
 
-def pack(text: str | None) -> str | bytes | None:
-    """What to store for `text`: the text itself when short, else its compressed bytes."""
+def utf8(text: str) -> bytes:
+    """UTF-8 of `text`, lone surrogates (which JSON can carry) included. Python's codec
+    is several times faster with the default error handler, so that is tried first."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
+def from_utf8(data: bytes) -> str:
+    """The inverse of `utf8`."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("utf-8", "surrogatepass")
+
+
+def pack(text: str | None) -> str | bytes | bytearray | None:
+    """What to store for `text`: the text itself when short, else its compressed bytes
+    (a bytearray for a big ASCII text: copying it into bytes would hold it twice)."""
     if text is None or len(text) < PACK_MIN_CHARS:
         return text
-    return _codec()[0].compress(text.encode("utf-8", "surrogatepass"))
+    if len(text) > _STEP and text.isascii():
+        # a big ASCII text (base64 media, mostly) is compressed a slice at a time, not
+        # encoded whole first; its size, known, goes in the frame as compress() puts it
+        packer = _codec()[0].compressobj(size=len(text))
+        out = bytearray()
+        for i in range(0, len(text), _STEP):
+            out += packer.compress(text[i:i + _STEP].encode("ascii"))
+        out += packer.flush()
+        return out
+    return _codec()[0].compress(utf8(text))
+
+
+_STEP = 1 << 20
 
 
 def unpack(value: str | bytes | None) -> str | None:
     """The text a column value holds (see `pack`)."""
     if value is None or isinstance(value, str):
         return value
-    return _codec()[1].decompress(value).decode("utf-8", "surrogatepass")
+    return from_utf8(_codec()[1].decompress(value))
 
 
 # -- attribution trees ------------------------------------------------------------------

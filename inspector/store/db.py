@@ -39,6 +39,10 @@ class AmbiguousId(LookupError):
         self.matches = matches
 
 
+#: packed blobs at least this big are written a slice at a time (`_insert_big_blobs`)
+_STREAM_BLOBS_ABOVE = 1 << 20
+
+
 class Store:
     """One connection to the capture database (created and migrated on open).
 
@@ -169,9 +173,12 @@ class Store:
                 split = (bodies.split_text(c.request_text) if c.request_text else None) \
                     or bodies.split_json(c.request_json)
                 body = split.text
-                for digest, text in split.parts.items():
+                parts = split.parts
+                for digest in list(parts):
+                    text = parts.pop(digest)  # each part goes once packed: some are big
                     if digest not in blob_rows:
                         blob_rows[digest] = (digest, pack(text), len(text))
+                    del text
                 links.extend((c.id, digest) for digest in split.direct)
                 refs.extend(split.refs)
             tree, summary = encode_tree(rec.attribution)
@@ -193,14 +200,32 @@ class Store:
             ex(f"INSERT OR REPLACE INTO responses ({rows.RESPONSE_COLUMNS}) VALUES "
                f"({', '.join('?' * len(resp_rows[0]))})", resp_rows)
             if blob_rows:
+                big = [row for row in blob_rows.values()
+                       if isinstance(row[1], (bytes, bytearray))
+                       and len(row[1]) >= _STREAM_BLOBS_ABOVE]
                 ex("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
-                   list(blob_rows.values()))
+                   [row for row in blob_rows.values() if row not in big])
+                self._insert_big_blobs(big)
                 ex("INSERT OR IGNORE INTO request_blobs (request_id, hash) VALUES (?, ?)", links)
                 ex("INSERT OR IGNORE INTO blob_refs (parent, child) VALUES (?, ?)", refs)
             if source_rows:
                 ex("INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
                    source_rows)
             rollups.add_written(self.conn, rolled)
+
+    def _insert_big_blobs(self, rows_: list[tuple[str, bytes | bytearray, int]]) -> None:
+        """Blobs of megabytes (a base64 document, packed) written through an incremental
+        blob handle: bound as a parameter, SQLite would copy the value twice in memory."""
+        for digest, data, size in rows_:
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, zeroblob(?), ?)",
+                (digest, len(data), size))
+            if cur.rowcount != 1:
+                continue  # stored already
+            view = memoryview(data)
+            with self.conn.blobopen("blobs", "data", cur.lastrowid) as blob:
+                for i in range(0, len(view), 1 << 20):
+                    blob.write(view[i:i + (1 << 20)])
 
     def set_attribution(self, request_id: str, node: Node | None,
                         cost_usd: float | None) -> None:
@@ -333,9 +358,11 @@ class Store:
     #: bound on the characters of shared parts kept in memory between reads
     BLOB_CACHE_CHARS = 64 << 20
 
-    def blob_texts(self, hashes: Iterable[str]) -> dict[str, str]:
+    def blob_texts(self, hashes: Iterable[str], *, reachable: bool = False) -> dict[str, str]:
         """Texts of shared body parts, cached: the same few are used by every request.
 
+        With `reachable`, the parts those name (a history chain, see `bodies.py`) are read
+        too, all in one query: a session's whole history at once, for a cold read.
         The returned dict holds at least every hash asked for. When the cache grows past
         its bound it is replaced (not cleared), so dicts handed out earlier stay whole.
         """
@@ -347,18 +374,30 @@ class Store:
             self._blob_cache = {h: self._blob_cache[h] for h in hashes if h in self._blob_cache}
             self._blob_chars = sum(map(len, self._blob_cache.values()))
         cache = self._blob_cache
-        for i in range(0, len(want), 500):
-            chunk = want[i:i + 500]
-            q = f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})"
-            for digest, data in self.conn.execute(q, chunk):
-                text = cache[digest] = unpack(data)
-                self._blob_chars += len(text)
+        if reachable:
+            rows = self.conn.execute(
+                """WITH RECURSIVE reach (hash) AS (
+                       SELECT value FROM json_each(?)
+                       UNION SELECT r.child FROM blob_refs r JOIN reach ON r.parent = reach.hash)
+                   SELECT b.hash, b.data FROM reach JOIN blobs b ON b.hash = reach.hash""",
+                (json.dumps(want),))
+            chunks = [rows]
+        else:
+            chunks = (self.conn.execute(
+                f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})",
+                chunk) for chunk in (want[i:i + 500] for i in range(0, len(want), 500)))
+        for rows in chunks:
+            for digest, data in rows:
+                if digest not in cache:
+                    text = cache[digest] = unpack(data)
+                    self._blob_chars += len(text)
         return cache
 
     def body_pieces(self, stored: str) -> list[str]:
         """A stored body as pieces: even items text, odd items hashes of leaf parts
         (see `bodies.expand`), their texts then in `blob_texts`."""
-        return bodies.expand(stored, self.blob_texts)
+        return bodies.expand(stored, self.blob_texts,
+                             lambda hashes: self.blob_texts(hashes, reachable=True))
 
     def body_text(self, stored: str | None) -> str | None:
         """Full request JSON text from the stored form."""

@@ -247,6 +247,17 @@ def response_quota(db: Database) -> None:
     db.execute("ALTER TABLE responses ADD COLUMN quota TEXT")
 
 
+@_numbered
+def count_cache(db: Database) -> None:
+    """Token counts that `--exact` and `claude-inspect count` got from the API, by the
+    SHA-256 of the exact body counted (see `inspector/counting/cache.py`): no content, no
+    credential, only how many tokens that question came to."""
+    db.execute("""CREATE TABLE IF NOT EXISTS count_cache (
+                      hash TEXT PRIMARY KEY,
+                      tokens INTEGER NOT NULL,
+                      ts REAL NOT NULL
+                  )""")
+
 # the version readers check without importing sqlite-utils must match the migrations
 assert SCHEMA_VERSION == len(_NUMBERED), "update inspector/store/version.py"
 

@@ -140,8 +140,21 @@ class Backend:
 
         return latest(self._store().conn)
 
+    def session_tree(self, session_id: str) -> list[dict[str, Any]]:
+        """The main conversation, subagents and side calls of one session (see
+        `threads.session_tree`)."""
+        if not self.exists():
+            return []
+        from inspector.analysis.findings import load_sessions
+        from inspector.analysis.findings.threads import session_tree
+
+        with self._analysis_lock:
+            found = load_sessions(self._analysis_store(), session=session_id)
+        return session_tree(found.get(session_id, []))
+
     def findings(self, since: float | None, session: str | None = None,
-                 kinds: tuple[str, ...] | None = None) -> list[Any]:
+                 kinds: tuple[str, ...] | None = None,
+                 until: float | None = None) -> list[Any]:
         """The findings of the period (see `inspector.analysis.findings`), most
         actionable first; [] when nothing was ever stored."""
         if not self.exists():
@@ -149,7 +162,8 @@ class Backend:
         from inspector.analysis.findings import find
 
         with self._analysis_lock:
-            return find(self._analysis_store(), since=since, session=session, kinds=kinds)
+            return find(self._analysis_store(), since=since, until=until, session=session,
+                        kinds=kinds)
 
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""

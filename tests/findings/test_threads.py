@@ -7,6 +7,8 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+
 from inspector.demo.prompt_cache import PromptCache
 from inspector.demo.traffic import demo_session
 
@@ -67,3 +69,32 @@ def test_list_json_threads_agents_and_side_calls(store, run_cli):
     # break of the main conversation
     found = json.loads(run_cli("findings", "--kind", "cache_break", "--json").output)
     assert found == {"findings": []}
+
+
+@pytest.mark.anyio
+async def test_sessions_view_shows_the_subagent_and_side_calls(store, home):
+    from inspector.config import Config
+    from inspector.tui.app import make_app
+    from inspector.tui.screens.sessions import SessionsScreen
+    from inspector.tui.widgets.sessions.threads import SessionThreads
+
+    store_turns(store, _session(), cache=PromptCache())
+    app = make_app(Config.load(home), None, strict=True)
+    async with app.run_test(size=(140, 40)) as pilot:
+        for _ in range(250):
+            if app.main.counts.total:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("s")
+        shown = ""
+        for _ in range(400):
+            if isinstance(app.screen, SessionsScreen):
+                shown = str(app.screen.query_one(SessionThreads).render())
+                if "subagent" in shown:
+                    break
+            await pilot.pause(0.02)
+    lines = shown.splitlines()
+    assert lines[0].startswith("main conversation  3 requests")
+    assert "subagent toolu_agent1" in lines[1] and "2 requests" in lines[1]
+    assert any("side call: title  1 requests" in line for line in lines)
+    assert any("side call: quota  1 requests" in line and "haiku" in line for line in lines)

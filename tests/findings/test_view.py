@@ -63,7 +63,8 @@ async def _findings_shown(pilot):
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, FindingsScreen))
     await wait_for(pilot, lambda: pilot.app.screen.rows
                    and not pilot.app.screen.query_one("#findings", DataTable).loading
-                   and pilot.app.focused is pilot.app.screen.query_one("#findings"))
+                   and pilot.app.focused is pilot.app.screen.query_one("#findings")
+                   and "cache break" in str(pilot.app.screen.query_one("#finding-detail").render()))
 
 
 def test_findings_view_snapshot(edited, snap_compare):

@@ -4,6 +4,7 @@ finish their headers or sit idle; odd CONNECT hosts; the process's file limit.""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -264,3 +265,28 @@ def test_a_malformed_client_header_does_not_carry_its_bytes_into_errors(proxy, c
     reported += [str(e.error) + (e.response_body.getvalue().decode() if e.response_body else "")
                  for e in proxy.sink.finished]
     assert not [m for m in reported if SECRET in m]
+
+
+@pytest.mark.parametrize("goodbye", ["fin", "unsolicited_408"])
+def test_a_pooled_connection_closed_before_the_loop_noticed_is_not_reused(goodbye):
+    """The race the end-to-end test above cannot force: the upstream's goodbye is in our
+    kernel but the event loop has not run since; the socket is asked, not the loop."""
+    from inspector.proxy.streams import Stream
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            _, stream = await loop.create_connection(Stream, "127.0.0.1", listener.getsockname()[1])
+            peer, _ = listener.accept()
+            assert stream.reusable()
+            if goodbye == "fin":
+                peer.close()
+            else:
+                peer.sendall(b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\n\r\n")
+            time.sleep(0.2)  # blocking: the loop cannot see it yet
+            assert not stream.peer_closed and not stream.lost  # all the loop knows
+            assert not stream.reusable()
+            stream.abort()
+            peer.close()
+
+    asyncio.run(scenario())

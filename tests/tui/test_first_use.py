@@ -162,6 +162,9 @@ async def test_help_explains_every_column(filled):
             assert f"| {header} |" in legend or f"{header} is" in legend or (
                 f"{header} ends" in legend), header
         assert "≋" in legend and "✂" in legend and "cached" in legend
+        from inspector.tui.widgets.requests.table import MARKS
+
+        assert all(symbol in legend for symbol, _style in MARKS.values())
 
 
 async def test_a_file_that_is_no_database_says_so_in_one_line(config):

@@ -89,6 +89,8 @@ def test_sessions(filled, snap_compare):
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen))
         await wait_for(pilot, lambda: pilot.app.screen.query_one("#sessions", DataTable).row_count == 3)
+        await wait_for(pilot, lambda: "main conversation" in str(
+            pilot.app.screen.query_one("#session-threads").render()))
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)
@@ -102,6 +104,8 @@ def test_stats(filled, snap_compare):
         screen = pilot.app.screen
         await wait_for(pilot, lambda: ("7d", "session") in screen.results
                        and screen.query_one("#stats-groups", DataTable).row_count > 0)
+        # the footer lists the focused table's keys first: wait for the focus to settle
+        await wait_for(pilot, lambda: pilot.app.focused is screen.query_one("#stats-groups"))
         # the footer names Enter first once the focused table has rows
         await wait_for(pilot, lambda: [k.key for k in screen.query("FooterKey")][:1] == ["enter"])
         await pilot.pause(0.3)

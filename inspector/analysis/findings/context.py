@@ -331,6 +331,8 @@ def what_if(turns: list[Turn], top: int = WHAT_IF_TOP) -> Iterator[Finding]:
     """Per removable source: tokens it adds per request (on average over the requests
     carrying it) and what it cost over the session, at the session's real cache reads
     and writes."""
+    if not turns or turns[0].session_id is None:
+        return  # requests without a session are no session to improve
     sums: dict[str, list] = {}  # source -> [tokens, cost, requests]
     for t in turns:
         here: set[str] = set()

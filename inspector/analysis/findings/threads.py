@@ -204,3 +204,27 @@ def annotate_rows(store: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]
         row["parent_id"] = turn.parent_id if turn else None
         row["side_call"] = turn.side_call if turn else None
     return rows
+
+
+def session_tree(turns: list[Turn]) -> list[dict[str, Any]]:
+    """One session as Claude Code lives it, for display: the main conversation, each
+    subagent (with the request that started it) and each kind of side call, with their
+    request count and cost, side calls priced apart. Main first, then in time order."""
+    groups: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for t in turns:
+        if t.side_call:
+            key = ("side", t.side_call)
+        elif t.agent_id:
+            key = ("agent", t.agent_id)
+        else:
+            key = ("main", None)
+        g = groups.setdefault(key, {"kind": key[0], "name": key[1], "parent_id": t.parent_id,
+                                    "first_ts": t.ts, "requests": 0, "cost_usd": None,
+                                    "models": []})
+        g["requests"] += 1
+        if t.cost_usd is not None:
+            g["cost_usd"] = (g["cost_usd"] or 0.0) + t.cost_usd
+        if t.model and t.model not in g["models"]:
+            g["models"].append(t.model)
+    order = {"main": 0, "agent": 1, "side": 2}
+    return sorted(groups.values(), key=lambda g: (order[g["kind"]], g["first_ts"]))

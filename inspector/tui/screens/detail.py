@@ -195,8 +195,8 @@ class DetailScreen(Screen):
         ex = self.exchange = message.exchange
         self.query_one("#detail-summary", Static).update(summary_line(ex))
         session = xv.field(ex, "session_id")
-        if session:
-            self._load_findings(ex["id"], session)
+        if session and ex.get("ts"):
+            self._load_findings(ex["id"], session, ex["ts"])
         request = xv.request_json(ex)
         response = xv.response_json(ex)
         tabs = TabbedContent(id="detail-tabs")
@@ -229,8 +229,12 @@ class DetailScreen(Screen):
         self.query_one("#context-tree").focus()
 
     @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
-    def _load_findings(self, capture_id: str, session: str) -> None:
-        found = self.backend.findings(None, session=session)
+    def _load_findings(self, capture_id: str, session: str, ts: str) -> None:
+        from inspector.analysis.findings.threads import epoch
+
+        # what is found about one request depends only on the turns before it
+        at = epoch(ts)
+        found = self.backend.findings(at - 3 * 3600, session=session, until=at + 0.001)
         self.post_message(FindingsLoaded([f for f in found if f.request_id == capture_id]))
 
     def on_findings_loaded(self, message: FindingsLoaded) -> None:

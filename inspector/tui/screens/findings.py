@@ -46,8 +46,10 @@ class FindingsLoaded(Message):
 
 class FindingsScreen(Screen):
     BINDINGS = [
+        # priority: the table's own Enter would otherwise hide this one from the footer;
+        # listed first, as the footer puts priority keys first once the table has focus
+        Binding("enter", "open", "Open", priority=True),
         Binding("escape", "back", "Back"),
-        Binding("enter", "open", "Open"),
         Binding("k", "next_kind", "Kind"),
         Binding("a", "toggle_all", "All time / 7 days"),
     ]
@@ -87,6 +89,7 @@ class FindingsScreen(Screen):
     def _reload(self) -> None:
         table = self.query_one("#findings", DataTable)
         table.loading = True
+        self.rows = {}
         period = "all time" if self.all_time else f"the last {self.RECENT_DAYS} days"
         kinds = LABELS[self.kind][0] if self.kind else "every kind"
         self.query_one("#findings-title", Static).update(
@@ -107,7 +110,7 @@ class FindingsScreen(Screen):
         table.loading = False
         table.clear()
         self.rows = {}
-        found = sorted(message.findings, key=lambda f: (f.session_id or "", f.order))
+        found = sorted(message.findings, key=lambda f: f.order)
         for n, f in enumerate(found):
             key = f"{n}"
             self.rows[key] = f

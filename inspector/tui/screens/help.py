@@ -23,6 +23,7 @@ See what context Claude Code sends to the Claude API, source by source, live.
 | `f` | follow mode: oldest first, cursor follows new requests |
 | `s` | sessions and how each prompt grew turn by turn |
 | `t` | stats: usage and cost by source, model, day or session |
+| `i` | findings: cache breaks and their cause, unused tools, injections, what a source costs |
 | `p` | pause / resume recording (traffic still flows) |
 | `q` | quit (waits until every capture is written) |
 

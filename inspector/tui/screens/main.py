@@ -60,8 +60,11 @@ class MarksLoaded(Message):
 
 #: findings about one request, marked in the table
 MARKED_KINDS = ("cache_break", "large_tool_result", "repeated_read", "compaction", "truncation")
-#: shortest time between two computations of the marks (seconds)
-MARKS_GAP = 2.0
+#: shortest time between two computations of the marks (seconds), and how many of the
+#: newest rows they cover: findings read whole request bodies, so the marks stay cheap
+#: under live traffic
+MARKS_GAP = 10.0
+MARKS_ROWS = 50
 
 
 class WindowFailed(Message):
@@ -185,11 +188,13 @@ class MainScreen(Screen):
     def _find_marks(self) -> None:
         self._marks_timer = None
         rows = self.query_one(RequestsTable).rows_by_id.values()
-        stamps = [r.get("ts") for r in rows if r.get("ts") and not r.get("in_progress")]
+        stamps = sorted((r.get("ts") for r in rows if r.get("ts") and not r.get("in_progress")),
+                        reverse=True)[:MARKS_ROWS]
         if stamps:
             from inspector.analysis.findings.threads import epoch
 
-            self._load_marks(epoch(min(stamps)) - 3600)
+            # a little before the oldest row, so its predecessor in the chain is read too
+            self._load_marks(epoch(stamps[-1]) - 600)
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
     def _load_marks(self, since: float) -> None:

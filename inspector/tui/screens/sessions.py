@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import PromptGrowth, spark_text
+from inspector.tui.widgets.sessions.threads import SessionThreads
 
 
 class SessionsLoaded(Message):
@@ -30,6 +31,13 @@ def _get(d: dict[str, Any], *keys: str, default: Any = None) -> Any:
         if d.get(key) is not None:
             return d[key]
     return default
+
+
+class ThreadsLoaded(Message):
+    def __init__(self, session_id: str, tree: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.tree = tree
 
 
 class SessionsScreen(Screen):
@@ -56,6 +64,7 @@ class SessionsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield SessionThreads(id="session-threads")
         yield PromptGrowth(id="growth")
         yield Footer()
 
@@ -141,6 +150,18 @@ class SessionsScreen(Screen):
         if session is not None:
             self.query_one(PromptGrowth).show(event.row_key.value,
                                               session.get("prompt_tokens") or [])
+            self._load_threads(event.row_key.value)
+
+    @work(thread=True, exclusive=True, group="threads", exit_on_error=False)
+    def _load_threads(self, session_id: str) -> None:
+        self.post_message(ThreadsLoaded(session_id, self.backend.session_tree(session_id)))
+
+    @guarded
+    def on_threads_loaded(self, message: ThreadsLoaded) -> None:
+        table = self.query_one("#sessions", DataTable)
+        if table.row_count and table.coordinate_to_cell_key(
+                (table.cursor_row, 0)).row_key.value == message.session_id:
+            self.query_one(SessionThreads).show(message.tree)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

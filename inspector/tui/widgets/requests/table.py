@@ -53,7 +53,7 @@ COMPACT_COLUMNS = (
     ("output", "Out", 5),
     ("cost", "Cost", 7),
     ("latency", "Took", 6),
-    ("source", "Largest source", 13),
+    ("source", "Largest source", 12),
 )
 WIDE = 128
 

@@ -140,6 +140,11 @@ def total_line(result: dict[str, Any], period: str) -> Text:
     hit = t.get("cache_hit_ratio")
     if hit is not None:
         text.append(f"  cache hit {share(hit)}")
+    saved, extra = t.get("cache_saved_usd"), t.get("cache_write_extra_usd")
+    if saved is not None or extra is not None:
+        text.append(f"  caching saved {fmt.cost((saved or 0) - (extra or 0))}", style="green")
+        text.append(f" (reads {fmt.cost(saved or 0)}, writes cost {fmt.cost(extra or 0)})",
+                    style="dim")
     if t.get("rated"):
         text.append(f"  rated {t['rated']}, bad {share(t.get('bad_share'))}")
     return text

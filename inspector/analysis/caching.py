@@ -1,0 +1,56 @@
+"""What prompt caching saved and cost: per group of `stats` and for the whole period.
+
+A cache read is billed at a fraction of the input price: `cache_saved_usd` is what the
+period's cache reads would have cost more as plain input. A cache write is billed above
+it (1.25x for 5 minutes, 2x for an hour): `cache_write_extra_usd` is that surcharge. Their
+difference is what caching saved on balance. Each model's own prices are used (a write
+whose 5-minute / 1-hour split is not known counts as 5-minute); a model without a known
+price adds nothing, and figures stay None when no model of the group is priced.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from inspector.attribution.pricing import price_for
+
+PER_MILLION = 1_000_000.0
+
+_BY_MODEL = """
+SELECT {key} AS key, r.model,
+       SUM(COALESCE(s.cache_read_tokens, 0)),
+       SUM(COALESCE(s.cache_creation_1h_tokens, 0)),
+       SUM(COALESCE(s.cache_creation_tokens, 0))
+FROM requests r JOIN responses s ON s.request_id = r.id
+WHERE r.ts >= ? AND r.ts < ? AND s.input_tokens IS NOT NULL
+GROUP BY key, r.model
+"""
+
+
+def _figures(model: str | None, read: int, written_1h: int, written: int
+             ) -> tuple[float, float] | None:
+    price = price_for(model) if model else None
+    if price is None:
+        return None
+    saved = read * (price.input - price.cache_read) / PER_MILLION
+    written_5m = max(written - written_1h, 0)
+    extra = (written_5m * (price.cache_write_5m - price.input)
+             + written_1h * (price.cache_write_1h - price.input)) / PER_MILLION
+    return saved, extra
+
+
+def cache_money(conn: sqlite3.Connection, lo: str, hi: str, key: str | None
+                ) -> dict[Any, dict[str, float | None]]:
+    """{group key: {"cache_saved_usd", "cache_write_extra_usd"}} for the requests of
+    [lo, hi) grouped by the SQL expression `key` (None: one group, keyed None)."""
+    out: dict[Any, dict[str, float | None]] = {}
+    sql = _BY_MODEL.format(key=key or "NULL")
+    for group, model, read, written_1h, written in conn.execute(sql, (lo, hi)):
+        entry = out.setdefault(group, {"cache_saved_usd": None, "cache_write_extra_usd": None})
+        figures = _figures(model, read or 0, written_1h or 0, written or 0)
+        if figures is None:
+            continue
+        entry["cache_saved_usd"] = (entry["cache_saved_usd"] or 0.0) + figures[0]
+        entry["cache_write_extra_usd"] = (entry["cache_write_extra_usd"] or 0.0) + figures[1]
+    return out
