@@ -22,6 +22,7 @@ FORBIDDEN = {
     "store": {"tui", "cli", "runtime", "proxy", "analysis", "capture", "attribution",
               "export", "demo"},
     "export": {"tui", "cli", "runtime", "proxy"},
+    "runtime": {"tui", "cli"},
     "counting": {"tui", "cli", "runtime", "proxy", "capture", "demo"},
 }
 
@@ -68,6 +69,34 @@ def test_headless_cli_does_not_load_textual():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_the_forwarding_process_never_loads_the_recorders_work():
+    """The process that forwards imports the runtime, not what the recorder child does
+    with each exchange (capture, attribution, the store): that work stays out of its
+    memory and its GIL."""
+    code = (
+        "import sys, inspector.runtime.local, inspector.runtime.isolated\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[:2] in (\n"
+        "    ['inspector', 'capture'], ['inspector', 'attribution'], ['inspector', 'store'],\n"
+        "    ['inspector', 'analysis'], ['inspector', 'tui']))\n"
+        "print(loaded)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
+def test_both_runtimes_are_what_the_app_drives(tmp_path):
+    from inspector.config import Config
+    from inspector.runtime.isolated import IsolatedRuntime
+    from inspector.runtime.local import Runtime
+    from inspector.runtime.protocol import ProxyRuntime
+
+    config = Config.load(tmp_path)
+    for runtime in (Runtime(config), IsolatedRuntime(config)):
+        assert isinstance(runtime, ProxyRuntime)
+        assert runtime.proxy_address is None and runtime.recording is True
 
 
 def test_opentelemetry_loads_only_when_otlp_is_used():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -87,7 +88,7 @@ def test_child_drains_what_it_was_sent_when_the_parent_dies(tmp_path):
         body = json.dumps({{"model": "claude-haiku-4-5", "messages": []}}).encode()
         for _ in range(30):
             rec.submit(make_exchange(body, REPLY))
-        while rec._queue:
+        while len(rec._backlog):
             time.sleep(0.01)
         time.sleep(0.2)   # the feeder has written the last one to the pipe
         os._exit(0)       # no close(): as if the process were killed
@@ -107,3 +108,27 @@ def test_child_drains_what_it_was_sent_when_the_parent_dies(tmp_path):
                 break
         time.sleep(0.2)
     assert n == 30
+
+
+def test_past_the_disk_bound_exchanges_are_dropped_counted_and_said(tmp_path):
+    notices: list[tuple[str, str]] = []
+    rec = Recorder(tmp_path / "c.db", on_notice=lambda *n: notices.append(n),
+                   max_queued_bytes=1 << 20, max_spilled_bytes=2 << 20)
+    rec.start()
+    recorder = rec._child.process.pid
+    os.kill(recorder, signal.SIGSTOP)
+    try:
+        body = b'{"model": "m", "pad": "' + b"x" * 200_000 + b'"}'
+        for _ in range(40):  # 8 MB: 1 in memory, 2 on disk, the rest dropped
+            rec.submit(make_exchange(body, REPLY))
+        deadline = time.monotonic() + 10
+        while not any("not keeping up" in t for _, t in notices) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        os.kill(recorder, signal.SIGCONT)
+    assert rec.close(timeout=60)
+    counts = (rec.written, rec.dropped, rec.failed, rec.lost, notices)
+    assert 15 <= rec.dropped < 40 and rec.written + rec.dropped == 40, counts
+    said = [(k, t) for k, t in notices if "not keeping up" in t]
+    assert said and said[0][0] == "recorder_fault" and "not stored" in said[0][1]
+    assert any(k == "recorder_note" and "wait on disk" in t for k, t in notices)

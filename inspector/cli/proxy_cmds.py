@@ -49,13 +49,15 @@ def exchange_line(ex: Exchange) -> str:
 def line_listener(lines: queue.SimpleQueue[tuple[bool, str]]) -> Any:
     """A runtime listener that queues one line per finished exchange and per notice, as
     (for stderr, text); the main thread prints them, so a slow terminal never slows
-    forwarding. Recording faults go to stderr as warnings."""
+    forwarding. What the recorder says goes to stderr (faults as warnings)."""
 
     def listen(event: str, data: Any) -> None:
         if event == "exchange_finished":
             lines.put((False, exchange_line(data)))
         elif event == "notice" and data[0] == "recorder_fault":
             lines.put((True, f"warning: {data[1]}"))
+        elif event == "notice" and data[0].startswith("recorder_"):
+            lines.put((True, f"note: {data[1]}"))  # beside the warnings it follows
         elif event == "notice" and data[0] != "listening":
             lines.put((False, f"note: {data[1]}"))
 
@@ -138,7 +140,10 @@ def register(group: click.Group) -> None:
         runtime.recording = not no_record
         follower = None
         stopping = threading.Event()
-        stops = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+        # SIGINT too, explicitly: a shell without job control starts background commands
+        # with SIGINT ignored, and Python then never raises KeyboardInterrupt for it
+        stops = [signal.SIGINT, signal.SIGTERM] + (
+            [signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
         previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in stops}
         # From here on a Ctrl-C (or SIGTERM) at any moment stops cleanly: the runtime is
         # stopped in `finally`, however far its start got.

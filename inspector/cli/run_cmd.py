@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import time
 from pathlib import Path
 
@@ -61,6 +62,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
     listen_given = bool(opts.get("listen") or (ctx.find_root().obj or {}).get("listen"))
 
     runtime = follower = None
+    faults: list[str] = []  # said after COMMAND ends: its terminal is its own until then
     # A running proxy knows nothing of a gateway set here, so reuse one only without it.
     address = None if gateway else running_proxy(config)
     if address is None:
@@ -72,6 +74,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
         if not listen_given:
             config.listen = f"{config.listen_hostport[0]}:0"
         runtime = Runtime(config)
+        runtime.add_listener(fault_listener(faults))
         follower = start_live_otlp(config, console=False)
         runtime.start()
         if runtime.proxy_error:
@@ -100,10 +103,22 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
         if runtime is not None:
             runtime.stop()
         stop_live_otlp(follower)
+    for line in faults[-5:]:
+        click.echo(f"claude-inspect: warning: {line}", err=True)
     if code is None:
         raise Failure(error)
     click.echo(summary_line(config, started, reused=runtime is None), err=True)
     ctx.exit(code)
+
+
+def fault_listener(faults: list[str]):
+    """A runtime listener keeping the recorder's fault lines (from its threads)."""
+
+    def listen(event: str, data) -> None:
+        if event == "notice" and data[0] == "recorder_fault" and data[1] not in faults:
+            faults.append(data[1])
+
+    return listen
 
 
 def trust_files(config, base_env: dict[str, str]) -> tuple[Path, Path]:
@@ -146,11 +161,14 @@ def summary_line(config, since: float, reused: bool = False) -> str:
         return "claude-inspect: nothing captured"
     if reused:  # our own runtime drained on stop; another proxy's recorder may lag a little
         time.sleep(0.5)
-    store = Store(config.db_path)
     try:
-        t = totals(store, Filter(since=since, limit=0))
-    finally:
-        store.close()
+        store = Store(config.db_path)
+        try:
+            t = totals(store, Filter(since=since, limit=0))
+        finally:
+            store.close()
+    except sqlite3.DatabaseError as e:  # said as a warning already; keep COMMAND's exit code
+        return f"claude-inspect: {config.db_path.name} cannot be read ({e})"
     if not t["requests"]:
         return ("claude-inspect: nothing captured (see `claude-inspect ca` if the client "
                 "refused the certificate, or try `run --reverse`)")

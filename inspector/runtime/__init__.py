@@ -1,7 +1,10 @@
 """The processes behind the proxy: the runtime that forwards and the children that record.
 
+    protocol.py   ProxyRuntime: what the app and the CLI drive, whichever runtime it is
     local.py      Runtime: the proxy thread, its sink, and the recorder it feeds
     recorder.py   the supervisor of the recorder child (bounded queue, restarts, notices)
+    recorder_child.py  the recorder child itself, and the pipe's wire format
+    backlog.py    what waits for the child: bounded in memory, spilled to disk
     pipeline.py   what the recorder child does to each exchange and to the database
     isolated.py   IsolatedRuntime: a Runtime in a process of its own, for the app
     spawn.py      starting those children safely
@@ -21,6 +24,7 @@ _LAZY = {
     "running_proxy": "inspector.runtime.local",
     "IsolatedRuntime": "inspector.runtime.isolated",
     "Recorder": "inspector.runtime.recorder",
+    "ProxyRuntime": "inspector.runtime.protocol",
 }
 
 

@@ -21,17 +21,16 @@ import os
 import socket
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
 from inspector.config import LOG_FILE, Config, ensure_home
 from inspector.model import Exchange
 from inspector.proxy.certs import CertificateAuthority, CertificateError
 from inspector.proxy.thread import ProxyThread
+from inspector.runtime.protocol import Listener
 from inspector.runtime.recorder import Recorder
 
 log = logging.getLogger(__name__)
-
-Listener = Callable[[str, Any], None]
 
 
 
@@ -40,7 +39,8 @@ class Broadcaster:
     the recorder's threads and must not block. Events: exchange_started (Exchange),
     exchange_finished (Exchange), stored (list of ids), notice ((kind, message)).
     Notices of kind "recorder_fault" say that captures are not being stored (the recorder
-    or the database failed); "recorder_ok" that they are again."""
+    or the database failed); "recorder_ok" that they are again; "recorder_note" that the
+    recorder is behind (its backlog waits on disk) or has caught up."""
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
@@ -106,10 +106,11 @@ class Runtime(Broadcaster):
             self._proxy = None
             log.warning("proxy not started: %s", self.proxy_error)
 
-    def stop(self, timeout: float = 8.5) -> None:
+    def stop(self, timeout: float = 6.0) -> None:
         """Stop the proxy (exchanges in flight are reported), then let the recorder store
-        what it was given. Bounded by `timeout` whatever the database's state: what the
-        recorder could not store by then is counted and said (a "recorder_fault" notice)."""
+        what it was given. A recorder that stores nothing (stopped, or a database that is
+        garbage or full) is stopped at `timeout` and what it held is counted and said (a
+        "recorder_fault" notice); one still storing a backlog gets up to a minute."""
         with self._lock:
             if self._stopped:
                 return
@@ -152,7 +153,7 @@ class Runtime(Broadcaster):
 
     def notice(self, kind: str, message: str) -> None:
         """A notice from the proxy or the recorder, for the listeners (and the log)."""
-        if kind in ("listening", "recorder_ok"):
+        if kind in ("listening", "recorder_ok", "recorder_note"):
             log.info("%s", message)
         else:
             log.warning("%s", message)

@@ -13,17 +13,20 @@ steps: the proxy's side only pickles each exchange onto a pipe, from a feeder th
                       supervisor thread: watches the child, restarts it, says what happened
 
 `Recorder` owns the child and never lets recording slow or stop forwarding:
-- `submit` never blocks. The queue is bounded (count and in-memory bytes); when the child
-  cannot keep up (stopped, or a database that stalls), exchanges are dropped, their
-  bodies freed, and the drops counted and reported.
+- `submit` never blocks: it appends to a `Backlog` (backlog.py) that holds at most
+  `max_queued_bytes` of bodies in memory and spills the rest to disk (up to
+  `max_spilled_bytes`), so a slow recorder costs disk, not memory or captures. Past both
+  bounds (the child stopped for long) exchanges are dropped, counted and reported.
 - The supervisor notices the child's death at once (its sentinel), counts the exchanges
   it had taken and not stored, deletes their spool files (bodies over 1 MiB cross as the
   path of an unredacted temporary file), says so, and starts a new child. A child that
   keeps dying is given up on, loudly.
-- Every fault reaches `on_notice(kind, text)` ("recorder_fault" or "recorder_ok") in one
-  line naming the recorder or the database, for the console and the app's status bar.
-- `close(timeout)` is bounded: what the child cannot store in time is counted and the
-  child is stopped, so no orphan keeps files open.
+- Every fault reaches `on_notice(kind, text)` ("recorder_fault", "recorder_ok" when
+  storing resumes, "recorder_note" for a backlog on disk) in one line naming the
+  recorder or the database, for the console and the app's status bar.
+- `close(timeout)` is bounded: a child that makes no progress (stopped, a database that
+  refuses writes) is stopped at `timeout` and what it held is counted and said, so no
+  orphan keeps files open; one that is still storing gets up to a minute.
 """
 
 from __future__ import annotations
@@ -32,20 +35,18 @@ import atexit
 import collections
 import logging
 import multiprocessing.connection
-import os
-import re
 import signal
-import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
 
-from inspector.model import SPOOL_PREFIX, Exchange
-from inspector.runtime.recorder_child import child_main, close_bodies, from_wire, pack, to_wire
+from inspector.model import Exchange
+from inspector.runtime.backlog import Backlog, remove_stale_spool_files, unlink
+from inspector.runtime.recorder_child import child_main, close_bodies, from_wire, to_wire
 from inspector.runtime.spawn import CONTEXT, start_process
 
-__all__ = ["Recorder", "from_wire", "to_wire", "remove_stale_spool_files"]
+__all__ = ["Recorder", "from_wire", "to_wire"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,8 @@ class _Child:
         #: id -> spool files, for exchanges sent and not yet reported stored or failed
         self.inflight: dict[str, list[str]] = {}
         self.dead = False
+        #: the child has opened the database (or found it unusable) and reads its pipe
+        self.ready = False
         self.listener: threading.Thread | None = None
         self.last_progress = time.monotonic()
 
@@ -77,8 +80,9 @@ class Recorder:
                  retention_days: int = 0,
                  on_written: Callable[[list[str]], None] | None = None,
                  on_notice: Notice | None = None,
-                 max_queued: int = 2000, max_queued_bytes: int = 32 << 20,
-                 max_restarts: int = 5, stall_after: float = 15.0,
+                 max_queued: int = 20000, max_queued_bytes: int = 32 << 20,
+                 max_spilled_bytes: int = 1 << 30,
+                 max_restarts: int = 5, stall_after: float = 8.0,
                  counting: Any = None) -> None:
         self.db_path = str(db_path)
         #: a counting.worker.CountSettings for exact counts (`--exact`), or None
@@ -87,26 +91,32 @@ class Recorder:
         self.log_path = str(log_path) if log_path else None
         self.on_written = on_written
         self.on_notice = on_notice
-        self.max_queued = max_queued
-        self.max_queued_bytes = max_queued_bytes
         #: restarts allowed within a minute before the recorder is given up on
         self.max_restarts = max_restarts
         #: seconds without progress, with exchanges waiting, before a stall is reported
         self.stall_after = stall_after
-        self.written = self.failed = self.lost = self.dropped = 0
+        self.written = self.failed = self.lost = 0
         self.restarts = 0
+        self._dropped = 0
         self._submitted = 0
-        self._cond = threading.Condition()  # guards everything below
-        self._queue: collections.deque[tuple[Exchange, int]] = collections.deque()
-        self._queued_bytes = 0
+        self._backlog = Backlog(max_items=max_queued, max_memory=max_queued_bytes,
+                                max_spilled=max_spilled_bytes, on_spill=self._spilling)
+        self._cond = threading.Condition()  # guards the child, its inflight, the counts
         self._child: _Child | None = None
         self._closing = False
         self._broken = False
         self._restart_times: collections.deque[float] = collections.deque()
+        self._last_progress = 0.0
         self._dropped_said = 0
         self._stall_said = False
+        self._spill_said = False
         self._feeder: threading.Thread | None = None
         self._supervisor: threading.Thread | None = None
+
+    @property
+    def dropped(self) -> int:
+        """Exchanges never handed to the child: the backlog was full, or recording failed."""
+        return self._dropped + self._backlog.dropped
 
     @property
     def pending(self) -> int:
@@ -125,6 +135,7 @@ class Recorder:
                                         daemon=True)
         self._supervisor = threading.Thread(target=self._supervise,
                                             name="claude-inspect-supervisor", daemon=True)
+        self._backlog.start()
         self._feeder.start()
         self._supervisor.start()
         # a process that exits without close() must not wait forever on its child
@@ -132,42 +143,71 @@ class Recorder:
         atexit.register(self.close, 10.0)
 
     def submit(self, ex: Exchange) -> None:
-        """Queue one exchange for storage; drops it (counted) when the queue is full."""
-        size = sum(_memory_bytes(getattr(ex, name)) for name in ("request_body", "response_body"))
+        """Queue one exchange for storage: a list append, no I/O (see `Backlog`). When
+        recording has failed for good, or the backlog is full, it is dropped (counted and
+        said)."""
         with self._cond:
             self._submitted += 1
-            if self._closing or self._broken:
-                self.dropped += 1
-                accepted = False
-            elif (len(self._queue) >= self.max_queued
-                  or (self._queue and self._queued_bytes + size > self.max_queued_bytes)):
-                self.dropped += 1
-                accepted = False
-            else:
-                self._queue.append((ex, size))
-                self._queued_bytes += size
-                self._cond.notify_all()
-                accepted = True
-        if not accepted:
+            broken = self._closing or self._broken
+            if broken:
+                self._dropped += 1
+        if broken:
             close_bodies(ex)
+        else:
+            self._backlog.put(ex)
 
-    def close(self, timeout: float | None = None) -> bool:
-        """Send everything queued, let the child store it, and wait for it to end. If
-        `timeout` passes first, the child is stopped and what it had not stored is
-        counted (and said). Returns True when everything sent was accounted for."""
-        if self._feeder is None or (self._closing and self._child is None
-                                    and not self._feeder.is_alive()):
+    def _spilling(self) -> None:
+        if not self._spill_said:
+            self._spill_said = True
+            self._say("recorder_note", "recorder is behind: exchanges wait on disk until "
+                                       "it catches up")
+
+    def close(self, timeout: float | None = None, *, while_storing: float = 60.0) -> bool:
+        """Send everything queued, let the child store it, and wait for it to end.
+
+        A child still storing at `timeout` (progress in the last 3 s) is given more time,
+        up to `while_storing` seconds in all: a backlog that is being written is never
+        thrown away. A child that stores nothing (stopped, or a database that refuses
+        writes) is stopped at `timeout`, and what it had not stored is counted and said.
+        Returns True when everything sent was accounted for."""
+        if self._feeder is None:  # never started, or start() was interrupted
+            child, self._child = self._child, None
+            if child is not None:
+                child.items.close()  # its EOF: it ends
+                child.process.join(timeout if timeout is not None else 10)
+                if child.process.is_alive():
+                    child.process.kill()
             return True
-        deadline = None if timeout is None else time.monotonic() + timeout
+        if self._closing and self._child is None and not self._feeder.is_alive():
+            return True
+        start = time.monotonic()
+        deadline = None if timeout is None else start + timeout
         with self._cond:
             self._closing = True
             self._cond.notify_all()
+        self._backlog.close()
         assert self._feeder is not None and self._supervisor is not None
-        self._feeder.join(_left(deadline))
-        child = self._child
-        if child is not None:
-            child.process.join(_left(deadline))
-        clean = not self._feeder.is_alive() and (child is None or not child.process.is_alive())
+        said_waiting = False
+        while True:
+            step = None if deadline is None else min(_left(deadline) or 0.0, 0.5)
+            self._feeder.join(step)
+            child = self._child
+            if child is not None:
+                child.process.join(0 if self._feeder.is_alive() else step)
+            clean = not self._feeder.is_alive() and (child is None
+                                                     or not child.process.is_alive())
+            if clean or deadline is None:
+                break
+            now = time.monotonic()
+            if now < deadline:
+                continue
+            if now - self._last_progress < 3.0 and now - start < while_storing:
+                if not said_waiting:
+                    said_waiting = True
+                    self._say("recorder_note", f"recorder is still storing {self.pending} "
+                                               f"exchanges; waiting while it makes progress")
+                continue
+            break
         if not clean:
             before = self.not_stored
             self._kill()
@@ -175,9 +215,11 @@ class Recorder:
             self._supervisor.join(5)
             with self._cond:
                 self.lost += self.pending  # whatever is still unaccounted for
-            self._say("recorder_fault",
-                      f"recorder did not finish storing within {timeout:.0f} s and was stopped; "
-                      f"{self.not_stored - before} exchanges not stored")
+            if self.not_stored > before:
+                self._say("recorder_fault",
+                          f"recorder made no progress at exit and was stopped after "
+                          f"{time.monotonic() - start:.0f} s; "
+                          f"{self.not_stored - before} exchanges not stored")
         self._supervisor.join(5)
         return clean
 
@@ -224,6 +266,8 @@ class Recorder:
                     self.written += len(stored)
                     self.failed += len(failed)
                     child.last_progress = time.monotonic()
+                    if stored:
+                        self._last_progress = child.last_progress
                 if self._stall_said:
                     self._stall_said = False
                     self._say("recorder_ok", "recorder is storing again")
@@ -232,6 +276,11 @@ class Recorder:
                         self.on_written(list(stored))
                     except Exception:
                         log.exception("on_written failed")
+            elif kind == "working":
+                child.last_progress = self._last_progress = time.monotonic()
+            elif kind == "ready":
+                child.ready = True
+                child.last_progress = time.monotonic()
             elif kind == "problem":
                 self._say("recorder_fault", message[1])
             elif kind == "ok":
@@ -240,23 +289,16 @@ class Recorder:
     # -- our threads ------------------------------------------------------------------
 
     def _feed(self) -> None:
-        while True:
-            with self._cond:
-                while not self._queue and not self._closing:
-                    self._cond.wait()
-                if not self._queue:
-                    break
-                ex, size = self._queue.popleft()
-                self._queued_bytes -= size
+        while (item := self._backlog.get()) is not None:
             try:
-                data, paths = pack(ex)
+                data, paths = item.packed()
             except Exception:
                 log.exception("a capture could not be packed for the recorder")
-                close_bodies(ex)
+                item.discard()
                 with self._cond:
                     self.failed += 1
                 continue
-            self._deliver(ex.id, data, paths)
+            self._deliver(item.capture_id, data, paths)
         child = self._child
         if child is not None:
             try:
@@ -275,7 +317,7 @@ class Recorder:
                 child = self._child
                 if child is None or child.dead or self._broken:
                     self.lost += 1
-                    _unlink(paths)
+                    unlink(paths)
                     return
                 if not child.inflight:  # a stall is counted from the first waiting one
                     child.last_progress = time.monotonic()
@@ -311,7 +353,7 @@ class Recorder:
                 self.lost += len(inflight)
                 self._cond.notify_all()
             for paths in inflight.values():
-                _unlink(paths)
+                unlink(paths)
             code = child.process.exitcode
             if self._closing and code == 0:
                 with self._cond:
@@ -359,15 +401,13 @@ class Recorder:
         return True
 
     def _discard_queue(self) -> None:
-        with self._cond:
-            items = list(self._queue)
-            self._queue.clear()
-            self._queued_bytes = 0
-            self.dropped += len(items)
-        for ex, _ in items:
-            close_bodies(ex)
+        self._backlog.close()
+        self._backlog.discard_all()
 
     def _report_drops(self) -> None:
+        if self._spill_said and not self._backlog.on_disk:
+            self._spill_said = False
+            self._say("recorder_note", "recorder has caught up with its backlog")
         dropped = self.dropped
         if dropped > self._dropped_said and not self._broken:
             new = dropped - self._dropped_said
@@ -379,11 +419,14 @@ class Recorder:
     def _check_stall(self, child: _Child) -> None:
         if self._stall_said or not child.inflight:
             return
-        if time.monotonic() - child.last_progress > self.stall_after:
+        # a child still starting (imports, migrations: slow on a busy machine) gets longer
+        limit = self.stall_after if child.ready else max(self.stall_after, 60.0)
+        if time.monotonic() - child.last_progress > limit:
             self._stall_said = True
             self._say("recorder_fault",
-                      f"recorder has stored nothing for {self.stall_after:.0f} s "
-                      f"({len(child.inflight)} exchanges waiting); is it stopped?")
+                      f"recorder has stored nothing for {limit:.0f} s "
+                      f"({len(child.inflight) + len(self._backlog)} exchanges waiting); "
+                      f"is it stopped?")
 
     def _say(self, kind: str, text: str) -> None:
         if self.on_notice is None:
@@ -395,24 +438,8 @@ class Recorder:
             log.exception("on_notice failed")
 
 
-def _memory_bytes(body: Any) -> int:
-    """What a body copy costs in memory (a spooled one lives on disk)."""
-    if body is None:
-        return 0
-    n = len(body)
-    return n if n <= body.spool_bytes else 0
-
-
 def _left(deadline: float | None) -> float | None:
     return None if deadline is None else max(deadline - time.monotonic(), 0.0)
-
-
-def _unlink(paths: list[str]) -> None:
-    for path in paths:
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
 
 
 def _describe_exit(code: int | None) -> str:
@@ -425,44 +452,3 @@ def _describe_exit(code: int | None) -> str:
             name = f"signal {-code}"
         return f"killed by {name}"
     return f"exit code {code}"
-
-
-_SPOOL_NAME = re.compile(re.escape(SPOOL_PREFIX) + r"(\d+)-")
-
-
-def remove_stale_spool_files(folder: str | None = None, max_age: float = 86400.0) -> int:
-    """Delete body spool files left in the temp folder by a process that no longer runs
-    (they hold unredacted bodies). Files of unknown origin go once older than `max_age`."""
-    folder = folder or tempfile.gettempdir()
-    removed = 0
-    try:
-        names = [n for n in os.listdir(folder) if n.startswith(SPOOL_PREFIX)]
-    except OSError:
-        return 0
-    for name in names:
-        path = os.path.join(folder, name)
-        match = _SPOOL_NAME.match(name)
-        try:
-            if match:
-                if _alive(int(match.group(1))):
-                    continue
-            elif time.time() - os.stat(path).st_mtime < max_age:
-                continue
-            os.unlink(path)
-            removed += 1
-        except OSError:
-            continue
-    if removed:
-        log.info("removed %d body files left in %s by a proxy that no longer runs",
-                 removed, folder)
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError):
-        return True
-    return True

@@ -5,6 +5,8 @@ The child reads exchanges from its input pipe until EOF, turns each into a recor
 what became of every exchange it took, so the parent knows exactly which ones a crash
 loses, and it says in one line when the database cannot take captures:
 
+    ("ready", usable)                  started; the database takes captures (or not)
+    ("working", None)                  preparing a batch (at most twice a second)
     ("done", stored_ids, failed_ids)   after each batch (failed: could not be stored)
     ("problem", text)                  the database refuses captures ("... is not a database")
     ("ok", text)                       it takes them again
@@ -39,8 +41,9 @@ log = logging.getLogger(__name__)
 
 BODIES = ("request_body", "response_body")
 _FIELDS = tuple(f.name for f in fields(Exchange) if f.name not in BODIES)
-#: exchanges the child's writer may hold before the child stops reading its pipe
-BACKLOG = 256
+#: exchanges the child's writer may hold before the child stops reading its pipe (what a
+#: crash of the child can lose; the parent's queue holds the rest)
+BACKLOG = 64
 #: seconds between attempts to use a database that refused captures
 RETRY_DATABASE = 3.0
 #: signals the children ignore (the parent decides when they end)
@@ -151,6 +154,7 @@ class ChildRecorder:
         self._order_lock = threading.Lock()
         self._problem: str | None = None
         self._writer: Any = None
+        self._last_beat = 0.0
 
     def send(self, message: tuple) -> None:
         with self._send_lock:
@@ -185,19 +189,32 @@ class ChildRecorder:
         except (sqlite3.Error, OSError) as e:
             self._set_problem(describe_database_error(self.db_path, e))
             return False
-        prepare = prepare_record
+        prepare_one = prepare_record
         if self.counting is not None:
             from inspector.counting.worker import Counter
 
             if self._counter is None:
                 self._counter = Counter(self.db_path, self.counting)
                 self._counter.start()
-            prepare = self._counter.wrap(prepare_record)
+            prepare_one = self._counter.wrap(prepare_record)
+
+        def prepare(ex: Exchange) -> Any:
+            self._beat()
+            return prepare_one(ex)
+
         self._writer = Writer(self.db_path, prepare=prepare, on_written=self._stored,
                               on_error=self._write_failed)
         self._writer.start()
         self._set_problem(None)
         return True
+
+    def _beat(self) -> None:
+        """Tell the parent we are working through a batch (at most twice a second): a
+        batch of big exchanges can take seconds before its commit reports anything."""
+        now = time.monotonic()
+        if now - self._last_beat >= 0.5:
+            self._last_beat = now
+            self.send(("working", None))
 
     def _write_failed(self, error: BaseException) -> None:
         self._set_problem(describe_database_error(self.db_path, error))
@@ -229,6 +246,7 @@ class ChildRecorder:
 
     def run(self) -> None:
         ready = self._open()
+        self.send(("ready", ready))
         last_try = time.monotonic()
         while True:
             while ready and self._writer.pending >= BACKLOG:

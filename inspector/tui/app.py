@@ -21,6 +21,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from inspector.runtime.protocol import ProxyRuntime
 from inspector.tui.backend import Backend
 from inspector.tui.bridge import make_listener
 from inspector.tui.errors import report
@@ -52,7 +53,8 @@ class InspectorApp(App):
         Binding("question_mark", "help", "Help"),
     ]
 
-    def __init__(self, config: Any, runtime: Any = None, *, backend: Backend | None = None,
+    def __init__(self, config: Any, runtime: ProxyRuntime | None = None, *,
+                 backend: Backend | None = None,
                  poll_interval: float = 0.5, strict: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__()
@@ -84,23 +86,24 @@ class InspectorApp(App):
 
     @work(thread=True, exit_on_error=False, group="runtime")
     def _start_runtime(self) -> None:
+        runtime = self.runtime
+        assert runtime is not None
         try:
-            self.runtime.start()
+            runtime.start()
         except Exception as e:
             log.exception("runtime failed to start")
             self.proxy_state = replace(self.proxy_state, mode="failed",
                                        error=f"proxy not started: {e}; browsing only")
         else:
-            error = getattr(self.runtime, "proxy_error", None)
-            if error:
-                self.proxy_error_detail = error
+            if runtime.proxy_error:
+                self.proxy_error_detail = runtime.proxy_error
                 self.proxy_state = replace(self.proxy_state, mode="failed",
-                                           error=short_proxy_error(error, self.config))
+                                           error=short_proxy_error(runtime.proxy_error,
+                                                                   self.config))
             else:
                 self.proxy_state = replace(
-                    self.proxy_state, mode="listening",
-                    address=getattr(self.runtime, "proxy_address", None),
-                    recording=bool(getattr(self.runtime, "recording", True)))
+                    self.proxy_state, mode="listening", address=runtime.proxy_address,
+                    recording=runtime.recording)
         self.post_message(ProxyStateChanged())
 
     @work(thread=True, exit_on_error=False, group="watch")
@@ -132,6 +135,7 @@ class InspectorApp(App):
 
     @work(thread=True, exit_on_error=False, group="runtime-stop")
     def _stop_runtime(self) -> None:
+        assert self.runtime is not None
         try:
             self.runtime.stop(timeout=10)
         except Exception:
@@ -257,10 +261,10 @@ def _tilde(path: Path) -> str:
         return str(path)
 
 
-def make_app(config: Any, runtime: Any = None, **kwargs: Any) -> InspectorApp:
+def make_app(config: Any, runtime: ProxyRuntime | None = None, **kwargs: Any) -> InspectorApp:
     """The app, as the CLI, the tests and the screenshot script build it.
 
-    `runtime`: an `inspector.runtime.local.Runtime` (not started; the app starts and stops it), or
-    None to browse the store only. Extra keyword arguments go to `InspectorApp`.
+    `runtime`: a `ProxyRuntime` (not started; the app starts and stops it), or None to
+    browse the store only. Extra keyword arguments go to `InspectorApp`.
     """
     return InspectorApp(config, runtime, **kwargs)

@@ -55,3 +55,36 @@ def test_run_with_a_home_it_cannot_create_is_one_line(tmp_path):
     assert len(lines) == 1 and "Traceback" not in out.stderr, out.stderr
     assert lines[0].startswith("error: cannot create the home folder")
     assert str(blocker / "home") in lines[0]
+
+
+def test_run_says_after_the_command_that_recording_failed(home, stub, proxy_args):
+    home.mkdir(parents=True)
+    (home / "captures.db").write_bytes(b"this is not a database" * 1000)
+    script = ("import httpx, os\n"
+              "with httpx.Client(proxy=os.environ['HTTPS_PROXY'],"
+              " verify=os.environ['SSL_CERT_FILE']) as c:\n"
+              "    print(c.post('https://api.anthropic.com/v1/messages', json={}).status_code)\n")
+    out = cli("run", *proxy_args, "--", sys.executable, "-c", script)
+    assert out.stdout.strip() == "200"  # forwarded all the same
+    assert out.returncode == 0, out.stderr  # the command's own exit code
+    warnings = [line for line in out.stderr.splitlines() if "warning:" in line]
+    assert any("captures.db is not a database" in line for line in warnings), out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_sigint_stops_the_proxy_even_when_started_with_sigint_ignored(home, stub, proxy_args):
+    """A shell without job control starts background commands with SIGINT ignored (a
+    suite run with `&` from a script does); `kill -INT` must still stop the proxy."""
+    def ignore_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    p = ProxyProcess(*proxy_args, preexec_fn=ignore_sigint)
+    try:
+        with client(p.port, home) as http:
+            assert post(http) == 200
+        p.stop(signal.SIGINT, timeout=20)
+    finally:
+        p.kill()
+    assert p.proc.returncode == 0, p.err
+    assert "proxy stopped" in "".join(p.out)
+    assert stored(home / "captures.db") == 1

@@ -134,3 +134,33 @@ def test_starts_inside_a_running_app_whose_stderr_has_no_descriptor(home, stub, 
         assert _post(IsolatedRuntime(_config(home, stub)).config, runtime.proxy_address) == [200]
     finally:
         runtime.stop()
+
+
+def test_a_killed_recorder_is_reported_through_the_runtime_process(home, stub):
+    import os
+    import signal
+    import time
+
+    from .faults import children
+
+    config = _config(home, stub)
+    runtime = IsolatedRuntime(config)
+    notices: list[tuple[str, str]] = []
+    runtime.add_listener(lambda event, data: notices.append(data) if event == "notice" else None)
+    runtime.start()
+    try:
+        assert _post(config, runtime.proxy_address, 2) == [200] * 2
+        recorders = [pid for pid in children(runtime._process.pid)
+                     if b"spawn_main" in open(f"/proc/{pid}/cmdline", "rb").read()]
+        assert len(recorders) == 1
+        os.kill(recorders[0], signal.SIGKILL)
+        deadline = time.monotonic() + 15
+        while not any(k == "recorder_fault" for k, _ in notices) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert any(k == "recorder_fault" and "recorder stopped unexpectedly" in t
+                   for k, t in notices), notices
+        assert _post(config, runtime.proxy_address, 2) == [200] * 2
+    finally:
+        runtime.stop()
+    with Store(config.db_path) as store:
+        assert count_requests(store, Filter()) >= 2  # the new recorder stored the last two

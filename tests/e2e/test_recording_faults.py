@@ -138,25 +138,30 @@ def test_a_disk_that_refuses_writes_is_said_and_shutdown_stays_bounded(home, pro
     assert not _descendants(p.proc.pid)
 
 
-def test_a_stopped_recorder_costs_drops_not_memory(home, proxy):
+def test_a_stopped_recorder_costs_disk_not_memory_and_is_said(home, proxy):
     p = proxy()
     with client(p.port, home) as http:
         assert post(http) == 200
-        p.wait_line("200", stream="out")
+        deadline = time.monotonic() + 30
+        while stored(home / "captures.db") < 1 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the recorder has started and stores
         recorder = p.recorder_pid()
         os.kill(recorder, signal.SIGSTOP)
         statuses = [post(http, pad=200_000) for _ in range(300)]  # 60 MB through the proxy
         assert statuses == [200] * 300
-        line = p.wait_line("recorder is not keeping up", timeout=15, stream="err")
-        assert "not stored" in line and "forwarding goes on" in line
-        # the queue holds at most 32 MiB of bodies, not the 60 MB relayed
+        p.wait_line("note: recorder is behind", timeout=15, stream="err")
+        line = p.wait_line("recorder has stored nothing", timeout=30, stream="err")
+        assert "is it stopped?" in line
+        # the queue holds at most 32 MiB of bodies in memory, not the 60 MB relayed
         assert rss(p.proc.pid, "VmHWM") < 200 << 20
         os.kill(recorder, signal.SIGCONT)
+        p.wait_line("recorder is storing again", timeout=30, stream="err")
+        deadline = time.monotonic() + 60
+        while stored(home / "captures.db") < 301 and time.monotonic() < deadline:
+            time.sleep(0.5)
     p.stop(signal.SIGTERM)
-    n = stored(home / "captures.db")
-    dropped = int(p.wait_line("exchanges relayed were not stored", stream="err")
-                  .split("warning: ")[1].split()[0])
-    assert 1 < n < 301 and n + dropped == 301
+    assert stored(home / "captures.db") == 301  # a slow recorder loses nothing
+    assert p.proc.returncode == 0, p.err
 
 
 def test_sigterm_with_a_stopped_recorder_ends_within_10_s_and_leaves_no_orphan(home, proxy):
@@ -168,6 +173,6 @@ def test_sigterm_with_a_stopped_recorder_ends_within_10_s_and_leaves_no_orphan(h
         assert [post(http, pad=10_000) for _ in range(20)] == [200] * 20
     took = p.stop(signal.SIGTERM)
     assert took < 10, took
-    assert any("did not finish storing" in line for line in p.err), p.err
+    assert any("made no progress at exit" in line for line in p.err), p.err
     assert not os.path.exists(f"/proc/{recorder}") or \
         open(f"/proc/{recorder}/stat").read().split()[2] == "Z"
