@@ -85,6 +85,10 @@ def test_bodies_spooled_to_disk_do_not_outlive_a_killed_recorder(home, proxy, tm
         assert len(list(spool.iterdir())) == 3
         os.kill(recorder, signal.SIGKILL)  # ...and dies with them in the pipe
         p.wait_line("recorder stopped unexpectedly", timeout=15, stream="err")
+        # the supervisor deletes them as it restarts the recorder: give it a moment
+        deadline = time.monotonic() + 10
+        while list(spool.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.1)
         assert list(spool.iterdir()) == []
         assert post(http) == 200
     p.stop(signal.SIGTERM)
