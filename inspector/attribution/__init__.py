@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from inspector.attribution.pricing import cost, node_costs, price_for
@@ -130,8 +131,15 @@ def _attribute(request_json: Any, usage: Usage | None, headers: dict[str, str] |
     return root
 
 
+#: model ids whose context window is 1M tokens without a beta header
+_NATIVE_1M = re.compile(r"(?:opus|sonnet|haiku|fable)-(?:[5-9]|\d\d)(?!\d)")
+
+
 def context_window(headers: dict[str, str] | None, model: str | None = None) -> int:
-    """200k tokens, or 1M when the request opted into the long context beta."""
+    """200k tokens, or 1M when the request opted into the long context beta or the model
+    has it natively (the 5.x generation: Opus, Sonnet, Haiku and Fable 5 and later)."""
+    if model and _NATIVE_1M.search(model.lower()):
+        return LONG_WINDOW
     beta = ""
     for k, v in (headers or {}).items():
         if isinstance(k, str) and k.lower() == "anthropic-beta" and isinstance(v, str):

@@ -82,3 +82,14 @@ def test_sampling_of_long_text_stays_close_to_a_full_count():
     assert len(text) > SAMPLE_ABOVE
     full = _measure(text.encode())
     assert abs(estimate_tokens(text) - full) / full < 0.1
+
+
+def test_the_5x_models_have_a_1m_window_without_a_beta_header():
+    from inspector.attribution import context_window
+
+    assert context_window({}, "claude-opus-5-5") == 1_000_000
+    assert context_window({}, "claude-sonnet-5-20260630") == 1_000_000
+    assert context_window({}, "claude-fable-5-1") == 1_000_000
+    assert context_window({}, "claude-sonnet-4-5-20250929") == 200_000
+    assert context_window({"anthropic-beta": "context-1m-2025-08-07"},
+                          "claude-sonnet-4-5") == 1_000_000
