@@ -37,7 +37,7 @@ import re
 from typing import Any
 
 from inspector.attribution.pricing import cost, node_costs, price_for
-from inspector.attribution.tokens import estimate_tokens
+from inspector.attribution.tokens import estimate_tokens, largest_remainder
 from inspector.attribution.builder import TreeBuilder, cjson
 from inspector.attribution.tree import ENVELOPE_KEYS, RequestWalker
 from inspector.model import Node, Usage
@@ -160,17 +160,9 @@ def _share_tokens(builder: TreeBuilder, total: int | None) -> None:
     if not leaves:
         return
     weights = [max(w, 0.0) for _, w, _ in leaves]
-    wsum = sum(weights)
-    if wsum <= 0:
+    if sum(weights) <= 0:
         weights = [float(leaf.chars) or 1.0 for leaf, _, _ in leaves]
-        wsum = sum(weights)
-    quotas = [w * total / wsum for w in weights]
-    floors = [int(q) for q in quotas]
-    left = total - sum(floors)
-    by_remainder = sorted(range(len(quotas)), key=lambda i: floors[i] - quotas[i])
-    for i in by_remainder[:left]:
-        floors[i] += 1
-    for (leaf, _, _), n in zip(leaves, floors):
+    for (leaf, _, _), n in zip(leaves, largest_remainder(weights, total)):
         leaf.tokens = n
 
 

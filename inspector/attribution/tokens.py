@@ -130,3 +130,16 @@ def estimate_tokens_float(text: str) -> float:
         sampled_chars += len(piece)
         sampled_tokens += _measure(piece.encode("utf-8", "replace"))
     return max(sampled_tokens * n / sampled_chars, 1.0)
+
+
+def largest_remainder(weights: list[float], total: int) -> list[int]:
+    """Whole shares of `total` in proportion to `weights` that sum to `total` exactly: each
+    gets the floor of its quota, and the units left go to the largest remainders.
+    Callers pass positive weights (falling back to sizes when every estimate is zero)."""
+    wsum = sum(weights)
+    quotas = [w * total / wsum for w in weights]
+    floors = [int(q) for q in quotas]
+    by_remainder = sorted(range(len(quotas)), key=lambda i: floors[i] - quotas[i])
+    for i in by_remainder[:total - sum(floors)]:
+        floors[i] += 1
+    return floors

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from inspector.attribution.tokens import largest_remainder
 from inspector.model import Node, Usage
 
 OVERHEAD_LABEL = "Tool-use preamble and framing"
@@ -127,12 +128,7 @@ def _share(leaves: list[Node], total: int) -> None:
     weights = [max(x.tokens, 0) for x in leaves]
     if sum(weights) <= 0:
         weights = [max(x.chars, 1) for x in leaves]
-    wsum = sum(weights)
-    quotas = [w * total / wsum for w in weights]
-    floors = [int(q) for q in quotas]
-    for i in sorted(range(len(quotas)), key=lambda i: floors[i] - quotas[i])[:total - sum(floors)]:
-        floors[i] += 1
-    for leaf, n in zip(leaves, floors):
+    for leaf, n in zip(leaves, largest_remainder(weights, total)):
         leaf.tokens = n
 
 

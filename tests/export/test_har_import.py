@@ -4,14 +4,13 @@ another tool's HAR (raw events as text, encoding headers, other hosts) reads too
 from __future__ import annotations
 
 import json
-import signal
 
 from click.testing import CliRunner
 
 from inspector.cli import cli
 from inspector.demo.stub_api import sse_events
 
-from .test_otlp import SESSION, send_turns, start_proxy, stub  # noqa: F401 - fixture
+from .test_otlp import SESSION, record_turns, stub  # noqa: F401 - fixture
 
 
 def run(*args: str) -> str:
@@ -21,13 +20,7 @@ def run(*args: str) -> str:
 
 
 def test_a_session_exported_to_har_and_imported_elsewhere_is_the_same(home, tmp_path, stub):
-    proc, port = start_proxy("--resolve", f"api.anthropic.com:443:127.0.0.1:{stub.port}",
-                             "--upstream-ca", stub.ca_file)
-    try:
-        send_turns(home, port, 5)  # streamed and plain replies, one session
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    record_turns(home, stub, 5)  # streamed and plain replies, one session
     har = tmp_path / "session.har"
     run("export", "--session", SESSION, "--format", "har", "-o", str(har))
     listed = json.loads(run("list", "--json", "--limit", "100"))

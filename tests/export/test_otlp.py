@@ -64,6 +64,17 @@ def send_turns(home, port: int, n: int) -> None:
             assert r.status_code == 200
 
 
+def record_turns(home, stub, n: int) -> None:
+    """`n` turns of one session recorded by `claude-inspect proxy`, which then stops."""
+    proc, port = start_proxy("--resolve", f"api.anthropic.com:443:127.0.0.1:{stub.port}",
+                             "--upstream-ca", stub.ca_file)
+    try:
+        send_turns(home, port, n)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+
+
 def stored(home) -> list[dict]:
     with Store(Config.load(home).db_path) as store:
         ids = [r["id"] for r in list_requests(store, Filter(limit=1000))]
@@ -116,13 +127,7 @@ def _epoch(ts: str) -> float:
 
 def test_export_sends_one_span_per_exchange_with_usage_sources_and_no_secret(
         home, stub):
-    proc, port = start_proxy("--resolve", f"api.anthropic.com:443:127.0.0.1:{stub.port}",
-                             "--upstream-ca", stub.ca_file)
-    try:
-        send_turns(home, port, 4)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    record_turns(home, stub, 4)
     exchanges = stored(home)
     assert len(exchanges) == 4
     with Receiver() as receiver:
@@ -143,13 +148,7 @@ def test_export_sends_one_span_per_exchange_with_usage_sources_and_no_secret(
 
 
 def test_export_without_bodies_sends_none_and_an_endpoint_path_is_kept(home, stub):
-    proc, port = start_proxy("--resolve", f"api.anthropic.com:443:127.0.0.1:{stub.port}",
-                             "--upstream-ca", stub.ca_file)
-    try:
-        send_turns(home, port, 1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    record_turns(home, stub, 1)
     with Receiver() as receiver:
         result = CliRunner().invoke(cli, ["export", "--format", "otlp", "--endpoint",
                                           receiver.url + "/v1/traces"])
@@ -160,13 +159,7 @@ def test_export_without_bodies_sends_none_and_an_endpoint_path_is_kept(home, stu
 
 
 def test_export_to_a_collector_that_is_down_fails_in_one_line(home, stub):
-    proc, port = start_proxy("--resolve", f"api.anthropic.com:443:127.0.0.1:{stub.port}",
-                             "--upstream-ca", stub.ca_file)
-    try:
-        send_turns(home, port, 1)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=30)
+    record_turns(home, stub, 1)
     result = CliRunner().invoke(cli, ["export", "--format", "otlp", "--endpoint",
                                       f"http://127.0.0.1:{_free_port()}"])
     assert result.exit_code == 1
