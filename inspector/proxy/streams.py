@@ -128,9 +128,13 @@ class Stream(asyncio.Protocol):
 
     def read_nowait(self) -> bytes | None:
         """What arrived since the last read; b"" at end of stream; None if nothing yet."""
-        chunks = self._chunks
-        if not chunks:
+        if not self._chunks:
             return b"" if self._eof else None
+        return self._take()
+
+    def _take(self) -> bytes:
+        """The buffered bytes, as one; reading resumes if the buffer had paused it."""
+        chunks = self._chunks
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         self._chunks = []
         self._size = 0
@@ -165,14 +169,7 @@ class Stream(asyncio.Protocol):
                 await self._read_waiter
             finally:
                 self._read_waiter = None
-        chunks = self._chunks
-        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        self._chunks = []
-        self._size = 0
-        if self._read_paused and not self._lost:
-            self._read_paused = False
-            self.transport.resume_reading()
-        return data
+        return self._take()
 
     def write(self, data: bytes) -> None:
         if self._lost or self.transport is None or self.transport.is_closing():
