@@ -4,6 +4,10 @@ does touches the user's real ~/.claude-inspect."""
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
+
+from inspector.cli import cli
+from inspector.store import Store
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +19,26 @@ def home(tmp_path, monkeypatch):
                 "all_proxy", "ANTHROPIC_BASE_URL", "CLAUDE_INSPECT_LISTEN", "CLAUDE_INSPECT_DB"):
         monkeypatch.delenv(var, raising=False)
     return path
+
+
+@pytest.fixture
+def store(home):
+    """A store in the test's home (it keeps the stats rollups as it writes)."""
+    home.mkdir(parents=True, exist_ok=True)
+    s = Store(home / "captures.db")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def run_cli(home):
+    """Invoke the CLI with --home set to the test's folder; returns the click Result."""
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    return run

@@ -7,10 +7,7 @@ from __future__ import annotations
 import json
 import time
 
-import pytest
-from click.testing import CliRunner
 
-from inspector.cli import cli
 from inspector.demo.traffic import demo_session
 from inspector.ids import new_id
 from inspector.model import CapturedBody, Exchange, Timings
@@ -49,26 +46,3 @@ def write_demo(store: Store, *, seed: int = 0, turns: int = 6, start: float | No
     records = [prepare_record(ex) for ex in exchanges]
     store.write(records)
     return [r.capture.id for r in records]
-
-
-@pytest.fixture
-def store(home):
-    """A store in the test's home (it keeps the stats rollups as it writes)."""
-    home.mkdir(parents=True, exist_ok=True)
-    s = Store(home / "captures.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def run_cli(home):
-    """Invoke the CLI with --home set to the test's folder; returns the click Result."""
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    return run

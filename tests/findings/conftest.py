@@ -9,9 +9,7 @@ import time
 
 import httpx
 import pytest
-from click.testing import CliRunner
 
-from inspector.cli import cli
 from inspector.config import Config
 from inspector.demo.prompt_cache import PromptCache
 from inspector.demo.stub_api import StubAPI
@@ -91,26 +89,6 @@ def store_turns(store: Store, items, start: float | None = None, step: float = 2
         records.append(prepare_record(exchange(request, headers, response, start + at, extra)))
     store.write(records)
     return [r.capture.id for r in records]
-
-
-@pytest.fixture
-def store(home):
-    home.mkdir(parents=True, exist_ok=True)
-    s = Store(home / "captures.db")
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def run_cli(home):
-    runner = CliRunner()
-
-    def run(*args: str):
-        result = runner.invoke(cli, ["--home", str(home), *args], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        return result
-
-    return run
 
 
 @pytest.fixture
