@@ -91,10 +91,20 @@ def test_unused_mcp_server_and_tools(store, session):
                    if leaf["meta"].get("source") == "mcp:jira")
     assert jira[0].tokens == expected > 0
     assert jira[0].cost_usd > 0 and "2 tools" in jira[0].detail
-    named = {f.detail.split(":")[0] for f in found if f.source.startswith("tool:")}
-    assert {"WebFetch", "TodoWrite"} <= named
+    # the built-in tools never called make one finding, costliest named first
+    builtin = [f for f in found if f.source == "tools:built-in"]
+    assert len(builtin) == 1 and not any(f.source.startswith("tool:") for f in found)
+    listed = builtin[0].detail.split(": ", 1)[1]
+    assert "WebFetch" in listed or "TodoWrite" in listed
     called = {"Grep", "Read", "Edit", "Bash", "Skill"}
-    assert not named & called
+    names = {part.split()[0] for part in listed.split(", ") if not part.startswith("+")}
+    assert names and not names & called
+    idle = {leaf["meta"]["tool"] for i in ids for leaf in _tree_leaves(store, i)
+            if leaf["kind"] == "tool" and leaf["meta"].get("tool") not in called}
+    assert f"{len(idle)} of " in builtin[0].detail
+    assert builtin[0].tokens == sum(
+        leaf["tokens"] for i in ids for leaf in _tree_leaves(store, i)
+        if leaf["kind"] == "tool" and leaf["meta"].get("tool") in idle)
     assert not any("search_docs" in f.detail for f in found)
 
 

@@ -87,25 +87,50 @@ def unused_tools(turns: list[Turn]) -> Iterator[Finding]:
                 entry[0] += leaf.tokens
                 entry[1] = _add(entry[1], _cost(leaf))
     session = main[0].session_id
-    by_server: dict[str, list[str]] = {}
+    # One finding per group, not per tool: each MCP server, and the built-in tools together
+    # (a session that never edits notebooks or plans would otherwise list a dozen rows).
+    groups: dict[str, list[str]] = {}
     for name in offered or ():
-        if name.startswith("mcp__"):
-            by_server.setdefault("mcp:" + name[5:].partition("__")[0], []).append(name)
-    done: set[str] = set()
-    for server, names in sorted(by_server.items()):
-        if all(n in unused for n in names):
-            tokens = sum(sums.get(n, [0])[0] for n in names) + servers.get(server, [0])[0]
-            cost = None
-            for n in names:
-                cost = _add(cost, sums.get(n, [0, None])[1])
-            cost = _add(cost, servers.get(server, [0, None])[1])
-            done.update(names)
-            yield Finding("unused_tool", None, session, server, tokens, _round(cost),
-                          f"{len(names)} tools never called, offered on all {len(main)} requests")
-    for name in sorted(unused - done):
-        tokens, cost, source = sums.get(name, [0, None, f"tool:{name}"])
-        yield Finding("unused_tool", None, session, source, tokens, _round(cost),
-                      f"{name}: never called, offered on all {len(main)} requests")
+        server = ("mcp:" + name[5:].partition("__")[0]) if name.startswith("mcp__") else BUILTIN
+        groups.setdefault(server, []).append(name)
+    for group, names in sorted(groups.items()):
+        idle = sorted((t for t in names if t in unused),
+                      key=lambda t: (-sums.get(t, [0])[0], t))
+        if not idle:
+            continue
+        tokens = sum(sums.get(t, [0])[0] for t in idle)
+        cost = None
+        for t in idle:
+            cost = _add(cost, sums.get(t, [0, None])[1])
+        if len(idle) == len(names) and group != BUILTIN:
+            # the whole server is unused: its instructions go with it
+            tokens += servers.get(group, [0])[0]
+            cost = _add(cost, servers.get(group, [0, None])[1])
+            what = f"{len(idle)} tools never called"
+        elif group == BUILTIN:
+            what = f"{len(idle)} of {len(names)} built-in tools never called"
+        else:
+            what = f"{len(idle)} of {len(names)} tools never called"
+        yield Finding("unused_tool", None, session, group, tokens, _round(cost),
+                      f"{what}, offered on all {len(main)} requests: {_ranked(idle, sums)}")
+
+
+#: the source of the finding about unused built-in tools
+BUILTIN = "tools:built-in"
+
+
+def _ranked(names: list[str], sums: dict[str, list], shown: int = 4) -> str:
+    """`Agent 12.7k, TodoWrite 12.0k, +9 more`: the costliest tools first."""
+    def short(name: str) -> str:
+        return name.split("__")[-1] if name.startswith("mcp__") else name
+    parts = [f"{short(n)} {_k(sums.get(n, [0])[0])}" for n in names[:shown]]
+    if len(names) > shown:
+        parts.append(f"+{len(names) - shown} more")
+    return ", ".join(parts)
+
+
+def _k(tokens: int) -> str:
+    return f"{tokens / 1000:.1f}k" if tokens >= 1000 else str(tokens)
 
 
 # -- injections ---------------------------------------------------------------------------
