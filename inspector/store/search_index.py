@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import sqlite3
 from typing import Iterable
@@ -51,6 +52,8 @@ CREATE VIRTUAL TABLE search_fts USING fts5(
     text, tokenize = 'trigram', detail = none, content = ''
 );
 """
+
+log = logging.getLogger(__name__)
 
 _MARKER = re.compile("\x01[0-9a-f]{64}\x01")
 _ESCAPE = re.compile(r'\\(["\\/bfnrt]|u[0-9a-fA-F]{4})')
@@ -134,7 +137,9 @@ def index_requests(conn: sqlite3.Connection, ids: Iterable[str]) -> None:
     """Index what these (just written) requests hold and is not indexed yet. Runs in the
     caller's transaction. A shared part is new only when no request named it before; a
     part already indexed has its whole chain below it indexed too, so the walk stops
-    there."""
+    there. A request written again with other text (the store replaces by id; the
+    capture path never does) leaves its old text's document unlinked: never found,
+    but its trigrams stay in the index."""
     ids = json.dumps(list(ids))
     new_parts = conn.execute(
         """WITH RECURSIVE todo (hash) AS (
@@ -160,6 +165,8 @@ def backfill(conn: sqlite3.Connection, batch: int = 500) -> int:
     """Index every stored request (the migration that makes the index runs this);
     returns how many. Oldest first, a batch at a time, so memory stays flat."""
     ids = [r[0] for r in conn.execute("SELECT id FROM requests ORDER BY ts, id")]
+    if ids:
+        log.info("indexing %d stored captures for text search (once)", len(ids))
     for i in range(0, len(ids), batch):
         index_requests(conn, ids[i:i + batch])
     return len(ids)
