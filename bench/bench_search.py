@@ -108,6 +108,7 @@ def bench_searches(path: Path, home: Path) -> None:
     cases = [
         (f"rare word ({RARE}, in one reply)", RARE, 20),
         ("common word (function) --limit 50", "function", 50),
+        ("very common word (the) --limit 50", "the", 50),
         ("word in the shared system prompt (Claude) --limit 50", "Claude", 50),
         ("regex, literal needed: (?i)xylo\\w+ist", r"(?i)xylo\w+ist", 20),
         ("regex, no literal: x.l.ph.n (rare: scans)", r"x.l.ph.n", 20),
@@ -117,7 +118,10 @@ def bench_searches(path: Path, home: Path) -> None:
         cold_store = Store(path, readonly=True)
         cold, rows = ms(lambda: list_requests(cold_store, Filter(text=pattern, limit=limit)))
         warm, _ = ms(lambda: list_requests(cold_store, Filter(text=pattern, limit=limit)), 3)
-        how = "index" if TextSearch(cold_store, pattern).indexed_ids() is not None else "scan"
+        query = TextSearch(cold_store, pattern).query
+        how = "no literal: scan" if query is None else "{:,} candidate documents".format(
+            cold_store.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?",
+                               (query,)).fetchone()[0])
         cold_store.close()
         print(f"  {label}: {len(rows)} rows, cold {cold:,.0f} ms, warm {warm:,.0f} ms ({how})")
     runner = CliRunner()
