@@ -92,7 +92,8 @@ def _regex(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 @filter_options
 @click.option("--text", default=None, metavar="REGEX", callback=_regex,
               help="Only captures whose request or response (system prompt, tools and "
-                   "every message included) matches REGEX; a bare word matches in any case.")
+                   "every message included) matches REGEX; plain text (no regex syntax) "
+                   "matches in any case.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
               help="How many captures (0: all).")
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")

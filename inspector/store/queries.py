@@ -169,12 +169,20 @@ def _list_text(store: Store, f: Filter) -> list[dict[str, Any]]:
     time in list order (down from `before_id`, or up from `after_id`) and checked, until
     the page asked for is full: a common word fills it from the newest rows at once."""
     matcher = search.TextSearch(store, f.text or "")
-    found = matcher.indexed_ids() if not (f.before_id and f.after_id) else None
+    want = f.limit if f.limit and f.limit > 0 else None
+    found = None
+    if not (f.before_id and f.after_id):
+        # Verifying C candidates costs about C; a scan to fill a page about
+        # limit * N / C rows: take the index while C < sqrt(limit * N)
+        budget = search.MAX_CANDIDATES
+        if want is not None:
+            n = store.execute("SELECT count(*) FROM requests").fetchone()[0]
+            budget = min(budget, max(200, int(((want + max(f.offset, 0)) * n) ** 0.5)))
+        found = matcher.indexed_ids(budget)
     if found is None and f.before_id and f.after_id:
         found = set(search.all_matching_ids(store, f))
     if found is not None:
         return list_requests(store, replace(f, text=None, among=sorted(found)))
-    want = (f.limit if f.limit and f.limit > 0 else None)
     skip = max(f.offset, 0)
     up = f.after_id is not None
     anchor = f.after_id if up else f.before_id

@@ -19,8 +19,9 @@ except ImportError:  # pragma: no cover - older Pythons
     import sre_constants as _c  # type: ignore[no-redef]
     import sre_parse as _p  # type: ignore[no-redef]
 
-#: a pattern that is only this is a bare word: found case-insensitively, anywhere
-_BARE = re.compile(r"[\w\-]+")
+#: a pattern without any of these is plain text (a bare word, or a few): it is found
+#: case-insensitively, anywhere
+_SPECIAL = re.compile(r"[.^$*+?{}\[\]\\|()]")
 #: at most this many trigrams of one literal run go into the query (spread over it)
 MAX_TRIGRAMS = 12
 
@@ -29,10 +30,11 @@ Need = Union[str, tuple[str, list["Need"]], None]
 
 
 def compile_text(pattern: str) -> re.Pattern[str]:
-    """The regex for a `--text` pattern: a bare word matches case-insensitively as a
-    substring; anything else is a Python regex as written (add `(?i)` to ignore case).
-    ValueError with a one-line reason if it does not compile."""
-    if _BARE.fullmatch(pattern):
+    """The regex for a `--text` pattern: plain text (no regex syntax: a bare word, or
+    words) matches case-insensitively as a substring; anything else is a Python regex as
+    written (add `(?i)` to ignore case). ValueError with a one-line reason if it does not
+    compile."""
+    if not _SPECIAL.search(pattern):
         return re.compile(re.escape(pattern), re.IGNORECASE)
     try:
         return re.compile(pattern)

@@ -93,6 +93,7 @@ def test_regex_verifies_what_the_index_suggests(store, written):
     assert _ids(store, r"zebrafish\d") == []
     assert len(_ids(store, r'z\w+sh" when')) == 3
     assert len(_ids(store, "Zebrafish")) == 3  # a bare word: any case
+    assert len(_ids(store, 'ZEBRAFISH" WHEN')) == 3  # plain text too
     assert len(_ids(store, r"(?-i:Zebra)|zebra")) == 3
     assert _ids(store, r"Zebr[a]") == []  # a regex is case-sensitive as written
     # quotes and newlines read as text, not as their JSON escapes
