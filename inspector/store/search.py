@@ -81,16 +81,10 @@ class TextSearch:
         if max_docs is not None and len(docs) > max_docs:
             return None
         parts = [key for _, key, kind in docs if kind == "b"]
-        own = [doc for doc, _, kind in docs if kind != "b"]
         texts = self.store.blob_texts(parts) if parts else {}
         hit_parts = [h for h in parts if self._matches(searchable(texts.get(h) or ""))]
-        hit_docs = self._verify_own(own)
         ids: set[str] = set()
         ex = self.store.execute
-        if hit_docs:
-            ids.update(r[0] for r in ex(
-                "SELECT request_id FROM search_links WHERE doc IN"
-                " (SELECT value FROM json_each(?))", (json.dumps(hit_docs),)))
         if hit_parts:
             ids.update(r[0] for r in ex(
                 """WITH RECURSIVE up (hash) AS (
@@ -98,24 +92,31 @@ class TextSearch:
                        UNION SELECT r.parent FROM blob_refs r JOIN up ON r.child = up.hash)
                    SELECT DISTINCT b.request_id FROM up
                    JOIN request_blobs b ON b.hash = up.hash""", (json.dumps(hit_parts),)))
+        own = {doc: kind for doc, _, kind in docs if kind != "b"}
+        if own:
+            owners: dict[int, list[str]] = {}
+            for doc, request_id in ex("SELECT doc, request_id FROM search_links WHERE doc IN"
+                                      " (SELECT value FROM json_each(?))", (json.dumps(list(own)),)):
+                owners.setdefault(doc, []).append(request_id)
+            # a document whose requests all match already (a shared part matched: the
+            # system prompt, say) is not read
+            todo = {doc: owners[doc] for doc in owners if not ids.issuperset(owners[doc])}
+            for doc in self._verify_own(todo, own):
+                ids.update(todo[doc])
         return ids
 
-    def _verify_own(self, docs: list[int]) -> list[int]:
-        """The request and response documents among `docs` whose text matches (read
-        from one request each links to)."""
-        if not docs:
+    def _verify_own(self, owners: dict[int, list[str]], kinds: dict[int, str]) -> list[int]:
+        """The request and response documents (`owners`: doc -> requests linking it)
+        whose text matches, read from the first request of each."""
+        if not owners:
             return []
-        ex = self.store.execute
-        first = dict(ex("SELECT doc, min(request_id) FROM search_links WHERE doc IN"
-                        " (SELECT value FROM json_each(?)) GROUP BY doc", (json.dumps(docs),)))
-        kinds = dict(ex("SELECT id, kind FROM search_docs WHERE id IN"
-                        " (SELECT value FROM json_each(?))", (json.dumps(docs),)))
-        rows = {r[0]: r for r in ex(search_index._ROW_TEXTS,
-                                    (json.dumps(sorted(set(first.values()))),))}
+        first = {doc: requests[0] for doc, requests in owners.items()}
+        rows = {r[0]: r for r in self.store.execute(
+            search_index._ROW_TEXTS, (json.dumps(sorted(set(first.values()))),))}
         hits = []
         for doc, request_id in first.items():
             row = rows.get(request_id)
-            if row is not None and self._matches(dict(search_index._row_docs(row))[kinds[doc]]):
+            if row is not None and self._matches(search_index.row_text(row, kinds[doc])):
                 hits.append(doc)
         return hits
 
@@ -135,7 +136,7 @@ class TextSearch:
         return out
 
     def _row_matches(self, row: tuple) -> bool:
-        if any(self._matches(text) for _, text in search_index._row_docs(row)):
+        if any(self._matches(search_index.row_text(row, kind)) for kind in "qs"):
             return True
         body = row[3]
         return bool(body) and any(self._part_matches(h) for h in _parts_named(body))

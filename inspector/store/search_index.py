@@ -117,9 +117,15 @@ _ROW_TEXTS = """
 
 def _row_docs(row: tuple) -> list[tuple[str, str]]:
     """(kind, text) of the documents of one `_ROW_TEXTS` row."""
+    return [("q", row_text(row, "q")), ("s", row_text(row, "s"))]
+
+
+def row_text(row: tuple, kind: str) -> str:
+    """The text of one document ("q" request, "s" response) of a `_ROW_TEXTS` row."""
     _, path, model, body, body_text, s_body, s_text, error = row
-    return [("q", request_text(path, model, body, body_text)),
-            ("s", response_text(s_body, s_text, error))]
+    if kind == "q":
+        return request_text(path, model, body, body_text)
+    return response_text(s_body, s_text, error)
 
 
 def _add(conn: sqlite3.Connection, key: str, kind: str, text: str) -> int:
@@ -201,7 +207,7 @@ def forget_purged(conn: sqlite3.Connection) -> None:
         request_id = conn.execute("SELECT request_id FROM search_links WHERE doc = ? LIMIT 1",
                                   (doc,)).fetchone()[0]
         row = conn.execute(_ROW_TEXTS, (json.dumps([request_id]),)).fetchone()
-        text = dict(_row_docs(row))[kind] if row is not None else None
+        text = row_text(row, kind) if row is not None else None
         if text is not None and _key(text) == conn.execute(
                 "SELECT key FROM search_docs WHERE id = ?", (doc,)).fetchone()[0]:
             _delete(conn, doc, text)
