@@ -39,7 +39,9 @@ from capture.fixtures import make_exchange, stream_bytes  # noqa: E402
 
 from inspector.capture import build_capture  # noqa: E402
 from inspector.cli import cli  # noqa: E402
-from inspector.store import Filter, Record, Store, list_requests, search_index  # noqa: E402
+from inspector.store import (  # noqa: E402
+    Filter, Record, Store, count_requests, list_requests, search_index,
+)
 from inspector.store.search import TextSearch, find_hits  # noqa: E402
 
 RARE = "xylophonist"
@@ -124,6 +126,11 @@ def bench_searches(path: Path, home: Path) -> None:
                                (query,)).fetchone()[0])
         cold_store.close()
         print(f"  {label}: {len(rows)} rows, cold {cold:,.0f} ms, warm {warm:,.0f} ms ({how})")
+    store = Store(path, readonly=True)
+    for pattern in (RARE, "function", "the", "Claude", r"x.l.ph.n"):
+        took, n = ms(lambda: count_requests(store, Filter(text=pattern)))
+        print(f"  count_requests(text={pattern!r}): {n:,} in {took:,.0f} ms")
+    store.close()
     runner = CliRunner()
     took, result = ms(lambda: runner.invoke(
         cli, ["--db", str(path), "--home", str(home), "list", "--text", RARE, "--json"]))

@@ -173,11 +173,12 @@ def _list_text(store: Store, f: Filter) -> list[dict[str, Any]]:
     found = None
     if not (f.before_id and f.after_id):
         # Verifying C candidates costs about C; a scan to fill a page about
-        # limit * N / C rows: take the index while C < sqrt(limit * N)
+        # limit * N / C rows, each about twice a candidate (a request and its reply,
+        # measured in bench_search.py): take the index while C < 2 * sqrt(limit * N)
         budget = search.MAX_CANDIDATES
         if want is not None:
             n = store.execute("SELECT count(*) FROM requests").fetchone()[0]
-            budget = min(budget, max(200, int(((want + max(f.offset, 0)) * n) ** 0.5)))
+            budget = min(budget, max(200, int(2 * ((want + max(f.offset, 0)) * n) ** 0.5)))
         found = matcher.indexed_ids(budget)
     if found is None and f.before_id and f.after_id:
         found = set(search.all_matching_ids(store, f))
