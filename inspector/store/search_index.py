@@ -30,6 +30,7 @@ import json
 import logging
 import re
 import sqlite3
+import time
 from typing import Iterable
 
 from inspector.store.compact import unpack, utf8
@@ -173,8 +174,12 @@ def backfill(conn: sqlite3.Connection, batch: int = 500) -> int:
     ids = [r[0] for r in conn.execute("SELECT id FROM requests ORDER BY ts, id")]
     if ids:
         log.info("indexing %d stored captures for text search (once)", len(ids))
+    shown = time.monotonic()
     for i in range(0, len(ids), batch):
         index_requests(conn, ids[i:i + batch])
+        if time.monotonic() - shown > 5:  # about 2,500 captures a second: say how far
+            shown = time.monotonic()
+            log.info("indexed %d of %d captures", i + batch, len(ids))
     return len(ids)
 
 

@@ -84,6 +84,23 @@ def test_finds_words_in_system_tools_history_and_large_messages(store, written, 
     assert [r["id"] for r in page] == [second]
 
 
+def test_turns_written_one_at_a_time_are_indexed(store):
+    """Each write indexes only the parts that are new (the chain grows by a link a
+    turn); what earlier turns indexed still maps to the later ones."""
+    recs = [_record(["hello quokka"], ago=30),
+            _record(["hello quokka", "big axolotl here " + PAD], ago=20),
+            _record(["hello quokka", "big axolotl here " + PAD, "thanks"], ago=10)]
+    for rec in recs:
+        store.write([rec])
+    ids = [r.capture.id for r in recs]
+    assert TextSearch(store, "quokka").indexed_ids() == set(ids)
+    assert TextSearch(store, "axolotl").indexed_ids() == set(ids[1:])
+    # every shared part is indexed once, as many requests as name it
+    parts = store.execute("SELECT count(*) FROM blobs").fetchone()[0]
+    assert store.execute("SELECT count(*) FROM search_docs WHERE kind = 'b'").fetchone()[0] \
+        == parts
+
+
 def test_regex_verifies_what_the_index_suggests(store, written):
     search_ = TextSearch(store, r"zebrafish\d")
     assert search_.query is not None
