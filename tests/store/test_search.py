@@ -208,3 +208,17 @@ def test_list_text_on_the_command_line(store, written, run_cli):
     assert "1-2 of more (--offset 2" in out.output
     bad = run_cli("list", "--text", "(", ok=False)
     assert bad.exit_code != 0 and "not a valid regex" in bad.output
+
+
+def test_text_bodies_and_errors_are_searched(store):
+    """A body that is not JSON, and an exchange's error, are stored bytes too."""
+    ex = make_exchange(b"plain body: ocelot\n", b"not json either: margay",
+                       resp_headers=[("content-type", "text/plain")],
+                       error="upstream reset while serval", target="/v1/other")
+    rec = Record(capture=build_capture(ex))
+    store.write([rec])
+    for word in ("ocelot", "margay", "serval", "v1/other"):
+        assert _ids(store, word) == [rec.capture.id], word
+    hits = find_hits(store, rec.capture.id, "ocelot|margay|serval|other")
+    assert [(h.part, h.match) for h in hits] == [
+        ("path", "other"), ("body", "ocelot"), ("response", "margay"), ("error", "serval")]
