@@ -49,7 +49,7 @@ class Filter:
     #: attribution source: a full name ("mcp:github"), a category ("mcp"), a name after
     #: the category ("github"), or a prefix ending in ":" ("mcp:")
     source: str | None = None
-    #: a regex (a bare word: any case) searched in every stored byte of the request,
+    #: a regex (plain text: any case) searched in every stored byte of the request,
     #: shared parts included, and of its response (see `search.py`); not part of
     #: `where()`, which needs no store: the functions here add it
     text: str | None = None
