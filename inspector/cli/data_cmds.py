@@ -37,7 +37,8 @@ def _filter(opts: dict[str, Any], limit: int = 20, offset: int = 0):
 
     return Filter(since=opts.get("since"), until=opts.get("until"), model=opts.get("model"),
                   session=opts.get("session"), status=opts.get("status"),
-                  source=opts.get("source"), limit=limit, offset=offset)
+                  source=opts.get("source"), text=opts.get("text"), limit=limit,
+                  offset=offset)
 
 
 def _short_model(model: str | None) -> str:
@@ -74,8 +75,25 @@ def _cost(v: Any) -> str:
 # -- list ---------------------------------------------------------------------------------
 
 
+def _regex(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A `--text` pattern, refused at once (a usage error) if it is not a regex."""
+    if value is None:
+        return None
+    from inspector.store.search_terms import compile_text
+
+    try:
+        compile_text(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    return value
+
+
 @click.command("list")
 @filter_options
+@click.option("--text", default=None, metavar="REGEX", callback=_regex,
+              help="Only captures whose request or response (system prompt, tools and "
+                   "every message included) matches REGEX; plain text (no regex syntax) "
+                   "matches in any case.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
               help="How many captures (0: all).")
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
@@ -100,11 +118,16 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts:
 
             echo_json(annotate_rows(store, rows))
             return
-        total = count_requests(store, f)
+        if not f.text:
+            total: int | None = count_requests(store, f)
+        elif not limit or len(rows) < limit:
+            total = offset + len(rows)  # the last page: the count is known
+        else:
+            total = None  # counting every match of a common word would read everything
     _print_list(rows, total, offset)
 
 
-def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
+def _print_list(rows: list[dict[str, Any]], total: int | None, offset: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -139,7 +162,9 @@ def _print_list(rows: list[dict[str, Any]], total: int, offset: int) -> None:
         )
     console.print(table)
     shown = f"{offset + 1}-{offset + len(rows)}"
-    console.print(f"[dim]{shown} of {total}; `claude-inspect show ID` for one[/dim]")
+    of = f"of {total}" if total is not None else \
+        f"of more (--offset {offset + len(rows)} for the next)"
+    console.print(f"[dim]{shown} {of}; `claude-inspect show ID` for one[/dim]")
 
 
 # -- show ---------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ from inspector.store.queries import (
     list_requests, sessions,
 )
 from inspector.store.records import Record
+from inspector.store.search import TextHit, find_hits
 from inspector.store.writer import Writer
 
 __all__ = [
-    "AmbiguousId", "Filter", "NotFound", "Record", "Store", "Writer", "count_requests",
-    "get_exchange", "iter_exchanges", "iter_list_rows", "list_requests", "retention_purge",
-    "sessions",
+    "AmbiguousId", "Filter", "NotFound", "Record", "Store", "TextHit", "Writer",
+    "count_requests", "find_hits", "get_exchange", "iter_exchanges", "iter_list_rows",
+    "list_requests", "retention_purge", "sessions",
 ]

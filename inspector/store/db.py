@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from inspector.config import create_private_file
 from inspector.model import Node
-from inspector.store import bodies, rollups, rows
+from inspector.store import bodies, rollups, rows, search_index
 from inspector.store.compact import encode_tree, pack, unpack
 from inspector.store.version import SCHEMA_VERSION
 from inspector.store.records import Record
@@ -212,6 +212,7 @@ class Store:
                 ex("INSERT INTO request_sources (request_id, source, tokens) VALUES (?, ?, ?)",
                    source_rows)
             rollups.add_written(self.conn, rolled)
+            search_index.index_requests(self.conn, [r.capture.id for r in records])
 
     def _insert_big_blobs(self, rows_: list[tuple[str, bytes | bytearray, int]]) -> None:
         """Blobs of megabytes (a base64 document, packed) written through an incremental
@@ -282,6 +283,7 @@ class Store:
                              (cutoff,))
                 n = conn.execute("SELECT count(*) FROM purge_ids").fetchone()[0]
                 if n:
+                    search_index.forget_purged(conn)  # needs the rows: before they go
                     # set-based here, so the per-row trigger on requests finds nothing
                     for statement in rollups.forget_statements(
                             "SELECT id AS request_id FROM temp.purge_ids"):

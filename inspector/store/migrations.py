@@ -13,7 +13,7 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from inspector.store import rollups
+from inspector.store import rollups, search_index
 from inspector.store.version import SCHEMA_VERSION
 
 migrations = Migrations("claude-inspect")
@@ -257,6 +257,17 @@ def count_cache(db: Database) -> None:
                       tokens INTEGER NOT NULL,
                       ts REAL NOT NULL
                   )""")
+
+@_numbered
+def text_search(db: Database) -> None:
+    """Full-text search over every stored part of a capture, shared parts included (see
+    `search_index.py`), and every capture stored so far indexed now. Done here, once,
+    rather than lazily at the first search: a reading command opens the database
+    read-only and could not build it, and the writer keeps it current from here on.
+    100k Claude Code-like exchanges take tens of seconds (`bench/bench_search.py`)."""
+    _run(db, search_index.SCHEMA)
+    search_index.backfill(db.conn)
+
 
 # the version readers check without importing sqlite-utils must match the migrations
 assert SCHEMA_VERSION == len(_NUMBERED), "update inspector/store/version.py"

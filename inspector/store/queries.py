@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 from inspector import deepjson
-from inspector.store import bodies
+from inspector.store import bodies, search
 from inspector.store.compact import unpack
 from inspector.store.db import AmbiguousId, Store
 from inspector.timeparse import iso_utc
@@ -49,7 +49,9 @@ class Filter:
     #: attribution source: a full name ("mcp:github"), a category ("mcp"), a name after
     #: the category ("github"), or a prefix ending in ":" ("mcp:")
     source: str | None = None
-    #: substring searched in path, model, error and the request body's own text
+    #: a regex (plain text: any case) searched in every stored byte of the request,
+    #: shared parts included, and of its response (see `search.py`); not part of
+    #: `where()`, which needs no store: the functions here add it
     text: str | None = None
     limit: int = 20
     offset: int = 0
@@ -58,9 +60,12 @@ class Filter:
     #: costs the same anywhere in the list. Ignored by counts, totals and exports.
     before_id: str | None = None
     after_id: str | None = None
+    #: only captures with these ids (what a text search found)
+    among: list[str] | None = None
 
     def where(self) -> tuple[str, list[Any]]:
-        """SQL condition over `requests r` / `responses s`, and its parameters."""
+        """SQL condition over `requests r` / `responses s`, and its parameters (all but
+        `text`: see `_where`)."""
         cond: list[str] = []
         params: list[Any] = []
         if self.since is not None:
@@ -100,13 +105,17 @@ class Filter:
                 word = self.source.lower()
                 like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 params += [word, like + ":%", word]
-        if self.text:
-            like = "%" + self.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            cond.append("(r.path LIKE ? ESCAPE '\\' OR r.model LIKE ? ESCAPE '\\'"
-                        " OR s.error LIKE ? ESCAPE '\\' OR r.body LIKE ? ESCAPE '\\'"
-                        " OR r.body_text LIKE ? ESCAPE '\\')")
-            params += [like] * 5
+        if self.among is not None:
+            cond.append("r.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(self.among))
         return (" WHERE " + " AND ".join(cond)) if cond else "", params
+
+
+def _where(store: Store, f: Filter) -> tuple[str, list[Any]]:
+    """`f.where()` with its text search resolved to the ids that match."""
+    if not f.text:
+        return f.where()
+    return replace(f, text=None, among=search.all_matching_ids(store, f)).where()
 
 
 def _list_row(row: tuple) -> dict[str, Any]:
@@ -126,6 +135,8 @@ def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
     it (the page up: pass the first id shown), both still newest first and both at the
     cost of a first page. NotFound if the anchor id is not (or no longer) stored.
     """
+    if f.text:
+        return _list_text(store, f)
     where, params = f.where()
     order = "DESC"
     for anchor_id, op in ((f.before_id, "<"), (f.after_id, ">")):
@@ -148,8 +159,62 @@ def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
     return rows
 
 
+#: rows read at a time when a text search scans the list (see `_list_text`)
+SCAN_PAGE = 500
+
+
+def _list_text(store: Store, f: Filter) -> list[dict[str, Any]]:
+    """`list_requests` with a text search. Few candidates in the index: their ids join
+    the query. Otherwise the rows matching the rest of the filter are read a page at a
+    time in list order (down from `before_id`, or up from `after_id`) and checked, until
+    the page asked for is full: a common word fills it from the newest rows at once."""
+    matcher = search.TextSearch(store, f.text or "")
+    want = f.limit if f.limit and f.limit > 0 else None
+    found = None
+    if not (f.before_id and f.after_id):
+        # Verifying C candidates costs about C; a scan to fill a page about
+        # limit * N / C rows, each about twice a candidate (a request and its reply,
+        # measured in bench_search.py): take the index while C < 2 * sqrt(limit * N)
+        budget = search.MAX_CANDIDATES
+        if want is not None:
+            n = store.execute("SELECT count(*) FROM requests").fetchone()[0]
+            budget = min(budget, max(200, int(2 * ((want + max(f.offset, 0)) * n) ** 0.5)))
+        found = matcher.indexed_ids(budget)
+    if found is None and f.before_id and f.after_id:
+        found = set(search.all_matching_ids(store, f))
+    if found is not None:
+        return list_requests(store, replace(f, text=None, among=sorted(found)))
+    skip = max(f.offset, 0)
+    up = f.after_id is not None
+    anchor = f.after_id if up else f.before_id
+    out: list[dict[str, Any]] = []
+    while want is None or len(out) < want:
+        page = list_requests(store, replace(
+            f, text=None, limit=SCAN_PAGE, offset=0,
+            before_id=None if up else anchor, after_id=anchor if up else None))
+        if not page:
+            break
+        ordered = list(reversed(page)) if up else page  # nearest the anchor first
+        hits = set(matcher.matching([r["id"] for r in ordered]))
+        for row in ordered:
+            if row["id"] not in hits:
+                continue
+            if skip:
+                skip -= 1
+                continue
+            out.append(row)
+            if want is not None and len(out) >= want:
+                break
+        if len(page) < SCAN_PAGE:
+            break
+        anchor = ordered[-1]["id"]
+    if up:
+        out.reverse()  # newest first, as every list
+    return out
+
+
 def count_requests(store: Store, f: Filter) -> int:
-    where, params = f.where()
+    where, params = _where(store, f)
     join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in where else ""
     sql = (f"SELECT count(*) FROM requests r{join}{where}")
     return store.execute(sql, params).fetchone()[0]
@@ -158,7 +223,7 @@ def count_requests(store: Store, f: Filter) -> int:
 def totals(store: Store, f: Filter) -> dict[str, Any]:
     """Sums over the matching captures (limit/offset ignored): requests, tokens, cost.
     `cost_usd` is None when no matching capture has a known cost."""
-    where, params = f.where()
+    where, params = _where(store, f)
     row = store.execute(
         "SELECT count(*), coalesce(sum(s.input_tokens), 0), coalesce(sum(s.output_tokens), 0),"
         " coalesce(sum(s.cache_read_tokens), 0), coalesce(sum(s.cache_creation_tokens), 0),"
@@ -306,7 +371,7 @@ def _pages(store: Store, f: Filter, select: str, batch: int) -> Iterator[list[tu
     """Rows of `select` (columns r.id, r.ts first; it ends with its FROM part) matching
     `f`, oldest first, `batch` at a time by keyset paging on (ts, id): memory stays flat
     and the thousandth page costs what the first does. limit/offset are ignored."""
-    where, params = f.where()
+    where, params = _where(store, f)
     last: tuple[str, str] | None = None
     while True:
         cond = where
@@ -365,7 +430,7 @@ def sessions(store: Store, f: Filter, limit: int | None = None) -> list[dict[str
     grouping is one SQL query; the per-turn prompt tokens are read afterwards for the
     returned sessions only, so a page stays fast on a database of 100k captures.
     """
-    where, params = f.where()
+    where, params = _where(store, f)
     cond = (where + " AND" if where else " WHERE") + " r.session_id IS NOT NULL"
     # usage through its covering index (schema 2), not the wide rows of responses
     usage = " INDEXED BY analysis_responses_usage" if store.version >= 2 else ""

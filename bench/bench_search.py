@@ -1,0 +1,204 @@
+"""Text search (`list --text`, `find_hits`) over a 100k-exchange database.
+
+    python bench/bench_search.py               # 100k captures (about 3-4 minutes)
+    python bench/bench_search.py --n 20000     # quicker
+    python bench/bench_search.py --dir DIR     # keep the databases in DIR (reused if there)
+
+The database is `bench_store.py`'s (20 Claude Code-like turns written by the store, the
+rest copied by SQL, sharing their system prompt, tools and history), then given text of
+its own per capture, as real traffic has: a unique word in each request's last message
+and a reply of 250 words drawn, by frequency, from the words of this project's README
+and code. One reply holds a rare
+word. It is built at schema 6 (no index), so opening it times migration 7, which indexes
+every capture; then the searches run on the migrated file, each on a fresh connection
+(cold) and again (warm), and the writer's cost of indexing is measured against a writer
+that does not index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_store import body_for, build_big  # noqa: E402
+from capture.fixtures import make_exchange, stream_bytes  # noqa: E402
+
+from inspector.capture import build_capture  # noqa: E402
+from inspector.cli import cli  # noqa: E402
+from inspector.store import (  # noqa: E402
+    Filter, Record, Store, count_requests, list_requests, search_index,
+)
+from inspector.store.search import TextSearch, find_hits  # noqa: E402
+
+RARE = "xylophonist"
+
+
+def _vocabulary() -> tuple[list[str], list[int]]:
+    """Words of this project's README and code, with their counts as weights: English
+    and code, as Claude Code's traffic is (random letters would make every trigram new,
+    which no real text does)."""
+    counts: dict[str, int] = {}
+    for path in [ROOT / "README.md", *sorted((ROOT / "inspector").rglob("*.py"))]:
+        for word in re.findall(r"\w+", path.read_text(encoding="utf-8")):
+            counts[word] = counts.get(word, 0) + 1
+    counts.pop(RARE, None)
+    words = sorted(counts)
+    return words, [counts[w] for w in words]
+
+
+def give_own_text(path: Path) -> None:
+    """A unique word in each request's inline last message, a reply of its own for
+    each, and the rare word in one reply, a third of the way from the oldest."""
+    rng = random.Random(3)
+    vocab, weights = _vocabulary()
+    store = Store(path)
+    conn = store.conn
+    conn.execute("PRAGMA synchronous = OFF")
+    ids = [r[0] for r in conn.execute("SELECT id FROM requests ORDER BY ts, id")]
+    rare_at = len(ids) // 3
+    with store.db.atomic():
+        conn.execute("""UPDATE requests SET body = replace(body, '"turn ',
+                            '"turn q' || lower(hex(randomblob(5))) || ' ')""")
+        rows = []
+        for k, id_ in enumerate(ids):
+            words = rng.choices(vocab, weights, k=250)
+            if k == rare_at:
+                words[100] = RARE
+            reply = {"id": f"msg_{k}", "type": "message", "role": "assistant",
+                     "content": [{"type": "text", "text": " ".join(words)}],
+                     "stop_reason": "end_turn"}
+            rows.append((json.dumps(reply), id_))
+        conn.executemany("UPDATE responses SET body = ? WHERE request_id = ?", rows)
+    store.close()
+
+
+def to_schema_6(path: Path) -> None:
+    """Take the index out, as a database written before migration 7 would be."""
+    conn = Store(path).conn
+    conn.executescript(
+        """DROP TABLE IF EXISTS search_fts; DROP TABLE IF EXISTS search_docs;
+           DROP TABLE IF EXISTS search_links; DROP INDEX IF EXISTS blob_refs_child;
+           DELETE FROM _sqlite_migrations WHERE name = '0007_text_search';
+           PRAGMA user_version = 6; VACUUM;""")
+    conn.close()
+
+
+def ms(fn, runs: int = 1) -> tuple[float, object]:
+    times, out = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), out
+
+
+def bench_searches(path: Path, home: Path) -> None:
+    cases = [
+        (f"rare word ({RARE}, in one reply)", RARE, 20),
+        ("common word (function) --limit 50", "function", 50),
+        ("very common word (the) --limit 50", "the", 50),
+        ("word in the shared system prompt (Claude) --limit 50", "Claude", 50),
+        ("regex, literal needed: (?i)xylo\\w+ist", r"(?i)xylo\w+ist", 20),
+        ("regex, no literal: x.l.ph.n (rare: scans)", r"x.l.ph.n", 20),
+        ("regex, no literal: \\bth.\\b --limit 50 (common)", r"\bth.\b", 50),
+    ]
+    for label, pattern, limit in cases:
+        cold_store = Store(path, readonly=True)
+        cold, rows = ms(lambda: list_requests(cold_store, Filter(text=pattern, limit=limit)))
+        warm, _ = ms(lambda: list_requests(cold_store, Filter(text=pattern, limit=limit)), 3)
+        query = TextSearch(cold_store, pattern).query
+        how = "no literal: scan" if query is None else "{:,} candidate documents".format(
+            cold_store.execute("SELECT count(*) FROM search_fts WHERE search_fts MATCH ?",
+                               (query,)).fetchone()[0])
+        cold_store.close()
+        print(f"  {label}: {len(rows)} rows, cold {cold:,.0f} ms, warm {warm:,.0f} ms ({how})")
+    store = Store(path, readonly=True)
+    for pattern in (RARE, "function", "the", "Claude", r"x.l.ph.n"):
+        took, n = ms(lambda: count_requests(store, Filter(text=pattern)))
+        print(f"  count_requests(text={pattern!r}): {n:,} in {took:,.0f} ms")
+    store.close()
+    runner = CliRunner()
+    took, result = ms(lambda: runner.invoke(
+        cli, ["--db", str(path), "--home", str(home), "list", "--text", RARE, "--json"]))
+    assert result.exit_code == 0, result.output
+    print(f"  `list --text {RARE} --json` command (in process): {took:,.0f} ms, "
+          f"{len(json.loads(result.output))} row(s)")
+    store = Store(path, readonly=True)
+    newest = list_requests(store, Filter(limit=1))[0]["id"]
+    took, hits = ms(lambda: find_hits(store, newest, "function|Claude"), 3)
+    print(f"  find_hits(newest, 'function|Claude'): {len(hits)} hits in {took:.1f} ms")
+    store.close()
+
+
+def bench_writer_cost(work: Path, n: int = 1000) -> None:
+    """The store writing distinct Claude Code-like turns, with and without indexing."""
+    sse = stream_bytes()
+    recs = []
+    for i in range(n):
+        body = body_for(f"w-{i // 20}", i % 20)
+        body["messages"][-1]["content"][0]["text"] += f" unique{i}"
+        recs.append(Record(build_capture(make_exchange(json.dumps(body).encode(), sse))))
+    results: dict[str, list[float]] = {"without index": [], "with index": []}
+    for _ in range(3):  # alternating, so a busy moment hits both alike
+        for label in results:
+            path = work / f"writer-{label.split()[0]}.db"
+            for old in path.parent.glob(path.name + "*"):
+                old.unlink()
+            store = Store(path)
+            saved = search_index.index_requests
+            if label == "without index":
+                search_index.index_requests = lambda conn, ids: None
+            try:
+                t0 = time.perf_counter()
+                for i in range(0, n, 20):
+                    store.write(recs[i:i + 20])
+                results[label].append(time.perf_counter() - t0)
+            finally:
+                search_index.index_requests = saved
+                store.close()
+    a, b = (statistics.median(results[k]) for k in ("without index", "with index"))
+    print(f"writer, {n} distinct turns in batches of 20 (medians of 3): {a * 1000 / n:.2f} ms "
+          f"each without the index, {b * 1000 / n:.2f} ms with (+{(b - a) / a * 100:.0f}%)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
+    args = ap.parse_args()
+    work = Path(args.dir or tempfile.mkdtemp(prefix="bench-search-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"search-{args.n}.db"
+    if not path.exists():
+        build_big(path, args.n)
+        give_own_text(path)
+        to_schema_6(path)
+        print(f"schema 6 database: {path.stat().st_size / 1e6:,.0f} MB")
+    if Store(path, readonly=True).version < 7:
+        t0 = time.perf_counter()
+        Store(path).close()
+        took = time.perf_counter() - t0
+        docs = Store(path, readonly=True).execute("SELECT count(*) FROM search_docs")
+        print(f"migration 7 (index every capture): {took:.1f} s for {args.n:,} captures, "
+              f"{docs.fetchone()[0]:,} documents; file now {path.stat().st_size / 1e6:,.0f} MB")
+    print(f"searches over {args.n:,} captures (list_requests, newest first):")
+    bench_searches(path, work / "home")
+    bench_writer_cost(work)
+
+
+if __name__ == "__main__":
+    main()
