@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import tempfile
 import threading
-from typing import Any
+import weakref
+from typing import Any, Iterator
 
 import zstandard
 
@@ -78,6 +80,49 @@ def pack(text: str | None) -> str | bytes | bytearray | None:
 
 
 _STEP = 1 << 20
+
+
+class Spooled:
+    """The compressed form of a big text, held in a temporary file rather than in
+    memory, for writing into a BLOB a slice at a time (see `pack_spooled`)."""
+
+    def __init__(self, file: Any, size: int) -> None:
+        self.file, self.size = file, size
+        # the file goes when this does, even if a failed write never read it
+        weakref.finalize(self, file.close)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def chunks(self, step: int = _STEP) -> Iterator[bytes]:
+        self.file.seek(0)
+        while chunk := self.file.read(step):
+            yield chunk
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def pack_spooled(text: str, start: int = 0, end: int | None = None) -> Spooled:
+    """`pack(text[start:end])` for a big part of a text, without a copy of the part or
+    of its compressed form in memory: the part is encoded and compressed a slice at a
+    time into a temporary file (private, and gone when closed). The frame states the
+    size of what it holds, as `compress()` does, so `unpack` reads it the same way."""
+    end = len(text) if end is None else end
+    if text.isascii():
+        size = end - start
+    else:  # one pass to count the bytes, one to compress them
+        size = sum(len(utf8(text[i:min(i + _STEP, end)])) for i in range(start, end, _STEP))
+    packer = _codec()[0].compressobj(size=size)
+    file = tempfile.TemporaryFile(prefix="claude-inspect-pack-")
+    try:
+        for i in range(start, end, _STEP):
+            file.write(packer.compress(utf8(text[i:min(i + _STEP, end)])))
+        file.write(packer.flush())
+        return Spooled(file, file.tell())
+    except BaseException:
+        file.close()
+        raise
 
 
 def unpack(value: str | bytes | None) -> str | None:

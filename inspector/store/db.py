@@ -19,7 +19,7 @@ from urllib.parse import quote
 from inspector.config import create_private_file
 from inspector.model import Node
 from inspector.store import bodies, rollups, rows
-from inspector.store.compact import encode_tree, pack, unpack
+from inspector.store.compact import Spooled, encode_tree, pack, pack_spooled, unpack
 from inspector.store.version import SCHEMA_VERSION
 from inspector.store.records import Record
 from inspector.timeparse import iso_utc
@@ -179,8 +179,13 @@ class Store:
                     if digest not in blob_rows:
                         blob_rows[digest] = (digest, pack(text), len(text))
                     del text
+                for digest, (start, end) in split.spans.items():
+                    if digest not in blob_rows:  # packed from the body, into a file
+                        blob_rows[digest] = (digest, pack_spooled(split.source, start, end),
+                                             end - start)
                 links.extend((c.id, digest) for digest in split.direct)
                 refs.extend(split.refs)
+                del split
             tree, summary = encode_tree(rec.attribution)
             if summary is not None:
                 source_rows.extend((c.id, k, v) for k, v in summary.totals.items())
@@ -200,8 +205,8 @@ class Store:
             ex(f"INSERT OR REPLACE INTO responses ({rows.RESPONSE_COLUMNS}) VALUES "
                f"({', '.join('?' * len(resp_rows[0]))})", resp_rows)
             if blob_rows:
-                big = [row for row in blob_rows.values()
-                       if isinstance(row[1], (bytes, bytearray))
+                big = [row for row in blob_rows.values() if isinstance(row[1], Spooled)
+                       or isinstance(row[1], (bytes, bytearray))
                        and len(row[1]) >= _STREAM_BLOBS_ABOVE]
                 ex("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
                    [row for row in blob_rows.values() if row not in big])
@@ -213,19 +218,25 @@ class Store:
                    source_rows)
             rollups.add_written(self.conn, rolled)
 
-    def _insert_big_blobs(self, rows_: list[tuple[str, bytes | bytearray, int]]) -> None:
+    def _insert_big_blobs(self, rows_: list[tuple[str, bytes | bytearray | Spooled, int]]
+                          ) -> None:
         """Blobs of megabytes (a base64 document, packed) written through an incremental
-        blob handle: bound as a parameter, SQLite would copy the value twice in memory."""
+        blob handle: bound as a parameter, SQLite would copy the value twice in memory.
+        A `Spooled` one is copied from its file a slice at a time."""
         for digest, data, size in rows_:
             cur = self.conn.execute(
                 "INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, zeroblob(?), ?)",
                 (digest, len(data), size))
             if cur.rowcount != 1:
                 continue  # stored already
-            view = memoryview(data)
+            if isinstance(data, Spooled):
+                chunks: Iterable[Any] = data.chunks()
+            else:
+                view = memoryview(data)
+                chunks = (view[i:i + (1 << 20)] for i in range(0, len(view), 1 << 20))
             with self.conn.blobopen("blobs", "data", cur.lastrowid) as blob:
-                for i in range(0, len(view), 1 << 20):
-                    blob.write(view[i:i + (1 << 20)])
+                for chunk in chunks:
+                    blob.write(chunk)
 
     def set_attribution(self, request_id: str, node: Node | None,
                         cost_usd: float | None) -> None:
