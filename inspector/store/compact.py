@@ -63,8 +63,9 @@ def from_utf8(data: bytes) -> str:
 
 
 def pack(text: str | None) -> str | bytes | bytearray | None:
-    """What to store for `text`: the text itself when short, else its compressed bytes
-    (a bytearray for a big ASCII text: copying it into bytes would hold it twice)."""
+    """What to store for `text`: the text itself when short or when compression saves
+    little, else its compressed bytes (a bytearray for a big ASCII text: copying it
+    into bytes would hold it twice)."""
     if text is None or len(text) < PACK_MIN_CHARS:
         return text
     if len(text) > _STEP and text.isascii():
@@ -76,10 +77,14 @@ def pack(text: str | None) -> str | bytes | bytearray | None:
             out += packer.compress(text[i:i + _STEP].encode("ascii"))
         out += packer.flush()
         return out
-    return _codec()[0].compress(utf8(text))
+    packed = _codec()[0].compress(utf8(text))
+    # a part that hardly compresses (a short message) reads faster as it is
+    return packed if len(packed) <= len(text) * WORTH else text
 
 
 _STEP = 1 << 20
+#: a text is kept compressed only if that takes at most this share of its length
+WORTH = 0.75
 
 
 class Spooled:

@@ -389,7 +389,8 @@ class Store:
             rows = self.conn.execute(
                 """WITH RECURSIVE reach (hash) AS (
                        SELECT value FROM json_each(?)
-                       UNION SELECT r.child FROM blob_refs r JOIN reach ON r.parent = reach.hash)
+                       UNION ALL  -- a chain has no cycles, and each part names one before it
+                       SELECT r.child FROM blob_refs r JOIN reach ON r.parent = reach.hash)
                    SELECT b.hash, b.data FROM reach JOIN blobs b ON b.hash = reach.hash""",
                 (json.dumps(want),))
             chunks = [rows]
@@ -397,11 +398,13 @@ class Store:
             chunks = (self.conn.execute(
                 f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})",
                 chunk) for chunk in (want[i:i + 500] for i in range(0, len(want), 500)))
+        chars = 0
         for rows in chunks:
             for digest, data in rows:
                 if digest not in cache:
-                    text = cache[digest] = unpack(data)
-                    self._blob_chars += len(text)
+                    text = cache[digest] = data if type(data) is str else unpack(data)
+                    chars += len(text)
+        self._blob_chars += chars
         return cache
 
     def body_pieces(self, stored: str) -> list[str]:
