@@ -98,7 +98,7 @@ READ = r"""
 import sys, time
 from inspector.store import Store, get_exchange
 best = {}
-for _ in range(3):
+for _ in range(15):
     t0 = time.perf_counter()
     store = Store(sys.argv[1])
     newest = store.execute("SELECT id FROM requests ORDER BY ts DESC LIMIT 1").fetchone()[0]
@@ -183,7 +183,7 @@ def run(code: Path, turns: int, new_chars: int, keep: Path | None = None) -> Non
     print(f"after exit: captures.db {files.get('', 0) / 1e6:.2f} MB, "
           f"-wal {files.get('-wal', 0) / 1e6:.2f} MB, -shm {files.get('-shm', 0) / 1e6:.2f} MB")
     print(f"database / request bytes relayed: {total / relayed:.3f}x (goal <= 0.15)")
-    print("reading the last turn (a new process; best of 3): " + ", ".join(
+    print("reading the last turn (a new process; best of 15): " + ", ".join(
         f"{name} {ms:.1f} ms" for name, ms in reads.items()))
     if 20 in added and turns in added:
         print(f"turns {turns - 9}-{turns} added / turns 11-20 added: "
