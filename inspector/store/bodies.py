@@ -251,28 +251,31 @@ def split_json(body: object) -> Split:
 
 
 def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]],
-           closure: Callable[[list[str]], dict[str, str]] | None = None) -> list[str]:
+           closure: Callable[[list[str]], dict[str, str]] | None = None,
+           known: dict[str, str] | None = None) -> list[str]:
     """The stored body as pieces to concatenate: even items are text, odd items hashes of
     leaf parts (chain parts are resolved into what they hold). `lookup(hashes)` gives
     part texts (at least those asked for); a part it does not know reads as `null`.
     `closure(hashes)`, if given, gives those and every part they reach at once.
+    `known`: the parts the caller holds already (its cache).
 
     Linear in the size of the body: a history of a thousand turns is a chain a thousand
     parts deep, fetched a level at a time while the levels are cached (the next request
     of a session adds a level or two to the last one's chain), all at once through
-    `closure` from the second level missing, and then walked once, its text gathered in
-    a list and joined once."""
+    `closure` from the second level missing (or from the first, when none of it is
+    known: a cold read), and then walked once, its text gathered in a list and joined
+    once."""
     top = stored.split("\x01")
     if len(top) == 1:
         return top
     chains: dict[str, list[str]] = {}
     frontier = set(top[1::2])
-    known: dict[str, str] = {}
+    known = {} if known is None else known
     missed = 0
     while frontier:
         missing = [h for h in frontier if h not in known]
         if missing:
-            missed += 1
+            missed += 1 + (missed == 0 and len(missing) == len(frontier))
             known = (closure if closure is not None and missed > 1 else lookup)(missing)
         following: set[str] = set()
         for digest in frontier:

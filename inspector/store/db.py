@@ -411,7 +411,8 @@ class Store:
         """A stored body as pieces: even items text, odd items hashes of leaf parts
         (see `bodies.expand`), their texts then in `blob_texts`."""
         return bodies.expand(stored, self.blob_texts,
-                             lambda hashes: self.blob_texts(hashes, reachable=True))
+                             lambda hashes: self.blob_texts(hashes, reachable=True),
+                             self._blob_cache)
 
     def body_text(self, stored: str | None) -> str | None:
         """Full request JSON text from the stored form."""
