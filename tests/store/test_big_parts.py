@@ -25,6 +25,19 @@ def _body(mb: float) -> dict:
                          {"role": "user", "content": "and now?"}]}
 
 
+def test_big_strings_anywhere_are_walked_around_exactly():
+    body = _body(4.5)
+    body["tools"] = [{"name": "Big", "description": 'say "hi"\\n\n' * 120_000}]
+    body["system"] = "é" * (1 << 20)
+    body["messages"].insert(1, {"role": "assistant", "content": "x" * (2 << 20)})
+    text = json.dumps(body, ensure_ascii=False)
+    assert bodies._spans_without_big(text) == bodies._value_spans(text)
+    split = bodies.split_text(text)
+    assert len(split.spans) == 4  # tools, system, and the two big messages
+    assert bodies.join(bodies.expand(split.text, lambda h: split.all_parts()),
+                       split.all_parts()) == text
+
+
 def test_a_big_part_is_named_by_its_span_not_copied():
     text = json.dumps(_body(6), ensure_ascii=False)
     tracemalloc.start()
