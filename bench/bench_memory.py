@@ -2,6 +2,7 @@
 
     python bench/bench_memory.py                  # the three cases below, about a minute
     python bench/bench_memory.py --mb 20          # smaller bodies, for a quick look
+    python bench/bench_memory.py --code OTHER     # the proxy from another checkout
 
 It starts the stub Messages API in a process of its own (not counted), then
 `claude-inspect proxy` recording to a fresh home, and sends through it, one after another:
@@ -113,18 +114,21 @@ def main() -> None:
     ap.add_argument("--request-mb", type=float, default=32, help="size of the request in MB")
     ap.add_argument("--skip-sse", action="store_true", help="leave out the streamed reply "
                     "(its relay takes minutes: the stub sends 450k events one by one)")
+    ap.add_argument("--code", type=Path, default=ROOT,
+                    help="checkout whose `inspector` runs the proxy (default: this one)")
     args = ap.parse_args()
+    code = args.code.resolve()
     tmp = Path(tempfile.mkdtemp(prefix="bench-memory-"))
     stub = subprocess.Popen([sys.executable, "-m", "inspector.demo.stub_api", "--port", "0",
                              "--cert-dir", str(tmp / "stub")], stdout=subprocess.PIPE,
                             text=True, cwd=ROOT)
     stub_port = int(stub.stdout.readline())
-    env = dict(os.environ, CLAUDE_INSPECT_HOME=str(tmp / "home"))
+    env = dict(os.environ, CLAUDE_INSPECT_HOME=str(tmp / "home"), PYTHONPATH=str(code))
     proxy = subprocess.Popen(
         [sys.executable, "-m", "inspector", "proxy", "--listen", "127.0.0.1:0",
          "--resolve", f"api.anthropic.com:443:127.0.0.1:{stub_port}",
          "--upstream-ca", str(tmp / "stub" / "ca.pem")],
-        stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+        stdout=subprocess.PIPE, text=True, env=env, cwd=code)
     first = proxy.stdout.readline()
     port = int(first.split("listening on ", 1)[1].split(",")[0].rsplit(":", 1)[1])
     threading.Thread(target=lambda: [None for _ in proxy.stdout], daemon=True).start()

@@ -98,7 +98,7 @@ READ = r"""
 import sys, time
 from inspector.store import Store, get_exchange
 best = {}
-for _ in range(3):
+for _ in range(15):
     t0 = time.perf_counter()
     store = Store(sys.argv[1])
     newest = store.execute("SELECT id FROM requests ORDER BY ts DESC LIMIT 1").fetchone()[0]
@@ -120,7 +120,7 @@ def read_times(code: Path, db: Path) -> dict[str, float]:
     return {"open": float(out[0]), "full exchange with its tree": float(out[1])}
 
 
-def run(code: Path, turns: int, new_chars: int) -> None:
+def run(code: Path, turns: int, new_chars: int, keep: Path | None = None) -> None:
     home = Path(tempfile.mkdtemp(prefix="bench-growth-"))
     stub, proxy, stub_port, port, ca = start(code, home)
     rng = random.Random(5)
@@ -166,6 +166,8 @@ def run(code: Path, turns: int, new_chars: int) -> None:
     files = {s: (db.parent / (db.name + s)).stat().st_size
              for s in ("", "-wal", "-shm") if (db.parent / (db.name + s)).exists()}
     reads = read_times(code, db)
+    if keep is not None:
+        shutil.copy(db, keep)
     shutil.rmtree(home, ignore_errors=True)
     total = sum(files.values())
     print(f"code: {code}")
@@ -181,7 +183,7 @@ def run(code: Path, turns: int, new_chars: int) -> None:
     print(f"after exit: captures.db {files.get('', 0) / 1e6:.2f} MB, "
           f"-wal {files.get('-wal', 0) / 1e6:.2f} MB, -shm {files.get('-shm', 0) / 1e6:.2f} MB")
     print(f"database / request bytes relayed: {total / relayed:.3f}x (goal <= 0.15)")
-    print("reading the last turn (a new process; best of 3): " + ", ".join(
+    print("reading the last turn (a new process; best of 15): " + ", ".join(
         f"{name} {ms:.1f} ms" for name, ms in reads.items()))
     if 20 in added and turns in added:
         print(f"turns {turns - 9}-{turns} added / turns 11-20 added: "
@@ -195,8 +197,9 @@ def main() -> None:
                     help="characters of tool output each turn adds (about 4 KB with the rest)")
     ap.add_argument("--code", type=Path, default=ROOT,
                     help="checkout whose `inspector` to run (default: this one)")
+    ap.add_argument("--keep", type=Path, help="copy the database here, to profile reading it")
     args = ap.parse_args()
-    run(args.code.resolve(), max(args.turns, 20), args.new_chars)
+    run(args.code.resolve(), max(args.turns, 20), args.new_chars, args.keep)
 
 
 if __name__ == "__main__":

@@ -92,52 +92,64 @@ def parse_elided(text: str, min_chars: int = ELIDE_STRINGS_ABOVE,
     pieces.append(text[last:])
     skeleton = json.loads("".join(pieces))
     del pieces
+    # a placeholder can also be a member's name (a very long key): keep those whole
+    if _has_elided_keys(skeleton, len(spans)):
+        return json.loads(text)
+    return _StandIns(text, spans, keep_text).walk(skeleton, "")
 
-    def stand_in(index: int, pointer: str, media: bool) -> str:
-        start, end = spans[index]
-        if text.find("\\", start, end) < 0 and (media or not keep_text):
+
+def _placeholder(value: Any, count: int) -> int | None:
+    """The index of the long string a placeholder of the skeleton stands for."""
+    if type(value) is str and len(value) > 2 and value[0] == "\0" == value[-1]:
+        inner = value[1:-1]
+        if inner.isdigit() and int(inner) < count:
+            return int(inner)
+    return None
+
+
+class _StandIns:
+    """Puts the long strings (or their stand-ins) back into a parsed skeleton. A class,
+    not nested functions: a recursive closure is a reference cycle, and it would keep
+    the body's text alive until the garbage collector next runs."""
+
+    def __init__(self, text: str, spans: list[tuple[int, int]], keep_text: bool) -> None:
+        self.text, self.spans, self.keep_text = text, spans, keep_text
+
+    def stand_in(self, index: int, pointer: str, media: bool) -> str:
+        text, (start, end) = self.text, self.spans[index]
+        if text.find("\\", start, end) < 0 and (media or not self.keep_text):
             return Elided(_head(text, start, end), end - start - 2, pointer)
-        if not keep_text:
+        if not self.keep_text:
             return Elided(_head(text, start, end), _decoded_length(text, start, end), pointer)
         return json.loads(text[start:end])
 
-    def placeholder(value: Any) -> int | None:
-        if type(value) is str and len(value) > 2 and value[0] == "\0" == value[-1]:
-            inner = value[1:-1]
-            if inner.isdigit() and int(inner) < len(spans):
-                return int(inner)
-        return None
-
-    def walk(node: Any, pointer: str) -> Any:
+    def walk(self, node: Any, pointer: str) -> Any:
+        count = len(self.spans)
         if isinstance(node, dict):
             media = node.get("type") == "base64"
             for key, value in node.items():
                 where = f"{pointer}/{key}"
-                index = placeholder(value)
+                index = _placeholder(value, count)
                 if index is not None:
-                    node[key] = stand_in(index, where, media and key == "data")
+                    node[key] = self.stand_in(index, where, media and key == "data")
                 elif isinstance(value, (dict, list)):
-                    walk(value, where)
+                    self.walk(value, where)
         elif isinstance(node, list):
             for i, value in enumerate(node):
-                index = placeholder(value)
+                index = _placeholder(value, count)
                 if index is not None:
-                    node[i] = stand_in(index, f"{pointer}/{i}", False)
+                    node[i] = self.stand_in(index, f"{pointer}/{i}", False)
                 elif isinstance(value, (dict, list)):
-                    walk(value, f"{pointer}/{i}")
+                    self.walk(value, f"{pointer}/{i}")
         return node
 
-    # a placeholder can also be a member's name (a very long key): keep those whole
-    return walk(skeleton if not _has_elided_keys(skeleton, placeholder) else json.loads(text),
-                "")
 
-
-def _has_elided_keys(node: Any, placeholder: Any) -> bool:
+def _has_elided_keys(node: Any, count: int) -> bool:
     if isinstance(node, dict):
-        return any(placeholder(k) is not None or _has_elided_keys(v, placeholder)
+        return any(_placeholder(k, count) is not None or _has_elided_keys(v, count)
                    for k, v in node.items())
     if isinstance(node, list):
-        return any(_has_elided_keys(v, placeholder) for v in node)
+        return any(_has_elided_keys(v, count) for v in node)
     return False
 
 

@@ -24,6 +24,7 @@ stored request reaches any more.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import re
@@ -34,6 +35,9 @@ from inspector.store.compact import utf8
 
 #: Parts smaller than this are cheaper inline than as a shared blob.
 BLOB_MIN_CHARS = 1024
+#: Leaf parts this big (a base64 document) are not copied out of the body: `Split.spans`
+#: says where they are, and the store packs them from there a slice at a time.
+BIG_PART_CHARS = 1 << 20
 
 _DECODER = json.JSONDecoder()
 _WS = re.compile(r"[ \t\n\r]*")
@@ -44,21 +48,34 @@ class Split:
     """A body cut into what `requests.body` stores and the shared parts it names."""
 
     text: str
-    #: sha256 -> text of every part (leaf or chain)
+    #: sha256 -> text of every part (leaf or chain) but the big ones
     parts: dict[str, str] = field(default_factory=dict)
+    #: sha256 -> (start, end) in `source` of each leaf part of `BIG_PART_CHARS` or more
+    spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    #: the body text the spans are in
+    source: str = ""
     #: (chain part, part it names)
     refs: list[tuple[str, str]] = field(default_factory=list)
     #: parts the body text names itself
     direct: list[str] = field(default_factory=list)
 
+    def all_parts(self) -> dict[str, str]:
+        """Every part's text, the big ones too (copied out: for tests and small bodies)."""
+        out = dict(self.parts)
+        for digest, (start, end) in self.spans.items():
+            out[digest] = self.source[start:end]
+        return out
 
-def _digest(text: str, step: int = 1 << 20) -> str:
-    """sha256 of the text's UTF-8, encoded a slice at a time (a part may be megabytes)."""
-    if len(text) <= step:
+
+def _digest(text: str, start: int = 0, end: int | None = None, step: int = 1 << 20) -> str:
+    """sha256 of the UTF-8 of text[start:end], encoded a slice at a time (a part may be
+    megabytes, and is not copied out of its body for this)."""
+    end = len(text) if end is None else end
+    if start == 0 and end == len(text) and end <= step:
         return hashlib.sha256(utf8(text)).hexdigest()
     h = hashlib.sha256()
-    for i in range(0, len(text), step):
-        h.update(utf8(text[i:i + step]))
+    for i in range(start, end, step):
+        h.update(utf8(text[i:min(i + step, end)]))
     return h.hexdigest()
 
 
@@ -121,22 +138,70 @@ def _value_spans(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]
         return None
 
 
+# A JSON string token: outside strings JSON text holds no quote, so matching these one
+# after another from the start finds exactly the strings (possessive: no backtracking).
+_STRING = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+#: bodies this long are walked with their big strings left out (`_spans_without_big`)
+_SKELETON_ABOVE = 4 << 20
+
+
+def _spans_without_big(text: str) -> tuple[list[tuple[int, int]],
+                                             list[tuple[int, int]]] | None:
+    """`_value_spans` of a big body, without decoding its big strings: the scanner
+    decodes every string it passes, and a 32 MB document would be copied (and then
+    some) only to be thrown away. The body is walked with each string of
+    `BIG_PART_CHARS` or more replaced by `""`, and the spans mapped back."""
+    pieces: list[str] = []
+    ends: list[int] = []  # where each `""` ends in the skeleton
+    removed: list[int] = []  # characters left out up to and including it
+    last = gone = 0
+    for m in _STRING.finditer(text):
+        start, end = m.span()
+        if end - start < BIG_PART_CHARS:
+            continue
+        pieces += [text[last:start], '""']
+        gone += end - start - 2
+        ends.append(start + 2 - (gone - (end - start - 2)))
+        removed.append(gone)
+        last = end
+    if not pieces:
+        return _value_spans(text)
+    pieces.append(text[last:])
+    spans = _value_spans("".join(pieces))
+    del pieces
+    if spans is None:
+        return None
+
+    def original(i: int) -> int:
+        k = bisect.bisect_right(ends, i)
+        return i + (removed[k - 1] if k else 0)
+
+    others, messages = spans
+    return ([(original(a), original(b)) for a, b in others],
+            [(original(a), original(b)) for a, b in messages])
+
+
 def split_text(text: str) -> Split | None:
     """The stored form of a body's original JSON text (exact). None when the text cannot
     be walked (not a JSON object, or holding a raw SOH); store it as it is then."""
+    walk = _spans_without_big if len(text) >= _SKELETON_ABOVE else _value_spans
     try:
-        spans = _value_spans(text) if "\x01" not in text else None
+        spans = walk(text) if "\x01" not in text else None
     except RecursionError:  # nested deeper than the scanner goes: store it whole, as sent
         return Split(text=text)
     if spans is None:
         return None
     others, messages = spans
-    out = Split(text="")
+    out = Split(text="", source=text)
     cuts: list[tuple[int, int, str]] = []
 
     def leaf(start: int, end: int) -> str | None:
         if end - start < BLOB_MIN_CHARS:
             return None
+        if end - start >= BIG_PART_CHARS:
+            digest = _digest(text, start, end)
+            out.spans[digest] = (start, end)
+            return digest
         piece = text[start:end]
         digest = _digest(piece)
         out.parts[digest] = piece
@@ -186,28 +251,31 @@ def split_json(body: object) -> Split:
 
 
 def expand(stored: str, lookup: Callable[[list[str]], dict[str, str]],
-           closure: Callable[[list[str]], dict[str, str]] | None = None) -> list[str]:
+           closure: Callable[[list[str]], dict[str, str]] | None = None,
+           known: dict[str, str] | None = None) -> list[str]:
     """The stored body as pieces to concatenate: even items are text, odd items hashes of
     leaf parts (chain parts are resolved into what they hold). `lookup(hashes)` gives
     part texts (at least those asked for); a part it does not know reads as `null`.
     `closure(hashes)`, if given, gives those and every part they reach at once.
+    `known`: the parts the caller holds already (its cache).
 
     Linear in the size of the body: a history of a thousand turns is a chain a thousand
     parts deep, fetched a level at a time while the levels are cached (the next request
     of a session adds a level or two to the last one's chain), all at once through
-    `closure` from the second level missing, and then walked once, its text gathered in
-    a list and joined once."""
+    `closure` from the second level missing (or from the first, when none of it is
+    known: a cold read), and then walked once, its text gathered in a list and joined
+    once."""
     top = stored.split("\x01")
     if len(top) == 1:
         return top
     chains: dict[str, list[str]] = {}
     frontier = set(top[1::2])
-    known: dict[str, str] = {}
+    known = {} if known is None else known
     missed = 0
     while frontier:
         missing = [h for h in frontier if h not in known]
         if missing:
-            missed += 1
+            missed += 1 + (missed == 0 and len(missing) == len(frontier))
             known = (closure if closure is not None and missed > 1 else lookup)(missing)
         following: set[str] = set()
         for digest in frontier:

@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import json
 import operator
+import tempfile
 import threading
-from typing import Any
+import weakref
+from typing import Any, Iterator
 
 import zstandard
 
@@ -61,8 +63,9 @@ def from_utf8(data: bytes) -> str:
 
 
 def pack(text: str | None) -> str | bytes | bytearray | None:
-    """What to store for `text`: the text itself when short, else its compressed bytes
-    (a bytearray for a big ASCII text: copying it into bytes would hold it twice)."""
+    """What to store for `text`: the text itself when short or when compression saves
+    little, else its compressed bytes (a bytearray for a big ASCII text: copying it
+    into bytes would hold it twice)."""
     if text is None or len(text) < PACK_MIN_CHARS:
         return text
     if len(text) > _STEP and text.isascii():
@@ -74,10 +77,57 @@ def pack(text: str | None) -> str | bytes | bytearray | None:
             out += packer.compress(text[i:i + _STEP].encode("ascii"))
         out += packer.flush()
         return out
-    return _codec()[0].compress(utf8(text))
+    packed = _codec()[0].compress(utf8(text))
+    # a part that hardly compresses (a short message) reads faster as it is
+    return packed if len(packed) <= len(text) * WORTH else text
 
 
 _STEP = 1 << 20
+#: a text is kept compressed only if that takes at most this share of its length
+WORTH = 0.75
+
+
+class Spooled:
+    """The compressed form of a big text, held in a temporary file rather than in
+    memory, for writing into a BLOB a slice at a time (see `pack_spooled`)."""
+
+    def __init__(self, file: Any, size: int) -> None:
+        self.file, self.size = file, size
+        # the file goes when this does, even if a failed write never read it
+        weakref.finalize(self, file.close)
+
+    def __len__(self) -> int:
+        return self.size
+
+    def chunks(self, step: int = _STEP) -> Iterator[bytes]:
+        self.file.seek(0)
+        while chunk := self.file.read(step):
+            yield chunk
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def pack_spooled(text: str, start: int = 0, end: int | None = None) -> Spooled:
+    """`pack(text[start:end])` for a big part of a text, without a copy of the part or
+    of its compressed form in memory: the part is encoded and compressed a slice at a
+    time into a temporary file (private, and gone when closed). The frame states the
+    size of what it holds, as `compress()` does, so `unpack` reads it the same way."""
+    end = len(text) if end is None else end
+    if text.isascii():
+        size = end - start
+    else:  # one pass to count the bytes, one to compress them
+        size = sum(len(utf8(text[i:min(i + _STEP, end)])) for i in range(start, end, _STEP))
+    packer = _codec()[0].compressobj(size=size)
+    file = tempfile.TemporaryFile(prefix="claude-inspect-pack-")
+    try:
+        for i in range(start, end, _STEP):
+            file.write(packer.compress(utf8(text[i:min(i + _STEP, end)])))
+        file.write(packer.flush())
+        return Spooled(file, file.tell())
+    except BaseException:
+        file.close()
+        raise
 
 
 def unpack(value: str | bytes | None) -> str | None:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from inspector.config import create_private_file
 from inspector.model import Node
 from inspector.store import bodies, rollups, rows, search_index
-from inspector.store.compact import encode_tree, pack, unpack
+from inspector.store.compact import Spooled, encode_tree, pack, pack_spooled, unpack
 from inspector.store.version import SCHEMA_VERSION
 from inspector.store.records import Record
 from inspector.timeparse import iso_utc
@@ -179,8 +179,13 @@ class Store:
                     if digest not in blob_rows:
                         blob_rows[digest] = (digest, pack(text), len(text))
                     del text
+                for digest, (start, end) in split.spans.items():
+                    if digest not in blob_rows:  # packed from the body, into a file
+                        blob_rows[digest] = (digest, pack_spooled(split.source, start, end),
+                                             end - start)
                 links.extend((c.id, digest) for digest in split.direct)
                 refs.extend(split.refs)
+                del split
             tree, summary = encode_tree(rec.attribution)
             if summary is not None:
                 source_rows.extend((c.id, k, v) for k, v in summary.totals.items())
@@ -200,8 +205,8 @@ class Store:
             ex(f"INSERT OR REPLACE INTO responses ({rows.RESPONSE_COLUMNS}) VALUES "
                f"({', '.join('?' * len(resp_rows[0]))})", resp_rows)
             if blob_rows:
-                big = [row for row in blob_rows.values()
-                       if isinstance(row[1], (bytes, bytearray))
+                big = [row for row in blob_rows.values() if isinstance(row[1], Spooled)
+                       or isinstance(row[1], (bytes, bytearray))
                        and len(row[1]) >= _STREAM_BLOBS_ABOVE]
                 ex("INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, ?, ?)",
                    [row for row in blob_rows.values() if row not in big])
@@ -214,19 +219,25 @@ class Store:
             rollups.add_written(self.conn, rolled)
             search_index.index_requests(self.conn, [r.capture.id for r in records])
 
-    def _insert_big_blobs(self, rows_: list[tuple[str, bytes | bytearray, int]]) -> None:
+    def _insert_big_blobs(self, rows_: list[tuple[str, bytes | bytearray | Spooled, int]]
+                          ) -> None:
         """Blobs of megabytes (a base64 document, packed) written through an incremental
-        blob handle: bound as a parameter, SQLite would copy the value twice in memory."""
+        blob handle: bound as a parameter, SQLite would copy the value twice in memory.
+        A `Spooled` one is copied from its file a slice at a time."""
         for digest, data, size in rows_:
             cur = self.conn.execute(
                 "INSERT OR IGNORE INTO blobs (hash, data, size) VALUES (?, zeroblob(?), ?)",
                 (digest, len(data), size))
             if cur.rowcount != 1:
                 continue  # stored already
-            view = memoryview(data)
+            if isinstance(data, Spooled):
+                chunks: Iterable[Any] = data.chunks()
+            else:
+                view = memoryview(data)
+                chunks = (view[i:i + (1 << 20)] for i in range(0, len(view), 1 << 20))
             with self.conn.blobopen("blobs", "data", cur.lastrowid) as blob:
-                for i in range(0, len(view), 1 << 20):
-                    blob.write(view[i:i + (1 << 20)])
+                for chunk in chunks:
+                    blob.write(chunk)
 
     def set_attribution(self, request_id: str, node: Node | None,
                         cost_usd: float | None) -> None:
@@ -380,7 +391,8 @@ class Store:
             rows = self.conn.execute(
                 """WITH RECURSIVE reach (hash) AS (
                        SELECT value FROM json_each(?)
-                       UNION SELECT r.child FROM blob_refs r JOIN reach ON r.parent = reach.hash)
+                       UNION ALL  -- a chain has no cycles, and each part names one before it
+                       SELECT r.child FROM blob_refs r JOIN reach ON r.parent = reach.hash)
                    SELECT b.hash, b.data FROM reach JOIN blobs b ON b.hash = reach.hash""",
                 (json.dumps(want),))
             chunks = [rows]
@@ -388,18 +400,21 @@ class Store:
             chunks = (self.conn.execute(
                 f"SELECT hash, data FROM blobs WHERE hash IN ({', '.join('?' * len(chunk))})",
                 chunk) for chunk in (want[i:i + 500] for i in range(0, len(want), 500)))
+        chars = 0
         for rows in chunks:
             for digest, data in rows:
                 if digest not in cache:
-                    text = cache[digest] = unpack(data)
-                    self._blob_chars += len(text)
+                    text = cache[digest] = data if type(data) is str else unpack(data)
+                    chars += len(text)
+        self._blob_chars += chars
         return cache
 
     def body_pieces(self, stored: str) -> list[str]:
         """A stored body as pieces: even items text, odd items hashes of leaf parts
         (see `bodies.expand`), their texts then in `blob_texts`."""
         return bodies.expand(stored, self.blob_texts,
-                             lambda hashes: self.blob_texts(hashes, reachable=True))
+                             lambda hashes: self.blob_texts(hashes, reachable=True),
+                             self._blob_cache)
 
     def body_text(self, stored: str | None) -> str | None:
         """Full request JSON text from the stored form."""

@@ -130,3 +130,23 @@ def test_a_huge_json_reply_is_held_once_and_stored_as_it_came(home, encoding):
         store.write([Record(cap)])
         stored = get_exchange(store, cap.id)
     assert stored["response"]["body"] == reply
+
+
+def test_the_elided_parse_keeps_no_reference_to_the_body():
+    """Nothing of the parse may hold the body's text once it returns: a reference cycle
+    there kept a 32 MB text alive in the recorder until the garbage collector ran."""
+    import gc
+    import sys
+
+    from inspector.capture.elide import parse_elided
+
+    text = json.dumps(_document_body(2, text_chars=1_200_000))
+    before = sys.getrefcount(text)
+    gc.disable()
+    try:
+        for keep_text in (True, False):
+            parsed = parse_elided(text, keep_text=keep_text)
+            assert sys.getrefcount(text) == before
+            del parsed
+    finally:
+        gc.enable()

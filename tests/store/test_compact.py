@@ -107,3 +107,25 @@ def test_pack_round_trips_and_compresses_long_text(text):
         assert isinstance(stored, bytes) and len(stored) < len(text)
     else:
         assert stored == text
+
+
+def test_text_that_hardly_compresses_is_kept_as_text():
+    import random
+
+    rng = random.Random(1)
+    noise = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(300))
+    assert compact.pack(noise) == noise  # reads without a decompression
+    assert isinstance(compact.pack(noise * 4), bytes)
+
+
+@pytest.mark.parametrize("text", ["ascii " * 400_000, "é\U0001f600 mixed " * 300_000,
+                                  "\ud800 lone surrogate " * 100_000])
+def test_a_spooled_pack_reads_as_the_packed_part(text):
+    start, end = 7, len(text) - 5
+    spooled = compact.pack_spooled(text, start, end)
+    try:
+        data = b"".join(spooled.chunks())
+    finally:
+        spooled.close()
+    assert len(data) == len(spooled)
+    assert compact.unpack(data) == text[start:end]
