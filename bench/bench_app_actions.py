@@ -89,6 +89,7 @@ def wait(pattern: str, absent: str | None = None, timeout: float = TIMEOUT) -> f
         if rx.search(text) and (absent is None or absent not in text):
             return time.perf_counter() - start
         time.sleep(0.004)
+    print(f"not shown within {timeout:.0f}s: {pattern!r}; the pane:\n{text}", file=sys.stderr)
     return None
 
 

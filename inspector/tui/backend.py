@@ -38,6 +38,10 @@ class Backend:
         # its own connection, so a stats refresh never runs inside a table read's cursor.
         self._analysis_lock = threading.Lock()
         self._analysis = None
+        # the table's finding marks read whole bodies (seconds on a long session): their
+        # own connection, so the Stats view never queues behind them
+        self._marks_lock = threading.Lock()
+        self._marks = None
         # the main screen's window reads: own connection, newest question wins
         self._window_lock = threading.Lock()
         self._window = None
@@ -222,6 +226,24 @@ class Backend:
             return find(self._analysis_store(), since=since, until=until, session=session,
                         kinds=kinds)
 
+    def marks(self, since: float, kinds: tuple[str, ...]) -> list[Any]:
+        """`findings(since, kinds=kinds)` for the table's marks, on a connection of their
+        own (a read-only database shares the analysis connection instead)."""
+        if not self.exists():
+            return []
+        from inspector.analysis.findings import find
+        from inspector.store import Store
+
+        with self._marks_lock:
+            if self._marks is None:
+                try:
+                    self._marks = Store(self.db_path)
+                except sqlite3.OperationalError as e:
+                    if not _read_only(e):
+                        raise
+                    return self.findings(since, kinds=kinds)
+            return find(self._marks, since=since, until=None, session=None, kinds=kinds)
+
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
         from inspector.analysis.ratings import rate
@@ -238,6 +260,10 @@ class Backend:
             if self._shared is not None:
                 self._shared.close()
                 self._shared = None
+        with self._marks_lock:
+            if self._marks is not None:
+                self._marks.close()
+                self._marks = None
         with self._window_lock:
             if self._window is not None:
                 self._window.close()

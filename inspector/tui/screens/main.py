@@ -221,7 +221,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
     def _load_marks(self, since: float) -> None:
-        found = self.backend.findings(since, kinds=MARKED_KINDS)
+        found = self.backend.marks(since, MARKED_KINDS)
         marks: dict[str, str] = {}
         for f in found:
             if f.request_id:
