@@ -89,7 +89,9 @@ def wait(pattern: str, absent: str | None = None, timeout: float = TIMEOUT) -> f
         if rx.search(text) and (absent is None or absent not in text):
             return time.perf_counter() - start
         time.sleep(0.004)
-    print(f"not shown within {timeout:.0f}s: {pattern!r}; the pane:\n{text}", file=sys.stderr)
+    tail = "\n".join(text.rstrip().splitlines()[-4:])
+    print(f"not shown within {timeout:.0f}s: {pattern!r}; the pane ends:\n{tail}",
+          file=sys.stderr)
     return None
 
 
@@ -123,8 +125,15 @@ def one_run(code: Path, db: Path, total: int, home: Path) -> dict[str, tuple[flo
         took = wait(pattern, absent)
         out[name] = (took, max_lag(log, since, time.time() + 0.05))
 
-    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "45", "-c", str(code),
-         command)
+    for attempt in range(50):  # the last run's server may still be on its way out
+        try:
+            tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "45", "-c",
+                 str(code), command)
+            break
+        except subprocess.CalledProcessError:
+            if attempt == 49:
+                raise
+            time.sleep(0.1)
     # tmux holds a lone Escape back for `escape-time` (500 ms by default) in case a key
     # sequence follows; a terminal does not
     tmux("set-option", "-s", "escape-time", "0")
