@@ -4,6 +4,12 @@ Every call runs off the UI thread (in a Textual thread worker). The `Store` guar
 connection with a lock, so workers share it. The cheap `change_token` lets a watcher notice
 rows written by another process (another `claude-inspect proxy`) without re-reading
 anything.
+
+The main screen's window reads (`window`) have a connection of their own, so a newer
+question can stop an older one that is still running without touching any other screen's
+read: SQLite calls a progress handler every few thousand steps of a query, and it stops
+the query once a newer read asked to (unlike `Connection.interrupt()`, this cannot miss
+a query that is just starting).
 """
 
 from __future__ import annotations
@@ -32,26 +38,39 @@ class Backend:
         # its own connection, so a stats refresh never runs inside a table read's cursor.
         self._analysis_lock = threading.Lock()
         self._analysis = None
+        # the table's finding marks read whole bodies (seconds on a long session): their
+        # own connection, so the Stats view never queues behind them
+        self._marks_lock = threading.Lock()
+        self._marks = None
+        # the main screen's window reads: own connection, newest question wins
+        self._window_lock = threading.Lock()
+        self._window = None
+        self._window_wanted = 0
+        #: the window read running now, and the reads below which should stop
+        self._window_running = 0
+        self._window_stop_below = 0
 
     # -- connections -----------------------------------------------------------------
     def _store(self):
         with self._lock:
             if self._shared is None:
-                from inspector.store import Store
-
-                for attempt in range(20):
-                    try:
-                        self._shared = Store(self.db_path)
-                        break
-                    except sqlite3.OperationalError as e:
-                        if _read_only(e):
-                            self._shared = _open_read_only(self.db_path)
-                            break
-                        # the writer may be creating the schema this very moment
-                        if attempt == 19:
-                            raise
-                        time.sleep(0.05)
+                self._shared = self._open()
             return self._shared
+
+    def _open(self):
+        from inspector.store import Store
+
+        for attempt in range(20):
+            try:
+                return Store(self.db_path)
+            except sqlite3.OperationalError as e:
+                if _read_only(e):
+                    return _open_read_only(self.db_path)
+                # the writer may be creating the schema this very moment
+                if attempt == 19:
+                    raise
+                time.sleep(0.05)
+        raise AssertionError("unreachable")
 
     def _filter(self, terms: dict[str, Any], limit: int = 20, offset: int = 0):
         from inspector.store.queries import Filter
@@ -74,6 +93,48 @@ class Backend:
         from inspector.store.queries import list_requests
 
         return list_requests(self._store(), self._filter(terms, limit, offset))
+
+    def want_window(self, ticket: int, *, interrupt: bool = False) -> None:
+        """A window read numbered `ticket` is coming (call on the UI thread): reads with
+        a smaller number that have not started yet will not run, and with `interrupt` a
+        running one is stopped."""
+        self._window_wanted = max(self._window_wanted, ticket)
+        if interrupt:
+            self._window_stop_below = max(self._window_stop_below, ticket)
+
+    def window(self, ticket: int, terms: dict[str, Any], limit: int,
+               offset: int = 0) -> tuple[list[dict[str, Any]], int, int | None] | None:
+        """(rows newest first, total, matching or None without terms) for the main
+        screen; None when a newer window read was asked for meanwhile (`want_window`)."""
+        if not self.exists():
+            return [], 0, (0 if terms else None)
+        from inspector.store.queries import count_requests, list_requests
+
+        with self._window_lock:
+            if ticket < self._window_wanted:
+                return None
+            if self._window is None:
+                self._window = self._open()
+                self._window.conn.set_progress_handler(self._stop_window_read, 4000)
+            self._window_running = ticket
+            try:
+                rows = list_requests(self._window, self._filter(terms, limit, offset))
+                if ticket < self._window_wanted:
+                    return None
+                total = count_requests(self._window, self._filter({}))
+                matching = (count_requests(self._window, self._filter(terms))
+                            if terms else None)
+            except sqlite3.OperationalError as e:
+                if "interrupt" in str(e).lower():
+                    return None
+                raise
+            finally:
+                self._window_running = 0
+        return rows, total, matching
+
+    def _stop_window_read(self) -> int:
+        """SQLite's progress handler on the window connection: non-zero stops the query."""
+        return int(0 < self._window_running < self._window_stop_below)
 
     def count(self, terms: dict[str, Any]) -> int:
         if not self.exists():
@@ -165,6 +226,24 @@ class Backend:
             return find(self._analysis_store(), since=since, until=until, session=session,
                         kinds=kinds)
 
+    def marks(self, since: float, kinds: tuple[str, ...]) -> list[Any]:
+        """`findings(since, kinds=kinds)` for the table's marks, on a connection of their
+        own (a read-only database shares the analysis connection instead)."""
+        if not self.exists():
+            return []
+        from inspector.analysis.findings import find
+        from inspector.store import Store
+
+        with self._marks_lock:
+            if self._marks is None:
+                try:
+                    self._marks = Store(self.db_path)
+                except sqlite3.OperationalError as e:
+                    if not _read_only(e):
+                        raise
+                    return self.findings(since, kinds=kinds)
+            return find(self._marks, since=since, until=None, session=None, kinds=kinds)
+
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
         from inspector.analysis.ratings import rate
@@ -181,6 +260,14 @@ class Backend:
             if self._shared is not None:
                 self._shared.close()
                 self._shared = None
+        with self._marks_lock:
+            if self._marks is not None:
+                self._marks.close()
+                self._marks = None
+        with self._window_lock:
+            if self._window is not None:
+                self._window.close()
+                self._window = None
         if self._watch is not None:
             self._watch.close()
             self._watch = None

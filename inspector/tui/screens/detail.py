@@ -146,10 +146,12 @@ class DetailScreen(Screen):
         Binding("u", "toggle_unchanged", "Unchanged", show=False),
     ]
 
-    def __init__(self, backend: Any, capture_id: str) -> None:
+    def __init__(self, backend: Any, capture_id: str, search: str | None = None) -> None:
         super().__init__()
         self.backend = backend
         self.capture_id = capture_id
+        #: the filter's text search (a regex) the request was opened under, if any
+        self.search = search
         self.exchange: dict[str, Any] | None = None
         self.diff: dict[str, Any] | None = None
         self.diff_loaded = False

@@ -4,6 +4,11 @@ The table shows a window of at most `WINDOW` rows; the screen pages through the 
 the cursor reaches an edge. Every database read runs in a thread worker and comes back as a
 `WindowLoaded` message tagged with a generation number, so a stale answer (the filter
 changed meanwhile) is dropped.
+
+Never wait: typing in the filter box applies the filter `DEBOUNCE` seconds after the last
+key, leaving out what is not finished yet (see `filtering`); a newer filter stops the
+query still running for an older one; Escape paints the unfiltered head from memory at
+once (then refreshes it); `g` goes to the newest request, loading the head if needed.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ WINDOW = 200
 STEP = 100
 #: shortest time between two refreshes caused by new captures (seconds)
 REFRESH_GAP = 0.1
+#: quiet time after the last key before a typed filter applies (seconds)
+DEBOUNCE = 0.25
+#: the anchor of a load that puts the cursor on the newest request
+NEWEST = "<newest>"
 
 
 class WindowLoaded(Message):
@@ -106,6 +115,9 @@ class MainScreen(Screen):
         self.proxy_state = ProxyState()
         self._marks_timer = None
         self.loaded_marks = False
+        self._typed_timer = None
+        #: the last unfiltered head of the list (a WindowLoaded), painted at once on Escape
+        self._head: WindowLoaded | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -125,18 +137,24 @@ class MainScreen(Screen):
         self.load(0)
 
     # -- loading ---------------------------------------------------------------------
-    def load(self, offset: int, *, merge: bool = False, anchor: str | None = None) -> None:
+    def load(self, offset: int, *, merge: bool = False, anchor: str | None = None,
+             interrupt: bool = False) -> None:
+        """Read a window at `offset`; with `interrupt` (a new question from the user) a
+        read still running for an older one is stopped. Refreshes caused by new captures
+        do not interrupt: under steady traffic a slow filter would never finish."""
         self.loading = True
         self.generation += 1
+        self.backend.want_window(self.generation, interrupt=interrupt)
         self._load(self.generation, dict(self.terms), max(offset, 0), merge, anchor)
 
     @work(thread=True, exclusive=True, group="window", exit_on_error=False)
     def _load(self, generation: int, terms: dict[str, Any], offset: int, merge: bool,
               anchor: str | None) -> None:
         try:
-            rows = self.backend.page(terms, WINDOW, offset)
-            total = self.backend.count({})
-            matching = self.backend.count(terms) if terms else None
+            window = self.backend.window(generation, terms, WINDOW, offset)
+            if window is None:
+                return  # a newer read was asked for: this answer would be dropped anyway
+            rows, total, matching = window
             quota = self.backend.quota()
         except Exception as e:  # a file that is no database, a vanished folder, ...
             log.warning("reading %s failed", self.backend.db_path, exc_info=True)
@@ -166,8 +184,13 @@ class MainScreen(Screen):
             table.upsert(message.rows)
         else:
             table.replace_rows(message.rows)
-            if message.anchor and message.anchor in table.rows_by_id:
+            if message.anchor == NEWEST and table.row_count:
+                table.move_cursor(row=0 if table.newest_first else table.row_count - 1,
+                                  scroll=True)
+            elif message.anchor and message.anchor in table.rows_by_id:
                 table.move_cursor(row=table.get_row_index(message.anchor), scroll=True)
+        if not self.terms and self.window_start == 0:
+            self._head = message
         self.loaded_once = True
         self.query_one(EmptyState).problem = None
         shown = len(message.rows)
@@ -198,7 +221,7 @@ class MainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
     def _load_marks(self, since: float) -> None:
-        found = self.backend.findings(since, kinds=MARKED_KINDS)
+        found = self.backend.marks(since, MARKED_KINDS)
         marks: dict[str, str] = {}
         for f in found:
             if f.request_id:
@@ -227,6 +250,9 @@ class MainScreen(Screen):
 
     def _refresh_now(self) -> None:
         self._refresh_timer = None
+        if self.loading:  # a read is on its way (maybe one the user asked for): let it land
+            self._refresh_timer = self.set_timer(REFRESH_GAP, self._refresh_now)
+            return
         self._last_refresh = time.monotonic()
         if self.window_start == 0:
             self.load(0, merge=True)
@@ -255,6 +281,8 @@ class MainScreen(Screen):
         table = self.query_one(RequestsTable)
         limit = self.counts.matching if self.counts.matching is not None else self.counts.total
         anchor = message.anchor
+        if message.fill != table.fills:
+            return  # sent before the rows were last replaced: that edge is gone
         if message.edge == "older" and self.window_start + table.row_count < limit:
             self.load(self.window_start + STEP, anchor=anchor)
         elif message.edge == "newer" and self.window_start > 0:
@@ -293,13 +321,36 @@ class MainScreen(Screen):
     def action_open(self) -> None:
         capture_id = self.query_one(RequestsTable).current_id()
         if capture_id:
-            self.app.open_detail(capture_id)
+            self._open(capture_id)
 
     @on(RequestsTable.RowSelected)
     def _row_selected(self, message: RequestsTable.RowSelected) -> None:
         message.stop()
         if message.row_key.value:
-            self.app.open_detail(message.row_key.value)
+            self._open(message.row_key.value)
+
+    def _open(self, capture_id: str) -> None:
+        """The request's detail; under a text search, opened at its hits."""
+        search = self.terms.get("text")
+        if not search:
+            self.app.open_detail(capture_id)
+            return
+        from inspector.tui.screens.detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(self.backend, capture_id, search=search))
+
+    @on(RequestsTable.NewestWanted)
+    @guarded
+    def _newest(self, message: RequestsTable.NewestWanted) -> None:
+        """`g`: the newest request, wherever the window is."""
+        message.stop()
+        table = self.query_one(RequestsTable)
+        if self.window_start == 0 and not self.loading:
+            if table.row_count:
+                table.move_cursor(row=0 if table.newest_first else table.row_count - 1,
+                                  scroll=True)
+            return
+        self.load(0, anchor=NEWEST, interrupt=True)
 
     def show_filter(self, text: str) -> None:
         """Set the filter box to `text` and apply it."""
@@ -317,29 +368,64 @@ class MainScreen(Screen):
 
     @on(Input.Submitted, "#filter")
     def _filter_submitted(self, message: Input.Submitted) -> None:
+        self._stop_typed_timer()
         self.apply_filter(message.value)
         self.query_one(RequestsTable).focus()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, message: Input.Changed) -> None:
-        self.apply_filter(message.value, quiet=True)
+        """Typing: apply once the keys pause for DEBOUNCE seconds."""
+        self._stop_typed_timer()
+        self._typed_timer = self.set_timer(DEBOUNCE, self._apply_typed)
+
+    def _stop_typed_timer(self) -> None:
+        if self._typed_timer is not None:
+            self._typed_timer.stop()
+            self._typed_timer = None
+
+    def _apply_typed(self) -> None:
+        self._typed_timer = None
+        self.apply_filter(self.query_one("#filter", Input).value, quiet=True)
 
     @guarded
     def apply_filter(self, text: str, *, quiet: bool = False) -> None:
+        """Filter the table with `text`; `quiet`: the user is still typing, so leave out
+        what is unfinished and say nothing of mistakes. The same terms are not asked
+        again."""
         try:
-            terms = parse_filter(text)
+            terms = parse_filter(text, typing=quiet)
         except FilterSyntaxError as e:
             if not quiet:
                 self.notify(str(e), title="Filter", severity="warning")
             return
+        if quiet and terms == self.terms:
+            return
+        if not terms and self.terms and self._head is not None:
+            self._restore_head()
+            return
         self.terms = terms
         self.filter_text = text.strip()
-        self.load(0)
+        self.load(0, interrupt=True)
+
+    def _restore_head(self) -> None:
+        """Back to no filter: paint the unfiltered head kept from before, at once, then
+        read it again quietly (captures may have arrived meanwhile)."""
+        self.terms = {}
+        self.filter_text = ""
+        head, self._head = self._head, None
+        self.generation += 1
+        self.backend.want_window(self.generation, interrupt=True)
+        replay = WindowLoaded(self.generation, 0, head.rows, head.total, None, False, None)
+        replay.quota = getattr(head, "quota", None)
+        self.on_window_loaded(replay)
+        self.load(0, merge=True)
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
+        self._stop_typed_timer()
         if box.display or self.terms:
-            box.value = ""
+            with box.prevent(Input.Changed):
+                box.value = ""
             self._show_filter_box(False)
             self.apply_filter("")
             self.query_one(RequestsTable).focus()

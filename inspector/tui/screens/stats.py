@@ -3,8 +3,11 @@ figures of `claude-inspect stats`), with tokens and cost per day and the top sou
 sessions.
 
 Every figure comes from `compute_stats` in a thread worker (SQLite does the summing; a
-period of 100k captures takes a few tenths of a second). Results are kept per period and
-grouping, so switching back and forth does not ask again; `r` does.
+period of 100k captures takes a few tenths of a second). The groupings are computed one at
+a time, the table's own first, and each part of the view is painted as soon as its
+grouping is known: the table does not wait for the plots (by day) or the top sources and
+sessions. Results are kept per period and grouping, so switching back and forth does not
+ask again; `r` does.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from rich.text import Text
 from textual import work
+from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -36,7 +40,7 @@ COLUMNS = (("group", "Group", 24), ("requests", "Requests", 8), ("prompt", "Prom
 
 
 class StatsLoaded(Message):
-    """Results of one period: `results[by]` for each grouping computed."""
+    """Results of one period: `results[by]` for the grouping(s) just computed."""
 
     def __init__(self, period: str, results: dict[str, dict[str, Any] | None],
                  seconds: float) -> None:
@@ -111,12 +115,12 @@ class StatsScreen(Screen):
         self._show_title()
         wanted = [b for b in dict.fromkeys((self.by, "day", "source", "session"))
                   if (self.period, b) not in self.results]
-        if not wanted:
-            self._show()
-            return
-        if not quiet:
+        if (self.period, self.by) in self.results:
+            self._show()  # the table's grouping is known: show it, the rest follows
+        elif not quiet:
             self.query_one("#stats-groups", DataTable).loading = True
-        self._load(self.period, tuple(wanted))
+        if wanted:
+            self._load(self.period, tuple(wanted))
 
     def captures_changed(self) -> None:
         """New captures are stored: compute the figures again, at most every
@@ -126,7 +130,7 @@ class StatsScreen(Screen):
 
     def _refresh_now(self) -> None:
         self._refresh_timer = None
-        # the table keeps the old figures until the new ones arrive (all in one message)
+        # each part keeps its old figures until its new ones arrive
         self.results.clear()
         self._reload(quiet=True)
 
@@ -141,8 +145,12 @@ class StatsScreen(Screen):
                 f"Summing {n:,} captures stored before the stats tables existed "
                 "(once; later views are fast)…"))
 
-        results = {by: self.backend.stats(since, None, by, notice) for by in groupings}
-        self.post_message(StatsLoaded(period, results, time.perf_counter() - start))
+        worker = get_current_worker()
+        for by in groupings:  # the table's grouping first; one message each
+            if worker.is_cancelled:
+                return  # another period or grouping was asked for
+            result = self.backend.stats(since, None, by, notice)
+            self.post_message(StatsLoaded(period, {by: result}, time.perf_counter() - start))
 
     def on_stats_notice(self, message: StatsNotice) -> None:
         self.notify(message.text, title="Stats", timeout=6)
@@ -152,8 +160,14 @@ class StatsScreen(Screen):
         for by, result in message.results.items():
             self.results[(message.period, by)] = result
         self.last_seconds = message.seconds
-        if message.period == self.period:
+        if message.period != self.period:
+            return
+        if self.by in message.results:
             self._show()
+            return
+        if "day" in message.results:
+            self._show_plots()
+        self._show_tops()
 
     # -- showing ---------------------------------------------------------------------
     def _show_title(self) -> None:
@@ -193,6 +207,8 @@ class StatsScreen(Screen):
         self.refresh_bindings()
 
     def _show_plots(self) -> None:
+        if (self.period, "day") not in self.results:
+            return  # on its way; the old plots stay meanwhile
         days_result = self.results.get((self.period, "day")) or {}
         # a period that ends now plots its quiet last days too; all time ends at the last
         # capture
@@ -224,6 +240,8 @@ class StatsScreen(Screen):
 
     def _show_tops(self) -> None:
         for by, widget in (("source", "#stats-top-sources"), ("session", "#stats-top-sessions")):
+            if (self.period, by) not in self.results:
+                continue  # on its way
             result = self.results.get((self.period, by)) or {}
             self.query_one(widget, Static).update(
                 figures.top_lines(result.get("groups") or [], by))
