@@ -22,6 +22,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, Callable
 
+from inspector.tui.format import AtLeast
 
 log = logging.getLogger(__name__)
 
@@ -122,8 +123,12 @@ class Backend:
                 if ticket < self._window_wanted:
                     return None
                 total = count_requests(self._window, self._filter({}))
-                matching = (count_requests(self._window, self._filter(terms))
-                            if terms else None)
+                if terms.get("text") and len(rows) == limit:
+                    # more than a page matches: say so rather than verify every body
+                    matching = AtLeast(offset + len(rows) + 1)
+                else:
+                    matching = (count_requests(self._window, self._filter(terms))
+                                if terms else None)
             except sqlite3.OperationalError as e:
                 if "interrupt" in str(e).lower():
                     return None

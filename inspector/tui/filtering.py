@@ -12,6 +12,8 @@ Pure so it can be tested alone; the app passes the result to the backend.
 
 from __future__ import annotations
 
+import re
+
 import shlex
 from typing import Any
 
@@ -69,6 +71,15 @@ def parse_filter(text: str, *, typing: bool = False) -> dict[str, Any]:
                 if typing:  # `since:1` on the way to `since:1h`
                     continue
                 raise
+        elif field == "text":
+            try:
+                re.compile(value)
+            except re.error as e:
+                if typing:  # `text:foo(` on the way to `text:foo(bar)`
+                    continue
+                raise FilterSyntaxError(f"text:{value} is not a regular expression: {e}") \
+                    from None
+            out[field] = value
         else:
             out[field] = value
     if free:

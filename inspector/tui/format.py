@@ -184,3 +184,11 @@ def database_problem(path: Any, error: BaseException) -> str:
     if isinstance(error, OSError):
         return f"{name} cannot be read ({error.strerror or error})"
     return f"{name} cannot be read ({type(error).__name__}: {error})"
+
+
+class AtLeast(int):
+    """A count known only from below: a text search stops at the page it shows, since
+    counting every match of a common word reads every body (seconds on 100k)."""
+
+    def __str__(self) -> str:
+        return f"{int(self) - 1:,}+"

@@ -12,7 +12,8 @@ from textual.widgets import DataTable
 
 from inspector.tui.app import make_app
 from inspector.tui.backend import Backend
-from inspector.tui.filtering import parse_filter
+from inspector.tui.filtering import FilterSyntaxError, parse_filter
+from inspector.tui.format import AtLeast
 from inspector.tui.screens import main as main_screen
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.stats import StatsScreen
@@ -175,12 +176,12 @@ async def test_opening_a_row_under_a_text_search_passes_it_on(filled):
     app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
-        await pilot.press("slash", *"text:login", "enter")
+        await pilot.press("slash", *"text:flaky", "enter")
         await wait_for(pilot, lambda: 0 < _table(app).row_count < 13)
-        assert app.main.terms == {"text": "login"}
+        assert app.main.terms == {"text": "flaky"}
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
-        assert app.screen.search == "login"
+        assert app.screen.search == "flaky"
 
 
 async def test_stats_paints_its_table_before_the_other_groupings(filled, monkeypatch):
@@ -215,3 +216,29 @@ async def test_stats_paints_its_table_before_the_other_groupings(filled, monkeyp
         await pilot.press("g")  # by model: only that grouping is computed
         await wait_for(pilot, lambda: ("7d", "model") in screen.results)
         assert asked[3] == "model"  # (a refresh after new captures may follow)
+
+
+def test_a_regex_being_typed_waits_and_a_wrong_one_is_named():
+    assert parse_filter("text:login(", typing=True) == {}
+    with pytest.raises(FilterSyntaxError, match="not a regular expression"):
+        parse_filter("text:login(")
+    assert parse_filter("text:login(ok)?") == {"text": "login(ok)?"}
+
+
+async def test_a_text_search_counts_only_up_to_its_page(filled, monkeypatch):
+    """Counting every match of a common word would verify every body: past a full page
+    the status says "N+ match", and paging still goes on."""
+    monkeypatch.setattr(main_screen, "WINDOW", 5)
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: _table(app).row_count == 5)
+        everywhere = parse_filter("text:claude")["text"]  # in every request's model name
+        await pilot.press("slash", *f"text:{everywhere}", "enter")
+        await wait_for(pilot, lambda: app.main.terms.get("text") == everywhere
+                       and not app.main.loading)
+        assert isinstance(app.main.counts.matching, AtLeast)
+        assert str(app.main.counts.matching) == "5+"
+        app.main.query_one("#filter").value = "text:no-such-word-anywhere"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.counts.matching == 0)
+        assert not isinstance(app.main.counts.matching, AtLeast)

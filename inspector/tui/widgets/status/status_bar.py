@@ -11,6 +11,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from inspector.tui.format import AtLeast
+
 
 @dataclass(frozen=True)
 class ProxyState:
@@ -115,7 +117,9 @@ class StatusBar(Static):
         line.append("  │  ", style="dim")
         line.append(f"{counts.total:,} captures", style="bold")
         if counts.matching is not None:
-            line.append(f"  │  {counts.matching:,} match ", style="bold cyan")
+            shown = (str(counts.matching) if isinstance(counts.matching, AtLeast)
+                     else f"{counts.matching:,}")
+            line.append(f"  │  {shown} match ", style="bold cyan")
             line.append(counts.filter_text, style="cyan")
         first, last = counts.window
         if last and (first > 1 or last < (counts.matching if counts.matching is not None
