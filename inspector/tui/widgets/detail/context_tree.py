@@ -9,11 +9,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static, TextArea, Tree
+from textual.widgets.text_area import Selection
 
 from inspector.model import Node
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
-from inspector.tui.exchange_view import content_text, resolve_path
+from inspector.tui.exchange_view import content_text, group_text, resolve_path
+from inspector.tui.widgets.detail.search import line_col
 
 
 #: columns for a node's name at the top level; deeper names get less, so the numbers after
@@ -48,6 +50,8 @@ class ContextView(Horizontal):
         super().__init__(**kwargs)
         self.root = root
         self.request = request
+        self._tree_nodes: dict[int, Any] = {}  # id(Node) -> its TreeNode, to jump to a hit
+        self._pending: tuple[Node, int, int] | None = None  # a hit to select once shown
 
     def compose(self) -> ComposeResult:
         total = self.root.tokens if self.root else 0
@@ -80,9 +84,25 @@ class ContextView(Horizontal):
             if child.children:
                 # categories start folded: the first view is the overview
                 branch = parent.add(label, data=child, expand=False)
+                self._tree_nodes[id(child)] = branch
                 self._add(branch, child, total, depth + 1)
             else:
-                parent.add_leaf(label, data=child)
+                self._tree_nodes[id(child)] = parent.add_leaf(label, data=child)
+
+    def show_part(self, node: Node, start: int, end: int) -> None:
+        """Open the tree down to `node`, select it and, once its content shows, select the
+        characters start..end in it (a search hit)."""
+        tree_node = self._tree_nodes.get(id(node))
+        if tree_node is None:
+            return
+        parent = tree_node.parent
+        while parent is not None:
+            parent.expand()
+            parent = parent.parent
+        self._pending = (node, start, end)
+        tree = self.query_one(Tree)
+        # the tree numbers its lines again after expanding: move once it has
+        self.call_after_refresh(lambda: tree.move_cursor(tree_node, animate=False))
 
     def on_mount(self) -> None:
         if self.root is None:
@@ -107,14 +127,18 @@ class ContextView(Horizontal):
         if node.path:
             caption.append(f"  {node.path}", style="dim italic")
         self.query_one("#context-caption", Static).update(caption)
-        if node.path:
+        # a group shows its own parts (each child, clipped), never its path's whole JSON
+        if node.children:
+            body = group_text(node, self.request)
+        elif node.path:
             body = content_text(resolve_path(self.request, node.path))
-        elif node.children:
-            lines = [f"{c.label}: {c.tokens:,} tokens" for c in
-                     sorted(node.children, key=lambda n: n.tokens, reverse=True)]
-            body = "\n".join(lines)
         else:
             body = ""
         area = self.query_one("#context-content", TextArea)
         area.load_text(body)
         area.scroll_home(animate=False)
+        if self._pending and self._pending[0] is node:
+            _, start, end = self._pending
+            self._pending = None
+            area.selection = Selection(line_col(body, start), line_col(body, end))
+            area.scroll_cursor_visible(center=True, animate=False)

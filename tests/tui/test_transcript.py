@@ -1,0 +1,104 @@
+"""The Conversation tab as a transcript: blocks per kind at their detail levels, folding,
+lazy tabs and lazy mounting on a long request, and a search opened on its hits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from textual.widgets import Static, TextArea, Tree
+
+from inspector.attribution import attribute
+from inspector.model import Usage
+from inspector.store import Store
+from inspector.tui.app import make_app
+from inspector.tui.screens.detail import DetailScreen
+from inspector.tui.widgets.detail.transcript import Transcript, TranscriptBlock
+
+from .helpers import wait_for
+from .sample import demo_records, fixed_clock, make_record, sample_records, T0, SESSION_A
+
+SIZE = (140, 36)
+pytestmark = pytest.mark.anyio
+
+
+def _text(widget) -> str:
+    """A widget's content as plain text, as a console would print it."""
+    from io import StringIO
+
+    from rich.console import Console
+
+    out = StringIO()
+    shown = widget.content_renderable() if isinstance(widget, TranscriptBlock) else widget.content
+    Console(file=out, width=130, color_system=None).print(shown)
+    return out.getvalue()
+
+
+async def _open(app, pilot, capture_id, search=None):
+    await wait_for(pilot, lambda: app.main.counts.total > 0)
+    app.push_screen(DetailScreen(app.backend, capture_id, search=search))
+    await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
+                   and bool(app.screen.query("#context-tree")))
+    return app.screen
+
+
+async def test_transcript_levels_presets_and_folding(filled):
+    rec = sample_records()[3]  # four turns: a CLAUDE.md reminder, tool calls and results
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, rec.capture.id)
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: bool(screen.query(TranscriptBlock)))
+        transcript = screen.query_one(Transcript)
+        assert app.focused is transcript
+        blocks = list(screen.query(TranscriptBlock))
+        kinds = {b.item.kind for b in blocks}
+        assert {"user", "assistant", "tool_call", "tool_result", "system"} <= kinds
+        shown = lambda kind: [b for b in blocks if b.item.kind == kind and b.display]  # noqa: E731
+        # default: the dialogue in full, tool results on one line
+        result = shown("tool_result")[0]
+        assert len(_text(result).strip().splitlines()) == 1
+        # 5 cycles tool results: full (folded after 12 lines) -> hidden -> one line
+        await pilot.press("5")
+        await pilot.pause(0.05)
+        assert "more lines (Enter to open)" in _text(result)
+        folded = len(_text(result).splitlines())
+        transcript.set_cursor(result.index)
+        await pilot.press("enter")  # opens in place
+        await pilot.pause(0.05)
+        assert len(_text(result).splitlines()) > folded + 10
+        await pilot.press("5")
+        await pilot.pause(0.05)
+        assert not shown("tool_result")
+        # presets: just the dialogue, then everything
+        await pilot.press("t")
+        await pilot.pause(0.05)
+        assert {b.item.kind for b in blocks if b.display} == {"user", "assistant"}
+        legend = _text(screen.query_one("#transcript-legend"))
+        assert "○ tool results" in legend and "● user" in legend
+        await pilot.press("e")
+        await pilot.pause(0.05)
+        assert all(b.display for b in blocks)
+        # the reminder reads as a reminder, not as the user's words
+        reminder = next(b for b in blocks if "CLAUDE.md" in b.item.text)
+        assert reminder.item.kind == "system" and "system reminder" in reminder.item.title
+
+
+async def test_a_group_node_shows_its_parts_not_the_messages_json(filled):
+    rec = sample_records()[3]
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, rec.capture.id)
+        tree = screen.query_one("#context-tree", Tree)
+        history = next(n for n in tree.root.children if n.data.label == "Messages")
+        history.expand()
+        await pilot.pause(0.05)
+        group = next(n for n in history.children if n.data.label == "Tool results")
+        assert group.data.path == "/messages"  # the path a group used to show whole
+        tree.move_cursor(group)
+        await pilot.pause(0.1)
+        content = screen.query_one("#context-content", TextArea).text
+        assert '"role"' not in content and '"messages"' not in content
+        for child in group.data.children:  # each part, and what its own parts are
+            assert f"{child.label}: {child.tokens:,} tokens" in content
+        assert "2 parts: Bash, Bash" in content
