@@ -3,6 +3,7 @@ lazy tabs and lazy mounting on a long request, and a search opened on its hits."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -102,3 +103,94 @@ async def test_a_group_node_shows_its_parts_not_the_messages_json(filled):
         for child in group.data.children:  # each part, and what its own parts are
             assert f"{child.label}: {child.tokens:,} tokens" in content
         assert "2 parts: Bash, Bash" in content
+
+
+def _long_record(turns: int = 300):
+    """A request after `turns` tool-using turns (~600 messages), the sample's shape."""
+    rec = make_record(900, T0 + 4000, SESSION_A, 0)
+    body = json.loads(rec.capture.request_text)
+    messages = body["messages"]
+    for t in range(turns):
+        use = f"toolu_long_{t}"
+        messages.append({"role": "assistant", "content": [
+            {"type": "text", "text": f"Step {t}: reading **module {t}**."},
+            {"type": "tool_use", "id": use, "name": "Read", "input": {"file_path": f"/src/m{t}.py"}}]})
+        lines = "".join(f"{i:>4}\tdef f_{t}_{i}(): pass\n" for i in range(40))
+        if t == 250:
+            lines += "    raise NeedleError('the token expired')\n"
+        messages.append({"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": use, "content": lines}]})
+    text = json.dumps(body)
+    capture = dataclasses.replace(rec.capture, request_text=text, request_json=body,
+                                  request_bytes=len(text))
+    node = attribute(body, None, headers={})
+    return dataclasses.replace(rec, capture=capture, attribution=node), len(messages)
+
+
+async def test_a_long_request_opens_without_building_everything(config):
+    rec, count = _long_record()
+    with Store(config.db_path) as store:
+        store.write([rec])
+    app = make_app(config, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(app, pilot, rec.capture.id)
+        assert count > 600
+        # only the Context tab (and the Diff placeholder) are built
+        assert set(screen.built) == {"context", "diff"}
+        for tab in ("#conversation", "#raw", "#response", "#headers", "#timing"):
+            assert not screen.query_one(tab).children, tab
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: bool(screen.query(TranscriptBlock)))
+        await pilot.pause(0.3)
+        mounted = len(screen.query(TranscriptBlock))
+        assert mounted < count / 4, mounted  # a few screens, not 1,200 blocks
+        transcript = screen.query_one(Transcript)
+        # scrolling to the end mounts more as it goes
+        await pilot.press("end")
+        await wait_for(pilot, lambda: len(screen.query(TranscriptBlock)) == len(transcript.items))
+        assert not screen.query_one("#raw").query(TextArea)
+
+
+async def test_search_opens_the_hit_and_steps_through_hits(config):
+    rec, _ = _long_record()
+    with Store(config.db_path) as store:
+        store.write([rec])
+    app = make_app(config, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(app, pilot, rec.capture.id, search=r"Needle\w+")
+        await wait_for(pilot, lambda: screen.hit_index == 0, timeout=10)
+        status = _text(screen.query_one("#detail-search"))
+        # the tool result in the conversation, its part in the tree, the raw JSON
+        assert "hit 1/3" in status and "Conversation" in status
+        tabs = screen.query_one("#detail-tabs")
+        assert tabs.active == "conversation"
+        await wait_for(pilot, lambda: bool(screen.query(".-hit")))
+        block = screen.query_one(".-hit", TranscriptBlock)
+        assert block.item.kind == "tool_result" and block.expanded and block.display
+        assert "NeedleError" in _text(block)  # past the fold: opened in place
+        # lit on screen: the transcript scrolled to it
+        transcript = screen.query_one(Transcript)
+        await wait_for(pilot, lambda: transcript.scroll_y > 0 and transcript._visible(block))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tabs.active == "context")
+        content = screen.query_one("#context-content", TextArea)
+        await wait_for(pilot, lambda: content.selected_text == "NeedleError")
+        await pilot.press("n")
+        await wait_for(pilot, lambda: tabs.active == "raw")
+        await wait_for(pilot, lambda: screen.query("#raw-text")
+                       and screen.query_one("#raw-text", TextArea).selected_text == "NeedleError")
+        assert "hit 3/3" in _text(screen.query_one("#detail-search"))
+        await pilot.press("N", "N")
+        await wait_for(pilot, lambda: tabs.active == "conversation")
+        assert "hit 1/3" in _text(screen.query_one("#detail-search"))
+
+
+async def test_no_hit_says_so_and_n_still_rates(filled):
+    from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
+
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, sample_records()[0].capture.id, search="zzz_nowhere")
+        await wait_for(pilot, lambda: "no hit" in _text(screen.query_one("#detail-search")))
+        await pilot.press("n")
+        await wait_for(pilot, lambda: isinstance(app.screen, RatingPrompt))
