@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markdown import Markdown
 from rich.padding import Padding
 from rich.syntax import Syntax
@@ -33,9 +33,21 @@ FOLD = 12
 BATCH = 30
 
 KIND_STYLE = {"user": "bold cyan", "assistant": "bold magenta", "thinking": "italic grey62",
-              "tool_call": "bold yellow", "tool_result": "bold green", "system": "bold blue",
+              "tool_call": "bold yellow", "tool_result": "bold green", "system": "bold steel_blue1",
               "media": "bold white"}
 LEVEL_MARK = {FULL: "●", LINE: "◐", HIDDEN: "○"}
+
+
+class OneLine:
+    """A Text cut to the width it is drawn at, with an ellipsis: never wraps."""
+
+    def __init__(self, text: Text) -> None:
+        self.text = text
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        text = self.text.copy()
+        text.truncate(options.max_width, overflow="ellipsis")
+        yield text
 
 
 def _body(item: Item, text: str, pattern: re.Pattern[str] | None) -> RenderableType:
@@ -89,13 +101,11 @@ class TranscriptBlock(Static):
         head = Text(item.title, style=KIND_STYLE.get(item.kind, "bold"))
         lines = item.text.splitlines() or [""]
         if self.level != FULL and not self.expanded:  # one line: title and first words
-            head.append("  ")
-            head.append(first_line(item.text), style="dim")
             if len(lines) > 1:
-                head.append(f"  ({len(lines)} lines)", style="dim italic")
-            head.no_wrap = True
-            head.overflow = "ellipsis"
-            return head
+                head.append(f" ({len(lines)} lines)", style="dim italic")
+            head.append("  ")
+            head.append(item.summary or first_line(item.text), style="dim")
+            return OneLine(head)
         folded = not self.expanded and len(lines) > FOLD
         text = "\n".join(lines[:FOLD]) if folded else item.text
         parts: list[RenderableType] = [head, Padding(_body(item, text, self.pattern), (0, 0, 0, 2))]

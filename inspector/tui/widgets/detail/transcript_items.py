@@ -49,6 +49,7 @@ class Item:
     message: int | None = None  # index in `messages`; None for the system prompt
     path: str = ""  # JSON pointer of the block in the request body
     error: bool = False  # a tool result marked is_error
+    summary: str = ""  # the one-line form when the first line is not telling (JSON)
 
 
 def _json(value: Any) -> str:
@@ -107,7 +108,8 @@ def block_item(block: Any, role: str, message: int, path: str,
         name = str(block.get("name", "?"))
         tool_names[str(block.get("id"))] = name
         return Item("tool_call", f"→ {name}  {who}", _json(block.get("input")), "json",
-                    message, path)
+                    message, path,
+                    summary=json.dumps(block.get("input"), ensure_ascii=False, default=str)[:300])
     if kind == "tool_result" or str(kind).endswith("_tool_result"):
         name = tool_names.get(str(block.get("tool_use_id")), "tool")
         error = bool(block.get("is_error"))
@@ -148,10 +150,7 @@ def transcript_items(request: Any) -> list[Item]:
     return items
 
 
-def first_line(text: str, width: int = 200) -> str:
-    """The first non-empty line of `text`, for the one-line level."""
-    for line in text.splitlines():
-        line = line.strip()
-        if line:
-            return line[:width]
-    return ""
+def first_line(text: str, width: int = 300) -> str:
+    """The start of `text` on one line (runs of spaces and line breaks as one space), for
+    the one-line level: a JSON result reads `[ { "id": 1 ...` rather than `[`."""
+    return " ".join(text[:width * 2].split())[:width]
