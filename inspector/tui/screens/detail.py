@@ -205,10 +205,20 @@ class DetailScreen(Screen):
         yield Static(id="detail-findings")
         yield Static(id="detail-search")
         yield LoadingIndicator(id="detail-loading")
+        # every tab is an empty pane, composed while the request loads; its content is built
+        # the first time it shows (the Raw tab alone took half a second on a 1 MB request)
+        with TabbedContent(id="detail-tabs", initial="context"):
+            for name, title in TAB_TITLES:
+                with TabPane(title, id=name):
+                    if name == "diff":  # a placeholder, filled when the diff arrives
+                        yield from self._tab_content("diff")
+        done = self.built["diff"] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#detail-findings").display = False
+        self.query_one("#detail-tabs").display = False  # until the request is there
         self.query_one("#detail-search").display = bool(self.search)
         if self.search:
             self.query_one("#detail-search", Static).update(
@@ -252,16 +262,14 @@ class DetailScreen(Screen):
             self._load_findings(ex["id"], session, ex["ts"])
         self.request = xv.request_json(ex)
         self.attribution = xv.tree(ex)
-        # every tab is an empty pane at first; its content is built the first time it shows
-        # (the Raw tab alone took half a second on a 1 MB request)
-        tabs = TabbedContent(id="detail-tabs")
-        await self.mount(tabs, before=self.query_one(Footer))
-        for name, title in TAB_TITLES:
-            await tabs.add_pane(TabPane(title, id=name))
-        await self._build("diff")  # a placeholder, filled when the diff arrives
+        tabs = self.query_one(TabbedContent)
+        tabs.display = True
         await self._build("context")
-        tabs.active = "context"
-        self.query_one("#context-tree").focus()
+        if tabs.active == "context":
+            self.query_one("#context-tree").focus()
+        else:  # a tab chosen while the request loaded
+            await self._build(tabs.active)
+            self._focus_content(tabs.active)
         if self.search:
             self._search(self.search)
 
@@ -269,6 +277,8 @@ class DetailScreen(Screen):
         """Mount tab `name`'s content unless done; a second caller waits for the first."""
         if name in self.built:
             await self.built[name]
+            return
+        if self.exchange is None:  # not loaded yet: built once it is
             return
         done = self.built[name] = asyncio.get_running_loop().create_future()
         try:
@@ -427,6 +437,10 @@ class DetailScreen(Screen):
         if pane is None or pane.id is None:
             return
         await self._build(pane.id)
+        self._focus_content(pane.id)
+
+    def _focus_content(self, name: str) -> None:
+        pane = self.query_one(f"#{name}", TabPane)
         target = next(iter(pane.query("Transcript, Tree, TextArea, VerticalScroll")), None)
         if target is not None:
             target.focus()
