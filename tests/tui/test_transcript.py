@@ -103,6 +103,14 @@ async def test_a_group_node_shows_its_parts_not_the_messages_json(filled):
         for child in group.data.children:  # each part, and what its own parts are
             assert f"{child.label}: {child.tokens:,} tokens" in content
         assert "2 parts: Bash, Bash" in content
+        # deeper groups join the tree when first expanded
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert [c.data.label for c in group.children] == ["Bash", "github (MCP)"]
+        assert not group.children[0].children  # not yet: its own turn
+        group.children[0].expand()
+        await pilot.pause(0.05)
+        assert [c.data.label for c in group.children[0].children] == ["Bash", "Bash"]
 
 
 def _long_record(turns: int = 300):

@@ -52,6 +52,9 @@ class ContextView(Horizontal):
         self.request = request
         self._tree_nodes: dict[int, Any] = {}  # id(Node) -> its TreeNode, to jump to a hit
         self._pending: tuple[Node, int, int] | None = None  # a hit to select once shown
+        # groups whose children are not in the tree yet: id(Node) -> (TreeNode, depth)
+        self._unfilled: dict[int, tuple[Any, int]] = {}
+        self._total = root.tokens if root else 0
 
     def compose(self) -> ComposeResult:
         total = self.root.tokens if self.root else 0
@@ -79,19 +82,52 @@ class ContextView(Horizontal):
                            show_line_numbers=False)
 
     def _add(self, parent, node: Node, total: int, depth: int) -> None:  # noqa: ANN001
+        """Add `node`'s children under `parent`: two levels now (categories and what they
+        hold), deeper groups when first expanded (a 300-turn session has ~1,500 nodes,
+        most of them messages deep in the history groups)."""
         for child in sorted(node.children, key=lambda n: n.tokens, reverse=True):
             label = node_label(child, total, depth)
             if child.children:
                 # categories start folded: the first view is the overview
                 branch = parent.add(label, data=child, expand=False)
                 self._tree_nodes[id(child)] = branch
-                self._add(branch, child, total, depth + 1)
+                if depth < 1:
+                    self._add(branch, child, total, depth + 1)
+                else:
+                    self._unfilled[id(child)] = (branch, depth + 1)
             else:
                 self._tree_nodes[id(child)] = parent.add_leaf(label, data=child)
+
+    def _fill(self, node: Node) -> None:
+        """Put a lazily added group's children in the tree."""
+        found = self._unfilled.pop(id(node), None)
+        if found is not None:
+            branch, depth = found
+            self._add(branch, node, self._total, depth)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded) -> None:
+        if event.node.data is not None:
+            self._fill(event.node.data)
+
+    def _ancestors(self, target: Node) -> list[Node]:
+        """The nodes from the root's child down to `target` (empty when not in the tree)."""
+        def walk(node: Node, trail: list[Node]) -> list[Node] | None:
+            for child in node.children:
+                if child is target:
+                    return trail + [child]
+                if child.children:
+                    found = walk(child, trail + [child])
+                    if found:
+                        return found
+            return None
+
+        return (walk(self.root, []) or []) if self.root else []
 
     def show_part(self, node: Node, start: int, end: int) -> None:
         """Open the tree down to `node`, select it and, once its content shows, select the
         characters start..end in it (a search hit)."""
+        for group in self._ancestors(node)[:-1]:  # groups not yet in the tree come in
+            self._fill(group)
         tree_node = self._tree_nodes.get(id(node))
         if tree_node is None:
             return
