@@ -30,7 +30,7 @@ from inspector.tui.widgets.detail.transcript_items import (
 #: lines of a block shown before it folds ("… 40 more lines")
 FOLD = 12
 #: blocks mounted per step while scrolling
-BATCH = 30
+BATCH = 20
 
 KIND_STYLE = {"user": "bold cyan", "assistant": "bold magenta", "thinking": "italic grey62",
               "tool_call": "bold yellow", "tool_result": "bold green", "system": "bold steel_blue1",
