@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import json
 import statistics
 import tempfile
@@ -48,6 +49,8 @@ def long_body(turns: int) -> dict:
             {"type": "tool_use", "id": use_id, "name": "Read" if t % 3 else "Bash",
              "input": {"file_path": f"/repo/src/module_{t}.py", "limit": 200}}]})
         result = "".join(f"{i:>5}\tdef function_{t}_{i}(x):  # {LOREM[:60]}\n" for i in range(38))
+        if t == 250:  # one rare word, late in the session, for the search
+            result += "    raise NeedleError('the token expired')\n"
         messages.append({"role": "user", "content": [
             {"type": "tool_result", "tool_use_id": use_id, "content": result}]})
     messages.append({"role": "user", "content": "Now fix the test."})
@@ -119,9 +122,29 @@ async def one_run(config: Config, capture_id: str) -> dict[str, float]:
         await pilot.pause()
         conversation = time.perf_counter() - start
         await pilot.pause(0.5)  # anything still built in the background counts as a stall
-        return {"open_ms": opened * 1000, "open_stall_ms": open_stall * 1000,
-                "conversation_ms": conversation * 1000,
-                "conversation_stall_ms": stalls.worst * 1000}
+        result = {"open_ms": opened * 1000, "open_stall_ms": open_stall * 1000,
+                  "conversation_ms": conversation * 1000,
+                  "conversation_stall_ms": stalls.worst * 1000}
+        await pilot.press("escape")
+        await pilot.pause(0.3)
+        if "search" in inspect.signature(DetailScreen).parameters:
+            # open it on a search: until the rare word's block is open, lit and on screen
+            stalls.reset()
+            start = time.perf_counter()
+            app.push_screen(DetailScreen(app.backend, capture_id, search="NeedleError"))
+            await _until(lambda: isinstance(app.screen, DetailScreen)
+                         and _hit_shown(app.screen))
+            await pilot.pause()
+            result["search_hit_ms"] = (time.perf_counter() - start) * 1000
+            await pilot.pause(0.5)
+            result["search_stall_ms"] = stalls.worst * 1000
+        return result
+
+
+def _hit_shown(screen) -> bool:  # noqa: ANN001
+    hit = screen.query(".-hit")
+    transcript = screen.query("#transcript")
+    return bool(hit) and bool(transcript) and transcript.first()._visible(hit.first())
 
 
 async def _until(condition, timeout: float = 30.0) -> None:  # noqa: ANN001

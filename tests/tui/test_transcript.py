@@ -153,9 +153,23 @@ async def test_a_long_request_opens_without_building_everything(config):
         mounted = len(screen.query(TranscriptBlock))
         assert mounted < count / 4, mounted  # a few screens, not 1,200 blocks
         transcript = screen.query_one(Transcript)
-        # scrolling to the end mounts more as it goes
+        # scrolling down mounts more as it goes
+        await pilot.press("pagedown", "pagedown", "pagedown")
+        await wait_for(pilot, lambda: len(screen.query(TranscriptBlock)) > mounted)
+        # End mounts a window at the end, not everything in between
         await pilot.press("end")
-        await wait_for(pilot, lambda: len(screen.query(TranscriptBlock)) == len(transcript.items))
+        last = len(transcript.items) - 1
+        await wait_for(pilot, lambda: transcript.block(last) is not None)
+        assert len(screen.query(TranscriptBlock)) < count / 4
+        assert "earlier blocks" in _text(screen.query_one("#transcript-earlier"))
+        # scrolling up from there brings the earlier blocks back in
+        lo = transcript.lo
+        await wait_for(pilot, lambda: transcript.scroll_y > 0)
+        transcript.scroll_home(animate=False)
+        await wait_for(pilot, lambda: transcript.lo < lo)
+        # Home: the first block again
+        await pilot.press("home")
+        await wait_for(pilot, lambda: transcript.lo == 0 and transcript.block(0) is not None)
         assert not screen.query_one("#raw").query(TextArea)
 
 

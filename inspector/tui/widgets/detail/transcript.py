@@ -123,7 +123,12 @@ class TranscriptBlock(Static):
 
 
 class Transcript(VerticalScroll, can_focus=True):
-    """The scrolling list of blocks, with a cursor (the block Enter opens)."""
+    """The scrolling list of blocks, with a cursor (the block Enter opens).
+
+    Only a window of the items is mounted: `blocks` holds items[lo:lo + len(blocks)]. It
+    grows downwards as the view nears its end and upwards when the view reaches its top;
+    a jump far away (a search hit, Home, End) mounts a fresh window there instead of
+    everything in between."""
 
     BINDINGS = [
         *[Binding(str(n), f"cycle({n - 1})", name, show=False)
@@ -139,32 +144,51 @@ class Transcript(VerticalScroll, can_focus=True):
     ]
 
     class LevelsChanged(Message):
-        """The detail levels changed (the legend shows them)."""
+        """The detail levels or the mounted window changed (the legend shows them)."""
 
     def __init__(self, items: list[Item], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items = items
         self.levels: dict[str, str] = dict(DEFAULT)
+        self.lo = 0  # index of the first mounted item
         self.blocks: list[TranscriptBlock] = []
-        self.cursor = 0
+        self.cursor = 0  # an item index, within the window
         self.pattern: re.Pattern[str] | None = None
-        self._filling = False
+        self._busy = False  # one mount at a time
+
+    @property
+    def hi(self) -> int:
+        return self.lo + len(self.blocks)
+
+    def block(self, index: int) -> TranscriptBlock | None:
+        """The mounted block of item `index`, if it is in the window."""
+        return self.blocks[index - self.lo] if self.lo <= index < self.hi else None
 
     # -- lazy mounting ---------------------------------------------------------------------
-    def _new_blocks(self, count: int) -> list[TranscriptBlock]:
-        start = len(self.blocks)
-        new = [TranscriptBlock(item, start + i, self.levels[item.kind], self.pattern)
-               for i, item in enumerate(self.items[start:start + count])]
-        self.blocks.extend(new)
-        return new
+    def _make(self, start: int, stop: int) -> list[TranscriptBlock]:
+        return [TranscriptBlock(self.items[i], i, self.levels[self.items[i].kind], self.pattern)
+                for i in range(max(start, 0), min(stop, len(self.items)))]
 
     def compose(self) -> ComposeResult:
-        yield from self._new_blocks(BATCH)
+        yield Static(id="transcript-earlier")
+        self.blocks = self._make(0, BATCH)
+        yield from self.blocks
 
     def on_mount(self) -> None:
-        if self.blocks:
-            self.blocks[0].add_class("-cursor")
+        self._window_changed()
         self.call_after_refresh(self.fill)
+
+    def _window_changed(self) -> None:
+        earlier = self.query_one("#transcript-earlier", Static)
+        earlier.display = self.lo > 0
+        if self.lo:
+            earlier.update(Text(f"▲ {self.lo:,} earlier blocks: scroll up, or Home for the first",
+                                style="dim italic"))
+        if self.block(self.cursor) is None and self.blocks:
+            self.cursor = self.lo
+        for block in self.blocks:
+            block.set_class(block.index == self.cursor, "-cursor")
+        self.post_message(self.LevelsChanged())
 
     def _near_end(self) -> bool:
         """Less than two screens of mounted content below the view."""
@@ -172,28 +196,76 @@ class Transcript(VerticalScroll, can_focus=True):
         return below < 2 * max(self.size.height, 10)
 
     async def fill(self) -> None:
-        """Mount one more batch if the view is near the end of what is mounted; then look
+        """Mount one more batch below if the view is near the end of the window; then look
         again once the new blocks are laid out."""
-        if self._filling or len(self.blocks) >= len(self.items) or not self._near_end():
+        if self._busy or self.hi >= len(self.items) or not self._near_end():
             return
-        self._filling = True
+        self._busy = True
         try:
-            await self.mount_all(self._new_blocks(BATCH))
+            new = self._make(self.hi, self.hi + BATCH)
+            self.blocks.extend(new)
+            await self.mount_all(new)
         finally:
-            self._filling = False
-        self.post_message(self.LevelsChanged())
+            self._busy = False
+        self._window_changed()
         self.call_after_refresh(self.fill)
 
-    async def mount_through(self, index: int) -> None:
-        """Mount every block up to `index` (for a jump to a search hit or the end)."""
-        while len(self.blocks) <= min(index, len(self.items) - 1):
-            await self.mount_all(self._new_blocks(max(BATCH * 4, 1)))
-        self.post_message(self.LevelsChanged())
+    async def _prepend(self) -> None:
+        """Mount a batch above the window, keeping what is on screen where it is."""
+        if self._busy or self.lo == 0:
+            return
+        self._busy = True
+        try:
+            new = self._make(self.lo - BATCH, self.lo)
+            await self.mount_all(new, after=self.query_one("#transcript-earlier"))
+            self.blocks[:0] = new
+            self.lo = new[0].index
+        finally:
+            self._busy = False
+        self._window_changed()
+
+        def keep_place() -> None:
+            added = sum(b.outer_size.height for b in new if b.display)
+            self.scroll_to(y=self.scroll_y + added, animate=False)
+
+        self.call_after_refresh(keep_place)
+
+    async def window(self, start: int) -> None:
+        """Mount a fresh window from item `start` (a jump far from the current one)."""
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            await self.remove_children(".transcript-block")
+            self.lo = max(0, min(start, len(self.items) - 1))
+            self.blocks = self._make(self.lo, self.lo + BATCH)
+            await self.mount_all(self.blocks)
+        finally:
+            self._busy = False
+        self.cursor = self.lo
+        self._window_changed()
+        self.call_after_refresh(self.fill)
+
+    async def reveal(self, index: int) -> TranscriptBlock | None:
+        """Make sure item `index` is mounted: grow the window a little, or move it."""
+        if self.block(index) is None:
+            if self.hi <= index < self.hi + 2 * BATCH:
+                new = self._make(self.hi, index + BATCH)
+                self.blocks.extend(new)
+                await self.mount_all(new)
+                self._window_changed()
+            elif self.lo - BATCH <= index < self.lo:
+                await self._prepend()
+            else:
+                await self.window(index - 2)
+        return self.block(index)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         if new > old:
             self.call_after_refresh(self.fill)
+        elif new < old and new < 2 and self.lo > 0:
+            self.call_after_refresh(self._prepend)
 
     # -- detail levels -----------------------------------------------------------------------
     def set_levels(self, levels: dict[str, str]) -> None:
@@ -227,9 +299,9 @@ class Transcript(VerticalScroll, can_focus=True):
         text.append(" e ", style="reverse")
         text.append(" everything  ")
         text.append(" 0 ", style="reverse")
-        text.append(" default   ● full  ◐ one line  ○ hidden   Enter/click opens a block   ",
-                    style="")
-        text.append(f"{len(self.blocks):,} of {len(self.items):,} blocks loaded", style="dim")
+        text.append(" default   ● full  ◐ one line  ○ hidden   Enter/click opens a block   ")
+        text.append(f"blocks {self.lo + 1 if self.blocks else 0:,}-{self.hi:,} of "
+                    f"{len(self.items):,} loaded", style="dim")
         return text
 
     # -- cursor ----------------------------------------------------------------------------
@@ -239,41 +311,48 @@ class Transcript(VerticalScroll, can_focus=True):
                 and region.bottom > self.scroll_y)
 
     def set_cursor(self, index: int, scroll: bool = True) -> None:
-        if not self.blocks:
+        block = self.block(index)
+        if block is None:
             return
-        self.blocks[self.cursor].remove_class("-cursor")
-        self.cursor = max(0, min(index, len(self.blocks) - 1))
-        block = self.blocks[self.cursor]
+        old = self.block(self.cursor)
+        if old is not None:
+            old.remove_class("-cursor")
+        self.cursor = index
         block.add_class("-cursor")
         if scroll:
             self.scroll_to_widget(block, animate=False)
 
     async def action_move(self, delta: int) -> None:
         i = self.cursor + delta
-        while True:
-            if i >= len(self.blocks) and len(self.blocks) < len(self.items):
-                await self.mount_through(i)
-            if not 0 <= i < len(self.blocks):
+        while 0 <= i < len(self.items):
+            block = await self.reveal(i)
+            if block is None:
                 return
-            if self.blocks[i].display:
+            if block.display:
                 self.set_cursor(i)
                 return
             i += delta
 
     def action_toggle(self) -> None:
-        if not self.blocks:
+        block = self.block(self.cursor)
+        if block is None:
             return
-        if not self._visible(self.blocks[self.cursor]):  # after PgDn: the top block
+        if not self._visible(block):  # after PgDn: the top block on screen
             shown = [b for b in self.blocks if self._visible(b)]
             if shown:
                 self.set_cursor(shown[0].index, scroll=False)
-        self.blocks[self.cursor].toggle()
+                block = shown[0]
+        block.toggle()
 
     async def action_end(self) -> None:
-        await self.mount_through(len(self.items) - 1)
+        if self.hi < len(self.items):
+            await self.window(len(self.items) - BATCH)
+        self.set_cursor(len(self.items) - 1, scroll=False)
         self.call_after_refresh(self.scroll_end, animate=False)
 
-    def action_home(self) -> None:
+    async def action_home(self) -> None:
+        if self.lo > 0:
+            await self.window(0)
         self.scroll_home(animate=False)
         self.set_cursor(0, scroll=False)
 
@@ -292,10 +371,11 @@ class Transcript(VerticalScroll, can_focus=True):
 
     async def show_hit(self, index: int, offset: int) -> None:
         """Open block `index` and bring the line holding character `offset` into view."""
-        await self.mount_through(index)
-        for block in self.query(".-hit"):
-            block.remove_class("-hit")
-        block = self.blocks[index]
+        block = await self.reveal(index)
+        if block is None:
+            return
+        for old in self.query(".-hit"):
+            old.remove_class("-hit")
         block.pinned = True
         block.expanded = True
         block.add_class("-hit")
