@@ -180,7 +180,7 @@ async def test_search_opens_the_hit_and_steps_through_hits(config):
     app = make_app(config, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await _open(app, pilot, rec.capture.id, search=r"Needle\w+")
-        await wait_for(pilot, lambda: screen.hit_index == 0, timeout=10)
+        await wait_for(pilot, lambda: screen.hit_index == 0 and screen.search_final, timeout=10)
         status = _text(screen.query_one("#detail-search"))
         # the tool result in the conversation, its part in the tree, the raw JSON
         assert "hit 1/3" in status and "Conversation" in status

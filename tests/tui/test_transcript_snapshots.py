@@ -41,7 +41,8 @@ def _opener(keys: tuple[str, ...], search: str | None = None):
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
                        and bool(app.screen.query("#context-tree")))
         if search:
-            await wait_for(pilot, lambda: bool(app.screen.query(".-hit")))
+            await wait_for(pilot, lambda: bool(app.screen.query(".-hit"))
+                           and app.screen.search_final)
         else:
             await pilot.press("right_square_bracket")
             await wait_for(pilot, lambda: bool(app.screen.query(TranscriptBlock)))

@@ -55,10 +55,14 @@ class RawReady(Message):
 
 
 class SearchDone(Message):
-    def __init__(self, pattern: Any, hits: list[Hit]) -> None:
+    """Hits so far: first those of the Conversation and Context tabs, then (`final`) all,
+    the Raw text's too (making that text takes longest)."""
+
+    def __init__(self, pattern: Any, hits: list[Hit], final: bool) -> None:
         super().__init__()
         self.pattern = pattern
         self.hits = hits
+        self.final = final
 
 
 class DiffLoaded(Message):
@@ -193,6 +197,7 @@ class DetailScreen(Screen):
         self._raw_ready = asyncio.Event()
         self.hits: list[Hit] = []
         self.hit_index = -1
+        self.search_final = False
         self.pattern: Any = None
         self.exchange: dict[str, Any] | None = None
         self.diff: dict[str, Any] | None = None
@@ -449,16 +454,22 @@ class DetailScreen(Screen):
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
     def _search(self, text: str) -> None:
         pattern = compile_search(text)
-        hits = find_hits(pattern, self.items, leaves(self.attribution), self.request, self.raw_text())
-        self.post_message(SearchDone(pattern, hits))
+        hits = find_hits(pattern, self.items, leaves(self.attribution), self.request, None)
+        self.post_message(SearchDone(pattern, hits, final=False))
+        hits += find_hits(pattern, [], [], self.request, self.raw_text())
+        self.post_message(SearchDone(pattern, hits, final=True))
 
     @guarded
     async def on_search_done(self, message: SearchDone) -> None:
-        self.pattern, self.hits = message.pattern, message.hits
-        if not self.hits:
+        first = not self.hits
+        self.pattern, self.hits, self.search_final = message.pattern, message.hits, message.final
+        if first and self.hits:
+            await self._show_hit(0)
+        elif self.hits:
+            self.hit_index = max(self.hit_index, 0)
             self._search_status()
-            return
-        await self._show_hit(0)
+        elif message.final:
+            self._search_status()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # n falls through to "rate with a note" when there are no hits to step through
@@ -505,6 +516,8 @@ class DetailScreen(Screen):
         else:
             hit = self.hits[self.hit_index]
             text.append(f"  hit {self.hit_index + 1}/{len(self.hits)}", style="bold")
+            if not self.search_final:
+                text.append(" (counting…)", style="dim")
             text.append(f"  in {dict(TAB_TITLES)[hit.tab]}", style="dim")
             text.append("   n next · N previous", style="dim")
         box.update(text)
