@@ -216,3 +216,35 @@ async def test_no_hit_says_so_and_n_still_rates(filled):
         await wait_for(pilot, lambda: "no hit" in _text(screen.query_one("#detail-search")))
         await pilot.press("n")
         await wait_for(pilot, lambda: isinstance(app.screen, RatingPrompt))
+
+
+def test_items_say_what_each_block_is():
+    from inspector.tui.widgets.detail.transcript_items import transcript_items
+
+    request = {"system": "Be brief.", "messages": [
+        {"role": "system", "content": "From the host."},
+        {"role": "user", "content": [
+            {"type": "text", "text": "<system-reminder>todo list</system-reminder>"},
+            {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AAAA"}},
+            {"type": "text", "text": "Fix it"}]},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "Look first."},
+            {"type": "tool_use", "id": "t1", "name": "Read", "input": {"file_path": "a.py"}}]},
+        {"role": "user", "content": [
+            {"type": "tool_result", "tool_use_id": "t1", "is_error": True, "content": "no such file"},
+            {"type": "mystery", "x": 1}]}]}
+    items = transcript_items(request)
+    assert [i.kind for i in items] == ["system", "system", "system", "media", "user", "thinking",
+                                       "tool_call", "tool_result", "media"]
+    assert items[7].title.startswith("← Read result (error)") and items[7].error
+    assert items[6].summary == '{"file_path": "a.py"}' and items[6].form == "json"
+    assert items[4].path == "/messages/1/content/2"
+
+
+def test_search_is_smart_about_case_and_takes_any_text():
+    from inspector.tui.widgets.detail.search import compile_search, line_col
+
+    assert compile_search("needle").search("a NEEDLE")
+    assert not compile_search("Needle").search("a NEEDLE")
+    assert compile_search("f(x").search("call f(x now")  # not a valid regex: as it is
+    assert line_col("ab\ncd\nef", 7) == (2, 1)
