@@ -14,7 +14,7 @@ from inspector.model import Usage
 from inspector.store import Store
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
-from inspector.tui.widgets.detail.transcript import Transcript, TranscriptBlock
+from inspector.tui.widgets.detail.transcript import BATCH, Transcript, TranscriptBlock
 
 from .helpers import wait_for
 from .sample import demo_records, fixed_clock, make_record, sample_records, T0, SESSION_A
@@ -170,6 +170,15 @@ async def test_a_long_request_opens_without_building_everything(config):
         # Home: the first block again
         await pilot.press("home")
         await wait_for(pilot, lambda: transcript.lo == 0 and transcript.block(0) is not None)
+        # just the dialogue, from the end upwards: the cursor walks across windows, on screen
+        await pilot.press("t", "end")
+        await wait_for(pilot, lambda: transcript.cursor == last)
+        for _ in range(25):
+            await pilot.press("up")
+        await pilot.pause(0.2)
+        block = transcript.block(transcript.cursor)
+        assert block.item.kind in ("user", "assistant") and transcript._visible(block)
+        assert transcript.cursor < last - 40 and transcript.lo < last - BATCH
         assert not screen.query_one("#raw").query(TextArea)
 
 

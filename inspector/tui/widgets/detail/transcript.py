@@ -198,7 +198,13 @@ class Transcript(VerticalScroll, can_focus=True):
     async def fill(self) -> None:
         """Mount one more batch below if the view is near the end of the window; then look
         again once the new blocks are laid out."""
-        if self._busy or self.hi >= len(self.items) or not self._near_end():
+        if self._busy or not self._near_end():
+            return
+        if self.hi >= len(self.items):
+            # a window at the end shorter than the view cannot be scrolled up: grow it up
+            if self.lo > 0 and self.virtual_size.height < 2 * self.size.height:
+                await self._prepend()
+                self.call_after_refresh(self.fill)
             return
         self._busy = True
         try:
