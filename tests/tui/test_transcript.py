@@ -248,6 +248,12 @@ def test_items_say_what_each_block_is():
     assert items[7].title.startswith("← Read result (error)") and items[7].error
     assert items[6].summary == '{"file_path": "a.py"}' and items[6].form == "json"
     assert items[4].path == "/messages/1/content/2"
+    # results: code from the file the call named, JSON when they parse as JSON
+    request["messages"][3]["content"] = [
+        {"type": "tool_result", "tool_use_id": "t1", "content": "import os\n"},
+        {"type": "tool_result", "tool_use_id": "t2", "content": '[{"id": 1}]'}]
+    results = [i for i in transcript_items(request) if i.kind == "tool_result"]
+    assert [(i.form, i.source) for i in results] == [("code", "a.py"), ("json", "")]
 
 
 def test_search_is_smart_about_case_and_takes_any_text():

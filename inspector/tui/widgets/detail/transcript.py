@@ -59,8 +59,9 @@ def _body(item: Item, text: str, pattern: re.Pattern[str] | None) -> RenderableT
         return lit
     if item.form == "markdown":
         return Markdown(text)
-    if item.form == "json":
-        return Syntax(text, "json", theme="ansi_dark", word_wrap=True,
+    if item.form in ("json", "code") and not item.error:
+        lexer = "json" if item.form == "json" else Syntax.guess_lexer(item.source)
+        return Syntax(text, lexer, theme="ansi_dark", word_wrap=True,
                       background_color="default")
     return Text(text, style="red" if item.error else "")
 

@@ -50,6 +50,7 @@ class Item:
     path: str = ""  # JSON pointer of the block in the request body
     error: bool = False  # a tool result marked is_error
     summary: str = ""  # the one-line form when the first line is not telling (JSON)
+    source: str = ""  # for a "code" result: the file it came from (picks the highlighting)
 
 
 def _json(value: Any) -> str:
@@ -84,8 +85,24 @@ def _is_reminder(text: str) -> bool:
     return text.lstrip().startswith("<system-reminder>")
 
 
+def _result_form(text: str, tool_input: Any) -> tuple[str, str]:
+    """How a tool result renders: JSON when it parses as such, code when the call named a
+    file (Read, Edit...), else plain text. Returns (form, source file)."""
+    if text.lstrip()[:1] in ("[", "{"):
+        try:
+            json.loads(text)
+            return "json", ""
+        except ValueError:
+            pass
+    if isinstance(tool_input, dict):
+        for key in ("file_path", "path", "notebook_path"):
+            if isinstance(tool_input.get(key), str):
+                return "code", tool_input[key]
+    return "text", ""
+
+
 def block_item(block: Any, role: str, message: int, path: str,
-               tool_names: dict[str, str]) -> Item:
+               tool_names: dict[str, str], tool_inputs: dict[str, Any] | None = None) -> Item:
     """The item for one content block of a message with role `role`."""
     who = f"{role} #{message}"
     if isinstance(block, str):
@@ -107,6 +124,8 @@ def block_item(block: Any, role: str, message: int, path: str,
     if kind in ("tool_use", "server_tool_use"):
         name = str(block.get("name", "?"))
         tool_names[str(block.get("id"))] = name
+        if tool_inputs is not None:
+            tool_inputs[str(block.get("id"))] = block.get("input")
         return Item("tool_call", f"→ {name}  {who}", _json(block.get("input")), "json",
                     message, path,
                     summary=json.dumps(block.get("input"), ensure_ascii=False, default=str)[:300])
@@ -114,8 +133,9 @@ def block_item(block: Any, role: str, message: int, path: str,
         name = tool_names.get(str(block.get("tool_use_id")), "tool")
         error = bool(block.get("is_error"))
         title = f"← {name} result{' (error)' if error else ''}  {who}"
-        return Item("tool_result", title, _result_text(block.get("content")), "text",
-                    message, path, error)
+        text = _result_text(block.get("content"))
+        form, source = _result_form(text, (tool_inputs or {}).get(str(block.get("tool_use_id"))))
+        return Item("tool_result", title, text, form, message, path, error, source=source)
     if kind in ("image", "document"):
         return Item("media", f"{who} · {kind}", f"[{kind}: {_media(block)}]", "text",
                     message, path)
@@ -135,6 +155,7 @@ def transcript_items(request: Any) -> list[Item]:
         items.append(Item("system", f"system prompt {i + 1}/{len(blocks)}", text, "text",
                           None, path))
     tool_names: dict[str, str] = {}
+    tool_inputs: dict[str, Any] = {}
     for m, message in enumerate(request.get("messages") or []):
         if not isinstance(message, dict):
             items.append(Item("media", f"message #{m}", _json(message), "json", m, f"/messages/{m}"))
@@ -143,7 +164,8 @@ def transcript_items(request: Any) -> list[Item]:
         content = message.get("content")
         if isinstance(content, list):
             for b, block in enumerate(content):
-                items.append(block_item(block, role, m, f"/messages/{m}/content/{b}", tool_names))
+                items.append(block_item(block, role, m, f"/messages/{m}/content/{b}",
+                                        tool_names, tool_inputs))
         else:
             items.append(block_item(content if isinstance(content, str) else _json(content),
                                     role, m, f"/messages/{m}/content", tool_names))
