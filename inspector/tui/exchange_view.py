@@ -178,3 +178,26 @@ def content_text(value: Any, limit: int = 200_000) -> str:
     if len(text) > limit:
         text = text[:limit] + f"\n… ({len(text) - limit:,} more characters)"
     return text
+
+
+def group_text(node: Node, request: Any, each: int = 600, most: int = 200) -> str:
+    """What a group node (such as "Tool results") holds: each child's own part, largest
+    first, clipped to `each` characters, at most `most` children. A group never shows the
+    whole JSON its path points at (for history groups, every message)."""
+    children = sorted(node.children, key=lambda n: n.tokens, reverse=True)
+    parts = []
+    for child in children[:most]:
+        head = f"{child.label}: {child.tokens:,} tokens"
+        if child.children:
+            names = ", ".join(c.label for c in sorted(child.children, key=lambda n: n.tokens,
+                                                      reverse=True)[:12])
+            more = len(child.children) - 12
+            body = f"{len(child.children)} parts: {names}" + (f", … {more} more" if more > 0 else "")
+        elif child.path:
+            body = content_text(resolve_path(request, child.path), limit=each)
+        else:
+            body = ""
+        parts.append(f"{head}\n{body}".rstrip())
+    if len(children) > most:
+        parts.append(f"… {len(children) - most} more parts")
+    return "\n\n".join(parts)

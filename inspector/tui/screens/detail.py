@@ -7,8 +7,10 @@ Ratings: `g`/`+` good, `b`/`-` bad, `n` with a note. Stored in a worker (the sto
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import threading
 from typing import Any
 
 from rich.text import Text
@@ -19,22 +21,47 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane, TextArea
+from textual.widgets.text_area import Selection
 
-from inspector.attribution.pricing import price_assumed
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
-from inspector.tui import format as fmt
 from inspector.tui.widgets.detail.context_tree import ContextView
-from inspector.tui.widgets.detail.conversation import render_conversation
+from inspector.tui.widgets.detail.search import (
+    Hit, compile_search, find_hits, leaves, line_col)
+from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
+from inspector.tui.widgets.detail.transcript_items import Item, transcript_items
 from inspector.tui.widgets.detail.diff import first_request_text, render_diff
 from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 from inspector.tui.widgets.detail.headers import render_headers
+from inspector.tui.widgets.detail.summary import findings_text, summary_line
 from inspector.tui.widgets.detail.response import render_response
 from inspector.tui.widgets.detail.timing import render_timing
 
 log = logging.getLogger(__name__)
 
-TABS = ("context", "conversation", "response", "headers", "raw", "timing", "diff")
+TAB_TITLES = (("context", "Context"), ("conversation", "Conversation"),
+              ("response", "Response"), ("headers", "Headers"), ("raw", "Raw"),
+              ("timing", "Timing"), ("diff", "Diff"))
+TABS = tuple(name for name, _ in TAB_TITLES)
+
+
+class RawReady(Message):
+    """The Raw tab's text, made in a worker thread."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class SearchDone(Message):
+    """Hits so far: first those of the Conversation and Context tabs, then (`final`) all,
+    the Raw text's too (making that text takes longest)."""
+
+    def __init__(self, pattern: Any, hits: list[Hit], final: bool) -> None:
+        super().__init__()
+        self.pattern = pattern
+        self.hits = hits
+        self.final = final
 
 
 class DiffLoaded(Message):
@@ -54,21 +81,6 @@ class FindingsLoaded(Message):
         self.findings = findings
 
 
-def findings_text(findings: list[Any]) -> Text:
-    from inspector.tui.screens.findings import kind_text
-
-    text = Text()
-    for i, f in enumerate(findings):
-        if i:
-            text.append("\n")
-        text.append(" ")
-        text.append_text(kind_text(f.kind))
-        text.append(f"  {f.source}", style="bold")
-        text.append(f"  {fmt.tokens(f.tokens)} tokens  {fmt.cost(f.cost_usd)}  ")
-        text.append(f.detail, style="dim")
-    return text
-
-
 class Rated(Message):
     def __init__(self, stored: dict[str, Any] | None, error: str | None = None) -> None:
         super().__init__()
@@ -76,55 +88,15 @@ class Rated(Message):
         self.error = error
 
 
-def latest_rating(ex: dict[str, Any]) -> dict[str, Any] | None:
-    """The newest feedback entry that carries a rating (the one that counts)."""
-    rated = [f for f in ex.get("feedback") or [] if f.get("rating") is not None]
-    return rated[-1] if rated else None
-
-
-def rating_text(feedback: dict[str, Any] | None) -> Text:
-    """"rated good" / "rated bad: note" for the summary line; empty when unrated."""
-    from inspector.analysis.ratings import rating_word
-
-    text = Text()
-    if not feedback:
-        return text
-    word = rating_word(feedback.get("rating")) or str(feedback.get("rating"))
-    text.append(f"  rated {word}", style="bold green" if word == "good" else "bold red")
-    note = (feedback.get("note") or "").strip()
-    if note:
-        text.append(f": {note[:40]}" + ("…" if len(note) > 40 else ""), style="italic")
-    return text
-
-
 class ExchangeLoaded(Message):
-    def __init__(self, exchange: dict[str, Any] | None, error: str | None = None) -> None:
+    """The stored exchange, and the transcript's items made from it in the worker."""
+
+    def __init__(self, exchange: dict[str, Any] | None, error: str | None = None,
+                 items: list[Item] | None = None) -> None:
         super().__init__()
         self.exchange = exchange
         self.error = error
-
-
-def summary_line(ex: dict[str, Any]) -> Text:
-    text = Text()
-    text.append(f" {ex.get('id', '?')} ", style="bold reverse")
-    text.append_text(rating_text(latest_rating(ex)))
-    text.append(f"  {fmt.stamp(ex.get('ts'))}  ", style="dim")
-    method, host, path = (xv.field(ex, k) or "" for k in ("method", "host", "path"))
-    text.append(f"{method} {host}{fmt.endpoint(path)}  ")
-    text.append(str(xv.field(ex, "model") or ""), style="bold")
-    status = xv.field(ex, "status")
-    text.append("  ")
-    text.append_text(fmt.status(status if isinstance(status, int) else None,
-                                error=xv.field(ex, "error")))
-    cost = xv.field(ex, "cost_usd")
-    if cost is not None:
-        text.append(f"  {fmt.cost(cost)}", style="bold")
-        if price_assumed(xv.field(ex, "model")):  # priced as its tier's newest known model
-            text.append(" (price assumed)", style="yellow")
-    session = xv.field(ex, "session_id")
-    if session:
-        text.append(f"  session {fmt.short_session(session)}", style="magenta")
-    return text
+        self.items = items or []
 
 
 class DetailScreen(Screen):
@@ -142,16 +114,31 @@ class DetailScreen(Screen):
         Binding("right_square_bracket", "step(1)", "Next tab"),
         Binding("g,plus", "rate('good')", "Good"),
         Binding("b,minus", "rate('bad')", "Bad"),
+        # with a search, n/N step through its hits; without one, n rates with a note
+        Binding("n", "hit(1)", "Next hit"),
+        Binding("N", "hit(-1)", "Previous hit"),
         Binding("n", "rate_with_note", "Rate + note"),
         Binding("u", "toggle_unchanged", "Unchanged", show=False),
     ]
 
     def __init__(self, backend: Any, capture_id: str, search: str | None = None) -> None:
+        """`search`: a regular expression; its first hit is shown once the request loads,
+        and n/N step through the others."""
         super().__init__()
         self.backend = backend
         self.capture_id = capture_id
-        #: the filter's text search (a regex) the request was opened under, if any
-        self.search = search
+        self.search = search or None
+        self.items: list[Item] = []
+        self.request: Any = None
+        self.attribution: Any = None
+        self.built: dict[str, asyncio.Future[None]] = {}
+        self._raw: str | None = None
+        self._raw_lock = threading.Lock()
+        self._raw_ready = asyncio.Event()
+        self.hits: list[Hit] = []
+        self.hit_index = -1
+        self.search_final = False
+        self.pattern: Any = None
         self.exchange: dict[str, Any] | None = None
         self.diff: dict[str, Any] | None = None
         self.diff_loaded = False
@@ -161,11 +148,26 @@ class DetailScreen(Screen):
         yield Header()
         yield Static(Text(f" {self.capture_id}", style="bold"), id="detail-summary")
         yield Static(id="detail-findings")
+        yield Static(id="detail-search")
         yield LoadingIndicator(id="detail-loading")
+        # every tab is an empty pane, composed while the request loads; its content is built
+        # the first time it shows (the Raw tab alone took half a second on a 1 MB request)
+        with TabbedContent(id="detail-tabs", initial="context"):
+            for name, title in TAB_TITLES:
+                with TabPane(title, id=name):
+                    if name == "diff":  # a placeholder, filled when the diff arrives
+                        yield from self._tab_content("diff")
+        done = self.built["diff"] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#detail-findings").display = False
+        self.query_one("#detail-tabs").display = False  # until the request is there
+        self.query_one("#detail-search").display = bool(self.search)
+        if self.search:
+            self.query_one("#detail-search", Static).update(
+                Text(f" searching /{self.search}/ …", style="dim"))
         self._load(self.capture_id)
         self._load_diff(self.capture_id)
 
@@ -180,7 +182,10 @@ class DetailScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self, capture_id: str) -> None:
         try:
-            self.post_message(ExchangeLoaded(self.backend.exchange(capture_id)))
+            ex = self.backend.exchange(capture_id)
+            # the transcript's blocks are cut out here, off the UI thread
+            items = transcript_items(xv.request_json(ex)) if ex else []
+            self.post_message(ExchangeLoaded(ex, items=items))
         except Exception as e:  # shown as a notification, never a traceback
             log.exception("loading %s", capture_id)
             self.post_message(ExchangeLoaded(None, f"{type(e).__name__}: {e}"))
@@ -195,40 +200,99 @@ class DetailScreen(Screen):
                              before=self.query_one(Footer))
             return
         ex = self.exchange = message.exchange
+        self.items = message.items
         self.query_one("#detail-summary", Static).update(summary_line(ex))
         session = xv.field(ex, "session_id")
         if session and ex.get("ts"):
             self._load_findings(ex["id"], session, ex["ts"])
-        request = xv.request_json(ex)
-        response = xv.response_json(ex)
-        tabs = TabbedContent(id="detail-tabs")
-        await self.mount(tabs, before=self.query_one(Footer))
-        await tabs.add_pane(TabPane("Context", ContextView(xv.tree(ex), request), id="context"))
-        await tabs.add_pane(TabPane("Conversation", VerticalScroll(
-            Static(render_conversation(request), classes="rich-body")), id="conversation"))
-        await tabs.add_pane(TabPane("Response", VerticalScroll(Static(render_response(
-            response, status=xv.field(ex, "status"), stop_reason=xv.field(ex, "stop_reason"),
-            usage=xv.usage(ex), cost=xv.field(ex, "cost_usd"), error=xv.field(ex, "error"),
-            stream_complete=xv.field(ex, "stream_complete")), classes="rich-body")),
-            id="response"))
-        await tabs.add_pane(TabPane("Headers", VerticalScroll(Static(render_headers(
-            xv.request_headers(ex), xv.response_headers(ex)), classes="rich-body")),
-            id="headers"))
-        raw = {"request": request, "response": response}
-        raw_text = json.dumps(raw, indent=2, ensure_ascii=False, default=str)
-        sse = xv.raw_sse(ex)
-        if sse:
-            raw_text += "\n\n# raw SSE stream\n" + sse
-        await tabs.add_pane(TabPane("Raw", TextArea(raw_text, read_only=True, id="raw-text",
-                                                    show_line_numbers=True), id="raw"))
-        await tabs.add_pane(TabPane("Timing", VerticalScroll(Static(render_timing(
-            xv.timings(ex), ex.get("ts")), classes="rich-body")), id="timing"))
-        await tabs.add_pane(TabPane("Diff", VerticalScroll(Static(
-            Text("Comparing with the previous request of the session…", style="dim"),
-            id="diff-body", classes="rich-body")), id="diff"))
-        self._show_diff()
-        tabs.active = "context"
-        self.query_one("#context-tree").focus()
+        self.request = xv.request_json(ex)
+        self.attribution = xv.tree(ex)
+        tabs = self.query_one(TabbedContent)
+        tabs.display = True
+        await self._build("context")
+        if tabs.active == "context":
+            self.query_one("#context-tree").focus()
+        else:  # a tab chosen while the request loaded
+            await self._build(tabs.active)
+            self._focus_content(tabs.active)
+        if self.search:
+            self._search(self.search)
+
+    async def _build(self, name: str) -> None:
+        """Mount tab `name`'s content unless done; a second caller waits for the first."""
+        if name in self.built:
+            await self.built[name]
+            return
+        if self.exchange is None:  # not loaded yet: built once it is
+            return
+        done = self.built[name] = asyncio.get_running_loop().create_future()
+        try:
+            pane = self.query_one(f"#{name}", TabPane)
+            await pane.mount_all(self._tab_content(name))
+            if name == "raw":
+                self._load_raw()
+            elif name == "diff":  # the diff may have come first
+                self._show_diff()
+        finally:
+            done.set_result(None)
+
+    def _tab_content(self, name: str) -> list[Any]:
+        ex = self.exchange or {}
+        if name == "context":
+            return [ContextView(self.attribution, self.request)]
+        if name == "conversation":
+            if not self.items:
+                return [Static(Text("No messages in this request.", style="dim"))]
+            return [ConversationView(self.items, id="conversation-view")]
+        if name == "response":
+            return [VerticalScroll(Static(render_response(
+                xv.response_json(ex), status=xv.field(ex, "status"),
+                stop_reason=xv.field(ex, "stop_reason"), usage=xv.usage(ex),
+                cost=xv.field(ex, "cost_usd"), error=xv.field(ex, "error"),
+                stream_complete=xv.field(ex, "stream_complete")), classes="rich-body"))]
+        if name == "headers":
+            return [VerticalScroll(Static(render_headers(
+                xv.request_headers(ex), xv.response_headers(ex)), classes="rich-body"))]
+        if name == "raw":  # the text is made in a thread: json.dumps with indent is slow
+            return [LoadingIndicator(id="raw-loading")]
+        if name == "timing":
+            return [VerticalScroll(Static(render_timing(xv.timings(ex), ex.get("ts")),
+                                          classes="rich-body"))]
+        if name == "diff":
+            return [VerticalScroll(Static(
+                Text("Comparing with the previous request of the session…", style="dim"),
+                id="diff-body", classes="rich-body"))]
+        raise ValueError(name)
+
+    def raw_text(self) -> str:
+        """The Raw tab's text (request and response JSON, then the SSE stream); made once,
+        in a worker thread (the Raw tab's or the search's)."""
+        with self._raw_lock:
+            if self._raw is None:
+                ex = self.exchange or {}
+                raw = {"request": self.request, "response": xv.response_json(ex)}
+                text = json.dumps(raw, indent=2, ensure_ascii=False, default=str)
+                sse = xv.raw_sse(ex)
+                if sse:
+                    text += "\n\n# raw SSE stream\n" + sse
+                self._raw = text
+            return self._raw
+
+    @work(thread=True, group="raw", exit_on_error=False)
+    def _load_raw(self) -> None:
+        self.post_message(RawReady(self.raw_text()))
+
+    @guarded
+    async def on_raw_ready(self, message: RawReady) -> None:
+        pane = self.query_one("#raw", TabPane)
+        await pane.query("#raw-loading").remove()
+        # no soft wrap: wrapping 40k lines is what made this tab slow; scroll sideways
+        area = TextArea(message.text, read_only=True, id="raw-text", soft_wrap=False,
+                        show_line_numbers=True)
+        await pane.mount(area)
+        if self.query_one(TabbedContent).active == "raw":
+            area.focus()
+        self._raw_ready.set()
 
     @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
     def _load_findings(self, capture_id: str, session: str, ts: str) -> None:
@@ -310,12 +374,93 @@ class DetailScreen(Screen):
         self.notify(f"Rated {stored['rating']}" + (f": {stored['note']}" if stored.get("note")
                                                     else ""), timeout=3)
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """Put the keyboard in the tab's content, so arrows scroll it at once."""
+    @guarded
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Build the tab the first time it shows, then put the keyboard in its content, so
+        arrows scroll it at once."""
         pane = event.pane
-        target = next(iter(pane.query("Tree, TextArea, VerticalScroll")), None) if pane else None
+        if pane is None or pane.id is None:
+            return
+        await self._build(pane.id)
+        self._focus_content(pane.id)
+
+    def _focus_content(self, name: str) -> None:
+        pane = self.query_one(f"#{name}", TabPane)
+        target = next(iter(pane.query("Transcript, Tree, TextArea, VerticalScroll")), None)
         if target is not None:
             target.focus()
+
+    # -- search ----------------------------------------------------------------------------
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, text: str) -> None:
+        pattern = compile_search(text)
+        hits = find_hits(pattern, self.items, leaves(self.attribution), self.request, None)
+        self.post_message(SearchDone(pattern, hits, final=False))
+        hits += find_hits(pattern, [], [], self.request, self.raw_text())
+        self.post_message(SearchDone(pattern, hits, final=True))
+
+    @guarded
+    async def on_search_done(self, message: SearchDone) -> None:
+        first = not self.hits
+        self.pattern, self.hits, self.search_final = message.pattern, message.hits, message.final
+        if first and self.hits:
+            await self._show_hit(0)
+        elif self.hits:
+            self.hit_index = max(self.hit_index, 0)
+            self._search_status()
+        elif message.final:
+            self._search_status()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # n falls through to "rate with a note" when there are no hits to step through
+        if action == "hit":
+            return bool(self.hits)
+        return True
+
+    async def action_hit(self, delta: int) -> None:
+        if self.hits:
+            await self._show_hit((self.hit_index + delta) % len(self.hits))
+
+    async def _show_hit(self, index: int) -> None:
+        """Show hit `index` in its tab: the transcript block opened and lit, the tree node
+        selected with the match selected in its content, or the match selected in Raw."""
+        self.hit_index = index
+        hit = self.hits[index]
+        self._search_status()
+        tabs = self.query_one(TabbedContent)
+        tabs.active = hit.tab
+        await self._build(hit.tab)
+        if hit.tab == "conversation":
+            transcript = self.query_one(Transcript)
+            if transcript.pattern is not self.pattern:
+                transcript.highlight(self.pattern)
+            await transcript.show_hit(hit.where, hit.start)
+            transcript.focus()
+        elif hit.tab == "context":
+            view = self.query_one(ContextView)
+            view.show_part(leaves(self.attribution)[hit.where], hit.start, hit.end)
+        elif hit.tab == "raw":
+            await self._raw_ready.wait()
+            area = self.query_one("#raw-text", TextArea)
+            text = self._raw or ""
+            area.selection = Selection(line_col(text, hit.start), line_col(text, hit.end))
+            area.scroll_cursor_visible(center=True, animate=False)
+            area.focus()
+
+    def _search_status(self) -> None:
+        box = self.query_one("#detail-search", Static)
+        box.display = True
+        text = Text(f" /{self.search}/ ", style="bold reverse")
+        if not self.hits:
+            text.append("  no hit in this request", style="yellow")
+        else:
+            hit = self.hits[self.hit_index]
+            text.append(f"  hit {self.hit_index + 1}/{len(self.hits)}", style="bold")
+            if not self.search_final:
+                text.append(" (counting…)", style="dim")
+            text.append(f"  in {dict(TAB_TITLES)[hit.tab]}", style="dim")
+            text.append("   n next · N previous", style="dim")
+        box.update(text)
 
     def action_back(self) -> None:
         self.app.pop_screen()

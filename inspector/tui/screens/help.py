@@ -52,7 +52,19 @@ Narrow terminals show fewer columns: Prompt ends in the cached share (`93%c`), T
 | `d` | Diff: what changed since the previous request of the session (`u`: unchanged too) |
 | `Enter` / `→` on a tree node | expand it; its content shows on the right |
 | `g` / `+`, `b` / `-` | rate the answer good / bad; `n` rate with a note |
+| `n` / `N` | after a search: next / previous hit (the hit opens, lit, in its tab) |
 | `Escape` | back to the table |
+
+## Conversation (transcript)
+| Key | |
+|---|---|
+| `1`…`7` | cycle a kind's detail level (full ●, hidden ○, one line ◐): user, assistant, thinking, tool calls, tool results, system prompt & reminders, images & other |
+| `t` / `e` / `0` | just the dialogue / everything in full / the default levels |
+| `↑` `↓` (`k` `j`) | previous / next block |
+| `Enter`, `Space`, click | open a folded block in place, or fold it again |
+| `Home` / `End` | first block / last block (loads the rest) |
+
+In the transcript the number keys set levels; `[` `]` still switch tabs.
 
 ## Stats
 | Key | |

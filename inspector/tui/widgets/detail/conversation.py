@@ -1,5 +1,6 @@
-"""The Conversation tab: the request's system prompt and messages rendered for reading:
-who spoke, what tools were called with which input, and what came back."""
+"""One content block rendered for reading (a tool call and its input, a result, a
+reminder...), as the Response tab shows the answer's blocks. The Conversation tab itself is
+the transcript (transcript.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from typing import Any
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
-from rich.rule import Rule
 from rich.text import Text
 
 #: longest stretch of one block shown inline; the Raw tab has everything
@@ -67,33 +67,3 @@ def render_block(block: Any, tool_names: dict[str, str]) -> RenderableType:
     if kind in ("image", "document"):
         return Text(f"[{kind}]", style="magenta")
     return Text(_clip(json.dumps(block, ensure_ascii=False), 600), style="dim")
-
-
-def render_conversation(request: Any) -> RenderableType:
-    """The whole conversation of a Messages API request body."""
-    if not isinstance(request, dict):
-        return Text("The request body is not a Messages API JSON object.", style="dim")
-    parts: list[RenderableType] = []
-    system = request.get("system")
-    if system:
-        text = _block_text(system)
-        parts.append(Rule(Text(f"system ({len(text):,} chars)", style="bold blue"),
-                          align="left", style="blue"))
-        parts.append(Text(_clip(text, 1200), style="blue"))
-    tool_names: dict[str, str] = {}
-    for message in request.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
-        role = str(message.get("role", "?"))
-        style = "bold cyan" if role == "user" else "bold magenta"
-        parts.append(Rule(Text(role, style=style), align="left",
-                          style="cyan" if role == "user" else "magenta"))
-        content = message.get("content")
-        blocks = content if isinstance(content, list) else [content]
-        for block in blocks:
-            if isinstance(block, dict) and block.get("type") == "tool_use":
-                tool_names[str(block.get("id"))] = str(block.get("name"))
-            parts.append(render_block(block, tool_names))
-    if not parts:
-        parts.append(Text("No messages in this request.", style="dim"))
-    return Group(*parts)
