@@ -12,12 +12,30 @@ import logging
 import sqlite3
 import threading
 import time
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
+if TYPE_CHECKING:
+    from inspector.store.rows import RequestRow, SessionSummary
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class Changes:
+    """What the store gained since the feed position the app had (see `Backend.changes`)."""
+
+    #: the feed's position now
+    seq: int
+    #: new or rewritten rows that match the filter, oldest first
+    rows: list[RequestRow]
+    #: how many rows were written in all (filter or not)
+    added: int
+    #: the requests in flight (none under a filter: only their head is known)
+    pending: list[RequestRow] = field(default_factory=list)
+    #: the feed went backwards (rows deleted, places reused): reload the window
+    reset: bool = False
 
 
 class Backend:
@@ -67,13 +85,43 @@ class Backend:
         return self.db_path.exists()
 
     # -- queries -------------------------------------------------------------------------
-    def page(self, terms: dict[str, Any], limit: int, offset: int = 0) -> list[dict[str, Any]]:
-        """Request rows, newest first."""
+    def page(self, terms: dict[str, Any], limit: int, offset: int = 0) -> list[RequestRow]:
+        """Completed request rows, newest first."""
         if not self.exists():
             return []
-        from inspector.store.queries import list_requests
+        from inspector.store.queries import request_rows
 
-        return list_requests(self._store(), self._filter(terms, limit, offset))
+        return request_rows(self._store(), self._filter(terms, limit, offset))
+
+    # -- the change feed -------------------------------------------------------------
+    def seq(self) -> int:
+        """Where the store's change feed stands (see `queries.last_seq`)."""
+        if not self.exists():
+            return 0
+        from inspector.store.queries import last_seq
+
+        return last_seq(self._store())
+
+    def pending(self) -> list[RequestRow]:
+        """Requests in flight, newest first."""
+        if not self.exists():
+            return []
+        from inspector.store.queries import pending_rows
+
+        return pending_rows(self._store())
+
+    def changes(self, terms: dict[str, Any], seq: int) -> Changes:
+        """What the store gained since `seq`: the rows matching `terms` (oldest first),
+        how many rows in all, and the requests in flight. Reads only the new rows."""
+        from inspector.store.queries import count_after, rows_after
+
+        store = self._store()
+        top = self.seq()
+        if top < seq:  # rows went (a purge) and their places were reused: start over
+            return Changes(top, [], 0, [], reset=True)
+        rows = [r for r in rows_after(store, self._filter(terms), seq) if r.seq <= top]
+        added = count_after(store, seq, top) if rows or top > seq else 0
+        return Changes(top, rows, added, [] if terms else self.pending())
 
     def count(self, terms: dict[str, Any]) -> int:
         if not self.exists():
@@ -88,12 +136,12 @@ class Backend:
 
         return get_exchange(self._store(), capture_id)
 
-    def sessions(self, terms: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+    def sessions(self, terms: dict[str, Any], limit: int = 200) -> list[SessionSummary]:
         if not self.exists():
             return []
-        from inspector.store.queries import sessions
+        from inspector.store.queries import session_summaries
 
-        return sessions(self._store(), self._filter(terms, limit))
+        return session_summaries(self._store(), self._filter(terms, limit))
 
     # -- analysis (stats, turn diffs, ratings) ------------------------------------------
     def _analysis_store(self):
