@@ -114,3 +114,36 @@ async def test_new_rows_are_read_alone_not_the_window(config, other):
         other.send("done")
         await wait_for(pilot, lambda: table.row_count == 9, timeout=3)
         assert app.main.counts.matching == 9 and app.main.counts.total == 9
+
+
+async def test_cells_kept_across_changes_render_as_new_ones(config, other):
+    """The table keeps rendered cells across changes (see `cell_cache`): rows that moved
+    down show what a freshly filled table shows, with their new row in the mouse data."""
+    for _ in range(4):
+        other.send("done")
+    app = make_app(config, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.main.query_one(RequestsTable)
+        await wait_for(pilot, lambda: table.row_count == 4)
+        await pilot.pause(0.1)
+        capture_id = new_id()
+        other.send(f"pending {capture_id}")
+        await wait_for(pilot, lambda: table.row_count == 5)
+        other.send(f"done {capture_id}")
+        await wait_for(pilot, lambda: not table.rows_by_id[capture_id].pending)
+        await pilot.pause(0.1)
+
+        def lines() -> list[tuple[str, list]]:
+            out = []
+            for y in range(1, table.row_count + 1):  # line 0 is the header
+                strip = table.render_line(y)
+                rows = {s.style.meta.get("row") for s in strip if s.style and s.style.meta}
+                out.append((strip.text, sorted(r for r in rows if r is not None)))
+            return out
+
+        kept = lines()
+        table.replace_rows(sorted(table.rows_by_id.values(), key=lambda r: r.id, reverse=True))
+        await pilot.pause(0.1)
+        assert kept == lines()
+        assert [rows for _, rows in kept] == [[i] for i in range(5)]
+        assert "200" in kept[0][0] and "live" not in kept[0][0]

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from inspector.tui import format as fmt
+from inspector.tui.widgets.requests.cell_cache import StableCells
 
 if TYPE_CHECKING:
     from inspector.store.rows import RequestRow
@@ -124,7 +125,7 @@ def endpoint_cell(method: str | None, path: str | None) -> str:
     return path
 
 
-class RequestsTable(DataTable):
+class RequestsTable(StableCells, DataTable):
     """Requests, newest first (or oldest first with the cursor following new ones)."""
 
     BINDINGS = [
@@ -217,6 +218,7 @@ class RequestsTable(DataTable):
             if row.pending and not known.pending:
                 continue  # a late "started" must not undo a stored row
             self.rows_by_id[row.id] = row
+            self.changed(row.id)
             cells = row_cells(row, self.compact, self._now(), self.marks.get(row.id))
             for (col, _, _), cell in zip(self.columns_spec, cells):
                 self.update_cell(row.id, col, cell)
@@ -231,7 +233,12 @@ class RequestsTable(DataTable):
             if self.rows_by_id.pop(capture_id, None) is not None:
                 self.remove_row(capture_id)
 
+    def clear(self, columns: bool = False) -> RequestsTable:
+        self.forget_cells()
+        return super().clear(columns)
+
     def _add(self, row: RequestRow) -> None:
+        self.changed(row.id)
         self.rows_by_id[row.id] = row
         self.add_row(*row_cells(row, self.compact, self._now(), self.marks.get(row.id)),
                      key=row.id)
@@ -261,6 +268,7 @@ class RequestsTable(DataTable):
         for key in self.rows_by_id:
             kind = marks.get(key)
             if self.marks.get(key) != kind:
+                self.changed(key)
                 self.update_cell(key, "mark", mark_cell(kind))
         self.marks = {k: v for k, v in marks.items() if k in self.rows_by_id}
 
