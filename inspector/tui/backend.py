@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: new rows the feed reads at once; past this many, the window is read again instead
+FEED_LIMIT = 500
+
+
 @dataclass
 class Changes:
     """What the store gained since the feed position the app had (see `Backend.changes`)."""
@@ -119,7 +123,10 @@ class Backend:
         top = self.seq()
         if top < seq:  # rows went (a purge) and their places were reused: start over
             return Changes(top, [], 0, [], reset=True)
-        rows = [r for r in rows_after(store, self._filter(terms), seq) if r.seq <= top]
+        rows = rows_after(store, self._filter(terms), seq, limit=FEED_LIMIT)
+        if len(rows) == FEED_LIMIT:  # more than a window: reading the window is cheaper
+            return Changes(top, [], 0, [], reset=True)
+        rows = [r for r in rows if r.seq <= top]
         added = count_after(store, seq, top) if rows or top > seq else 0
         return Changes(top, rows, added, [] if terms else self.pending())
 

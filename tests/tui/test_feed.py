@@ -147,3 +147,20 @@ async def test_cells_kept_across_changes_render_as_new_ones(config, other):
         assert kept == lines()
         assert [rows for _, rows in kept] == [[i] for i in range(5)]
         assert "200" in kept[0][0] and "live" not in kept[0][0]
+
+
+async def test_a_burst_larger_than_the_feed_reads_the_window(config, other, monkeypatch):
+    from inspector.tui import backend
+
+    monkeypatch.setattr(backend, "FEED_LIMIT", 2)
+    app = make_app(config, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.main.query_one(RequestsTable)
+        await wait_for(pilot, lambda: app.main.loaded_once)
+        app.main.loading = True  # hold the feed back while the burst is written
+        for _ in range(6):
+            other.send("done")
+        app.main.loading = False
+        app.main.refresh_captures()
+        await wait_for(pilot, lambda: table.row_count == 6, timeout=3)
+        assert app.main.counts.total == 6 and app.main.seq == backend.Backend.seq(app.backend)
