@@ -14,6 +14,7 @@ landing on a table that fills the screen (45 lines).
 
     python bench/bench_live.py                  # 10 and 100k stored, 100 captures each
     python bench/bench_live.py --n 50 --big 20000
+    python bench/bench_live.py --no-marks     # without the periodic finding marks
 """
 
 from __future__ import annotations
@@ -171,8 +172,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100, help="captures written per database")
     parser.add_argument("--big", type=int, default=100_000, help="captures in the big one")
+    parser.add_argument("--no-marks", action="store_true",
+                        help="the table's finding marks only once, at start (they read the "
+                             "bodies of the newest rows every 10 s: a cost of the content, "
+                             "not of each capture)")
     parser.add_argument("--writer", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.no_marks:
+        import inspector.tui.screens.main as main_screen
+
+        main_screen.MARKS_GAP = 1e9
     if args.writer:
         writer(args.writer)
         return
