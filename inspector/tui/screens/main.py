@@ -4,6 +4,10 @@ The table shows a window of at most `WINDOW` rows; the screen pages through the 
 the cursor reaches an edge. Every database read runs in a thread worker and comes back as a
 `WindowLoaded` message tagged with a generation number, so a stale answer (the filter
 changed meanwhile) is dropped.
+
+New captures come through the store only: when anyone commits, the screen reads the rows
+past its feed position (`seq`, a rowid) and the requests in flight, and updates just
+those rows of the table (`ChangesLoaded`), whatever the store holds.
 """
 
 from __future__ import annotations
