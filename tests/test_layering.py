@@ -60,6 +60,22 @@ def test_dependencies_point_one_way():
     assert offenders == []
 
 
+def test_the_app_knows_the_runtime_by_its_protocol_only():
+    """Captures reach the app through the store; from the runtime it takes control and
+    status, through `runtime.protocol` alone (no proxy, no recorder, no capture)."""
+    offenders = []
+    for path in (PKG / "tui").rglob("*.py"):
+        for module in _imports(path):
+            parts = module.split(".")
+            if parts[0] != "inspector" or len(parts) < 2:
+                continue
+            if parts[1] == "runtime" and module != "inspector.runtime.protocol":
+                offenders.append(f"{path.relative_to(PKG)} imports {module}")
+            elif parts[1] in ("proxy", "capture", "cli"):
+                offenders.append(f"{path.relative_to(PKG)} imports {module}")
+    assert offenders == []
+
+
 def test_headless_cli_does_not_load_textual():
     code = (
         "import sys, inspector.cli\n"

@@ -97,13 +97,17 @@ def _regex(ctx: click.Context, param: click.Parameter, value: str | None) -> str
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=0),
               help="How many captures (0: all).")
 @click.option("--offset", default=0, type=click.IntRange(min=0), help="Skip this many first.")
+@click.option("--pending", is_flag=True,
+              help="Also list requests still in flight (their head only), first.")
 @json_option
 @home_options
 @click.pass_context
 @handles_errors
-def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts: Any) -> None:
-    """List captured requests, newest first."""
-    from inspector.store.queries import count_requests, list_requests
+def list_cmd(ctx: click.Context, limit: int, offset: int, pending: bool, as_json: bool,
+             **opts: Any) -> None:
+    """List captured requests, newest first: completed exchanges, and with --pending
+    those in flight too."""
+    from inspector.store.queries import count_requests, list_requests, pending_rows
 
     with open_store(ctx, opts) as (config, store):
         if store is None:
@@ -113,10 +117,14 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts:
             return
         f = _filter(opts, limit, offset)
         rows = list_requests(store, f)
+        live = [r.as_dict() for r in pending_rows(store, f)] if pending and not offset else []
         if as_json:
             from inspector.analysis.findings.threads import annotate_rows
 
-            echo_json(annotate_rows(store, rows))
+            rows = annotate_rows(store, rows)
+            if pending:
+                rows = live + [{**r, "state": "done"} for r in rows]
+            echo_json(rows)
             return
         if not f.text:
             total: int | None = count_requests(store, f)
@@ -124,10 +132,11 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, as_json: bool, **opts:
             total = offset + len(rows)  # the last page: the count is known
         else:
             total = None  # counting every match of a common word would read everything
-    _print_list(rows, total, offset)
+    _print_list(live + rows, total, offset, len(live))
 
 
-def _print_list(rows: list[dict[str, Any]], total: int | None, offset: int) -> None:
+def _print_list(rows: list[dict[str, Any]], total: int | None, offset: int,
+                live: int = 0) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -147,7 +156,9 @@ def _print_list(rows: list[dict[str, Any]], total: int | None, offset: int) -> N
         table.add_column(name, justify=justify, no_wrap=True, min_width=width)
     for r in rows:
         status = "" if r["status"] is None else str(r["status"])
-        if r["error"]:
+        if r.get("state") == "pending":
+            status = "[cyan]live[/cyan]"
+        elif r["error"]:
             status = f"[red]{status or 'err'}[/red]"
         elif r["stream_complete"] is False:
             status = f"[yellow]{status}…[/yellow]"
@@ -161,10 +172,12 @@ def _print_list(rows: list[dict[str, Any]], total: int | None, offset: int) -> N
             _ms(r["total_ms"]), _cost(r["cost_usd"]), markup_safe(r["top_source"]),
         )
     console.print(table)
-    shown = f"{offset + 1}-{offset + len(rows)}"
+    done = len(rows) - live
+    shown = f"{offset + 1}-{offset + done}" if done else "none"
     of = f"of {total}" if total is not None else \
-        f"of more (--offset {offset + len(rows)} for the next)"
-    console.print(f"[dim]{shown} {of}; `claude-inspect show ID` for one[/dim]")
+        f"of more (--offset {offset + done} for the next)"
+    in_flight = f" and {live} in flight" if live else ""
+    console.print(f"[dim]{shown} {of}{in_flight}; `claude-inspect show ID` for one[/dim]")
 
 
 # -- show ---------------------------------------------------------------------------------

@@ -25,20 +25,24 @@ log = logging.getLogger(__name__)
 
 
 class Waiting:
-    """One waiting exchange: in memory, or packed into a spill file."""
+    """One waiting exchange: in memory, or packed into a spill file. Or a note (a request
+    started, or will not be stored), already packed: `note` holds its bytes."""
 
-    __slots__ = ("ex", "memory", "capture_id", "spill", "spill_bytes", "paths")
+    __slots__ = ("ex", "memory", "capture_id", "spill", "spill_bytes", "paths", "note")
 
-    def __init__(self, ex: Exchange, memory: int = 0) -> None:
+    def __init__(self, ex: Exchange | None, memory: int = 0, note: bytes | None = None) -> None:
         self.ex: Exchange | None = ex
         self.memory = memory
-        self.capture_id = ex.id
+        self.capture_id = ex.id if ex is not None else None
         self.spill: str | None = None
         self.spill_bytes = 0
         self.paths: list[str] = []
+        self.note = note
 
     def packed(self) -> tuple[bytes, list[str]]:
         """The exchange as bytes for the pipe, and the body files it refers to."""
+        if self.note is not None:
+            return self.note, []
         if self.ex is not None:
             return pack(self.ex)
         assert self.spill is not None
@@ -103,6 +107,13 @@ class Backlog:
             close_bodies(ex)
         return not full
 
+    def put_note(self, data: bytes) -> None:
+        """Queue a note for the child (a few bytes; never dropped, never counted)."""
+        with self._cond:
+            if not self._closed:
+                self._memory.append(Waiting(None, note=data))
+                self._cond.notify_all()
+
     def get(self) -> Waiting | None:
         """The next waiting exchange (memory first); None once closed and empty."""
         with self._cond:
@@ -131,6 +142,7 @@ class Backlog:
             self._memory.clear()
             self._disk.clear()
             self._memory_bytes = self._disk_bytes = 0
+            items = [item for item in items if item.note is None]
             self.dropped += len(items)
         for item in items:
             item.discard()
@@ -156,6 +168,11 @@ class Backlog:
                     self._cond.notify_all()
 
     def _spill(self, item: Waiting) -> None:
+        if item.note is not None:  # a few bytes: it waits with the spilled ones
+            with self._cond:
+                self._disk.append(item)
+                self._cond.notify_all()
+            return
         ex, item.ex, item.memory = item.ex, None, 0
         assert ex is not None
         try:

@@ -11,16 +11,16 @@ relayed over a pipe.
 
     app process                          runtime process
     IsolatedRuntime --control pipe-->    Runtime: proxy thread, recorder process
-      listeners  <-- events thread <--   sender thread <-- queue <-- listener (proxy loop)
+      listeners  <-- notices thread <--  sender thread <-- queue <-- listener (proxy loop)
 
-Events carry exchanges without their bodies (heads and timings are all the app needs
-before the capture is stored). The child ignores SIGINT and SIGTERM and stops, draining
+Only control and status cross the pipe: commands one way, notices and the count of
+exchanges captured the other. What was captured reaches the app through the store alone
+(the recorder writes a pending row when a request starts, the capture when it ends). The child ignores SIGINT and SIGTERM and stops, draining
 its recorder, when told to or when the app's end of the pipe closes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import queue
 import threading
@@ -145,14 +145,10 @@ class IsolatedRuntime(Broadcaster):
             if event == "ack":
                 self._acked.set()
                 continue
-            if event == "exchange_finished" and self._recording:
-                self.captured += 1
+            if event == "captured":
+                self.captured = int(data)
+                continue
             self._emit(event, data)
-
-
-def head_of(exchange: Any) -> Any:
-    """An exchange without its body copies: small to pickle, all the app shows live."""
-    return dataclasses.replace(exchange, request_body=None, response_body=None)
 
 
 def child_main(config: Config, conn: Any, recording: bool) -> None:
@@ -192,9 +188,11 @@ def child_main(config: Config, conn: Any, recording: bool) -> None:
                 return
 
     def relay(event: str, data: Any) -> None:
-        if event in ("exchange_started", "exchange_finished"):
-            data = head_of(data)
-        outbox.put((event, data))
+        # control and status only: what was captured reaches the app through the store
+        if event == "notice":
+            outbox.put((event, data))
+        elif event == "exchange_finished":
+            outbox.put(("captured", runtime.captured))
 
     runtime = Runtime(config)
     runtime.recording = recording

@@ -78,6 +78,8 @@ class Runtime(Broadcaster):
         self._proxy: ProxyThread | None = None
         self._lock = threading.Lock()
         self._stopped = False
+        #: exchanges whose start the recorder was told of (touched on the proxy loop only)
+        self._announced: set[str] = set()
 
     # -- life cycle -------------------------------------------------------------------
 
@@ -138,14 +140,20 @@ class Runtime(Broadcaster):
     # -- the proxy's sink (called on the proxy loop: return at once) -----------------
 
     def exchange_started(self, exchange: Exchange) -> None:
-        if self.recording:
+        if self.recording and self.writer is not None:
+            self.writer.announce(exchange)  # a pending row in the store
+            self._announced.add(exchange.id)
             self._emit("exchange_started", exchange)
 
     def exchange_finished(self, exchange: Exchange) -> None:
+        announced = exchange.id in self._announced
+        self._announced.discard(exchange.id)
         if self.recording and self.writer is not None:
             self.captured += 1
             self.writer.submit(exchange)
         else:
+            if announced and self.writer is not None:
+                self.writer.forget(exchange.id)  # paused while it ran: not stored
             for body in (exchange.request_body, exchange.response_body):
                 if body is not None:
                     body.close()

@@ -15,7 +15,10 @@ from inspector.capture import build_capture
 from inspector.capture.elide import ELIDE_BODIES_ABOVE, restore_sizes
 from inspector.capture.heap import return_big_blocks_to_the_system
 from inspector.model import Exchange
-from inspector.store import Record, Store
+from inspector.capture.redact import scrub_url
+from inspector.store import Record, Store, pending
+from inspector.store.pending import PendingDrop, PendingStart
+from inspector.timeparse import iso_utc
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +50,25 @@ def prepare_record(ex: Exchange) -> Record:
     return Record(capture=capture, attribution=node, cost_usd=cost_usd)
 
 
+def pending_item(note: tuple) -> PendingStart | PendingDrop:
+    """A note from the proxy's side as the writer's item: a request started (its target
+    scrubbed of secrets, as the capture's is), or one that will not be stored."""
+    kind, value = note
+    if kind == "drop":
+        return PendingDrop(str(value))
+    capture_id, started, method, host, target = value
+    return PendingStart(capture_id, iso_utc(started), method, host, scrub_url(target or ""))
+
+
 def prepare_database(path: Path | str, retention_days: int) -> None:
     """Create or migrate the database and purge captures older than `retention_days` (0: keep)."""
     try:
         store = Store(Path(path))
         try:
+            with store.conn:
+                orphans = pending.forget_orphans(store.conn)
+            if orphans:
+                log.info("forgot %d pending requests of a recorder that stopped", orphans)
             n = store.purge(time.time() - retention_days * 86400) if retention_days > 0 else 0
         finally:
             store.close()

@@ -1,12 +1,17 @@
-"""The surface the app and the CLI drive, whichever runtime sits behind it."""
+"""The surface the app and the CLI drive, whichever runtime sits behind it.
+
+Only control and status cross it: start, stop, pause (`recording`), where the proxy
+listens, how many exchanges it captured, and notices. What was captured reaches the front
+ends through the store alone (`store.queries`: `rows_after`, `pending_rows`)."""
 
 from __future__ import annotations
 
 from typing import Any, Callable, Protocol, runtime_checkable
 
-#: `fn(event, data)`, called from the runtime's threads; must not block. Events:
-#: exchange_started and exchange_finished (an Exchange), stored (a list of ids), notice
-#: ((kind, message)); see `local.Broadcaster`.
+#: `fn(event, data)`, called from the runtime's threads; must not block. Front ends get
+#: "notice" ((kind, message)); a `local.Runtime` also tells listeners in its own process
+#: (the headless proxy's console) of exchange_started/exchange_finished (an Exchange)
+#: and stored (ids). See `local.Broadcaster`.
 Listener = Callable[[str, Any], None]
 
 

@@ -35,6 +35,7 @@ import atexit
 import collections
 import logging
 import multiprocessing.connection
+import pickle
 import signal
 import threading
 import time
@@ -155,6 +156,20 @@ class Recorder:
             close_bodies(ex)
         else:
             self._backlog.put(ex)
+
+    def announce(self, ex: Exchange) -> None:
+        """A request has started: the child writes a pending row for it, which the
+        capture replaces when it is stored. A list append; never blocks."""
+        started = getattr(ex.timings, "started_wall", None) or time.time()
+        self._note(("start", (ex.id, started, ex.method, ex.host, ex.target)))
+
+    def forget(self, capture_id: str) -> None:
+        """An announced exchange will not be submitted: its pending row goes."""
+        self._note(("drop", capture_id))
+
+    def _note(self, note: tuple) -> None:
+        if not (self._closing or self._broken):
+            self._backlog.put_note(pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _spilling(self) -> None:
         if not self._spill_said:
@@ -290,6 +305,9 @@ class Recorder:
 
     def _feed(self) -> None:
         while (item := self._backlog.get()) is not None:
+            if item.note is not None:
+                self._send_note(item.note)
+                continue
             try:
                 data, paths = item.packed()
             except Exception:
@@ -305,6 +323,17 @@ class Recorder:
                 child.items.close()  # the child's EOF: it stores what it has, then ends
             except OSError:
                 pass
+
+    def _send_note(self, data: bytes) -> None:
+        """Notes are best effort: a child that is not there does not get them (a new
+        one deletes the pending rows the dead one left, see `store.pending`)."""
+        child = self._child
+        if child is None or child.dead:
+            return
+        try:
+            child.items.send_bytes(data)
+        except (OSError, ValueError):
+            pass
 
     def _deliver(self, capture_id: str, data: bytes, paths: list[str]) -> None:
         """Send one packed exchange to the live child; if it dies under us, to the next."""

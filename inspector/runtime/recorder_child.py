@@ -73,7 +73,10 @@ def to_wire(ex: Exchange) -> bytes:
 
 
 def from_wire(data: bytes) -> Exchange:
-    state = pickle.loads(data)
+    return from_state(pickle.loads(data))
+
+
+def from_state(state: dict[str, Any]) -> Exchange:
     for name in BODIES:
         part = state[name]
         if part is not None:
@@ -208,6 +211,12 @@ class ChildRecorder:
         self._set_problem(None)
         return True
 
+    @staticmethod
+    def _pending(note: tuple) -> Any:
+        from inspector.runtime.pipeline import pending_item
+
+        return pending_item(note)
+
     def _beat(self) -> None:
         """Tell the parent we are working through a batch (at most twice a second): a
         batch of big exchanges can take seconds before its commit reports anything."""
@@ -234,6 +243,11 @@ class ChildRecorder:
                 else:
                     failed.append(first)
         self._set_problem(None)
+        if failed and self._writer is not None:
+            from inspector.store.pending import PendingDrop
+
+            for capture_id in failed:
+                self._writer.submit(PendingDrop(capture_id))
         if self._counter is not None:
             self._counter.committed(ids)
         self.send(("done", ids, failed))
@@ -256,7 +270,12 @@ class ChildRecorder:
             except (EOFError, OSError):
                 break
             try:
-                ex = from_wire(data)
+                state = pickle.loads(data)
+                if isinstance(state, tuple):  # a note: a request started, or is dropped
+                    if ready:
+                        self._writer.submit(self._pending(state))
+                    continue
+                ex = from_state(state)
             except Exception:
                 log.exception("a capture could not be read from the pipe")
                 continue

@@ -258,6 +258,7 @@ def count_cache(db: Database) -> None:
                       ts REAL NOT NULL
                   )""")
 
+
 @_numbered
 def text_search(db: Database) -> None:
     """Full-text search over every stored part of a capture, shared parts included (see
@@ -268,6 +269,33 @@ def text_search(db: Database) -> None:
     _run(db, search_index.SCHEMA)
     search_index.backfill(db.conn)
 
+
+@_numbered
+def pending_requests(db: Database) -> None:
+    """Requests in flight: the recorder writes a row here when a request starts and the
+    full capture when it ends; a trigger deletes the pending row in the same transaction
+    as the capture's insert, so a reader sees one or the other, never both, never neither.
+
+    A table of its own rather than a `state` column on `requests`: a column added to
+    `requests` lands after its bodies, in their overflow pages, and every count and list
+    would have to read it to leave pending rows out. Here `list`, `stats` and `export`
+    see completed exchanges with no condition at all, and this table holds a handful of
+    rows. `recorder` is the pid of the process that wrote the row: a recorder starting
+    deletes rows whose writer is gone (exchanges lost with it)."""
+    _run(db, """
+        CREATE TABLE pending_requests (
+            id TEXT PRIMARY KEY,
+            ts TEXT NOT NULL,
+            method TEXT,
+            host TEXT,
+            path TEXT,
+            recorder INTEGER
+        );
+        CREATE TRIGGER pending_requests_done AFTER INSERT ON requests
+        BEGIN
+            DELETE FROM pending_requests WHERE id = NEW.id;
+        END;
+        """)
 
 # the version readers check without importing sqlite-utils must match the migrations
 assert SCHEMA_VERSION == len(_NUMBERED), "update inspector/store/version.py"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
@@ -16,6 +17,7 @@ from inspector import deepjson
 from inspector.store import bodies, search
 from inspector.store.compact import unpack
 from inspector.store.db import AmbiguousId, Store
+from inspector.store.rows import RequestRow, SessionSummary
 from inspector.timeparse import iso_utc
 
 #: Keys of a listed capture, in order (stable for `--json` and CSV).
@@ -31,6 +33,9 @@ _LIST_SELECT = (
     " s.ttfb_ms, s.total_ms, r.cost_usd, r.top_source, s.error, s.stream_complete"
     " FROM requests r LEFT JOIN responses s ON s.request_id = r.id"
 )
+#: the same with the row's place in the change feed last
+_TYPED_SELECT = _LIST_SELECT.replace(", s.stream_complete FROM", ", s.stream_complete, r.rowid FROM")
+assert _TYPED_SELECT != _LIST_SELECT
 
 
 class NotFound(LookupError):
@@ -119,15 +124,27 @@ def _where(store: Store, f: Filter) -> tuple[str, list[Any]]:
 
 
 def _list_row(row: tuple) -> dict[str, Any]:
-    d = dict(zip(LIST_FIELDS, row))
-    d["stream"] = bool(d["stream"])
-    if d["stream_complete"] is not None:
-        d["stream_complete"] = bool(d["stream_complete"])
-    return d
+    return _typed_row(row).as_dict()
+
+
+def _typed_row(row: tuple) -> RequestRow:
+    """A `_LIST_SELECT` row (the rowid last, when selected) as a RequestRow."""
+    values = list(row[:len(LIST_FIELDS)])
+    values[6] = bool(values[6])  # stream
+    if values[18] is not None:
+        values[18] = bool(values[18])  # stream_complete
+    seq = row[len(LIST_FIELDS)] if len(row) > len(LIST_FIELDS) else 0
+    return RequestRow(*values, seq=seq)
 
 
 def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
-    """A page of captures, newest first, with the `LIST_FIELDS` keys.
+    """A page of captures, newest first, as dicts with the `LIST_FIELDS` keys (for
+    `--json`); `request_rows` gives the same as typed rows."""
+    return [r.as_dict() for r in request_rows(store, f)]
+
+
+def request_rows(store: Store, f: Filter) -> list[RequestRow]:
+    """A page of completed captures, newest first.
 
     Paging: `offset` skips rows (each skipped row is still read, so deep pages get slow);
     `before_id` starts right after the capture with that id (the next page down: pass
@@ -150,10 +167,10 @@ def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
         params = [*params, *anchor]
     if f.after_id is not None and f.before_id is None:
         order = "ASC"  # the rows closest above the anchor, turned newest first below
-    sql = (f"{_LIST_SELECT}{where} ORDER BY r.ts {order}, r.id {order} LIMIT ? OFFSET ?")
+    sql = (f"{_TYPED_SELECT}{where} ORDER BY r.ts {order}, r.id {order} LIMIT ? OFFSET ?")
     limit = f.limit if f.limit and f.limit > 0 else -1  # 0 or None: no limit
     cur = store.execute(sql, [*params, limit, max(f.offset, 0)])
-    rows = [_list_row(r) for r in cur]
+    rows = [_typed_row(r) for r in cur]
     if order == "ASC":
         rows.reverse()
     return rows
@@ -163,7 +180,7 @@ def list_requests(store: Store, f: Filter) -> list[dict[str, Any]]:
 SCAN_PAGE = 500
 
 
-def _list_text(store: Store, f: Filter) -> list[dict[str, Any]]:
+def _list_text(store: Store, f: Filter) -> list[RequestRow]:
     """`list_requests` with a text search. Few candidates in the index: their ids join
     the query. Otherwise the rows matching the rest of the filter are read a page at a
     time in list order (down from `before_id`, or up from `after_id`) and checked, until
@@ -183,21 +200,21 @@ def _list_text(store: Store, f: Filter) -> list[dict[str, Any]]:
     if found is None and f.before_id and f.after_id:
         found = set(search.all_matching_ids(store, f))
     if found is not None:
-        return list_requests(store, replace(f, text=None, among=sorted(found)))
+        return request_rows(store, replace(f, text=None, among=sorted(found)))
     skip = max(f.offset, 0)
     up = f.after_id is not None
     anchor = f.after_id if up else f.before_id
-    out: list[dict[str, Any]] = []
+    out: list[RequestRow] = []
     while want is None or len(out) < want:
-        page = list_requests(store, replace(
+        page = request_rows(store, replace(
             f, text=None, limit=SCAN_PAGE, offset=0,
             before_id=None if up else anchor, after_id=anchor if up else None))
         if not page:
             break
         ordered = list(reversed(page)) if up else page  # nearest the anchor first
-        hits = set(matcher.matching([r["id"] for r in ordered]))
+        hits = set(matcher.matching([r.id for r in ordered]))
         for row in ordered:
-            if row["id"] not in hits:
+            if row.id not in hits:
                 continue
             if skip:
                 skip -= 1
@@ -207,10 +224,64 @@ def _list_text(store: Store, f: Filter) -> list[dict[str, Any]]:
                 break
         if len(page) < SCAN_PAGE:
             break
-        anchor = ordered[-1]["id"]
+        anchor = ordered[-1].id
     if up:
         out.reverse()  # newest first, as every list
     return out
+
+
+# -- the change feed: what readers that stay open (the app) fetch as the store grows ---
+
+
+def last_seq(store: Store) -> int:
+    """Where the change feed stands: every completed capture has a `seq` (its rowid) at
+    most this. A capture written later, or rewritten, gets a higher one."""
+    return store.execute("SELECT coalesce(max(rowid), 0) FROM requests").fetchone()[0]
+
+
+def rows_after(store: Store, f: Filter, seq: int, limit: int = 1000) -> list[RequestRow]:
+    """Completed captures matching `f` written after `seq`, oldest first: a seek on the
+    rowid, so it costs the same on 10 stored captures as on 100k."""
+    where, params = f.where()  # all but the text search, checked on the new rows alone
+    where = (where + " AND" if where else " WHERE") + " r.rowid > ?"
+    sql = f"{_TYPED_SELECT}{where} ORDER BY r.rowid LIMIT ?"
+    rows = [_typed_row(r) for r in store.execute(sql, [*params, seq, limit])]
+    if f.text and rows:
+        keep = set(search.TextSearch(store, f.text).matching([r.id for r in rows]))
+        rows = [r for r in rows if r.id in keep]
+    return rows
+
+
+def count_after(store: Store, seq: int, upto: int | None = None) -> int:
+    """How many captures were written after `seq` (up to `upto`), whatever the filter."""
+    if upto is None:
+        return store.execute("SELECT count(*) FROM requests WHERE rowid > ?",
+                             (seq,)).fetchone()[0]
+    return store.execute("SELECT count(*) FROM requests WHERE rowid > ? AND rowid <= ?",
+                         (seq, upto)).fetchone()[0]
+
+
+def pending_rows(store: Store, f: Filter | None = None) -> list[RequestRow]:
+    """Requests in flight, newest first. Only their head is known, so a filter on
+    anything but time (model, session, source, status, text) matches none of them."""
+    f = f or Filter()
+    if f.model or f.session or f.status is not None or f.source or f.text:
+        return []
+    cond, params = [], []
+    if f.since is not None:
+        cond.append("ts >= ?")
+        params.append(iso_utc(f.since))
+    if f.until is not None:
+        cond.append("ts < ?")
+        params.append(iso_utc(f.until))
+    where = (" WHERE " + " AND ".join(cond)) if cond else ""
+    try:
+        cur = store.execute("SELECT id, ts, method, host, path FROM pending_requests"
+                            f"{where} ORDER BY ts DESC, id DESC", params)
+    except sqlite3.OperationalError:  # a database older than the table (read-only)
+        return []
+    return [RequestRow(id=i, ts=ts, method=m, host=h, path=p, pending=True)
+            for i, ts, m, h, p in cur]
 
 
 def count_requests(store: Store, f: Filter) -> int:
@@ -421,7 +492,8 @@ def iter_list_rows(store: Store, f: Filter, batch: int = 2000) -> Iterator[dict[
         yield from (_list_row(r) for r in page)
 
 
-def sessions(store: Store, f: Filter, limit: int | None = None) -> list[dict[str, Any]]:
+def session_summaries(store: Store, f: Filter,
+                      limit: int | None = None) -> list[SessionSummary]:
     """Sessions among the matching captures, newest first (by last request; ties by first
     request, then id): request count, first/last time, prompt tokens of each turn in
     order (to see the context grow), output tokens and cost.
@@ -455,11 +527,23 @@ def sessions(store: Store, f: Filter, limit: int | None = None) -> list[dict[str
         for sid, inp, cread, ccreate in turns:
             out[sid]["prompt_tokens"].append(
                 None if inp is None else inp + (cread or 0) + (ccreate or 0))
-    return list(out.values())
+    return [SessionSummary(session_id=d["session_id"], requests=d["requests"],
+                           first_ts=d["first_ts"], last_ts=d["last_ts"],
+                           prompt_tokens=tuple(d["prompt_tokens"]),
+                           output_tokens=d["output_tokens"], cost_usd=d["cost_usd"])
+            for d in out.values()]
+
+
+def sessions(store: Store, f: Filter, limit: int | None = None) -> list[dict[str, Any]]:
+    """`session_summaries` as dicts (for `--json`)."""
+    return [s.as_dict() for s in session_summaries(store, f, limit)]
+
+
 
 
 __all__ = [
     "AmbiguousId", "Filter", "LIST_FIELDS", "NotFound", "RawJSON", "StoredJSON", "count_requests",
     "exchange_dicts", "get_exchange", "iter_exchanges", "iter_list_rows", "list_requests",
-    "sessions", "totals",
+    "sessions", "totals", "RequestRow", "SessionSummary", "request_rows", "rows_after",
+    "last_seq", "count_after", "pending_rows", "session_summaries",
 ]

@@ -1,8 +1,10 @@
-"""Converting a Record to table rows (the request body is cut by `bodies.py`)."""
+"""Rows both ways: a Record as table rows for the writer (the request body is cut by
+`bodies.py`), and the typed rows readers get back (`RequestRow`, `SessionSummary`)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from inspector.model import Capture
@@ -68,3 +70,83 @@ RESPONSE_COLUMNS = (
     "request_sent_ms, ttfb_ms, total_ms, upstream_connect_ms, proxy_overhead_ms, error, "
     "complete, quota"
 )
+
+
+# -- what readers get: one typed row from the store to every screen and command ---------
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One capture as lists show it (the narrow columns; `queries.LIST_FIELDS` in order).
+    `pending`: the request is in flight, only its head is known. `seq`: the row's place
+    in the store's change feed (SQLite's rowid: a later write has a higher one)."""
+
+    id: str
+    ts: str | None = None
+    method: str | None = None
+    host: str | None = None
+    path: str | None = None
+    model: str | None = None
+    stream: bool = False
+    status: int | None = None
+    session_id: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_creation_tokens: int | None = None
+    ttfb_ms: float | None = None
+    total_ms: float | None = None
+    cost_usd: float | None = None
+    top_source: str | None = None
+    error: str | None = None
+    stream_complete: bool | None = None
+    pending: bool = False
+    seq: int = 0
+
+    @property
+    def prompt_tokens(self) -> int | None:
+        """input + cache read + cache creation, None when unknown."""
+        if self.input_tokens is None:
+            return None
+        return (self.input_tokens + (self.cache_read_tokens or 0)
+                + (self.cache_creation_tokens or 0))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stable `--json` shape: the list fields (and `state` for a pending row)."""
+        out = {f: getattr(self, f) for f in LIST_KEYS}
+        if self.pending:
+            out["state"] = "pending"
+        return out
+
+
+#: the list fields, in their stable order (`list --json`, CSV)
+LIST_KEYS = tuple(f.name for f in fields(RequestRow))[:19]
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One session among the listed captures: how many requests, when, the prompt size of
+    each turn in order (to see the context grow), output tokens and cost."""
+
+    session_id: str
+    requests: int = 0
+    first_ts: str | None = None
+    last_ts: str | None = None
+    prompt_tokens: tuple[int | None, ...] = ()
+    output_tokens: int = 0
+    cost_usd: float | None = None
+
+    @property
+    def last_prompt(self) -> int | None:
+        known = [p for p in self.prompt_tokens if p is not None]
+        return known[-1] if known else None
+
+    @property
+    def all_tokens(self) -> int:
+        """Prompt tokens of every turn plus the output: what the session sent and got."""
+        return sum(p for p in self.prompt_tokens if p is not None) + (self.output_tokens or 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["prompt_tokens"] = list(self.prompt_tokens)
+        return out

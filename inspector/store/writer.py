@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from inspector.model import Capture
+from inspector.store import pending
 from inspector.store.db import Store
+from inspector.store.pending import PendingDrop, PendingStart
 from inspector.store.records import Record
 
 log = logging.getLogger(__name__)
@@ -183,6 +185,12 @@ class Writer:
                     pass
 
     def _write_batch(self, items: list[Any]) -> None:
+        notes = [i for i in items if isinstance(i, (PendingStart, PendingDrop))]
+        if notes:  # requests in flight: written first, so a batch's capture ends them
+            items = [i for i in items if not isinstance(i, (PendingStart, PendingDrop))]
+            self._write_pending(notes)
+            if not items:
+                return
         records: list[Record] = []
         lost = 0
         for item in items:
@@ -205,6 +213,18 @@ class Writer:
                 self.on_written([r.capture.id for r in records])
             except Exception:
                 log.exception("on_written callback failed")
+
+    def _write_pending(self, notes: list[Any]) -> None:
+        """Pending rows are a courtesy to readers: one attempt, never retried."""
+        try:
+            if self._store is None:
+                self._store = Store(self.path, busy_timeout=self.busy_timeout)
+            with self._store.conn:
+                pending.write(self._store.conn, notes)
+        except (sqlite3.Error, OSError) as e:
+            log.debug("pending rows not written: %s", e)
+        with self._count_lock:
+            self._done += len(notes)
 
     def _store_with_retry(self, records: list[Record]) -> bool:
         delay, start = 0.02, time.monotonic()

@@ -3,9 +3,12 @@
 and widgets/.
 
 Processes and threads: the CLI gives the app an IsolatedRuntime, whose proxy and recorder
-run in processes of their own, so rendering never holds the proxy's GIL; its events
-reach the app only as posted messages (see bridge.py). Database reads run in thread workers.
-A watcher worker polls `PRAGMA data_version` to see rows written by another process.
+run in processes of their own, so rendering never holds the proxy's GIL. Only control
+and status come back from it (notices, as posted messages: see bridge.py). Captures
+reach the table through the store alone: the recorder writes a pending row when a
+request starts and the capture when it ends, a watcher worker polls `PRAGMA
+data_version`, and the main screen reads only the rows newer than the last it has.
+Database reads run in thread workers.
 """
 
 from __future__ import annotations
@@ -25,13 +28,7 @@ from inspector.runtime.protocol import ProxyRuntime
 from inspector.tui.backend import Backend
 from inspector.tui.bridge import make_listener
 from inspector.tui.errors import report
-from inspector.tui.messages import (
-    CapturesChanged,
-    ExchangeFinished,
-    ExchangeStarted,
-    ProxyNotice,
-    ProxyStateChanged,
-)
+from inspector.tui.messages import CapturesChanged, ProxyNotice, ProxyStateChanged
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.findings import FindingsScreen
 from inspector.tui.screens.help import HelpScreen
@@ -41,6 +38,11 @@ from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.widgets.status.status_bar import ProxyState
 
 log = logging.getLogger(__name__)
+
+#: how often the app asks the store whether anyone committed (`PRAGMA data_version` on a
+#: connection of its own: microseconds), so a stored capture shows within 100 ms
+POLL_INTERVAL = 0.03
+
 
 class InspectorApp(App):
     """claude-inspect's app. Build it with `make_app`."""
@@ -55,7 +57,7 @@ class InspectorApp(App):
 
     def __init__(self, config: Any, runtime: ProxyRuntime | None = None, *,
                  backend: Backend | None = None,
-                 poll_interval: float = 0.5, strict: bool = False,
+                 poll_interval: float = POLL_INTERVAL, strict: bool = False,
                  clock: Callable[[], float] = time.time) -> None:
         super().__init__()
         #: the wall clock the views' periods ("the last 7 days") end at; tests fix it
@@ -153,12 +155,6 @@ class InspectorApp(App):
         self.main.refresh_captures()
         if isinstance(self.screen, StatsScreen):
             self.screen.captures_changed()
-
-    def on_exchange_started(self, message: ExchangeStarted) -> None:
-        self.main.show_live_row(message.row)
-
-    def on_exchange_finished(self, message: ExchangeFinished) -> None:
-        self.main.show_live_row(message.row, add=False)
 
     def on_proxy_notice(self, message: ProxyNotice) -> None:
         if message.kind in ("recorder_fault", "recorder_ok"):

@@ -18,13 +18,49 @@ import logging
 import sqlite3
 import threading
 import time
-from dataclasses import fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from inspector.tui.format import AtLeast
 
+if TYPE_CHECKING:
+    from inspector.store.rows import RequestRow, SessionSummary
+
 log = logging.getLogger(__name__)
+
+
+#: new rows the feed reads at once; past this many, the window is read again instead
+FEED_LIMIT = 500
+
+
+@dataclass
+class Changes:
+    """What the store gained since the feed position the app had (see `Backend.changes`)."""
+
+    #: the feed's position now
+    seq: int
+    #: new or rewritten rows that match the filter, oldest first
+    rows: list[RequestRow]
+    #: how many rows were written in all (filter or not)
+    added: int
+    #: the requests in flight (none under a filter: only their head is known)
+    pending: list[RequestRow] = field(default_factory=list)
+    #: the feed went backwards (rows deleted, places reused): reload the window
+    reset: bool = False
+
+
+@dataclass
+class Window:
+    """One read of the main screen's window: rows newest first, how many captures there
+    are, how many match the filter (None without one; an `AtLeast` under a text search
+    past one page), the feed position the rows are up to, and the requests in flight."""
+
+    rows: list[RequestRow]
+    total: int
+    matching: int | None
+    seq: int
+    pending: list[RequestRow]
 
 
 class Backend:
@@ -87,13 +123,46 @@ class Backend:
         return self.db_path.exists()
 
     # -- queries -------------------------------------------------------------------------
-    def page(self, terms: dict[str, Any], limit: int, offset: int = 0) -> list[dict[str, Any]]:
-        """Request rows, newest first."""
+    def page(self, terms: dict[str, Any], limit: int, offset: int = 0) -> list[RequestRow]:
+        """Completed request rows, newest first."""
         if not self.exists():
             return []
-        from inspector.store.queries import list_requests
+        from inspector.store.queries import request_rows
 
-        return list_requests(self._store(), self._filter(terms, limit, offset))
+        return request_rows(self._store(), self._filter(terms, limit, offset))
+
+    # -- the change feed -------------------------------------------------------------
+    def seq(self) -> int:
+        """Where the store's change feed stands (see `queries.last_seq`)."""
+        if not self.exists():
+            return 0
+        from inspector.store.queries import last_seq
+
+        return last_seq(self._store())
+
+    def pending(self) -> list[RequestRow]:
+        """Requests in flight, newest first."""
+        if not self.exists():
+            return []
+        from inspector.store.queries import pending_rows
+
+        return pending_rows(self._store())
+
+    def changes(self, terms: dict[str, Any], seq: int) -> Changes:
+        """What the store gained since `seq`: the rows matching `terms` (oldest first),
+        how many rows in all, and the requests in flight. Reads only the new rows."""
+        from inspector.store.queries import count_after, rows_after
+
+        store = self._store()
+        top = self.seq()
+        if top < seq:  # rows went (a purge) and their places were reused: start over
+            return Changes(top, [], 0, [], reset=True)
+        rows = rows_after(store, self._filter(terms), seq, limit=FEED_LIMIT)
+        if len(rows) == FEED_LIMIT:  # more than a window: reading the window is cheaper
+            return Changes(top, [], 0, [], reset=True)
+        rows = [r for r in rows if r.seq <= top]
+        added = count_after(store, seq, top) if rows or top > seq else 0
+        return Changes(top, rows, added, [] if terms else self.pending())
 
     def want_window(self, ticket: int, *, interrupt: bool = False) -> None:
         """A window read numbered `ticket` is coming (call on the UI thread): reads with
@@ -104,12 +173,12 @@ class Backend:
             self._window_stop_below = max(self._window_stop_below, ticket)
 
     def window(self, ticket: int, terms: dict[str, Any], limit: int,
-               offset: int = 0) -> tuple[list[dict[str, Any]], int, int | None] | None:
-        """(rows newest first, total, matching or None without terms) for the main
-        screen; None when a newer window read was asked for meanwhile (`want_window`)."""
+               offset: int = 0) -> Window | None:
+        """The main screen's window (see `Window`); None when a newer window read was
+        asked for meanwhile (`want_window`)."""
         if not self.exists():
-            return [], 0, (0 if terms else None)
-        from inspector.store.queries import count_requests, list_requests
+            return Window([], 0, 0 if terms else None, 0, [])
+        from inspector.store.queries import count_requests, last_seq, pending_rows, request_rows
 
         with self._window_lock:
             if ticket < self._window_wanted:
@@ -118,24 +187,26 @@ class Backend:
                 self._window = self._open()
                 self._window.conn.set_progress_handler(self._stop_window_read, 4000)
             self._window_running = ticket
+            store = self._window
             try:
-                rows = list_requests(self._window, self._filter(terms, limit, offset))
+                seq = last_seq(store)  # first: what is written after it comes by the feed
+                rows = request_rows(store, self._filter(terms, limit, offset))
                 if ticket < self._window_wanted:
                     return None
-                total = count_requests(self._window, self._filter({}))
+                total = count_requests(store, self._filter({}))
                 if terms.get("text") and len(rows) == limit:
                     # more than a page matches: say so rather than verify every body
                     matching = AtLeast(offset + len(rows) + 1)
                 else:
-                    matching = (count_requests(self._window, self._filter(terms))
-                                if terms else None)
+                    matching = count_requests(store, self._filter(terms)) if terms else None
+                pending = pending_rows(store) if offset == 0 and not terms else []
             except sqlite3.OperationalError as e:
                 if "interrupt" in str(e).lower():
                     return None
                 raise
             finally:
                 self._window_running = 0
-        return rows, total, matching
+        return Window(rows, total, matching, seq, pending)
 
     def _stop_window_read(self) -> int:
         """SQLite's progress handler on the window connection: non-zero stops the query."""
@@ -154,12 +225,12 @@ class Backend:
 
         return get_exchange(self._store(), capture_id)
 
-    def sessions(self, terms: dict[str, Any], limit: int = 200) -> list[dict[str, Any]]:
+    def sessions(self, terms: dict[str, Any], limit: int = 200) -> list[SessionSummary]:
         if not self.exists():
             return []
-        from inspector.store.queries import sessions
+        from inspector.store.queries import session_summaries
 
-        return sessions(self._store(), self._filter(terms, limit))
+        return session_summaries(self._store(), self._filter(terms, limit))
 
     # -- analysis (stats, turn diffs, ratings) ------------------------------------------
     def _analysis_store(self):

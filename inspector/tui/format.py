@@ -159,13 +159,11 @@ def prompt_tokens(row: dict[str, Any]) -> int | None:
     )
 
 
-def prompt_cell(row: dict[str, Any]) -> Text:
+def prompt_cell(total: int | None, cached: int | None) -> Text:
     """"48.2k (45.1k cached)" with the cached part dimmed."""
-    total = prompt_tokens(row)
     if total is None:
         return Text("-", style="dim")
     text = Text(tokens(total))
-    cached = row.get("cache_read_tokens") or 0
     if cached:
         text.append(f" ({tokens(cached)} cached)", style="dim")
     return text

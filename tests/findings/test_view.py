@@ -85,8 +85,8 @@ async def test_marker_column_and_finding_in_detail(edited):
     async with app.run_test(size=SIZE) as pilot:
         table = app.main.query_one(RequestsTable)
         await wait_for(pilot, lambda: table.row_count == TURNS)
-        await wait_for(pilot, lambda: table.rows_by_id[ids[TOOL_TURN]].get("finding"))
-        marked = {i for i, row in table.rows_by_id.items() if row.get("finding")}
+        await wait_for(pilot, lambda: table.marks.get(ids[TOOL_TURN]))
+        marked = set(table.marks)
         assert marked == {ids[TOOL_TURN], ids[MEMORY_TURN]}
         assert str(table.get_cell(ids[TOOL_TURN], "mark")) == "✖"
 

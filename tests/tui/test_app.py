@@ -35,7 +35,7 @@ async def test_table_lists_captures_newest_first(filled):
         ids = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(13)]
         assert ids == sorted(ids, reverse=True)
         # the 429 shows its status; the newest demo turn's largest source is named
-        rows = {r["status"] for r in table.rows_by_id.values()}
+        rows = {r.status for r in table.rows_by_id.values()}
         assert rows == {200, 429}
         assert "13 captures" in _status_text(app)
 
@@ -88,7 +88,7 @@ async def test_filter_narrows_rows_and_counts_matches(filled):
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         await pilot.press("slash", *"model:opus", "enter")
         await wait_for(pilot, lambda: _table(app).row_count == 3)
-        assert all("opus" in r["model"] for r in _table(app).rows_by_id.values())
+        assert all("opus" in r.model for r in _table(app).rows_by_id.values())
         assert "3 match" in _status_text(app)
         await pilot.press("slash")
         await pilot.press("ctrl+u", *"status:429", "enter")
@@ -105,7 +105,7 @@ async def test_sessions_view_groups_turns(filled):
         await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
         await wait_for(pilot, lambda: app.screen.query_one("#sessions", DataTable).row_count == 3)
         screen = app.screen
-        counts = {sid: s["requests"] for sid, s in screen.sessions.items()}
+        counts = {sid: s.requests for sid, s in screen.sessions.items()}
         assert counts[SESSION_A] == 4
         assert sorted(counts.values()) == [3, 4, 6]
         table = screen.query_one("#sessions", DataTable)

@@ -86,14 +86,14 @@ async def test_rows_from_another_day_show_their_date(filled):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: _table(app).row_count == 13)
             rows = _table(app).rows_by_id
-            newest = max(r["ts"] for r in rows.values())
+            newest = max(r.ts for r in rows.values())
             app.clock = clock
-            _table(app).replace_rows(sorted(rows.values(), key=lambda r: r["id"], reverse=True))
+            _table(app).replace_rows(sorted(rows.values(), key=lambda r: r.id, reverse=True))
             await pilot.pause(0.05)
             today = datetime.fromtimestamp(clock()).astimezone().date()
             for capture_id, row in _table(app).rows_by_id.items():
                 shown = str(_table(app).get_cell(capture_id, "time"))
-                dt = local(row["ts"])
+                dt = local(row.ts)
                 want = dt.strftime("%H:%M:%S" if dt.date() == today else "%m-%d %H:%M")
                 assert shown == want, (days_later, shown, want)
             if days_later:

@@ -52,10 +52,10 @@ async def test_request_through_the_apps_proxy(home, stub):
         assert await asyncio.to_thread(_send, config, runtime.proxy_address, body) == [200]
         # how soon is measured apart (bench/); here only that it comes, without a reload
         await wait_for(pilot, lambda: table.row_count == 1
-                       and next(iter(table.rows_by_id.values())).get("input_tokens"),
+                       and next(iter(table.rows_by_id.values())).input_tokens,
                        timeout=15)
         row = next(iter(table.rows_by_id.values()))
-        assert row["status"] == 200 and not row.get("in_progress")
+        assert row.status == 200 and not row.pending
         assert app.focused is table  # the first row takes the keyboard from the empty state
 
         await pilot.press("enter")
@@ -106,6 +106,6 @@ async def test_a_recording_fault_shows_in_the_status_bar(home, stub):
         assert await asyncio.to_thread(_send, config, runtime.proxy_address, body) == [200]
         table = app.main.query_one(RequestsTable)
         await wait_for(pilot, lambda: table.row_count == 1
-                       and next(iter(table.rows_by_id.values())).get("input_tokens"),
+                       and next(iter(table.rows_by_id.values())).input_tokens,
                        timeout=15)
         await pilot.press("q")

@@ -30,8 +30,8 @@ def test_formatting():
     assert fmt.endpoint("/v1/messages?beta=true") == "/v1/messages"
     assert fmt.bar(1, 2, 8) == "████    "
     assert fmt.status(503).style == "bold red" and fmt.status(200).plain == "200"
-    row = {"input_tokens": 10, "cache_read_tokens": 990, "cache_creation_tokens": 0}
-    assert fmt.prompt_cell(row).plain == "1.0k (990 cached)"
+    assert fmt.prompt_cell(1000, 990).plain == "1.0k (990 cached)"
+    assert fmt.prompt_cell(None, None).plain == "-"
 
 
 def test_node_paths_resolve_into_the_request():

@@ -5,6 +5,10 @@ the cursor reaches an edge. Every database read runs in a thread worker and come
 `WindowLoaded` message tagged with a generation number, so a stale answer (the filter
 changed meanwhile) is dropped.
 
+New captures come through the store only: when anyone commits, the screen reads the rows
+past its feed position (`seq`, a rowid) and the requests in flight, and updates just
+those rows of the table (`ChangesLoaded`), whatever the store holds.
+
 Never wait: typing in the filter box applies the filter `DEBOUNCE` seconds after the last
 key, leaving out what is not finished yet (see `filtering`); a newer filter stops the
 query still running for an older one; Escape paints the unfiltered head from memory at
@@ -16,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -31,6 +35,10 @@ from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.widgets.requests.empty_state import EmptyState
 from inspector.tui.widgets.requests.table import RequestsTable
 from inspector.tui.widgets.status.status_bar import Counts, ProxyState, StatusBar
+
+if TYPE_CHECKING:
+    from inspector.store.rows import RequestRow
+    from inspector.tui.backend import Changes
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +55,14 @@ NEWEST = "<newest>"
 
 
 class WindowLoaded(Message):
-    def __init__(self, generation: int, offset: int, rows: list[dict[str, Any]],
-                 total: int, matching: int | None, merge: bool, anchor: str | None) -> None:
+    def __init__(self, generation: int, offset: int, rows: list[RequestRow],
+                 total: int, matching: int | None, merge: bool, anchor: str | None,
+                 seq: int = 0, pending: list[RequestRow] | None = None) -> None:
         super().__init__()
+        #: the store's change feed position the window was read at
+        self.seq = seq
+        #: requests in flight (on the unfiltered head of the list only)
+        self.pending = pending or []
         self.generation = generation
         self.window_start = offset
         self.rows = rows
@@ -57,6 +70,16 @@ class WindowLoaded(Message):
         self.matching = matching
         self.merge = merge
         self.anchor = anchor
+
+
+class ChangesLoaded(Message):
+    """What the store gained since `since` (the feed position it was asked from)."""
+
+    def __init__(self, generation: int, since: int, changes: Changes) -> None:
+        super().__init__()
+        self.generation = generation
+        self.since = since
+        self.changes = changes
 
 
 class MarksLoaded(Message):
@@ -118,6 +141,12 @@ class MainScreen(Screen):
         self._typed_timer = None
         #: the last unfiltered head of the list (a WindowLoaded), painted at once on Escape
         self._head: WindowLoaded | None = None
+        #: the store's change feed position the table is up to (see `refresh_captures`)
+        self.seq = 0
+        #: rows of requests in flight shown in the table
+        self.pending_ids: set[str] = set()
+        self._feed_due = False
+        self._quota: Any = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -154,14 +183,14 @@ class MainScreen(Screen):
             window = self.backend.window(generation, terms, WINDOW, offset)
             if window is None:
                 return  # a newer read was asked for: this answer would be dropped anyway
-            rows, total, matching = window
             quota = self.backend.quota()
         except Exception as e:  # a file that is no database, a vanished folder, ...
             log.warning("reading %s failed", self.backend.db_path, exc_info=True)
             self.post_message(WindowFailed(generation, fmt.database_problem(
                 self.backend.db_path, e)))
             return
-        loaded = WindowLoaded(generation, offset, rows, total, matching, merge, anchor)
+        loaded = WindowLoaded(generation, offset, window.rows, window.total, window.matching,
+                              merge, anchor, window.seq, window.pending)
         loaded.quota = quota
         self.post_message(loaded)
 
@@ -180,6 +209,8 @@ class MainScreen(Screen):
         self.loading = False
         table = self.query_one(RequestsTable)
         self.window_start = message.window_start
+        self.seq = message.seq
+        self._quota = getattr(message, "quota", None)
         if message.merge and self.window_start == 0:
             table.upsert(message.rows)
         else:
@@ -191,6 +222,8 @@ class MainScreen(Screen):
                 table.move_cursor(row=table.get_row_index(message.anchor), scroll=True)
         if not self.terms and self.window_start == 0:
             self._head = message
+        self.pending_ids = {r.id for r in message.pending}
+        table.upsert(message.pending)
         self.loaded_once = True
         self.query_one(EmptyState).problem = None
         shown = len(message.rows)
@@ -198,20 +231,27 @@ class MainScreen(Screen):
             self.counts, total=message.total, matching=message.matching,
             filter_text=self.filter_text,
             window=(self.window_start + 1 if shown else 0, self.window_start + shown),
-            extra={**self.counts.extra, "quota": getattr(message, "quota", None)},
+            extra={**self.counts.extra, "quota": self._quota},
         )
         self._update_status()
         empty = table.row_count == 0
         self.query_one(EmptyState).filtered = bool(self.terms)
         self._show_table(not empty)
-        if not empty and self._marks_timer is None:
+        self._schedule_marks()
+        if self._feed_due:
+            self._feed_due = False
+            self.refresh_captures()
+
+    def _schedule_marks(self) -> None:
+        table = self.query_one(RequestsTable)
+        if table.row_count and self._marks_timer is None:
             self._marks_timer = self.set_timer(0.05 if not self.loaded_marks else MARKS_GAP,
                                                self._find_marks)
 
     def _find_marks(self) -> None:
         self._marks_timer = None
         rows = self.query_one(RequestsTable).rows_by_id.values()
-        stamps = sorted((r.get("ts") for r in rows if r.get("ts") and not r.get("in_progress")),
+        stamps = sorted((r.ts for r in rows if r.ts and not r.pending),
                         reverse=True)[:MARKS_ROWS]
         if stamps:
             from inspector.analysis.findings.threads import epoch
@@ -233,14 +273,18 @@ class MainScreen(Screen):
         self.loaded_marks = True
         self.query_one(RequestsTable).set_marks(message.marks)
 
+    # -- the change feed: the store is the only way captures reach the table --------
     @guarded
     def refresh_captures(self) -> None:
-        """New rows in the database: refresh the head of the window (or just the counts).
+        """Someone committed to the database: fetch what is new since `seq`.
 
-        At most one refresh per REFRESH_GAP: the first news is shown at once, a burst
-        behind it is folded into one more refresh at the end of the gap. This keeps the UI
-        thread (and the GIL it shares with the proxy's thread) quiet under heavy traffic."""
+        Only the new rows are read and only their table rows touched, so a capture costs
+        the same with 10 stored as with 100k. At most one fetch per REFRESH_GAP: the first
+        news is fetched at once, a burst behind it is folded into one more fetch."""
         if self._refresh_timer is not None:
+            return
+        if self.loading:
+            self._feed_due = True  # the window being read may miss it: fetch after
             return
         wait = self._last_refresh + REFRESH_GAP - time.monotonic()
         if wait > 0:
@@ -254,24 +298,54 @@ class MainScreen(Screen):
             self._refresh_timer = self.set_timer(REFRESH_GAP, self._refresh_now)
             return
         self._last_refresh = time.monotonic()
-        if self.window_start == 0:
-            self.load(0, merge=True)
-        else:
-            self.load(self.window_start, merge=False, anchor=self.query_one(RequestsTable).current_id())
+        self._fetch_changes(self.generation, dict(self.terms), self.seq)
+
+    @work(thread=True, exclusive=True, group="feed", exit_on_error=False)
+    def _fetch_changes(self, generation: int, terms: dict[str, Any], since: int) -> None:
+        try:
+            changes = self.backend.changes(terms, since)
+            quota = self.backend.quota() if changes.rows else self._quota
+        except Exception:  # a locked or vanished file: the next change tries again
+            log.debug("reading changes failed", exc_info=True)
+            return
+        loaded = ChangesLoaded(generation, since, changes)
+        loaded.quota = quota
+        self.post_message(loaded)
 
     @guarded
-    def show_live_row(self, row: dict[str, Any], *, add: bool = True) -> None:
-        """Show an exchange of our own proxy before it is stored (only on the unfiltered head).
-
-        With `add=False` only a row already shown is updated (a finished exchange whose start
-        was not shown, e.g. while recording is paused, is not going to be stored)."""
-        if self.window_start or self.terms:
+    def on_changes_loaded(self, message: ChangesLoaded) -> None:
+        if message.generation != self.generation or message.since != self.seq:
+            if not self.loading:
+                self.refresh_captures()  # asked from an older position: ask again
             return
+        changes = message.changes
+        if changes.reset:
+            self.load(self.window_start, anchor=self.query_one(RequestsTable).current_id())
+            return
+        self.seq = changes.seq
+        self._quota = message.quota
         table = self.query_one(RequestsTable)
-        if not add and str(row["id"]) not in table.rows_by_id:
-            return
-        if table.upsert([row]):
-            self._show_table(True)
+        new = [r for r in changes.rows if r.id not in table.rows_by_id]
+        if self.window_start == 0:
+            done = {r.id for r in changes.rows}
+            pending = {r.id for r in changes.pending}
+            table.remove(self.pending_ids - pending - done)  # in flight, not stored
+            self.pending_ids = pending
+            if table.upsert([*changes.rows, *changes.pending]):
+                self._show_table(True)
+            if table.row_count > WINDOW + STEP:  # the oldest go, a step at a time
+                table.remove(sorted(table.rows_by_id)[:table.row_count - WINDOW])
+        matching = self.counts.matching
+        self.counts = replace(
+            self.counts, total=self.counts.total + changes.added,
+            matching=None if matching is None else matching + len(new),
+            extra={**self.counts.extra, "quota": message.quota},
+        )
+        if self.window_start == 0:
+            shown = table.row_count - len(self.pending_ids)
+            self.counts = replace(self.counts, window=(1 if shown else 0, shown))
+        self._update_status()
+        self._schedule_marks()
 
     @on(RequestsTable.EdgeReached)
     @guarded
@@ -415,7 +489,8 @@ class MainScreen(Screen):
         head, self._head = self._head, None
         self.generation += 1
         self.backend.want_window(self.generation, interrupt=True)
-        replay = WindowLoaded(self.generation, 0, head.rows, head.total, None, False, None)
+        replay = WindowLoaded(self.generation, 0, head.rows, head.total, None, False, None,
+                              head.seq, head.pending)
         replay.quota = getattr(head, "quota", None)
         self.on_window_loaded(replay)
         self.load(0, merge=True)

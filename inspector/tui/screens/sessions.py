@@ -3,7 +3,7 @@ turn. Enter filters the requests table to the highlighted session."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -18,19 +18,15 @@ from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import PromptGrowth, spark_text
 from inspector.tui.widgets.sessions.threads import SessionThreads
 
+if TYPE_CHECKING:
+    from inspector.store.rows import SessionSummary
+
 
 class SessionsLoaded(Message):
-    def __init__(self, sessions: list[dict[str, Any]], all_time: bool) -> None:
+    def __init__(self, sessions: list[SessionSummary], all_time: bool) -> None:
         super().__init__()
         self.sessions = sessions
         self.all_time = all_time
-
-
-def _get(d: dict[str, Any], *keys: str, default: Any = None) -> Any:
-    for key in keys:
-        if d.get(key) is not None:
-            return d[key]
-    return default
 
 
 class ThreadsLoaded(Message):
@@ -54,7 +50,7 @@ class SessionsScreen(Screen):
     def __init__(self, backend: Any) -> None:
         super().__init__()
         self.backend = backend
-        self.sessions: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, SessionSummary] = {}
         self.all_time = False
         #: the recent window held no session, so all time is shown instead (once, on
         #: opening: a user who then asks for the window gets it, empty)
@@ -107,7 +103,7 @@ class SessionsScreen(Screen):
     def on_sessions_loaded(self, message: SessionsLoaded) -> None:
         if message.all_time != self.all_time:
             return  # an answer for the period shown before
-        empty = not any(_get(s, "session_id", "session", "id") for s in message.sessions)
+        empty = not message.sessions
         if empty and not message.all_time and self._may_fall_back:
             # the window, not the captures, is why nothing shows: show all time instead
             self.all_time = self.fell_back = True
@@ -119,22 +115,17 @@ class SessionsScreen(Screen):
         table.clear()
         self.sessions = {}
         for s in message.sessions:
-            sid = _get(s, "session_id", "session", "id")
-            if not sid:
-                continue
+            sid = s.session_id
             self.sessions[sid] = s
-            prompts = [p for p in (s.get("prompt_tokens") or []) if p is not None]
-            total = sum(prompts) + (s.get("output_tokens") or 0)
             table.add_row(
                 Text(fmt.short_session(sid, 12), style="magenta"),
-                fmt.stamp(_get(s, "first_ts", "started", "first")),
-                fmt.clock(_get(s, "last_ts", "ended", "last")),
-                Text(str(_get(s, "requests", "request_count", "count", default=0)),
-                     justify="right"),
-                Text(fmt.tokens(prompts[-1] if prompts else None), justify="right"),
-                Text(fmt.tokens(total), justify="right"),
-                Text(fmt.cost(_get(s, "cost_usd", "cost")), justify="right"),
-                Text(spark_text(s.get("prompt_tokens") or []), style="cyan"),
+                fmt.stamp(s.first_ts),
+                fmt.clock(s.last_ts),
+                Text(str(s.requests), justify="right"),
+                Text(fmt.tokens(s.last_prompt), justify="right"),
+                Text(fmt.tokens(s.all_tokens), justify="right"),
+                Text(fmt.cost(s.cost_usd), justify="right"),
+                Text(spark_text(list(s.prompt_tokens)), style="cyan"),
                 key=sid,
             )
         if not self.sessions and not self.all_time:
@@ -148,8 +139,7 @@ class SessionsScreen(Screen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         session = self.sessions.get(event.row_key.value) if event.row_key else None
         if session is not None:
-            self.query_one(PromptGrowth).show(event.row_key.value,
-                                              session.get("prompt_tokens") or [])
+            self.query_one(PromptGrowth).show(event.row_key.value, list(session.prompt_tokens))
             self._load_threads(event.row_key.value)
 
     @work(thread=True, exclusive=True, group="threads", exit_on_error=False)

@@ -8,7 +8,7 @@ newest first is kept by sorting on the capture id (ids sort by time).
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rich.text import Text
 from textual.binding import Binding
@@ -16,6 +16,10 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from inspector.tui import format as fmt
+from inspector.tui.widgets.requests.cell_cache import StableCells
+
+if TYPE_CHECKING:
+    from inspector.store.rows import RequestRow
 
 #: (column key, header, width). Fixed widths: nothing to measure on 200 rows, and a row
 #: that arrives later never finds its column too narrow.
@@ -72,40 +76,38 @@ def mark_cell(kind: str | None) -> Text:
     return Text(symbol, style=style)
 
 
-def row_cells(row: dict[str, Any], compact: bool = False,
-              now: float | None = None) -> list[Any]:
-    """The table cells of one request row (a dict as the store's `list_requests` gives);
-    `now` (epoch seconds, default the wall clock) decides which rows show their date."""
-    in_progress = bool(row.get("in_progress"))
-    time_cell = KeyedText(fmt.when(row.get("ts"), time.time() if now is None else now))
-    time_cell.sort_key = str(row.get("id", ""))
-    stream = row.get("stream")
-    if stream and row.get("stream_complete") is False and not in_progress:
+def row_cells(row: RequestRow, compact: bool = False, now: float | None = None,
+              mark: str | None = None) -> list[Any]:
+    """The table cells of one request row; `now` (epoch seconds, default the wall clock)
+    decides which rows show their date; `mark` is the kind of finding it has, if any."""
+    in_progress = row.pending
+    time_cell = KeyedText(fmt.when(row.ts, time.time() if now is None else now))
+    time_cell.sort_key = row.id
+    if row.stream and row.stream_complete is False and not in_progress:
         stream_cell = Text("✂", style="bold red")  # cut off before message_stop
     else:
-        stream_cell = Text("≋" if stream else " ", style="cyan")
-    latency = row.get("total_ms")
-    source = row.get("top_source") or ""
-    if row.get("error") and not source:
-        source = Text(str(row["error"])[:40], style="red")
+        stream_cell = Text("≋" if row.stream else " ", style="cyan")
+    source: Any = row.top_source or ""
+    if row.error and not source:
+        source = Text(str(row.error)[:40], style="red")
+    prompt = row.prompt_tokens
     cells = [
-        mark_cell(row.get("finding")),
+        mark_cell(mark),
         time_cell,
-        Text(fmt.short_session(row.get("session_id")), style="magenta"),
-        fmt.short_model(row.get("model")),
-        endpoint_cell(row.get("method"), row.get("path")),
-        fmt.status(row.get("status"), error=row.get("error"), in_progress=in_progress),
+        Text(fmt.short_session(row.session_id), style="magenta"),
+        fmt.short_model(row.model),
+        endpoint_cell(row.method, row.path),
+        fmt.status(row.status, error=row.error, in_progress=in_progress),
         stream_cell,
-        fmt.prompt_cell(row),
-        Text(fmt.tokens(row.get("output_tokens")), justify="right"),
-        Text(fmt.cost(row.get("cost_usd")), justify="right"),
-        Text("live…" if in_progress else fmt.ms(latency),
+        fmt.prompt_cell(prompt, row.cache_read_tokens),
+        Text(fmt.tokens(row.output_tokens), justify="right"),
+        Text(fmt.cost(row.cost_usd), justify="right"),
+        Text("live…" if in_progress else fmt.ms(row.total_ms),
              style="italic cyan" if in_progress else ""),
         source,
     ]
     if compact:
-        prompt = fmt.prompt_tokens(row)
-        cached = row.get("cache_read_tokens") or 0
+        cached = row.cache_read_tokens or 0
         prompt_cell = Text(fmt.tokens(prompt), style="" if prompt is not None else "dim")
         if prompt and cached:
             prompt_cell.append(f" {100 * cached // prompt}%c", style="dim")
@@ -123,7 +125,7 @@ def endpoint_cell(method: str | None, path: str | None) -> str:
     return path
 
 
-class RequestsTable(DataTable):
+class RequestsTable(StableCells, DataTable):
     """Requests, newest first (or oldest first with the cursor following new ones)."""
 
     BINDINGS = [
@@ -151,9 +153,11 @@ class RequestsTable(DataTable):
         self.compact = False
         #: True while the rows are being replaced (scroll resets are not the user's)
         self._refilling = False
-        self.rows_by_id: dict[str, dict[str, Any]] = {}
+        self.rows_by_id: dict[str, RequestRow] = {}
         #: how many times the rows were replaced (see EdgeReached.fill)
         self.fills = 0
+        #: capture id -> kind of finding, for the rows that have one
+        self.marks: dict[str, str] = {}
 
     @property
     def columns_spec(self) -> tuple[tuple[str, str, int], ...]:
@@ -191,7 +195,7 @@ class RequestsTable(DataTable):
         super()._update_dimensions(())
 
     # -- data ----------------------------------------------------------------------------
-    def replace_rows(self, rows: Iterable[dict[str, Any]]) -> None:
+    def replace_rows(self, rows: Iterable[RequestRow]) -> None:
         """Show exactly these rows (given newest first); keep the cursor on the same capture."""
         current = self.current_id()
         self.fills += 1
@@ -201,7 +205,7 @@ class RequestsTable(DataTable):
         finally:
             self._refilling = False
 
-    def _refill(self, rows: Iterable[dict[str, Any]], current: str | None) -> None:
+    def _refill(self, rows: Iterable[RequestRow], current: str | None) -> None:
         self.clear()
         self.rows_by_id = {}
         rows = list(rows)
@@ -214,35 +218,46 @@ class RequestsTable(DataTable):
         elif not self.newest_first and self.row_count:
             self.move_cursor(row=self.row_count - 1)
 
-    def upsert(self, rows: Iterable[dict[str, Any]]) -> int:
-        """Add new rows and update known ones in place; returns how many were new."""
+    def upsert(self, rows: Iterable[RequestRow]) -> int:
+        """Add new rows and update known ones in place (a pending row never replaces a
+        completed one); returns how many were new. Costs what the given rows cost, not
+        what the table holds (but for the sort of the window when rows were added)."""
         added = 0
         for row in rows:
-            key = str(row["id"])
-            known = self.rows_by_id.get(key)
+            known = self.rows_by_id.get(row.id)
             if known is None:
                 self._add(row)
                 added += 1
                 continue
-            if row.get("in_progress") and not known.get("in_progress"):
+            if row.pending and not known.pending:
                 continue  # a late "started" must not undo a stored row
-            merged = {**known, **{k: v for k, v in row.items() if v is not None}}
-            if not row.get("in_progress"):
-                merged["in_progress"] = False
-            if merged == {**known, "in_progress": bool(known.get("in_progress"))}:
+            if row == known:
                 continue  # a refresh of the window's head: most rows did not change
-            self.rows_by_id[key] = merged
-            cells = row_cells(merged, self.compact, self._now())
+            self.rows_by_id[row.id] = row
+            self.changed(row.id)
+            cells = row_cells(row, self.compact, self._now(), self.marks.get(row.id))
             for (col, _, _), cell in zip(self.columns_spec, cells):
-                self.update_cell(key, col, cell)
+                self.update_cell(row.id, col, cell)
         if added:
             self._order()
         return added
 
-    def _add(self, row: dict[str, Any]) -> None:
-        key = str(row["id"])
-        self.rows_by_id[key] = dict(row)
-        self.add_row(*row_cells(row, self.compact, self._now()), key=key)
+    def remove(self, ids: Iterable[str]) -> None:
+        """Take rows out (requests in flight that will not be stored, or the oldest rows
+        of a window that grew)."""
+        for capture_id in ids:
+            if self.rows_by_id.pop(capture_id, None) is not None:
+                self.remove_row(capture_id)
+
+    def clear(self, columns: bool = False) -> RequestsTable:
+        self.forget_cells()
+        return super().clear(columns)
+
+    def _add(self, row: RequestRow) -> None:
+        self.changed(row.id)
+        self.rows_by_id[row.id] = row
+        self.add_row(*row_cells(row, self.compact, self._now(), self.marks.get(row.id)),
+                     key=row.id)
 
     def _now(self) -> float:
         """The app's clock (tests fix it), else the wall clock."""
@@ -266,11 +281,12 @@ class RequestsTable(DataTable):
 
     def set_marks(self, marks: dict[str, str]) -> None:
         """Show which rows have a finding (`marks`: capture id -> kind)."""
-        for key, row in self.rows_by_id.items():
+        for key in self.rows_by_id:
             kind = marks.get(key)
-            if row.get("finding") != kind:
-                row["finding"] = kind
+            if self.marks.get(key) != kind:
+                self.changed(key)
                 self.update_cell(key, "mark", mark_cell(kind))
+        self.marks = {k: v for k, v in marks.items() if k in self.rows_by_id}
 
     def set_newest_first(self, newest_first: bool) -> None:
         self.newest_first = newest_first
