@@ -123,14 +123,6 @@ class Backend:
         return self.db_path.exists()
 
     # -- queries -------------------------------------------------------------------------
-    def page(self, terms: dict[str, Any], limit: int, offset: int = 0) -> list[RequestRow]:
-        """Completed request rows, newest first."""
-        if not self.exists():
-            return []
-        from inspector.store.queries import request_rows
-
-        return request_rows(self._store(), self._filter(terms, limit, offset))
-
     # -- the change feed -------------------------------------------------------------
     def seq(self) -> int:
         """Where the store's change feed stands (see `queries.last_seq`)."""

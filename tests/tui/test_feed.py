@@ -102,8 +102,8 @@ async def test_new_rows_are_read_alone_not_the_window(config, other):
         table = app.main.query_one(RequestsTable)
         await wait_for(pilot, lambda: table.row_count == 3)
         pages = []
-        original = app.backend.page
-        app.backend.page = lambda *a, **k: pages.append(a) or original(*a, **k)
+        original = app.backend.window
+        app.backend.window = lambda *a, **k: pages.append(a) or original(*a, **k)
         for _ in range(5):
             other.send("done")
         await wait_for(pilot, lambda: table.row_count == 8, timeout=3)
