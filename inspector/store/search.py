@@ -27,7 +27,7 @@ from inspector.store import search_index
 from inspector.store.bodies import _DECODER, _ws
 from inspector.store.compact import unpack
 from inspector.store.search_index import _MARKER, searchable
-from inspector.store.search_terms import query_for
+from inspector.store.search_terms import piece_query, query_for, required
 
 #: the FTS path verifies at most this many candidate documents; past it, scan instead
 MAX_CANDIDATES = 5000
@@ -60,6 +60,10 @@ class TextSearch:
     def __init__(self, store: Any, pattern: str) -> None:
         self.store = store
         self.regex, self.query = query_for(pattern)
+        # a document in several pieces may hold the pattern's literals in different
+        # pieces: those are found with a looser query (when it differs)
+        loose = piece_query(required(self.regex), search_index.OVERLAP)
+        self.piece_query = loose if loose != self.query else None
         self.indexed = search_index.has_index(store.conn)
         #: shared part hash -> whether it or a part it names matches
         self._parts: dict[str, bool] = {}
@@ -75,9 +79,12 @@ class TextSearch:
         if not self.indexed or self.query is None:
             return None
         cap = -1 if max_docs is None else max_docs + 1
-        docs = self.store.execute(
-            "SELECT d.id, d.key, d.kind FROM search_fts f JOIN search_docs d ON d.id = f.rowid"
-            " WHERE search_fts MATCH ? LIMIT ?", (self.query, cap)).fetchall()
+        find = ("SELECT DISTINCT d.id, d.key, d.kind FROM search_fts f JOIN search_docs d"
+                f" ON d.id = f.rowid >> {search_index.PIECE_BITS} WHERE search_fts MATCH ?")
+        docs = self.store.execute(find + " LIMIT ?", (self.query, cap)).fetchall()
+        if self.piece_query is not None:
+            docs = list(dict.fromkeys(docs + self.store.execute(
+                find + " AND d.pieces > 1 LIMIT ?", (self.piece_query, cap)).fetchall()))
         if max_docs is not None and len(docs) > max_docs:
             return None
         parts = [key for _, key, kind in docs if kind == "b"]
