@@ -23,7 +23,7 @@ import sqlite3
 import tempfile
 import threading
 import weakref
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import zstandard
 
@@ -159,12 +159,22 @@ def stream_bytes(conn: sqlite3.Connection, table: str, column: str, rowid: int,
             yield chunk
 
 
-def stream_text(conn: sqlite3.Connection, table: str, column: str, rowid: int,
-                step: int = _STEP) -> Iterator[str]:
-    """`stream_bytes` decoded: the text, in slices (a character split between two reads
+def stream_unpacked(data: bytes | bytearray, step: int = _STEP) -> Iterator[bytes]:
+    """The UTF-8 a packed value in hand holds, about `step` bytes at a time (a packed
+    value of a few hundred kilobytes can hold tens of megabytes of text)."""
+    yield from zstandard.ZstdDecompressor().read_to_iter(data, write_size=step)
+
+
+def unpacked_size(data: bytes | bytearray) -> int:
+    """Bytes of text a packed value holds, from its frame header (-1 if not stated)."""
+    return zstandard.frame_content_size(data)
+
+
+def decoded(chunks: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 given in chunks as text, in slices (a character split between two chunks
     is held back until whole)."""
     decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
-    for chunk in stream_bytes(conn, table, column, rowid, step):
+    for chunk in chunks:
         if text := decoder.decode(chunk):
             yield text
     if text := decoder.decode(b"", final=True):

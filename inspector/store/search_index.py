@@ -43,7 +43,8 @@ import sqlite3
 import time
 from typing import Iterable, Iterator, Union
 
-from inspector.store.compact import stream_bytes, stream_text, unpack, utf8
+from inspector.store.compact import (decoded, stream_bytes, stream_unpacked, unpack,
+                                     unpacked_size, utf8)
 
 SCHEMA = """
 CREATE TABLE search_docs (
@@ -151,19 +152,27 @@ def row_text(row: tuple, kind: str) -> str:
 
 #: a big stored value, named rather than read: (table, column, rowid)
 Stored = tuple[str, str, int]
-#: what a document's text is made of, joined by newlines: texts in hand and stored values
-Sources = list[Union[str, Stored]]
+#: what a document's text is made of, joined by newlines: texts in hand, packed values in
+#: hand whose text is big (unpacked a slice at a time), and big stored values
+Sources = list[Union[str, bytes, Stored]]
 
 
 def _small(column: str) -> str:
-    """SQL for a column's value when small (else NULL) and whether it is big. SQLite
-    reads the length of a BLOB value without loading it."""
+    """SQL for a column's value when small as stored (else NULL), and whether it is big.
+    SQLite reads the length of a BLOB value without loading it."""
     return (f"CASE WHEN length({column}) > {STREAM_ABOVE} THEN NULL ELSE {column} END, "
             f"length({column}) > {STREAM_ABOVE}")
 
 
-def _source(value: str | bytes | None, big: int | None, stored: Stored) -> str | Stored | None:
-    return stored if big else unpack(value)
+def _source(value: str | bytes | None, big: int | None, stored: Stored
+            ) -> str | bytes | Stored | None:
+    """What a `_small` pair of columns is as a source: small as stored but packed, a
+    value may still hold a big text (a long reply compresses well)."""
+    if big:
+        return stored
+    if isinstance(value, (bytes, bytearray)) and not 0 <= unpacked_size(value) <= STREAM_ABOVE:
+        return bytes(value)
+    return unpack(value)
 
 
 _ROW_SOURCES = f"""
@@ -184,28 +193,32 @@ def _row_sources(row: tuple) -> list[tuple[str, Sources]]:
     return [("q", [x for x in q if x]), ("s", [x for x in s if x])]
 
 
-def _raw(conn: sqlite3.Connection, sources: Sources) -> Iterator[str]:
-    """A document's text as stored, in slices (a big value `SLICE` bytes at a time)."""
+def _utf8_chunks(conn: sqlite3.Connection, sources: Sources) -> Iterator[bytes]:
+    """A document's text as stored, as UTF-8 in chunks (a big value `SLICE` at a time)."""
     for i, source in enumerate(sources):
         if i:
-            yield "\n"
+            yield b"\n"
         if isinstance(source, str):
-            yield source
+            yield utf8(source)
+        elif isinstance(source, bytes):
+            yield from stream_unpacked(source, SLICE)
         else:
-            yield from stream_text(conn, *source, step=SLICE)
+            yield from stream_bytes(conn, *source, step=SLICE)
+
+
+def _raw(conn: sqlite3.Connection, sources: Sources) -> Iterator[str]:
+    """A document's text as stored, in slices."""
+    if all(isinstance(s, str) for s in sources):  # small: as it is
+        yield "\n".join(sources)  # type: ignore[arg-type]
+        return
+    yield from decoded(_utf8_chunks(conn, sources))
 
 
 def _key(conn: sqlite3.Connection, sources: Sources) -> str:
     """sha256 of a document's text as stored (its UTF-8), read a slice at a time."""
     digest = hashlib.sha256()
-    for i, source in enumerate(sources):
-        if i:
-            digest.update(b"\n")
-        if isinstance(source, str):
-            digest.update(utf8(source))
-        else:
-            for chunk in stream_bytes(conn, *source, step=SLICE):
-                digest.update(chunk)
+    for chunk in _utf8_chunks(conn, sources):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
