@@ -6,7 +6,11 @@ Two ways to find the requests that match, both ending with the regex on the real
 * through the index (`search_index.py`): the FTS5 query of the pattern's literals
   (`search_terms.py`) gives candidate documents; each is verified once, however many
   requests share it, then mapped to its requests (a shared part up the history chains
-  that name it). Used when the candidates are few: a rare word on 100k captures.
+  that name it). Used when the candidates are few: a rare word on 100k captures. A big
+  document is indexed in pieces, so one whose literals sit in different pieces is found
+  by a looser query (`search_terms.piece_query`) over the documents of several pieces.
+  Text inside long base64 runs is not indexed: a regex only such a run matches is found
+  by scanning, not through the index.
 * by scanning requests in list order: each request's own texts, then its shared parts,
   whose verdicts are kept, so a session's system prompt and history are read once.
   Used when the pattern has no literal, the database has no index (opened read-only
