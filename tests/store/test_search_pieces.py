@@ -140,3 +140,20 @@ def test_purge_takes_every_piece_out(store, small_pieces):
     assert "kap" not in _terms(store)  # of "okapi", at the end of the purged part
     assert store.execute("SELECT count(*) FROM search_docs WHERE pieces > 1").fetchone()[0] == 0
     assert _ids(store, "hello") == [keep.capture.id]
+
+
+def test_a_big_text_body_stored_as_text_is_streamed_too(store, small_pieces):
+    """A body that is not JSON is kept as TEXT, not packed: read through the blob handle
+    as UTF-8, a character split between two reads included."""
+    ex = make_exchange(("é plain body " * 800 + "textbody-tamarin").encode(),
+                       b"not json: " + "ü".encode() * 3000 + b" textreply-gibbon",
+                       resp_headers=[("content-type", "text/plain")])
+    rec = Record(capture=build_capture(ex))
+    store.write([rec])
+    assert store.execute("SELECT typeof(body_text) FROM requests").fetchone()[0] == "text"
+    assert _pieces(store)["q"] > 1
+    for word in ("textbody-tamarin", "textreply-gibbon"):
+        assert TextSearch(store, word).indexed_ids() == {rec.capture.id}, word
+    assert store.purge(time.time() + 60) == 1
+    assert store.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
+    assert _terms(store) == set()
