@@ -83,8 +83,10 @@ class TextSearch:
         if not self.indexed or self.query is None:
             return None
         cap = -1 if max_docs is None else max_docs + 1
+        # a piece's rowid is its document's id or after it, before the next document's
         find = ("SELECT DISTINCT d.id, d.key, d.kind FROM search_fts f JOIN search_docs d"
-                f" ON d.id = f.rowid >> {search_index.PIECE_BITS} WHERE search_fts MATCH ?")
+                " ON d.id = (SELECT max(id) FROM search_docs WHERE id <= f.rowid)"
+                " WHERE search_fts MATCH ?")
         docs = self.store.execute(find + " LIMIT ?", (self.query, cap)).fetchall()
         if self.piece_query is not None:
             docs = list(dict.fromkeys(docs + self.store.execute(

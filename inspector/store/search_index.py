@@ -26,7 +26,8 @@ the text (`content=''`): the store already holds it, compressed.
 
 A document is indexed in pieces of `PIECE` characters, each overlapping the one before
 by `OVERLAP` (a word across a boundary is whole in one of them), as FTS rows numbered
-`doc << PIECE_BITS | piece`. A stored value bigger than `STREAM_ABOVE` is read a slice at
+from the document's id on (ids leave room for the pieces; rowids stay dense, which keeps
+the index small: with `detail=none` it is mostly rowid deltas). A stored value bigger than `STREAM_ABOVE` is read a slice at
 a time (`compact.stream_text`) and cleaned, cut and indexed as it is read, so the writer
 never holds a big part or reply whole. Deleting from a contentless table needs the exact
 text that was indexed: the pieces are made again from the stored rows the same way, so
@@ -48,7 +49,7 @@ from inspector.store.compact import (decoded, stream_bytes, stream_unpacked, unp
 
 SCHEMA = """
 CREATE TABLE search_docs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- search_fts rowids id << 12 | piece
+    id INTEGER PRIMARY KEY,                -- its pieces' search_fts rowids: id, id + 1, ...
     key TEXT NOT NULL UNIQUE,              -- a blob's hash, or sha256 of the text
     kind TEXT NOT NULL,                    -- 'b' shared part, 'q' request, 's' response
     pieces INTEGER NOT NULL DEFAULT 0      -- its rows in search_fts
@@ -72,9 +73,6 @@ log = logging.getLogger(__name__)
 #: next (a word of up to OVERLAP characters across a boundary is whole in one piece)
 PIECE = 1 << 20
 OVERLAP = 256
-#: FTS rowid = doc << PIECE_BITS | piece; a document has at most 2 ** PIECE_BITS pieces
-#: (4 G characters: past that its end is not indexed)
-PIECE_BITS = 12
 #: stored values longer than this (bytes, or characters of a text value) are streamed
 STREAM_ABOVE = 1 << 20
 #: bytes read at a time from a streamed value
@@ -292,10 +290,6 @@ def pieces(conn: sqlite3.Connection, sources: Sources) -> Iterator[tuple[int, st
     """(number, text) of each indexed piece of a document, made as they are read."""
     made = _pieces(_without_base64(_cleaned(_raw(conn, sources))))
     for n, piece in enumerate(made):
-        if n >> PIECE_BITS:
-            log.warning("a document of over %d pieces: its end is not indexed",
-                        1 << PIECE_BITS)
-            return
         yield n, _bindable(piece)
 
 
@@ -304,12 +298,14 @@ def _add(conn: sqlite3.Connection, key: str, kind: str, sources: Sources) -> int
     found = conn.execute("SELECT id FROM search_docs WHERE key = ?", (key,)).fetchone()
     if found is not None:
         return found[0]
-    doc = conn.execute("INSERT INTO search_docs (key, kind) VALUES (?, ?)",
-                       (key, kind)).lastrowid
+    # the id after the last document's pieces (a document without text takes one too)
+    last = conn.execute("SELECT id + max(pieces, 1) FROM search_docs ORDER BY id DESC LIMIT 1"
+                        ).fetchone()
+    doc = conn.execute("INSERT INTO search_docs (id, key, kind) VALUES (?, ?, ?)",
+                       (last[0] if last else 1, key, kind)).lastrowid
     count = 0
     for n, text in pieces(conn, sources):
-        conn.execute("INSERT INTO search_fts (rowid, text) VALUES (?, ?)",
-                     (doc << PIECE_BITS | n, text))
+        conn.execute("INSERT INTO search_fts (rowid, text) VALUES (?, ?)", (doc + n, text))
         count = n + 1
     if count:
         conn.execute("UPDATE search_docs SET pieces = ? WHERE id = ?", (count, doc))
@@ -374,7 +370,7 @@ def _delete(conn: sqlite3.Connection, doc: int, sources: Sources) -> None:
     """Take a document out: each piece, made again, deleted with its exact text."""
     for n, text in pieces(conn, sources):
         conn.execute("INSERT INTO search_fts (search_fts, rowid, text) VALUES ('delete', ?, ?)",
-                     (doc << PIECE_BITS | n, text))
+                     (doc + n, text))
     conn.execute("DELETE FROM search_docs WHERE id = ?", (doc,))
 
 

@@ -157,3 +157,17 @@ def test_a_big_text_body_stored_as_text_is_streamed_too(store, small_pieces):
     assert store.purge(time.time() + 60) == 1
     assert store.execute("SELECT count(*) FROM search_docs").fetchone()[0] == 0
     assert _terms(store) == set()
+
+
+def test_each_piece_maps_to_its_own_document(store, small_pieces):
+    """Pieces take the rowids after their document's id: a word in the last piece of
+    one document is not taken for the next document's."""
+    recs = [_record(system=f"system{i} " + "w " * 3000 + f"endofsystem{i}",
+                    reply=f"reply{i} " + "v " * (1000 + 3000 * i) + f"endofreply{i}")
+            for i in range(3)]
+    for rec in recs:
+        store.write([rec])
+    assert store.execute("SELECT count(*) FROM search_docs WHERE pieces > 1").fetchone()[0] >= 5
+    for i, rec in enumerate(recs):
+        for word in (f"endofsystem{i}", f"endofreply{i}"):
+            assert TextSearch(store, word).indexed_ids() == {rec.capture.id}, word
