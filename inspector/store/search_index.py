@@ -204,12 +204,12 @@ def _utf8_chunks(conn: sqlite3.Connection, sources: Sources) -> Iterator[bytes]:
             yield from stream_bytes(conn, *source, step=SLICE)
 
 
-def _raw(conn: sqlite3.Connection, sources: Sources) -> Iterator[str]:
-    """A document's text as stored, in slices."""
-    if all(isinstance(s, str) for s in sources):  # small: as it is
-        yield "\n".join(sources)  # type: ignore[arg-type]
-        return
-    yield from decoded(_utf8_chunks(conn, sources))
+def _searchable(conn: sqlite3.Connection, sources: Sources) -> Iterator[str]:
+    """`searchable` of a document's text, in slices."""
+    if all(isinstance(s, str) for s in sources):  # small: whole
+        yield searchable("\n".join(sources))  # type: ignore[arg-type]
+    else:
+        yield from _cleaned(decoded(_utf8_chunks(conn, sources)))
 
 
 def _key(conn: sqlite3.Connection, sources: Sources) -> str:
@@ -288,7 +288,7 @@ def _pieces(chunks: Iterable[str]) -> Iterator[str]:
 
 def pieces(conn: sqlite3.Connection, sources: Sources) -> Iterator[tuple[int, str]]:
     """(number, text) of each indexed piece of a document, made as they are read."""
-    made = _pieces(_without_base64(_cleaned(_raw(conn, sources))))
+    made = _pieces(_without_base64(_searchable(conn, sources)))
     for n, piece in enumerate(made):
         yield n, _bindable(piece)
 
