@@ -301,15 +301,23 @@ def _add(conn: sqlite3.Connection, key: str, kind: str, sources: Sources) -> int
     # the id after the last document's pieces (a document without text takes one too)
     last = conn.execute("SELECT id + max(pieces, 1) FROM search_docs ORDER BY id DESC LIMIT 1"
                         ).fetchone()
-    doc = conn.execute("INSERT INTO search_docs (id, key, kind) VALUES (?, ?, ?)",
-                       (last[0] if last else 1, key, kind)).lastrowid
+    first = last[0] if last else 1
+    if all(isinstance(s, str) for s in sources):  # small: its pieces (one) known first
+        made = list(pieces(conn, sources))
+        conn.execute("INSERT INTO search_docs (id, key, kind, pieces) VALUES (?, ?, ?, ?)",
+                     (first, key, kind, len(made)))
+        made_now: Iterable[tuple[int, str]] = made
+    else:
+        conn.execute("INSERT INTO search_docs (id, key, kind) VALUES (?, ?, ?)",
+                     (first, key, kind))
+        made_now = pieces(conn, sources)
     count = 0
-    for n, text in pieces(conn, sources):
-        conn.execute("INSERT INTO search_fts (rowid, text) VALUES (?, ?)", (doc + n, text))
+    for n, text in made_now:
+        conn.execute("INSERT INTO search_fts (rowid, text) VALUES (?, ?)", (first + n, text))
         count = n + 1
-    if count:
-        conn.execute("UPDATE search_docs SET pieces = ? WHERE id = ?", (count, doc))
-    return doc
+    if count and not isinstance(made_now, list):
+        conn.execute("UPDATE search_docs SET pieces = ? WHERE id = ?", (count, first))
+    return first
 
 
 def _blob_sources(rowid: int, data: str | bytes | None, big: int | None) -> Sources:
