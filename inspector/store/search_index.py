@@ -15,23 +15,26 @@ their requests through `request_blobs` and `blob_refs`, as the bodies themselves
 
 The index text is the JSON text with its string escapes undone (`searchable`): a newline
 in a prompt is a newline, `"` a quote, so a search reads what a person reads. Long runs of
-base64 characters (`BASE64_RUN` or more of `A-Za-z0-9+/=`: an image, a PDF) are not text
-anyone searches for and are left out of the index (each becomes a space), so a 32 MB
-base64 document adds almost nothing to it; the text around a run is indexed, and a regex
-that a run alone matches is found only when search scans (no literal, or many
-candidates). The FTS5 table uses the trigram tokenizer (any substring of 3 characters or
-more, case-insensitive) with `detail=none` (no positions: the smallest index; `search.py`
-ANDs trigrams itself and verifies every candidate with the regex) and keeps no copy of
-the text (`content=''`): the store already holds it, compressed.
+base64 characters (`BASE64_RUN`, 512, or more of `A-Za-z0-9+/=`: an image, a PDF) are
+not text anyone searches for and are left out of the index (each run becomes a space), so
+a 32 MB base64 document adds almost nothing to it. The text around a run is indexed; a
+regex that only text inside a run matches is found when search scans (no literal, or
+many candidates), not through the index. The FTS5 table uses the trigram tokenizer (any
+substring of 3 characters or more, case-insensitive) with `detail=none` (no positions:
+the smallest index; `search.py` ANDs trigrams itself and verifies every candidate with
+the regex) and keeps no copy of the text (`content=''`): the store already holds it,
+compressed.
 
 A document is indexed in pieces of `PIECE` characters, each overlapping the one before
 by `OVERLAP` (a word across a boundary is whole in one of them), as FTS rows numbered
-from the document's id on (ids leave room for the pieces; rowids stay dense, which keeps
-the index small: with `detail=none` it is mostly rowid deltas). A stored value bigger than `STREAM_ABOVE` is read a slice at
-a time (`compact.stream_text`) and cleaned, cut and indexed as it is read, so the writer
-never holds a big part or reply whole. Deleting from a contentless table needs the exact
-text that was indexed: the pieces are made again from the stored rows the same way, so
-documents are taken out (`forget_purged`) while the rows they come from are still there.
+from the document's id on: ids leave room for the pieces, so rowids stay dense, which
+keeps the index small (with `detail=none` it is mostly rowid deltas). A stored value
+bigger than `STREAM_ABOVE` (or packed small but holding more text than that) is read a
+slice at a time (`compact.stream_bytes`, `compact.stream_unpacked`), cleaned, cut and
+indexed as it is read, and its key hashed the same way, so the writer never holds a big
+part or reply whole. Deleting from a contentless table needs the exact text that was
+indexed: the pieces are made again from the stored rows the same way, so documents are
+taken out (`forget_purged`) while the rows they come from are still there.
 """
 
 from __future__ import annotations
