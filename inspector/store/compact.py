@@ -15,13 +15,15 @@ source read the per-source sums taken from the tree when it is written (`summari
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import json
 import operator
+import sqlite3
 import tempfile
 import threading
 import weakref
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import zstandard
 
@@ -135,6 +137,48 @@ def unpack(value: str | bytes | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
     return from_utf8(_codec()[1].decompress(value))
+
+
+#: the first bytes of a zstd frame: a stored value that starts so is packed (text cannot:
+#: 0xB5 cannot follow "(" in UTF-8)
+_ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def stream_bytes(conn: sqlite3.Connection, table: str, column: str, rowid: int,
+                 step: int = _STEP) -> Iterator[bytes]:
+    """The UTF-8 of the text a stored value holds (see `pack`), about `step` bytes at a
+    time, read through an incremental blob handle and, when packed, a streaming
+    decompressor: neither the stored value nor its text is ever whole in memory."""
+    with conn.blobopen(table, column, rowid, readonly=True) as blob:
+        packed = blob.read(4) == _ZSTD_MAGIC
+        blob.seek(0)
+        # a decompressor of its own: this thread's may be used while the stream is open
+        source: Any = zstandard.ZstdDecompressor().stream_reader(
+            blob, read_size=step, closefd=False) if packed else blob
+        while chunk := source.read(step):
+            yield chunk
+
+
+def stream_unpacked(data: bytes | bytearray, step: int = _STEP) -> Iterator[bytes]:
+    """The UTF-8 a packed value in hand holds, about `step` bytes at a time (a packed
+    value of a few hundred kilobytes can hold tens of megabytes of text)."""
+    yield from zstandard.ZstdDecompressor().read_to_iter(data, write_size=step)
+
+
+def unpacked_size(data: bytes | bytearray) -> int:
+    """Bytes of text a packed value holds, from its frame header (-1 if not stated)."""
+    return zstandard.frame_content_size(data)
+
+
+def decoded(chunks: Iterable[bytes]) -> Iterator[str]:
+    """UTF-8 given in chunks as text, in slices (a character split between two chunks
+    is held back until whole)."""
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+    for chunk in chunks:
+        if text := decoder.decode(chunk):
+            yield text
+    if text := decoder.decode(b"", final=True):
+        yield text
 
 
 # -- attribution trees ------------------------------------------------------------------

@@ -6,7 +6,11 @@ Two ways to find the requests that match, both ending with the regex on the real
 * through the index (`search_index.py`): the FTS5 query of the pattern's literals
   (`search_terms.py`) gives candidate documents; each is verified once, however many
   requests share it, then mapped to its requests (a shared part up the history chains
-  that name it). Used when the candidates are few: a rare word on 100k captures.
+  that name it). Used when the candidates are few: a rare word on 100k captures. A big
+  document is indexed in pieces, so one whose literals sit in different pieces is found
+  by a looser query (`search_terms.piece_query`) over the documents of several pieces.
+  Text inside long base64 runs is not indexed: a regex only such a run matches is found
+  by scanning, not through the index.
 * by scanning requests in list order: each request's own texts, then its shared parts,
   whose verdicts are kept, so a session's system prompt and history are read once.
   Used when the pattern has no literal, the database has no index (opened read-only
@@ -27,7 +31,7 @@ from inspector.store import search_index
 from inspector.store.bodies import _DECODER, _ws
 from inspector.store.compact import unpack
 from inspector.store.search_index import _MARKER, searchable
-from inspector.store.search_terms import query_for
+from inspector.store.search_terms import piece_query, query_for, required
 
 #: the FTS path verifies at most this many candidate documents; past it, scan instead
 MAX_CANDIDATES = 5000
@@ -60,6 +64,10 @@ class TextSearch:
     def __init__(self, store: Any, pattern: str) -> None:
         self.store = store
         self.regex, self.query = query_for(pattern)
+        # a document in several pieces may hold the pattern's literals in different
+        # pieces: those are found with a looser query (when it differs)
+        loose = piece_query(required(self.regex), search_index.OVERLAP)
+        self.piece_query = loose if loose != self.query else None
         self.indexed = search_index.has_index(store.conn)
         #: shared part hash -> whether it or a part it names matches
         self._parts: dict[str, bool] = {}
@@ -75,9 +83,14 @@ class TextSearch:
         if not self.indexed or self.query is None:
             return None
         cap = -1 if max_docs is None else max_docs + 1
-        docs = self.store.execute(
-            "SELECT d.id, d.key, d.kind FROM search_fts f JOIN search_docs d ON d.id = f.rowid"
-            " WHERE search_fts MATCH ? LIMIT ?", (self.query, cap)).fetchall()
+        # a piece's rowid is its document's id or after it, before the next document's
+        find = ("SELECT DISTINCT d.id, d.key, d.kind FROM search_fts f JOIN search_docs d"
+                " ON d.id = (SELECT max(id) FROM search_docs WHERE id <= f.rowid)"
+                " WHERE search_fts MATCH ?")
+        docs = self.store.execute(find + " LIMIT ?", (self.query, cap)).fetchall()
+        if self.piece_query is not None:
+            docs = list(dict.fromkeys(docs + self.store.execute(
+                find + " AND d.pieces > 1 LIMIT ?", (self.piece_query, cap)).fetchall()))
         if max_docs is not None and len(docs) > max_docs:
             return None
         parts = [key for _, key, kind in docs if kind == "b"]

@@ -114,6 +114,26 @@ def fts_query(need: Need) -> str | None:
     return found[0] if len(found) == 1 else "(" + " AND ".join(found) + ")"
 
 
+def piece_query(need: Need, span: int) -> str | None:
+    """A looser FTS5 query that one piece of a document matches whenever the whole
+    document matches `fts_query(need)`, for documents indexed in pieces overlapping by
+    `span` characters: a literal of up to `span` characters is whole in some piece
+    (a longer one: its first `span`), but two literals may be in different pieces, so
+    of "all of" it keeps the one child that narrows most (the longest query)."""
+    if need is None:
+        return None
+    if isinstance(need, str):
+        return fts_query(need[:span])
+    kind, parts = need
+    queries = [piece_query(p, span) for p in parts]
+    if kind == "or":
+        if not queries or any(q is None for q in queries):
+            return None
+        return "(" + " OR ".join(queries) + ")"  # type: ignore[arg-type]
+    found = [q for q in queries if q is not None]
+    return max(found, key=len) if found else None
+
+
 def query_for(pattern: str) -> tuple[re.Pattern[str], str | None]:
     """The compiled regex and its FTS5 query (or None)."""
     regex = compile_text(pattern)
