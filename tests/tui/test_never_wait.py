@@ -70,7 +70,7 @@ async def test_typing_a_filter_asks_once(filled, monkeypatch):
         await wait_for(pilot, lambda: _table(app).row_count == 3)
         await pilot.pause(main_screen.DEBOUNCE + 0.1)
         assert calls == [{"model": "opus"}]  # not one read per key, no read for `mo`
-        assert all("opus" in r["model"] for r in _table(app).rows_by_id.values())
+        assert all("opus" in r.model for r in _table(app).rows_by_id.values())
 
 
 async def test_a_stale_answer_never_paints(filled, monkeypatch):
@@ -88,7 +88,7 @@ async def test_a_stale_answer_never_paints(filled, monkeypatch):
 
         def record(rows):
             rows = list(rows)
-            painted.append({r["status"] for r in rows})
+            painted.append({r.status for r in rows})
             replace(rows)
 
         monkeypatch.setattr(table, "replace_rows", record)
@@ -101,7 +101,7 @@ async def test_a_stale_answer_never_paints(filled, monkeypatch):
             release.set()
         await pilot.pause(0.3)  # the old read is free now: it must stay unseen
         assert painted == [{429}]
-        assert [r["status"] for r in _table(app).rows_by_id.values()] == [429]
+        assert [r.status for r in _table(app).rows_by_id.values()] == [429]
         assert app.main.counts.matching == 1 and app.main.filter_text == "status:429"
 
 
@@ -118,7 +118,7 @@ def test_a_newer_read_interrupts_a_running_one(filled, monkeypatch):
         return store.execute("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 "
                              "FROM c) SELECT count(*) FROM c").fetchall()
 
-    monkeypatch.setattr(queries, "list_requests", endless)
+    monkeypatch.setattr(queries, "request_rows", endless)
     out: list = []
     worker = threading.Thread(target=lambda: out.append(backend.window(1, {"text": "x"}, 10)))
     backend.want_window(1)
@@ -128,8 +128,8 @@ def test_a_newer_read_interrupts_a_running_one(filled, monkeypatch):
     worker.join(5)
     assert not worker.is_alive() and out == [None]
     monkeypatch.undo()
-    rows, total, matching = backend.window(2, {"model": "*opus*"}, 10)
-    assert total == 13 and matching == len(rows) == 3
+    window = backend.window(2, {"model": "*opus*"}, 10)
+    assert window.total == 13 and window.matching == len(window.rows) == 3
     backend.close()
 
 
