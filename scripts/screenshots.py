@@ -177,12 +177,28 @@ async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int])
         await pilot.press("down")  # and select its largest tool
         await pilot.pause(0.3)
         save(app, "detail-context")
-        for key, name in (("2", "detail-conversation"), ("3", "detail-response"),
-                          ("6", "detail-timing")):
-            await pilot.press(key)
+        await pilot.press("2")  # the transcript (where 1-7 then set each kind's level)
+        await pilot.pause(0.5)
+        save(app, "detail-conversation")
+        for tab in ("response", "timing"):
+            app.screen.action_tab(tab)
             await pilot.pause(0.3)
-            save(app, name)
+            save(app, f"detail-{tab}")
         await pilot.press("escape")
+
+        # a text search: the rows that match, then a request opened on its first hit
+        await _wait(pilot, lambda: app.screen is app.main)
+        await pilot.press("slash", *"text:Redis", "enter")
+        await _wait(pilot, lambda: app.main.terms.get("text") == "Redis"
+                    and not app.main.loading)
+        await pilot.press("enter")
+        await _wait(pilot, lambda: isinstance(app.screen, DetailScreen)
+                    and app.screen.hit_index >= 0)
+        await pilot.pause(0.5)
+        save(app, "search-hit")
+        await pilot.press("escape")
+        await _wait(pilot, lambda: app.screen is app.main)
+        await pilot.press("escape")  # clear the search
 
         await _wait(pilot, lambda: app.screen is app.main)
         app.open_detail(diff_id)  # a turn after an MCP tool call

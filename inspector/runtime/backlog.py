@@ -251,6 +251,7 @@ def remove_stale_spool_files(folder: str | None = None, max_age: float = 86400.0
 
 
 def _alive(pid: int) -> bool:
+    # the store has its own (`store.pending`): the forwarding process never imports the store
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
