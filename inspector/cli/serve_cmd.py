@@ -8,6 +8,7 @@ store as the terminal app does; one headless proxy, started beside the web serve
 
 from __future__ import annotations
 
+import logging
 import shlex
 import signal
 import subprocess
@@ -17,6 +18,8 @@ from typing import Any
 import click
 
 from inspector.cli.common import Failure, handles_errors, home_options, load_config, proxy_options
+
+log = logging.getLogger(__name__)
 
 #: the proxy options as the `proxy` command spells them, for the child proxy
 _PASSED = (("listen", "--listen"), ("intercept", "--intercept"), ("upstream", "--upstream"),
@@ -58,7 +61,7 @@ def proxy_args(config: Any, opts: dict[str, Any]) -> list[str]:
 def serve(ctx: click.Context, host: str, port: int, no_proxy: bool, **opts: Any) -> None:
     """Open the app in a browser tab instead of the terminal (needs textual-serve)."""
     try:
-        from textual_serve.server import Server
+        Server = _orderly_server()
     except ImportError:
         raise Failure("serve needs textual-serve: pip install 'claude-inspect[serve]'") from None
     config = load_config(ctx, **opts)
@@ -81,6 +84,66 @@ def serve(ctx: click.Context, host: str, port: int, no_proxy: bool, **opts: Any)
             except subprocess.TimeoutExpired:
                 proxy.kill()
                 proxy.wait()
+
+
+def _orderly_server() -> type:
+    """textual-serve's Server, ending in order: on Ctrl-C or SIGTERM it exits at once,
+    while the app of a tab may still be running or quitting, and the app's process
+    transport is then collected after the loop closed (a traceback on the console).
+    This one tells every tab's app to quit, waits for them (5 s at most) and closes
+    their pipes before it exits."""
+    import asyncio
+
+    from aiohttp.web_runner import GracefulExit
+    from textual_serve import server as web_server
+
+    live: set[Any] = set()
+
+    class TrackedService(web_server.AppService):
+        async def start(self, width: int, height: int) -> None:
+            live.add(self)
+            await super().start(width, height)
+
+        async def stop(self) -> None:
+            try:
+                await super().stop()
+                # the app's output has ended, but its stdin pipe stays open and the
+                # process may not be reaped yet, so asyncio keeps its transport until
+                # it is collected, maybe after the loop closed (a traceback at exit)
+                process = getattr(self, "_process", None)
+                if process is not None:
+                    if process.stdin is not None:
+                        process.stdin.close()
+                    # reaped too (its output ending is not its exit), so the transport
+                    # finishes while the loop runs
+                    try:
+                        await asyncio.wait_for(process.wait(), 5)
+                    except asyncio.TimeoutError:
+                        log.warning("a browser tab's app did not end within 5 s")
+                    await asyncio.sleep(0)
+            finally:
+                live.discard(self)
+
+    # the server makes one service per browser tab, by this module-level name
+    web_server.AppService = TrackedService
+
+    class OrderlyServer(web_server.Server):
+        def request_exit(self) -> None:
+            asyncio.get_event_loop().create_task(self._exit_after_apps())
+
+        async def _exit_after_apps(self) -> None:
+            loop = asyncio.get_running_loop()
+            for service in list(live):
+                try:  # a tab still open: its app quits, then its handler stops it
+                    await service.send_meta({"type": "quit"})
+                except (OSError, RuntimeError):
+                    pass  # quitting already
+            end = loop.time() + 5
+            while live and loop.time() < end:
+                await asyncio.sleep(0.05)
+            raise GracefulExit()
+
+    return OrderlyServer
 
 
 def register(group: click.Group) -> None:
