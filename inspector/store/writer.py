@@ -9,8 +9,8 @@ Ctrl-C, SIGTERM or quitting the app.
 
 With `index_when_idle`, the thread also works off the search index's backlog (captures
 stored before the index existed, see `search_index.py`) whenever its queue has been empty
-for `IDLE` seconds: one short batch at a time, checking the queue between batches, so a
-capture waits at most one batch.
+for `IDLE` seconds: one short batch at a time, `PAUSE` apart, checking the queue between
+batches, so a capture waits at most one batch, and another process's writer too.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ _STOP = object()
 IDLE = 0.5
 #: captures of the search backlog indexed per transaction (about 0.2 s of work)
 INDEX_BATCH = 500
+#: seconds between two batches: another process's writer, waiting in SQLite's busy
+#: handler (which polls every 100 ms once it has waited a while), gets the lock in this
+#: gap; back to back, the batches would starve it for seconds
+PAUSE = 0.12
 
 
 class Writer:
@@ -131,8 +135,8 @@ class Writer:
         while not stopping:
             items: list[Any] = []
             try:
-                # idle for IDLE seconds, then a batch; batch after batch while idle
-                wait = (0.0 if self._indexing else IDLE) if self.index_when_idle else None
+                # idle for IDLE seconds, then a batch; a batch every PAUSE while idle
+                wait = (PAUSE if self._indexing else IDLE) if self.index_when_idle else None
                 first = self._queue.get(timeout=wait)
             except queue.Empty:
                 self._index_some()
