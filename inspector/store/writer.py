@@ -76,7 +76,7 @@ class Writer:
         self.busy_timeout = busy_timeout
         #: whether captures left to index for search are indexed while idle
         self.index_when_idle = index_when_idle
-        self._indexing = False  # the last idle batch found work: do the next at once
+        self._indexing = False  # the last idle batch found work: the next after PAUSE
         self.written = 0
         self.failed = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
