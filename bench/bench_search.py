@@ -207,6 +207,7 @@ def drain(path: Path) -> None:
     thread = threading.Thread(target=write_meanwhile)
     thread.start()
     batches: list[float] = []
+    during: list[str] = []
     t0 = time.perf_counter()
     try:
         while True:
@@ -214,6 +215,13 @@ def drain(path: Path) -> None:
             if not store.index_backlog(writer.INDEX_BATCH):
                 break
             batches.append(time.perf_counter() - b0)
+            left = search_index.backlog_count(store.conn)
+            if not during and left <= 1000:  # nearly done: the index and a short scan
+                probe = Store(path, readonly=True)
+                took, rows = ms(lambda: list_requests(probe, Filter(text=RARE, limit=20)))
+                probe.close()
+                during.append(f"{RARE} with {left:,} left to index: {len(rows)} row(s) in "
+                              f"{took:,.0f} ms")
             time.sleep(writer.PAUSE)  # as the writer does between batches
     finally:
         done.set()
@@ -226,6 +234,8 @@ def drain(path: Path) -> None:
           f"{statistics.median(batches) * 1000:,.0f} ms, worst {max(batches) * 1000:,.0f} ms; "
           f"{len(waits)} captures written meanwhile, worst write {max(waits) * 1000:,.0f} ms, "
           f"median {statistics.median(waits) * 1000:,.0f} ms")
+    for line in during:
+        print(f"  search during the backlog: {line}")
 
 
 def main() -> None:

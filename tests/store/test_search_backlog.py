@@ -44,6 +44,10 @@ def test_opening_makes_the_schema_only_and_search_scans_the_backlog(old):
         assert _ids(store, "word3x") == [ids[3]]
         assert _ids(store, r"word\dx") == ids
         assert TextSearch(store, "word5x").indexed_ids() == {ids[1]}
+        # a backlog bigger than the candidates allowed: the caller scans the list instead
+        assert TextSearch(store, "word5x").indexed_ids(max_docs=6) is None
+        narrowed = Filter(since=time.time() - 96.5).where()  # the three newest only
+        assert TextSearch(store, r"word\dx").indexed_ids(None, narrowed) == set(ids[:3])
     finally:
         store.close()
 
