@@ -9,10 +9,14 @@ rest copied by SQL, sharing their system prompt, tools and history), then given 
 its own per capture, as real traffic has: a unique word in each request's last message
 and a reply of 250 words drawn, by frequency, from the words of this project's README
 and code. One reply holds a rare
-word. It is built at schema 6 (no index), so opening it times migration 7, which indexes
-every capture; then the searches run on the migrated file, each on a fresh connection
-(cold) and again (warm), and the writer's cost of indexing is measured against a writer
-that does not index.
+word. It is built at schema 6 (no index) and kept (`search-N-v6.db`); each run copies it
+and times opening the copy as a writer (migration 7: the index's schema and a backlog
+mark, no indexing), the searches while no capture is indexed yet (the backlog scanned),
+working the backlog off in batches of 500 as the recorder's writer does when idle (each
+batch's time, and the worst wait of another writer storing a capture meanwhile), and the
+searches again on the indexed file. Searches run on a fresh connection (cold) and again
+(warm). Last, the writer's cost of indexing is measured against a writer that does not
+index.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import argparse
 import json
 import random
 import re
+import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -42,7 +48,8 @@ from inspector.cli import cli  # noqa: E402
 from inspector.store import (  # noqa: E402
     Filter, Record, Store, count_requests, list_requests, search_index,
 )
-from inspector.store.search import TextSearch, find_hits  # noqa: E402
+from inspector.store import writer  # noqa: E402
+from inspector.store.search import TextSearch, find_hits, index_progress  # noqa: E402
 
 RARE = "xylophonist"
 
@@ -91,7 +98,8 @@ def to_schema_6(path: Path) -> None:
     conn = Store(path).conn
     conn.executescript(
         """DROP TABLE IF EXISTS search_fts; DROP TABLE IF EXISTS search_docs;
-           DROP TABLE IF EXISTS search_links; DROP INDEX IF EXISTS blob_refs_child;
+           DROP TABLE IF EXISTS search_links; DROP TABLE IF EXISTS search_backlog;
+           DROP INDEX IF EXISTS blob_refs_child;
            DELETE FROM _sqlite_migrations WHERE name = '0007_text_search';
            PRAGMA user_version = 6; VACUUM;""")
     conn.close()
@@ -135,8 +143,9 @@ def bench_searches(path: Path, home: Path) -> None:
     took, result = ms(lambda: runner.invoke(
         cli, ["--db", str(path), "--home", str(home), "list", "--text", RARE, "--json"]))
     assert result.exit_code == 0, result.output
+    said = f" (said: {result.stderr.strip()})" if result.stderr.strip() else ""
     print(f"  `list --text {RARE} --json` command (in process): {took:,.0f} ms, "
-          f"{len(json.loads(result.output))} row(s)")
+          f"{len(json.loads(result.stdout))} row(s){said}")
     store = Store(path, readonly=True)
     newest = list_requests(store, Filter(limit=1))[0]["id"]
     took, hits = ms(lambda: find_hits(store, newest, "function|Claude"), 3)
@@ -175,6 +184,60 @@ def bench_writer_cost(work: Path, n: int = 1000) -> None:
           f"each without the index, {b * 1000 / n:.2f} ms with (+{(b - a) / a * 100:.0f}%)")
 
 
+def drain(path: Path) -> None:
+    """Work the backlog off as the idle writer does, while another writer stores a
+    capture every 50 ms: the batches' times and that writer's worst wait."""
+    store = Store(path)
+    other = Store(path, busy_timeout=30)
+    sse = stream_bytes()
+    waits: list[float] = []
+    done = threading.Event()
+
+    def write_meanwhile() -> None:
+        i = 0
+        while not done.is_set():
+            body = body_for("drain-meanwhile", i % 20)
+            rec = Record(build_capture(make_exchange(json.dumps(body).encode(), sse)))
+            t0 = time.perf_counter()
+            other.write([rec])
+            waits.append(time.perf_counter() - t0)
+            i += 1
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=write_meanwhile)
+    thread.start()
+    batches: list[float] = []
+    during: list[str] = []
+    t0 = time.perf_counter()
+    try:
+        while True:
+            b0 = time.perf_counter()
+            if not store.index_backlog(writer.INDEX_BATCH):
+                break
+            batches.append(time.perf_counter() - b0)
+            left = search_index.backlog_count(store.conn)
+            if not during and left <= 1000:  # nearly done: the index and a short scan
+                probe = Store(path, readonly=True)
+                took, rows = ms(lambda: list_requests(probe, Filter(text=RARE, limit=20)))
+                probe.close()
+                during.append(f"{RARE} with {left:,} left to index: {len(rows)} row(s) in "
+                              f"{took:,.0f} ms")
+            time.sleep(writer.PAUSE)  # as the writer does between batches
+    finally:
+        done.set()
+        thread.join()
+        took = time.perf_counter() - t0
+        store.close()
+        other.close()
+    print(f"backlog worked off in {took:.1f} s: {len(batches)} batches of "
+          f"{writer.INDEX_BATCH}, {writer.PAUSE * 1000:.0f} ms apart, median "
+          f"{statistics.median(batches) * 1000:,.0f} ms, worst {max(batches) * 1000:,.0f} ms; "
+          f"{len(waits)} captures written meanwhile, worst write {max(waits) * 1000:,.0f} ms, "
+          f"median {statistics.median(waits) * 1000:,.0f} ms")
+    for line in during:
+        print(f"  search during the backlog: {line}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=100_000)
@@ -182,20 +245,31 @@ def main() -> None:
     args = ap.parse_args()
     work = Path(args.dir or tempfile.mkdtemp(prefix="bench-search-"))
     work.mkdir(parents=True, exist_ok=True)
+    v6 = work / f"search-{args.n}-v6.db"
+    if not v6.exists():
+        build_big(v6, args.n)
+        give_own_text(v6)
+        to_schema_6(v6)
+    print(f"schema 6 database: {v6.stat().st_size / 1e6:,.0f} MB")
     path = work / f"search-{args.n}.db"
-    if not path.exists():
-        build_big(path, args.n)
-        give_own_text(path)
-        to_schema_6(path)
-        print(f"schema 6 database: {path.stat().st_size / 1e6:,.0f} MB")
-    if Store(path, readonly=True).version < 7:
-        t0 = time.perf_counter()
-        Store(path).close()
-        took = time.perf_counter() - t0
-        docs = Store(path, readonly=True).execute("SELECT count(*) FROM search_docs")
-        print(f"migration 7 (index every capture): {took:.1f} s for {args.n:,} captures, "
-              f"{docs.fetchone()[0]:,} documents; file now {path.stat().st_size / 1e6:,.0f} MB")
-    print(f"searches over {args.n:,} captures (list_requests, newest first):")
+    for old in work.glob(path.name + "*"):
+        old.unlink()
+    shutil.copyfile(v6, path)
+    t0 = time.perf_counter()
+    Store(path).close()
+    took = time.perf_counter() - t0
+    print(f"open as a writer, migration 7 (schema and backlog mark): {took * 1000:,.0f} ms "
+          f"for {args.n:,} captures")
+    probe = Store(path, readonly=True)
+    took, progress = ms(lambda: index_progress(probe), 3)
+    probe.close()
+    print(f"index_progress: {progress} in {took:.1f} ms")
+    print(f"searches over {args.n:,} captures, none indexed yet (backlog scanned):")
+    bench_searches(path, work / "home")
+    drain(path)
+    docs = Store(path, readonly=True).execute("SELECT count(*) FROM search_docs")
+    print(f"{docs.fetchone()[0]:,} documents; file now {path.stat().st_size / 1e6:,.0f} MB")
+    print(f"searches over {args.n:,} captures, all indexed (list_requests, newest first):")
     bench_searches(path, work / "home")
     bench_writer_cost(work)
 

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from store.helpers import record
+from store.helpers import as_schema_6, record
 
 from inspector.cli import cli
 from inspector.store import Store
@@ -349,3 +349,24 @@ def test_tree_rows_are_aligned_and_unwrapped_in_a_pipe(home):
     assert len({line.index("%") for line in node_lines}) == 1
     assert not [line for line in lines if re.fullmatch(r"\s*\$[\d.]+\s*", line)]
     assert any("a-rather-long-project-name" in line for line in node_lines)
+
+
+def test_list_text_says_how_far_the_search_index_is(home, populated):
+    """Captures stored before the index existed are searched by scanning: `list --text`
+    says so on stderr until they are indexed, then says nothing."""
+    path = home / "captures.db"
+    as_schema_6(path)
+    result = CliRunner().invoke(cli, ["--home", str(home), "list", "--text", "old one",
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    assert "search index: 0 of 3 captures indexed; the rest are scanned" in result.stderr
+    assert [r["id"] for r in json.loads(result.stdout)] == [populated[2].capture.id]
+    store = Store(path)  # a writer: migrates, then the backlog is worked off
+    try:
+        while store.index_backlog(2):
+            pass
+    finally:
+        store.close()
+    result = CliRunner().invoke(cli, ["--home", str(home), "list", "--text", "old one"])
+    assert result.exit_code == 0 and result.stderr == ""
+    assert populated[2].capture.id[:12] in result.stdout

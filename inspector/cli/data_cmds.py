@@ -116,6 +116,13 @@ def list_cmd(ctx: click.Context, limit: int, offset: int, pending: bool, as_json
                 echo_json([])
             return
         f = _filter(opts, limit, offset)
+        if f.text:
+            from inspector.store.search import index_progress
+
+            indexed, stored = index_progress(store)
+            if indexed < stored:  # older captures not indexed yet: searched slowly
+                click.echo(f"search index: {indexed} of {stored} captures indexed;"
+                           " the rest are scanned", err=True)
         rows = list_requests(store, f)
         live = [r.as_dict() for r in pending_rows(store, f)] if pending and not offset else []
         if as_json:

@@ -205,8 +205,9 @@ class ChildRecorder:
             self._beat()
             return prepare_one(ex)
 
+        # while idle, the writer indexes captures stored before the search index existed
         self._writer = Writer(self.db_path, prepare=prepare, on_written=self._stored,
-                              on_error=self._write_failed)
+                              on_error=self._write_failed, index_when_idle=True)
         self._writer.start()
         self._set_problem(None)
         return True

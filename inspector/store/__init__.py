@@ -6,11 +6,11 @@ from inspector.store.queries import (
     list_requests, sessions,
 )
 from inspector.store.records import Record
-from inspector.store.search import TextHit, find_hits
+from inspector.store.search import TextHit, find_hits, index_progress
 from inspector.store.writer import Writer
 
 __all__ = [
     "AmbiguousId", "Filter", "NotFound", "Record", "Store", "TextHit", "Writer",
-    "count_requests", "find_hits", "get_exchange", "iter_exchanges", "iter_list_rows",
-    "list_requests", "retention_purge", "sessions",
+    "count_requests", "find_hits", "get_exchange", "index_progress", "iter_exchanges",
+    "iter_list_rows", "list_requests", "retention_purge", "sessions",
 ]

@@ -293,6 +293,8 @@ class Store:
                 conn.execute("INSERT INTO purge_ids SELECT id FROM requests WHERE ts < ?",
                              (cutoff,))
                 n = conn.execute("SELECT count(*) FROM purge_ids").fetchone()[0]
+                # requests in flight that began before the cutoff: as old as the rest
+                conn.execute("DELETE FROM pending_requests WHERE ts < ?", (cutoff,))
                 if n:
                     search_index.forget_purged(conn)  # needs the rows: before they go
                     # set-based here, so the per-row trigger on requests finds nothing
@@ -323,6 +325,25 @@ class Store:
             conn.execute("PRAGMA secure_delete = OFF")
         self._blob_cache, self._blob_chars = {}, 0
         return n
+
+    def index_backlog(self, batch: int = 500) -> int:
+        """Index up to `batch` of the captures stored before the search index existed, in
+        one short transaction of its own (see `search_index.py`); returns how many (0: none
+        left). Another writer waits at most one batch. `BEGIN IMMEDIATE` takes the write
+        lock before the backlog's mark is read, so two writers never index the same batch."""
+        conn = self.conn
+        with self._lock:
+            if search_index.backlog_upto(conn) is None:
+                return 0
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                done = search_index.index_backlog(conn, batch)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return done
 
     def _reclaim(self) -> None:
         """Shrink the file to what is in use and empty the WAL. A database made with

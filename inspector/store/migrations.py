@@ -262,12 +262,12 @@ def count_cache(db: Database) -> None:
 @_numbered
 def text_search(db: Database) -> None:
     """Full-text search over every stored part of a capture, shared parts included (see
-    `search_index.py`), and every capture stored so far indexed now. Done here, once,
-    rather than lazily at the first search: a reading command opens the database
-    read-only and could not build it, and the writer keeps it current from here on.
-    100k Claude Code-like exchanges take tens of seconds (`bench/bench_search.py`)."""
+    `search_index.py`). Only the schema and a mark of what is left to index: the captures
+    stored so far are indexed afterwards, a short transaction at a time, by the recorder
+    while idle (`search_index.index_backlog`), and searched by scanning meanwhile. Indexing
+    them here held the write lock for tens of seconds on 100k captures."""
     _run(db, search_index.SCHEMA)
-    search_index.backfill(db.conn)
+    search_index.start_backlog(db.conn)
 
 
 @_numbered

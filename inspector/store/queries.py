@@ -196,7 +196,7 @@ def _list_text(store: Store, f: Filter) -> list[RequestRow]:
         if want is not None:
             n = store.execute("SELECT count(*) FROM requests").fetchone()[0]
             budget = min(budget, max(200, int(2 * ((want + max(f.offset, 0)) * n) ** 0.5)))
-        found = matcher.indexed_ids(budget)
+        found = matcher.indexed_ids(budget, f.where())
     if found is None and f.before_id and f.after_id:
         found = set(search.all_matching_ids(store, f))
     if found is not None:

@@ -11,6 +11,9 @@ Two ways to find the requests that match, both ending with the regex on the real
   by a looser query (`search_terms.piece_query`) over the documents of several pieces.
   Text inside long base64 runs is not indexed: a regex only such a run matches is found
   by scanning, not through the index.
+  Captures stored before the index existed and not indexed yet (its backlog, see
+  `search_index.py`) are scanned with the regex instead and added; they count as
+  candidates, so a big backlog makes search scan the list as below.
 * by scanning requests in list order: each request's own texts, then its shared parts,
   whose verdicts are kept, so a session's system prompt and history are read once.
   Used when the pattern has no literal, the database has no index (opened read-only
@@ -69,6 +72,8 @@ class TextSearch:
         loose = piece_query(required(self.regex), search_index.OVERLAP)
         self.piece_query = loose if loose != self.query else None
         self.indexed = search_index.has_index(store.conn)
+        #: requests with a rowid at most this are not indexed yet: scanned (None: none)
+        self.backlog = search_index.backlog_upto(store.conn) if self.indexed else None
         #: shared part hash -> whether it or a part it names matches
         self._parts: dict[str, bool] = {}
 
@@ -77,11 +82,21 @@ class TextSearch:
 
     # -- through the index ---------------------------------------------------------------
 
-    def indexed_ids(self, max_docs: int | None = MAX_CANDIDATES) -> set[str] | None:
-        """Every matching request id, through the index; None when that cannot be used
-        (no index, no literal) or more than `max_docs` documents are candidates."""
+    def indexed_ids(self, max_docs: int | None = MAX_CANDIDATES,
+                    where: tuple[str, list[Any]] = ("", [])) -> set[str] | None:
+        """Every matching request id, through the index and a scan of its backlog; None
+        when the index cannot be used (none, no literal) or more than `max_docs`
+        documents and backlog requests are candidates. `where` (`Filter.where()`) may
+        narrow the backlog scan; requests found through the index are not filtered."""
         if not self.indexed or self.query is None:
             return None
+        left = 0
+        if self.backlog is not None and max_docs is not None:
+            left = self.store.execute("SELECT count(*) FROM requests WHERE rowid <= ?",
+                                      (self.backlog,)).fetchone()[0]
+            if left > max_docs:
+                return None
+            max_docs -= left
         cap = -1 if max_docs is None else max_docs + 1
         # a piece's rowid is its document's id or after it, before the next document's
         find = ("SELECT DISTINCT d.id, d.key, d.kind FROM search_fts f JOIN search_docs d"
@@ -116,7 +131,20 @@ class TextSearch:
             todo = {doc: owners[doc] for doc in owners if not ids.issuperset(owners[doc])}
             for doc in self._verify_own(todo, own):
                 ids.update(todo[doc])
+        if self.backlog is not None:
+            ids.update(self._backlog_matching(*where))
         return ids
+
+    def _backlog_matching(self, where: str, params: list[Any]) -> list[str]:
+        """Requests of the backlog (matching `where`) whose text matches, by scanning."""
+        join = " LEFT JOIN responses s ON s.request_id = r.id" if "s." in where else ""
+        where = (where + " AND" if where else " WHERE") + " r.rowid <= ?"
+        ids = [r[0] for r in self.store.execute(f"SELECT r.id FROM requests r{join}{where}",
+                                                [*params, self.backlog])]
+        out: list[str] = []
+        for i in range(0, len(ids), 500):
+            out += self.matching(ids[i:i + 500])
+        return out
 
     def _verify_own(self, owners: dict[int, list[str]], kinds: dict[int, str]) -> list[int]:
         """The request and response documents (`owners`: doc -> requests linking it)
@@ -193,7 +221,7 @@ def _parts_named(text: str) -> Iterable[str]:
 def all_matching_ids(store: Any, f: Any) -> list[str]:
     """Ids of every request matching filter `f` (its text included)."""
     search = TextSearch(store, f.text)
-    found = search.indexed_ids(max_docs=None)
+    found = search.indexed_ids(max_docs=None, where=f.where())
     if found is not None:
         return list(found)
     where, params = f.where()
@@ -203,6 +231,15 @@ def all_matching_ids(store: Any, f: Any) -> list[str]:
     for i in range(0, len(ids), 500):
         out += search.matching(ids[i:i + 500])
     return out
+
+
+def index_progress(store: Any) -> tuple[int, int]:
+    """(indexed, stored): how many of the stored captures the search index covers; the
+    rest are scanned by every search until the recorder has indexed them."""
+    total = store.execute("SELECT count(*) FROM requests").fetchone()[0]
+    if not search_index.has_index(store.conn):
+        return 0, total
+    return total - search_index.backlog_count(store.conn), total
 
 
 # -- hits in one request ------------------------------------------------------------------

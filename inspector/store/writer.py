@@ -6,6 +6,11 @@ attribution, cost), and writes them in batches, one transaction per batch. A dat
 error (say, locked by another process) is retried with backoff, never raised to callers.
 `close()` drains everything submitted before it returns, so nothing relayed is lost on
 Ctrl-C, SIGTERM or quitting the app.
+
+With `index_when_idle`, the thread also works off the search index's backlog (captures
+stored before the index existed, see `search_index.py`) whenever its queue has been empty
+for `IDLE` seconds: one short batch at a time, `PAUSE` apart, checking the queue between
+batches, so a capture waits at most one batch, and another process's writer too.
 """
 
 from __future__ import annotations
@@ -28,6 +33,15 @@ log = logging.getLogger(__name__)
 
 _STOP = object()
 
+#: seconds of an empty queue before the writer indexes a batch of the search backlog
+IDLE = 0.5
+#: captures of the search backlog indexed per transaction (about 0.2 s of work)
+INDEX_BATCH = 500
+#: seconds between two batches: another process's writer, waiting in SQLite's busy
+#: handler (which polls every 100 ms once it has waited a while), gets the lock in this
+#: gap; back to back, the batches would starve it for seconds
+PAUSE = 0.12
+
 
 class Writer:
     """Batches records into the database on its own thread."""
@@ -44,6 +58,7 @@ class Writer:
         max_delay: float = 0.005,
         retry_for: float = 30.0,
         busy_timeout: float = 0.5,
+        index_when_idle: bool = False,
     ) -> None:
         self.path = Path(path)
         self.prepare = prepare
@@ -59,6 +74,9 @@ class Writer:
         self.retry_for = retry_for
         #: SQLite's own wait for a lock before we log and retry
         self.busy_timeout = busy_timeout
+        #: whether captures left to index for search are indexed while idle
+        self.index_when_idle = index_when_idle
+        self._indexing = False  # the last idle batch found work: the next after PAUSE
         self.written = 0
         self.failed = 0
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -117,7 +135,12 @@ class Writer:
         while not stopping:
             items: list[Any] = []
             try:
-                first = self._queue.get()
+                # idle for IDLE seconds, then a batch; a batch every PAUSE while idle
+                wait = (PAUSE if self._indexing else IDLE) if self.index_when_idle else None
+                first = self._queue.get(timeout=wait)
+            except queue.Empty:
+                self._index_some()
+                continue
             except Exception:  # pragma: no cover
                 continue
             if first is _STOP:
@@ -146,6 +169,22 @@ class Writer:
             self._store.checkpoint()  # leave no WAL behind on a clean exit
             self._store.close()
             self._store = None
+
+    def _index_some(self) -> None:
+        """Index one batch of the search backlog; stop trying once it is done (or the
+        store cannot say). A locked database is left for the next idle moment."""
+        try:
+            if self._store is None:
+                self._store = Store(self.path, busy_timeout=self.busy_timeout)
+            self._indexing = self._store.index_backlog(INDEX_BATCH) > 0
+            if not self._indexing:
+                self.index_when_idle = False
+        except (sqlite3.Error, OSError) as e:
+            self._indexing = False
+            log.debug("search backlog not indexed now: %s", e)
+        except Exception:
+            log.exception("indexing the search backlog failed; not trying again")
+            self.index_when_idle = False
 
     def _open(self) -> Store | None:
         """Open the database; on failure log it and let the first write retry."""

@@ -9,7 +9,7 @@ from capture.fixtures import make_exchange, request_body, stream_bytes
 
 from inspector.capture import build_capture
 from inspector.model import Node
-from inspector.store import Record
+from inspector.store import Record, Store
 
 
 def tree(source_tokens: dict[str, int]) -> Node:
@@ -30,3 +30,14 @@ def record(ago: float = 0.0, model: str = "claude-sonnet-4-5-20250929",
                        started_wall=time.time() - ago)
     attribution = tree(sources) if sources else None
     return Record(capture=build_capture(ex), attribution=attribution, cost_usd=cost)
+
+
+def as_schema_6(path) -> None:
+    """Make the database at `path` as schema 6 left it: captures, no search index."""
+    old = Store(path)
+    old.conn.executescript(
+        """DROP TABLE search_fts; DROP TABLE search_docs; DROP TABLE search_links;
+           DROP TABLE search_backlog; DROP INDEX blob_refs_child;
+           DELETE FROM _sqlite_migrations WHERE name = '0007_text_search';
+           PRAGMA user_version = 6;""")
+    old.close()

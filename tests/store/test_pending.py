@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from inspector.ids import new_id
 from inspector.store import Filter, Store, count_requests, list_requests, pending
 from inspector.store.pending import PendingDrop, PendingStart
 from inspector.store.queries import count_after, last_seq, pending_rows, rows_after
+from inspector.timeparse import iso_utc
 
 from .helpers import record
 
@@ -85,3 +87,17 @@ def test_list_shows_pending_only_when_asked(store, run_cli):
     assert "live" not in run_cli("list").output
     # a filter on what only a capture knows matches no request in flight
     assert json.loads(run_cli("list", "--json", "--pending", "--model", "x").output) == []
+
+
+def test_purge_deletes_pending_rows_older_than_its_cutoff(store):
+    """Requests in flight that began before the cutoff go with the captures; purging
+    everything (a cutoff of now) leaves no pending row."""
+    with store.conn:
+        pending.write(store.conn, [
+            PendingStart("old", iso_utc(time.time() - 40 * 86400), "POST", "h", "/v1/a"),
+            PendingStart("new", iso_utc(time.time() - 60), "POST", "h", "/v1/b")])
+    store.write([record(ago=40 * 86400)])
+    assert store.purge(time.time() - 86400) == 1
+    assert [r.id for r in pending_rows(store)] == ["new"]
+    assert store.purge(time.time()) == 0  # nothing stored is older, yet the row goes
+    assert pending_rows(store) == []

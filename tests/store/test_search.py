@@ -13,6 +13,8 @@ from inspector.capture import build_capture
 from inspector.store import Filter, Record, Store, count_requests, list_requests, search
 from inspector.store.search import TextSearch, find_hits
 
+from .helpers import as_schema_6
+
 SESSION = "5e55a0b1-0000-4000-8000-000000000001"
 PAD = " lorem ipsum dolor sit amet" * 60  # past BLOB_MIN_CHARS: stored as a shared part
 
@@ -174,17 +176,12 @@ def test_purge_takes_documents_out_of_the_index(store):
     assert _ids(store, "zebrafish") == [keep.capture.id]
 
 
-def test_migration_indexes_an_older_database(tmp_path, written, store):
-    """A database of schema 6 (no index) gets every capture indexed when opened."""
+def test_migration_leaves_an_older_database_to_index(tmp_path, written, store):
+    """A database of schema 6 (no index) is searchable as soon as it is migrated (its
+    captures scanned), and indexed once its backlog is worked off."""
     path = store.path
     store.close()
-    old = Store(path)
-    old.conn.executescript(
-        """DROP TABLE search_fts; DROP TABLE search_docs; DROP TABLE search_links;
-           DROP INDEX blob_refs_child;
-           DELETE FROM _sqlite_migrations WHERE name = '0007_text_search';
-           PRAGMA user_version = 6;""")
-    old.close()
+    as_schema_6(path)
     readonly = Store(path, readonly=True)  # a reader before the migration: scans
     try:
         assert _ids(readonly, "quokka") == written[::-1]
@@ -193,6 +190,13 @@ def test_migration_indexes_an_older_database(tmp_path, written, store):
     migrated = Store(path)
     try:
         assert migrated.version >= 7
+        assert search.index_progress(migrated) == (0, 3)
+        assert TextSearch(migrated, "quokka").indexed_ids() == set(written)
+        assert _ids(migrated, "axolotl") == written[:0:-1]
+        while migrated.index_backlog():
+            pass
+        assert search.index_progress(migrated) == (3, 3)
+        assert TextSearch(migrated, "quokka").backlog is None
         assert TextSearch(migrated, "quokka").indexed_ids() == set(written)
         assert _ids(migrated, "axolotl") == written[:0:-1]
     finally:
