@@ -1,0 +1,188 @@
+"""The requests table's finding marks, worked out one request at a time.
+
+`find` threads whole sessions and runs each detector over all their turns: right for a
+report, but a long session's requests weigh a megabyte each, and the table asks again
+every few seconds. A request's mark depends only on it and on what its session said
+before it, so `Marker` keeps, per session, the little each detector needs of the earlier
+requests (what the previous request of each chain cached, which tool results were already
+carried, which files were read) and reads each request once, in time order.
+
+What each marked kind needs of the past (see `cache.py` and `context.py`):
+
+* cache_break: the tokens the previous request of the chain left in the cache;
+* large_tool_result, repeated_read: the tool results earlier requests carried, and the
+  Read calls made so far (a result is marked on the first request carrying it);
+* compaction: whether the previous request of the conversation opened with a summary;
+* truncation: skills are marked on the session's newest conversation request; a deferred
+  tool on the first request calling it, until some request loads its schema.
+
+`MarkReader` feeds a Marker from the store; `serve` runs one in a process of its own, so
+the parsing of large bodies never holds the app's interpreter lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inspector.analysis.findings import cache, context
+from inspector.analysis.findings.model import KINDS
+from inspector.analysis.findings.threads import Threader, Turn, epoch, turn_of
+
+#: the kinds about one request that the table marks
+MARKED = ("cache_break", "large_tool_result", "repeated_read", "compaction", "truncation")
+#: requests read from the store at once (a long session's are a megabyte each)
+READ_GROUP = 8
+
+
+class _Session:
+    """What a session's earlier requests left for the detectors."""
+
+    def __init__(self) -> None:
+        self.threader = Threader()
+        #: chain -> tokens its last request left in the cache
+        self.cached: dict[Any, int] = {}
+        #: conversation (agent id) -> whether its last request opened with a summary
+        self.summary: dict[Any, bool] = {}
+        #: tool_use ids whose result some request carried already
+        self.carried: set[str] = set()
+        #: call id -> how many Read calls of its file came up to it (0: not a Read)
+        self.calls: dict[str, int] = {}
+        self.reads: dict[str, int] = {}
+        #: tool name -> the request where a call of it first came up
+        self.first_call: dict[str, str] = {}
+        self.deferred: set[str] = set()
+        self.loaded: set[str] = set()
+        #: the newest conversation request, when its skills listing is cut
+        self.skills_cut: str | None = None
+
+
+class Marker:
+    """Marks of requests fed oldest first (per session)."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[Any, _Session] = {}
+        #: request id -> the kinds found on it for good
+        self.found: dict[str, set[str]] = {}
+
+    def add(self, turn: Turn) -> None:
+        s = self.sessions.setdefault(turn.session_id, _Session())
+        s.threader.label(turn)
+        if cache.broke(s.cached.get(turn.chain, 0), turn):
+            self._found(turn, "cache_break")
+        s.cached[turn.chain] = turn.cached
+        if turn.side_call is None:
+            self._conversation(s, turn)
+
+    def _found(self, turn: Turn, kind: str) -> None:
+        self.found.setdefault(turn.id, set()).add(kind)
+
+    def _conversation(self, s: _Session, turn: Turn) -> None:
+        body = turn.body
+        opens = context.opens_with_summary(body)
+        if context.asks_summary(body) or (
+                opens and s.summary.get(turn.agent_id, True) is False):
+            self._found(turn, "compaction")
+        s.summary[turn.agent_id] = opens
+        for call in turn.calls:
+            cid = call.get("id")
+            if not isinstance(cid, str) or cid in s.calls:
+                continue
+            s.first_call.setdefault(str(call.get("name")), turn.id)
+            path = (call.get("input") or {}).get("file_path") if isinstance(
+                call.get("input"), dict) else None
+            if call.get("name") == "Read" and isinstance(path, str):
+                s.reads[path] = s.calls[cid] = s.reads.get(path, 0) + 1
+            else:
+                s.calls[cid] = 0
+        for cid, path in context.result_paths(body).items():
+            if cid in s.carried:
+                continue
+            s.carried.add(cid)
+            if cid not in s.calls:
+                continue
+            if context.tokens_at(turn, path) >= context.LARGE_RESULT_TOKENS:
+                self._found(turn, "large_tool_result")
+            if s.calls[cid] >= 2:
+                self._found(turn, "repeated_read")
+        bare, dropped = context.skills_cut(body)
+        s.skills_cut = turn.id if bare or dropped else None
+        s.deferred.update(context.deferred_tools(body))
+        s.loaded |= context.references(body.get("messages"))
+
+    def marks(self) -> dict[str, str]:
+        """request id -> the first of its kinds in report order."""
+        kinds = {rid: set(found) for rid, found in self.found.items()}
+        for s in self.sessions.values():  # the marks that move as a session goes on
+            moving = {s.first_call[n] for n in s.deferred - s.loaded if n in s.first_call}
+            if s.skills_cut:
+                moving.add(s.skills_cut)
+            for rid in moving:
+                kinds.setdefault(rid, set()).add("truncation")
+        return {rid: min(found, key=KINDS.index) for rid, found in kinds.items()}
+
+
+class MarkReader:
+    """A Marker fed from a store: each stored request is read once, with the whole of its
+    session before it the first time one of the session's requests is asked about."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.marker = Marker()
+        #: requests read (or not Messages API requests): never read again
+        self.seen: set[str] = set()
+        self.started: set[Any] = set()
+        #: ids of the requests each `update` read, for the tests
+        self.read_ids: list[str] = []
+
+    def update(self, since: float) -> dict[str, str]:
+        """Marks of the requests stored since `since` (epoch seconds)."""
+        from inspector.store.queries import Filter, iter_list_rows
+
+        rows = list(iter_list_rows(self.store, Filter(since=since, limit=0)))
+        todo = list(rows)
+        for sid in {r["session_id"] for r in rows} - self.started:
+            if sid is not None:  # no session: only the rows asked about
+                self.started.add(sid)
+                todo += iter_list_rows(self.store, Filter(session=sid, limit=0))
+        # a request still waiting for its reply is read once it has one
+        new = {r["id"]: r for r in todo if r["id"] not in self.seen and r["status"] is not None}
+        order = sorted(new.values(), key=lambda r: (epoch(r["ts"]), r["id"]))
+        self.read_ids = [r["id"] for r in order]
+        self._read(self.read_ids)
+        marks = self.marker.marks()
+        return {r["id"]: marks[r["id"]] for r in rows if r["id"] in marks}
+
+    def _read(self, ids: list[str]) -> None:
+        from inspector.store.queries import exchange_dicts
+
+        for at in range(0, len(ids), READ_GROUP):
+            for ex in exchange_dicts(self.store, ids[at:at + READ_GROUP]):
+                self.seen.add(ex["id"])
+                turn = turn_of(ex)
+                if turn is not None:
+                    self.marker.add(turn)
+
+
+def serve(conn: Any, db_path: str) -> None:
+    """The marks process: answers each `since` received on `conn` with `update`'s marks
+    until the app closes its end."""
+    import sqlite3
+
+    from inspector.store import Store
+
+    try:
+        store = Store(db_path, readonly=True)  # marks never write
+    except sqlite3.OperationalError:
+        store = Store(db_path, immutable=True)
+    reader = MarkReader(store)
+    while True:
+        try:
+            since = conn.recv()
+        except (EOFError, OSError):
+            break
+        try:
+            conn.send(reader.update(since))
+        except Exception as e:  # noqa: BLE001 - the app shows it; the process lives on
+            conn.send(e)
+    store.close()
+
