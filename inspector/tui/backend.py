@@ -75,10 +75,11 @@ class Backend:
         # its own connection, so a stats refresh never runs inside a table read's cursor.
         self._analysis_lock = threading.Lock()
         self._analysis = None
-        # the table's finding marks read whole bodies (seconds on a long session): their
-        # own connection, so the Stats view never queues behind them
+        # the table's finding marks: a process of their own (see `marks`)
         self._marks_lock = threading.Lock()
-        self._marks = None
+        self._marks: _MarksProcess | None = None
+        #: requests the last marks pass read (each is read once, the first time it is asked)
+        self.marks_read = 0
         # the main screen's window reads: own connection, newest question wins
         self._window_lock = threading.Lock()
         self._window = None
@@ -294,23 +295,34 @@ class Backend:
             return find(self._analysis_store(), since=since, until=until, session=session,
                         kinds=kinds)
 
-    def marks(self, since: float, kinds: tuple[str, ...]) -> list[Any]:
-        """`findings(since, kinds=kinds)` for the table's marks, on a connection of their
-        own (a read-only database shares the analysis connection instead)."""
+    def marks(self, ids: list[str]) -> dict[str, str]:
+        """The table's finding marks of the requests `ids`: capture id -> kind. A process of their own works them out (`findings.marks`): it reads each
+        request once and keeps what later ones need, and its parsing of megabyte bodies
+        never holds this interpreter's lock, so the app's loop never waits on it."""
         if not self.exists():
-            return []
-        from inspector.analysis.findings import find
-        from inspector.store import Store
-
+            return {}
         with self._marks_lock:
             if self._marks is None:
-                try:
-                    self._marks = Store(self.db_path)
-                except sqlite3.OperationalError as e:
-                    if not _read_only(e):
-                        raise
-                    return self.findings(since, kinds=kinds)
-            return find(self._marks, since=since, until=None, session=None, kinds=kinds)
+                self._marks = _MarksProcess(self.db_path)
+            try:
+                answer = self._marks.ask(ids)
+            except (EOFError, OSError, ValueError):
+                self._marks.stop()  # it died or was stopped: the next pass starts another
+                self._marks = None
+                raise
+        self.marks_read = answer["read"]
+        log.debug("marks: %d requests read for %d rows", self.marks_read, len(ids))
+        return answer["marks"]
+
+    def stop_marks(self) -> None:
+        """End the marks process (the app is closing); a pass under way fails at once."""
+        running = self._marks
+        if running is not None:
+            running.process.terminate()  # ends a pass that holds the lock
+        with self._marks_lock:
+            if self._marks is not None:
+                self._marks.stop()
+                self._marks = None
 
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
@@ -328,10 +340,7 @@ class Backend:
             if self._shared is not None:
                 self._shared.close()
                 self._shared = None
-        with self._marks_lock:
-            if self._marks is not None:
-                self._marks.close()
-                self._marks = None
+        self.stop_marks()
         with self._window_lock:
             if self._window is not None:
                 self._window.close()
@@ -358,6 +367,54 @@ class Backend:
         except sqlite3.Error as e:
             log.debug("change_token: %s", e)
             return None
+
+
+class _MarksProcess:
+    """The process serving the table's marks (`findings.marks.serve`): a JSON line of ids
+    in, a JSON line of marks out."""
+
+    def __init__(self, db_path: Path) -> None:
+        import os
+        import subprocess
+        import sys
+
+        import inspector
+
+        # the child imports this very checkout of the package, however the app was started
+        root = str(Path(inspector.__file__).resolve().parent.parent)
+        path = os.environ.get("PYTHONPATH")
+        env = dict(os.environ, PYTHONPATH=root + (os.pathsep + path if path else ""))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "inspector.analysis.findings.marks", str(db_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env)
+
+    def ask(self, ids: list[str]) -> dict[str, Any]:
+        import json
+
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(ids) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise EOFError("the marks process ended")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"marks: {answer['error']}")
+        return answer
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(2)
+        except Exception:  # noqa: BLE001 - it did not end in time: make sure it does
+            self.process.kill()
+            self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except (OSError, ValueError):
+                pass
 
 
 def _read_only(error: sqlite3.Error) -> bool:

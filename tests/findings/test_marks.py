@@ -15,6 +15,10 @@ from .test_cache_break_proxy import edited_session
 from .test_kinds import _items, session  # noqa: F401 - the fixture, used by name
 
 
+def every(store) -> list[str]:
+    return [r[0] for r in store.conn.execute("SELECT id FROM requests")]
+
+
 def reported(store) -> dict[str, str]:
     """request id -> the first kind `find` reports about it: what the table marked before."""
     out: dict[str, str] = {}
@@ -26,7 +30,7 @@ def reported(store) -> dict[str, str]:
 
 def test_marks_match_the_report_on_every_kind(store, session):  # noqa: F811
     ids, _, _ = session
-    marks = MarkReader(store).update(0)
+    marks = MarkReader(store).update(every(store))
     assert marks == reported(store)
     assert {"large_tool_result", "repeated_read", "compaction"} <= set(marks.values())
     assert set(marks) <= set(ids)
@@ -36,7 +40,7 @@ def test_cache_breaks_marked_as_reported(store):
     clock = [0.0]
     items = [(t.request, t.headers, t.response) for t in edited_session()]
     store_turns(store, items, cache=PromptCache(clock=lambda: clock[0]), clock=clock)
-    marks = MarkReader(store).update(0)
+    marks = MarkReader(store).update(every(store))
     assert marks == reported(store)
     assert list(marks.values()).count("cache_break") == 2
 
@@ -56,10 +60,10 @@ def test_truncation_moves_to_the_newest_request(store):
     reader = MarkReader(store)
     first = store_turns(store, items[:2], start=1_700_000_000.0)
     want = {first[0]: "truncation", first[-1]: "truncation"}
-    assert reader.update(0) == want == reported(store)
+    assert reader.update(every(store)) == want == reported(store)
     later = store_turns(store, items[2:], start=1_700_000_000.0 + 40)
     want = {first[0]: "truncation", later[-1]: "truncation"}
-    assert reader.update(0) == want == reported(store)
+    assert reader.update(every(store)) == want == reported(store)
 
 
 def test_a_second_pass_reads_only_new_requests(store):
@@ -71,13 +75,13 @@ def test_a_second_pass_reads_only_new_requests(store):
     head = store_turns(store, copy.deepcopy(items[:-2]), start=1_700_000_000.0, cache=cache,
                        clock=clock)
     reader = MarkReader(store)
-    reader.update(1_700_000_000.0 + 20 * (len(head) - 3))  # asks about the newest rows
+    reader.update(head[-3:])  # the table asks about its newest rows
     assert reader.read_ids == head  # the whole session, the first time
     times = [20.0 * i for i in range(len(head), len(items))]
     tail = store_turns(store, copy.deepcopy(items[-2:]), start=1_700_000_000.0, cache=cache,
                        clock=clock, times=times)
-    marks = reader.update(1_700_000_000.0 + 20 * (len(head) - 3))
+    marks = reader.update(head[-3:] + tail)
     assert reader.read_ids == tail
     want = reported(store)
     assert marks == {rid: kind for rid, kind in want.items() if rid in head[-3:] + tail}
-    assert reader.update(0) == want and reader.read_ids == []
+    assert reader.update(every(store)) == want and reader.read_ids == []

@@ -16,13 +16,15 @@ What each marked kind needs of the past (see `cache.py` and `context.py`):
 * truncation: skills are marked on the session's newest conversation request; a deferred
   tool on the first request calling it, until some request loads its schema.
 
-`MarkReader` feeds a Marker from the store; `serve` runs one in a process of its own, so
-the parsing of large bodies never holds the app's interpreter lock.
+`MarkReader` feeds a Marker from the store; `serve` runs one in a process of its own
+(run as a module), so the parsing of large bodies never holds the app's interpreter lock.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import sys
+from typing import IO, Any
 
 from inspector.analysis.findings import cache, context
 from inspector.analysis.findings.model import KINDS
@@ -134,16 +136,17 @@ class MarkReader:
         #: ids of the requests each `update` read, for the tests
         self.read_ids: list[str] = []
 
-    def update(self, since: float) -> dict[str, str]:
-        """Marks of the requests stored since `since` (epoch seconds)."""
+    def update(self, ids: list[str]) -> dict[str, str]:
+        """Marks of the requests `ids` (those with a mark)."""
         from inspector.store.queries import Filter, iter_list_rows
 
-        rows = list(iter_list_rows(self.store, Filter(since=since, limit=0)))
+        rows = list(iter_list_rows(self.store, Filter(among=list(ids), limit=0)))
         todo = list(rows)
         for sid in {r["session_id"] for r in rows} - self.started:
             if sid is not None:  # no session: only the rows asked about
                 self.started.add(sid)
-                todo += iter_list_rows(self.store, Filter(session=sid, limit=0))
+                todo += (r for r in iter_list_rows(self.store, Filter(session=sid, limit=0))
+                         if r["session_id"] == sid)  # the filter takes a prefix
         # a request still waiting for its reply is read once it has one
         new = {r["id"]: r for r in todo if r["id"] not in self.seen and r["status"] is not None}
         order = sorted(new.values(), key=lambda r: (epoch(r["ts"]), r["id"]))
@@ -163,9 +166,10 @@ class MarkReader:
                     self.marker.add(turn)
 
 
-def serve(conn: Any, db_path: str) -> None:
-    """The marks process: answers each `since` received on `conn` with `update`'s marks
-    until the app closes its end."""
+def serve(db_path: str, lines: IO[str], out: IO[str]) -> None:
+    """The marks process (`python -m inspector.analysis.findings.marks DB`): answers each
+    line of `lines` (a JSON list of ids) with a line `{"marks": {id: kind}, "read": n}`
+    (n: the requests this pass read), or `{"error": ...}`, until the app closes its end."""
     import sqlite3
 
     from inspector.store import Store
@@ -175,14 +179,16 @@ def serve(conn: Any, db_path: str) -> None:
     except sqlite3.OperationalError:
         store = Store(db_path, immutable=True)
     reader = MarkReader(store)
-    while True:
+    for line in lines:
         try:
-            since = conn.recv()
-        except (EOFError, OSError):
-            break
-        try:
-            conn.send(reader.update(since))
-        except Exception as e:  # noqa: BLE001 - the app shows it; the process lives on
-            conn.send(e)
+            marks = reader.update(json.loads(line))
+            answer: dict[str, Any] = {"marks": marks, "read": len(reader.read_ids)}
+        except Exception as e:  # noqa: BLE001 - the app reports it; the process lives on
+            answer = {"error": f"{type(e).__name__}: {e}"}
+        out.write(json.dumps(answer) + "\n")
+        out.flush()
     store.close()
 
+
+if __name__ == "__main__":
+    serve(sys.argv[1], sys.stdin, sys.stdout)
