@@ -77,7 +77,7 @@ class Backend:
         self._analysis = None
         # the table's finding marks: a process of their own (see `marks`)
         self._marks_lock = threading.Lock()
-        self._marks: _MarksProcess | None = None
+        self._marks: Any = None  # a findings.marks.MarksProcess
         #: requests the last marks pass read (each is read once, the first time it is asked)
         self.marks_read = 0
         # the main screen's window reads: own connection, newest question wins
@@ -296,14 +296,19 @@ class Backend:
                         kinds=kinds)
 
     def marks(self, ids: list[str]) -> dict[str, str]:
-        """The table's finding marks of the requests `ids`: capture id -> kind. A process of their own works them out (`findings.marks`): it reads each
-        request once and keeps what later ones need, and its parsing of megabyte bodies
-        never holds this interpreter's lock, so the app's loop never waits on it."""
+        """The table's finding marks of the requests `ids`: capture id -> kind.
+
+        A process of their own works them out (`findings.marks`): it reads each request
+        once, with its session before it, and keeps what later requests need; its parsing
+        of megabyte bodies never holds this interpreter's lock, so the app's loop never
+        waits on it."""
         if not self.exists():
             return {}
         with self._marks_lock:
             if self._marks is None:
-                self._marks = _MarksProcess(self.db_path)
+                from inspector.analysis.findings.marks import MarksProcess
+
+                self._marks = MarksProcess(self.db_path)
             try:
                 answer = self._marks.ask(ids)
             except (EOFError, OSError, ValueError):
@@ -367,54 +372,6 @@ class Backend:
         except sqlite3.Error as e:
             log.debug("change_token: %s", e)
             return None
-
-
-class _MarksProcess:
-    """The process serving the table's marks (`findings.marks.serve`): a JSON line of ids
-    in, a JSON line of marks out."""
-
-    def __init__(self, db_path: Path) -> None:
-        import os
-        import subprocess
-        import sys
-
-        import inspector
-
-        # the child imports this very checkout of the package, however the app was started
-        root = str(Path(inspector.__file__).resolve().parent.parent)
-        path = os.environ.get("PYTHONPATH")
-        env = dict(os.environ, PYTHONPATH=root + (os.pathsep + path if path else ""))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "inspector.analysis.findings.marks", str(db_path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env=env)
-
-    def ask(self, ids: list[str]) -> dict[str, Any]:
-        import json
-
-        assert self.process.stdin is not None and self.process.stdout is not None
-        self.process.stdin.write(json.dumps(ids) + "\n")
-        self.process.stdin.flush()
-        line = self.process.stdout.readline()
-        if not line:
-            raise EOFError("the marks process ended")
-        answer = json.loads(line)
-        if "error" in answer:
-            raise RuntimeError(f"marks: {answer['error']}")
-        return answer
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(2)
-        except Exception:  # noqa: BLE001 - it did not end in time: make sure it does
-            self.process.kill()
-            self.process.wait()
-        for pipe in (self.process.stdin, self.process.stdout):
-            try:
-                pipe.close()
-            except (OSError, ValueError):
-                pass
 
 
 def _read_only(error: sqlite3.Error) -> bool:

@@ -17,13 +17,17 @@ What each marked kind needs of the past (see `cache.py` and `context.py`):
   tool on the first request calling it, until some request loads its schema.
 
 `MarkReader` feeds a Marker from the store; `serve` runs one in a process of its own
-(run as a module), so the parsing of large bodies never holds the app's interpreter lock.
+(this module run as a script) and `MarksProcess` is the app's end of it, so the parsing
+of large bodies never holds the app's interpreter lock.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+from pathlib import Path
 from typing import IO, Any
 
 from inspector.analysis.findings import cache, context
@@ -188,6 +192,48 @@ def serve(db_path: str, lines: IO[str], out: IO[str]) -> None:
         out.write(json.dumps(answer) + "\n")
         out.flush()
     store.close()
+
+
+class MarksProcess:
+    """The app's end of the marks process (`serve`): a JSON line of ids in, a JSON line of
+    marks out."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        import inspector
+
+        # the child imports this very checkout of the package, however the app was started
+        root = str(Path(inspector.__file__).resolve().parent.parent)
+        path = os.environ.get("PYTHONPATH")
+        env = dict(os.environ, PYTHONPATH=root + (os.pathsep + path if path else ""))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "inspector.analysis.findings.marks", str(db_path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            text=True, env=env)
+
+    def ask(self, ids: list[str]) -> dict[str, Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(ids) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise EOFError("the marks process ended")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise RuntimeError(f"marks: {answer['error']}")
+        return answer
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(2)
+        except subprocess.TimeoutExpired:  # it did not end in time: make sure it does
+            self.process.kill()
+            self.process.wait()
+        for pipe in (self.process.stdin, self.process.stdout):
+            try:
+                pipe.close()
+            except (OSError, ValueError):
+                pass
 
 
 if __name__ == "__main__":
