@@ -16,6 +16,9 @@ What each marked kind needs of the past (see `cache.py` and `context.py`):
 * truncation: skills are marked on the session's newest conversation request; a deferred
   tool on the first request calling it, until some request loads its schema.
 
+A request stored after a later one of its session was read (a slow reply) is read after
+it: its marks may then differ from the report's, which sorts the whole session first.
+
 `MarkReader` feeds a Marker from the store; `serve` runs one in a process of its own
 (this module run as a script) and `MarksProcess` is the app's end of it, so the parsing
 of large bodies never holds the app's interpreter lock.
@@ -115,16 +118,19 @@ class Marker:
         s.deferred.update(context.deferred_tools(body))
         s.loaded |= context.references(body.get("messages"))
 
-    def marks(self) -> dict[str, str]:
-        """request id -> the first of its kinds in report order."""
-        kinds = {rid: set(found) for rid, found in self.found.items()}
-        for s in self.sessions.values():  # the marks that move as a session goes on
-            moving = {s.first_call[n] for n in s.deferred - s.loaded if n in s.first_call}
+    def marks(self, ids: list[str]) -> dict[str, str]:
+        """The marked ones of `ids`: request id -> the first of its kinds in report order."""
+        moving: set[str] = set()  # the marks that move as a session goes on
+        for s in self.sessions.values():
+            moving |= {s.first_call[n] for n in s.deferred - s.loaded if n in s.first_call}
             if s.skills_cut:
                 moving.add(s.skills_cut)
-            for rid in moving:
-                kinds.setdefault(rid, set()).add("truncation")
-        return {rid: min(found, key=KINDS.index) for rid, found in kinds.items()}
+        out = {}
+        for rid in ids:
+            kinds = self.found.get(rid, set()) | ({"truncation"} if rid in moving else set())
+            if kinds:
+                out[rid] = min(kinds, key=KINDS.index)
+        return out
 
 
 class MarkReader:
@@ -156,8 +162,7 @@ class MarkReader:
         order = sorted(new.values(), key=lambda r: (epoch(r["ts"]), r["id"]))
         self.read_ids = [r["id"] for r in order]
         self._read(self.read_ids)
-        marks = self.marker.marks()
-        return {r["id"]: marks[r["id"]] for r in rows if r["id"] in marks}
+        return self.marker.marks([r["id"] for r in rows])
 
     def _read(self, ids: list[str]) -> None:
         from inspector.store.queries import exchange_dicts
