@@ -75,10 +75,11 @@ class Backend:
         # its own connection, so a stats refresh never runs inside a table read's cursor.
         self._analysis_lock = threading.Lock()
         self._analysis = None
-        # the table's finding marks read whole bodies (seconds on a long session): their
-        # own connection, so the Stats view never queues behind them
+        # the table's finding marks: a process of their own (see `marks`)
         self._marks_lock = threading.Lock()
-        self._marks = None
+        self._marks: Any = None  # a findings.marks.MarksProcess
+        #: requests the last marks pass read (each is read once, the first time it is asked)
+        self.marks_read = 0
         # the main screen's window reads: own connection, newest question wins
         self._window_lock = threading.Lock()
         self._window = None
@@ -294,23 +295,39 @@ class Backend:
             return find(self._analysis_store(), since=since, until=until, session=session,
                         kinds=kinds)
 
-    def marks(self, since: float, kinds: tuple[str, ...]) -> list[Any]:
-        """`findings(since, kinds=kinds)` for the table's marks, on a connection of their
-        own (a read-only database shares the analysis connection instead)."""
-        if not self.exists():
-            return []
-        from inspector.analysis.findings import find
-        from inspector.store import Store
+    def marks(self, ids: list[str]) -> dict[str, str]:
+        """The table's finding marks of the requests `ids`: capture id -> kind.
 
+        A process of their own works them out (`findings.marks`): it reads each request
+        once, with its session before it, and keeps what later requests need; its parsing
+        of megabyte bodies never holds this interpreter's lock, so the app's loop never
+        waits on it."""
+        if not self.exists():
+            return {}
         with self._marks_lock:
             if self._marks is None:
-                try:
-                    self._marks = Store(self.db_path)
-                except sqlite3.OperationalError as e:
-                    if not _read_only(e):
-                        raise
-                    return self.findings(since, kinds=kinds)
-            return find(self._marks, since=since, until=None, session=None, kinds=kinds)
+                from inspector.analysis.findings.marks import MarksProcess
+
+                self._marks = MarksProcess(self.db_path)
+            try:
+                answer = self._marks.ask(ids)
+            except (EOFError, OSError, ValueError):
+                self._marks.stop()  # it died or was stopped: the next pass starts another
+                self._marks = None
+                raise
+        self.marks_read = answer["read"]
+        log.debug("marks: %d requests read for %d rows", self.marks_read, len(ids))
+        return answer["marks"]
+
+    def stop_marks(self) -> None:
+        """End the marks process (the app is closing); a pass under way fails at once."""
+        running = self._marks
+        if running is not None:
+            running.process.terminate()  # ends a pass that holds the lock
+        with self._marks_lock:
+            if self._marks is not None:
+                self._marks.stop()
+                self._marks = None
 
     def rate(self, capture_id: str, word: str, note: str | None = None) -> dict[str, Any]:
         """Store a rating ("good" or "bad") of a capture (full id); returns what was stored."""
@@ -328,10 +345,7 @@ class Backend:
             if self._shared is not None:
                 self._shared.close()
                 self._shared = None
-        with self._marks_lock:
-            if self._marks is not None:
-                self._marks.close()
-                self._marks = None
+        self.stop_marks()
         with self._window_lock:
             if self._window is not None:
                 self._window.close()

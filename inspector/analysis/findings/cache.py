@@ -179,7 +179,7 @@ def cache_breaks(chain: list[Turn]) -> Iterator[Finding]:
         had = before.cached
         read = after.usage.cache_read_input_tokens or 0
         lost = had - read
-        if had <= 0 or lost < MIN_BREAK_TOKENS:
+        if not broke(had, after):
             continue
         source, why = _cause(before, after)
         created = after.usage.cache_creation_input_tokens or 0
@@ -190,6 +190,13 @@ def cache_breaks(chain: list[Turn]) -> Iterator[Finding]:
             source=source, tokens=tokens, cost_usd=_extra_cost(after, tokens),
             detail=(f"{why}; read {read:,} of the {had:,} tokens the previous request "
                     f"({before.id[:10]}) cached"))
+
+
+def broke(had: int, after: Turn) -> bool:
+    """Whether `after` broke the cache: it read much less than the `had` tokens the
+    previous request of its chain left there (the table's marks ask only this)."""
+    lost = had - (after.usage.cache_read_input_tokens or 0)
+    return had > 0 and lost >= MIN_BREAK_TOKENS
 
 
 def _extra_cost(turn: Turn, tokens: int) -> float | None:

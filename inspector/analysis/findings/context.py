@@ -172,6 +172,26 @@ def _result_path(body: dict[str, Any], tool_use_id: str) -> str | None:
     return None
 
 
+def result_paths(body: dict[str, Any]) -> dict[str, str]:
+    """Every tool result the request carries: tool_use id -> where its first copy is."""
+    out: dict[str, str] = {}
+    for k, msg in enumerate(body.get("messages") or []):
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if not isinstance(content, list):
+            continue
+        for m, block in enumerate(content):
+            if isinstance(block, dict) and block.get("type") == "tool_result" \
+                    and isinstance(block.get("tool_use_id"), str):
+                out.setdefault(block["tool_use_id"], f"/messages/{k}/content/{m}")
+    return out
+
+
+def tokens_at(turn: Turn, path: str) -> int:
+    """Tokens of the turn's attribution leaves at or under `path`."""
+    return sum(leaf.tokens for leaf in _leaves(turn)
+               if leaf.path == path or leaf.path.startswith(path + "/"))
+
+
 def _carried(turns: list[Turn], tool_use_id: str):
     """(first turn holding the result, its tokens there, its source, its cost summed over
     every turn carrying it, turns carrying it) or None."""
@@ -252,6 +272,16 @@ def _user_texts(body: dict[str, Any], last: bool) -> str:
                      if isinstance(b, dict) and isinstance(b.get("text"), str))
 
 
+def asks_summary(body: dict[str, Any]) -> bool:
+    """The request asks for a summary of the conversation (a compaction starts)."""
+    return bool(_COMPACT_ASK.search(_user_texts(body, last=True)))
+
+
+def opens_with_summary(body: dict[str, Any]) -> bool:
+    """The request's history opens with the summary of a compacted conversation."""
+    return _user_texts(body, False).lstrip().startswith(SUMMARY_PREFIX)
+
+
 def compactions(turns: list[Turn]) -> Iterator[Finding]:
     """The request that asked for a summary, and the first request after it, whose
     history the summary replaced: what it dropped."""
@@ -260,13 +290,12 @@ def compactions(turns: list[Turn]) -> Iterator[Finding]:
         chains.setdefault(t.agent_id, []).append(t)
     for chain in chains.values():
         for before, after in zip([None, *chain], chain):
-            if _COMPACT_ASK.search(_user_texts(after.body, last=True)):
+            if asks_summary(after.body):
                 yield Finding("compaction", after.id, after.session_id, "compaction",
                               after.usage.prompt_tokens or 0, after.cost_usd,
                               "the conversation so far was sent to be summarised")
-            if before is None or not _user_texts(after.body, False).lstrip().startswith(
-                    SUMMARY_PREFIX) or _user_texts(before.body, False).lstrip().startswith(
-                    SUMMARY_PREFIX):
+            if before is None or not opens_with_summary(after.body) \
+                    or opens_with_summary(before.body):
                 continue
             was, now = before.usage.prompt_tokens or 0, after.usage.prompt_tokens or 0
             n = len(before.body.get("messages") or [])
@@ -298,16 +327,7 @@ def truncations(turns: list[Turn]) -> Iterator[Finding]:
     if not conv:
         return
     last = conv[-1]
-    bare, dropped = [], 0
-    for text in _texts(last.body):
-        head = _SKILLS_HEAD.search(text)
-        if head is None:
-            continue
-        section = text[head.end():]
-        bare += [m.group(1).strip() for m in _SKILL_ITEM.finditer(section)
-                 if not (m.group(2) or "").strip()]
-        for m in _SKILLS_DROPPED.finditer(section):
-            dropped += int(m.group(1)) if m.group(1) else 1
+    bare, dropped = skills_cut(last.body)
     if bare or dropped:
         parts = []
         if bare:
@@ -319,11 +339,7 @@ def truncations(turns: list[Turn]) -> Iterator[Finding]:
                       "; ".join(parts))
     deferred: dict[str, str] = {}
     for t in conv:
-        for tool in t.body.get("tools") or []:
-            if isinstance(tool, dict) and tool.get("defer_loading") is True:
-                name = str(tool.get("name"))
-                deferred[name] = (f"mcp:{name[5:].partition('__')[0]}"
-                                  if name.startswith("mcp__") else f"tool:{name}")
+        deferred.update(deferred_tools(t.body))
     if not deferred:
         return
     loaded: set[str] = set()
@@ -335,6 +351,39 @@ def truncations(turns: list[Turn]) -> Iterator[Finding]:
             loaded.add(name)  # once per tool
             yield Finding("truncation", t.id, t.session_id, deferred[name], 0, None,
                           f"deferred tool {name} was called but its schema never came")
+
+
+def skills_cut(body: dict[str, Any]) -> tuple[list[str], int]:
+    """Skills the request lists without a description, and how many it says it left out."""
+    bare, dropped = [], 0
+    for text in _texts(body):
+        head = _SKILLS_HEAD.search(text)
+        if head is None:
+            continue
+        section = text[head.end():]
+        bare += [m.group(1).strip() for m in _SKILL_ITEM.finditer(section)
+                 if not (m.group(2) or "").strip()]
+        for m in _SKILLS_DROPPED.finditer(section):
+            dropped += int(m.group(1)) if m.group(1) else 1
+    return bare, dropped
+
+
+def deferred_tools(body: dict[str, Any]) -> dict[str, str]:
+    """Tools the request offers with `defer_loading`: name -> source."""
+    out: dict[str, str] = {}
+    for tool in body.get("tools") or []:
+        if isinstance(tool, dict) and tool.get("defer_loading") is True:
+            name = str(tool.get("name"))
+            out[name] = (f"mcp:{name[5:].partition('__')[0]}"
+                         if name.startswith("mcp__") else f"tool:{name}")
+    return out
+
+
+def references(messages: Any) -> set[str]:
+    """Tool names loaded by `tool_reference` items anywhere in `messages`."""
+    into: set[str] = set()
+    _references(messages, into)
+    return into
 
 
 def _references(value: Any, into: set[str]) -> None:

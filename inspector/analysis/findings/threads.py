@@ -162,30 +162,43 @@ def _all_text(body: dict[str, Any]) -> str:
     return "\n".join(p for p in parts if isinstance(p, str))[:4000]
 
 
-def thread(turns: Iterable[Turn]) -> list[Turn]:
-    """Label side calls and subagents of one session's turns (oldest first), in place."""
-    turns = sorted(turns, key=lambda t: (t.t, t.id))
-    #: Agent calls seen so far: prompt -> (tool_use id, request id)
-    agent_calls: dict[str, tuple[str, str]] = {}
-    last_call_by: dict[str, str] = {}
-    started: dict[str, str] = {}
-    for turn in turns:
+class Threader:
+    """Labels one session's turns as they come, oldest first: `thread` feeds it a whole
+    session, the table's marks (`marks.py`) a few new turns at a time."""
+
+    def __init__(self) -> None:
+        #: Agent calls seen so far: prompt -> (tool_use id, request id)
+        self.agent_calls: dict[str, tuple[str, str]] = {}
+        self.last_call_by: dict[str, str] = {}
+        self.started: dict[str, str] = {}
+
+    def label(self, turn: Turn) -> None:
+        """Set the turn's `side_call`, `agent_id` and `parent_id`, in place."""
         turn.side_call = side_call_kind(turn)
         if turn.side_call is None:
             if turn.agent_id is None:
-                found = agent_calls.get(first_user_text(turn.body))
+                found = self.agent_calls.get(first_user_text(turn.body))
                 if found is not None:
                     turn.agent_id, turn.parent_id = found
             if turn.agent_id is not None and turn.parent_id is None:
-                turn.parent_id = started.get(turn.agent_id) or last_call_by.get("main")
+                turn.parent_id = self.started.get(turn.agent_id) or self.last_call_by.get("main")
             if turn.agent_id is not None:
-                started.setdefault(turn.agent_id, turn.parent_id or "")
+                self.started.setdefault(turn.agent_id, turn.parent_id or "")
         for call in turn.calls:
             if call.get("name") in AGENT_TOOLS and isinstance(call.get("input"), dict):
                 prompt = call["input"].get("prompt")
                 if isinstance(prompt, str) and isinstance(call.get("id"), str):
-                    agent_calls.setdefault(prompt.strip(), (call["id"], turn.id))
-                    last_call_by["main" if turn.agent_id is None else turn.agent_id] = turn.id
+                    self.agent_calls.setdefault(prompt.strip(), (call["id"], turn.id))
+                    key = "main" if turn.agent_id is None else turn.agent_id
+                    self.last_call_by[key] = turn.id
+
+
+def thread(turns: Iterable[Turn]) -> list[Turn]:
+    """Label side calls and subagents of one session's turns (oldest first), in place."""
+    turns = sorted(turns, key=lambda t: (t.t, t.id))
+    threader = Threader()
+    for turn in turns:
+        threader.label(turn)
     return turns
 
 

@@ -90,11 +90,9 @@ class MarksLoaded(Message):
         self.marks = marks
 
 
-#: findings about one request, marked in the table
-MARKED_KINDS = ("cache_break", "large_tool_result", "repeated_read", "compaction", "truncation")
 #: shortest time between two computations of the marks (seconds), and how many of the
-#: newest rows they cover: findings read whole request bodies, so the marks stay cheap
-#: under live traffic
+#: newest rows they cover. Each pass reads only requests it never read (see
+#: `Backend.marks`), in a process of its own.
 MARKS_GAP = 10.0
 MARKS_ROWS = 50
 
@@ -251,22 +249,17 @@ class MainScreen(Screen):
     def _find_marks(self) -> None:
         self._marks_timer = None
         rows = self.query_one(RequestsTable).rows_by_id.values()
-        stamps = sorted((r.ts for r in rows if r.ts and not r.pending),
-                        reverse=True)[:MARKS_ROWS]
-        if stamps:
-            from inspector.analysis.findings.threads import epoch
-
-            # a little before the oldest row, so its predecessor in the chain is read too
-            self._load_marks(epoch(stamps[-1]) - 600)
+        newest = sorted((r for r in rows if r.ts and not r.pending),
+                        key=lambda r: r.ts, reverse=True)[:MARKS_ROWS]
+        if newest:
+            self._load_marks([r.id for r in newest])
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
-    def _load_marks(self, since: float) -> None:
-        found = self.backend.marks(since, MARKED_KINDS)
-        marks: dict[str, str] = {}
-        for f in found:
-            if f.request_id:
-                marks.setdefault(f.request_id, f.kind)
-        self.post_message(MarksLoaded(marks))
+    def _load_marks(self, ids: list[str]) -> None:
+        self.post_message(MarksLoaded(self.backend.marks(ids)))
+
+    def on_unmount(self) -> None:
+        self.backend.stop_marks()  # the marks process ends with the screen
 
     @guarded
     def on_marks_loaded(self, message: MarksLoaded) -> None:
