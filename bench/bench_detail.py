@@ -1,11 +1,12 @@
 """Opening one long request in the detail view: time to the first tab, to the Conversation
-tab, and the longest stall of the UI loop meanwhile.
+tab, to the Raw tab, and the longest stall of the UI loop meanwhile.
 
 A 300-turn Claude Code-like session is built here (611 messages, ~1.2 MB of request body:
 prompts, replies with thinking, tool calls, tool results of a few KB, reminders), stored
 through the real store, and opened with the app driven headless by Textual's pilot at
 160x45, as a user would: open the request, wait for the Context tab, press `]` to get to
-the Conversation tab and wait for its first blocks to be on screen.
+the Conversation tab and wait for its first blocks to be on screen, then `]` thrice to the Raw
+tab (the whole exchange as JSON) until it is painted.
 
     python bench/bench_detail.py            # medians of 3 runs
     python bench/bench_detail.py --runs 5 --turns 300
@@ -125,6 +126,15 @@ async def one_run(config: Config, capture_id: str) -> dict[str, float]:
         result = {"open_ms": opened * 1000, "open_stall_ms": open_stall * 1000,
                   "conversation_ms": conversation * 1000,
                   "conversation_stall_ms": stalls.worst * 1000}
+        # the Raw tab: the whole request as JSON, made in a worker, until it is painted
+        stalls.reset()
+        start = time.perf_counter()
+        await pilot.press("right_square_bracket", "right_square_bracket", "right_square_bracket")
+        await _until(lambda: bool(screen.query("#raw-text")))
+        await pilot.pause()
+        result["raw_ms"] = (time.perf_counter() - start) * 1000
+        await pilot.pause(0.5)
+        result["raw_stall_ms"] = stalls.worst * 1000
         await pilot.press("escape")
         await pilot.pause(0.3)
         if "search" in inspect.signature(DetailScreen).parameters:
