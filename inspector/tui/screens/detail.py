@@ -20,14 +20,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane, TextArea
-from textual.widgets.text_area import Selection
+from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
 
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.detail.context_tree import ContextView
-from inspector.tui.widgets.detail.search import (
-    Hit, compile_search, find_hits, leaves, line_col)
+from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
+from inspector.tui.widgets.detail.search import Hit, compile_search, find_hits, leaves
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
 from inspector.tui.widgets.detail.transcript_items import Item, transcript_items
 from inspector.tui.widgets.detail.diff import first_request_text, render_diff
@@ -46,11 +45,11 @@ TABS = tuple(name for name, _ in TAB_TITLES)
 
 
 class RawReady(Message):
-    """The Raw tab's text, made in a worker thread."""
+    """The Raw tab's text, made and cut into lines in a worker thread."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, doc: RawDoc) -> None:
         super().__init__()
-        self.text = text
+        self.doc = doc
 
 
 class SearchDone(Message):
@@ -280,18 +279,17 @@ class DetailScreen(Screen):
 
     @work(thread=True, group="raw", exit_on_error=False)
     def _load_raw(self) -> None:
-        self.post_message(RawReady(self.raw_text()))
+        self.post_message(RawReady(RawDoc.build(self.raw_text())))
 
     @guarded
     async def on_raw_ready(self, message: RawReady) -> None:
         pane = self.query_one("#raw", TabPane)
         await pane.query("#raw-loading").remove()
-        # no soft wrap: wrapping 40k lines is what made this tab slow; scroll sideways
-        area = TextArea(message.text, read_only=True, id="raw-text", soft_wrap=False,
-                        show_line_numbers=True)
-        await pane.mount(area)
+        # draws only the lines on screen: as cheap for 50,000 lines as for 50
+        view = RawView(message.doc, id="raw-text")
+        await pane.mount(view)
         if self.query_one(TabbedContent).active == "raw":
-            area.focus()
+            view.focus()
         self._raw_ready.set()
 
     @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
@@ -386,7 +384,7 @@ class DetailScreen(Screen):
 
     def _focus_content(self, name: str) -> None:
         pane = self.query_one(f"#{name}", TabPane)
-        target = next(iter(pane.query("Transcript, Tree, TextArea, VerticalScroll")), None)
+        target = next(iter(pane.query("Transcript, Tree, TextArea, RawView, VerticalScroll")), None)
         if target is not None:
             target.focus()
 
@@ -423,7 +421,7 @@ class DetailScreen(Screen):
 
     async def _show_hit(self, index: int) -> None:
         """Show hit `index` in its tab: the transcript block opened and lit, the tree node
-        selected with the match selected in its content, or the match selected in Raw."""
+        selected with the match selected in its content, or the match lit in Raw."""
         self.hit_index = index
         hit = self.hits[index]
         self._search_status()
@@ -441,11 +439,13 @@ class DetailScreen(Screen):
             view.show_part(leaves(self.attribution)[hit.where], hit.start, hit.end)
         elif hit.tab == "raw":
             await self._raw_ready.wait()
-            area = self.query_one("#raw-text", TextArea)
-            text = self._raw or ""
-            area.selection = Selection(line_col(text, hit.start), line_col(text, hit.end))
-            area.scroll_cursor_visible(center=True, animate=False)
-            area.focus()
+            view = self.query_one("#raw-text", RawView)
+            line, start = view.doc.locate(hit.start)
+            end_line, end = view.doc.locate(hit.end)
+            if end_line != line:  # a match across lines is lit to its first line's end
+                end = len(view.doc.lines[line])
+            view.show_match(line, start, end)
+            view.focus()
 
     def _search_status(self) -> None:
         box = self.query_one("#detail-search", Static)
