@@ -37,7 +37,8 @@ async def test_raw_of_a_long_request_draws_only_the_lines_on_screen(config):
         await pilot.press("5")
         await wait_for(pilot, lambda: bool(screen.query("#raw-text")), timeout=10)
         view = screen.query_one("#raw-text", RawView)
-        await wait_for(pilot, lambda: view.rendered > 0)
+        assert app.focused is view  # at once, while its text is made
+        await wait_for(pilot, lambda: view.loaded and view.rendered > 0)
         await pilot.pause(0.1)
         assert app.focused is view
         lines = view.doc.lines

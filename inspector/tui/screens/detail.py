@@ -252,8 +252,9 @@ class DetailScreen(Screen):
         if name == "headers":
             return [VerticalScroll(Static(render_headers(
                 xv.request_headers(ex), xv.response_headers(ex)), classes="rich-body"))]
-        if name == "raw":  # the text is made in a thread: json.dumps with indent is slow
-            return [LoadingIndicator(id="raw-loading")]
+        if name == "raw":  # the text is made in a thread (json.dumps with indent is slow);
+            # the view is there at once, so it takes the keyboard (and the footer its keys) now
+            return [RawView(id="raw-text")]
         if name == "timing":
             return [VerticalScroll(Static(render_timing(xv.timings(ex), ex.get("ts")),
                                           classes="rich-body"))]
@@ -282,14 +283,9 @@ class DetailScreen(Screen):
         self.post_message(RawReady(RawDoc.build(self.raw_text())))
 
     @guarded
-    async def on_raw_ready(self, message: RawReady) -> None:
-        pane = self.query_one("#raw", TabPane)
-        await pane.query("#raw-loading").remove()
-        # draws only the lines on screen: as cheap for 50,000 lines as for 50
-        view = RawView(message.doc, id="raw-text")
-        await pane.mount(view)
-        if self.query_one(TabbedContent).active == "raw":
-            view.focus()
+    def on_raw_ready(self, message: RawReady) -> None:
+        # it draws only the lines on screen: as cheap for 50,000 lines as for 50
+        self.query_one("#raw-text", RawView).load(message.doc)
         self._raw_ready.set()
 
     @work(thread=True, exclusive=True, group="findings", exit_on_error=False)

@@ -92,19 +92,33 @@ class RawView(ScrollView, can_focus=True):
 
     ALLOW_SELECT = True
 
-    def __init__(self, doc: RawDoc, *, id: str | None = None) -> None:
+    def __init__(self, doc: RawDoc | None = None, *, id: str | None = None) -> None:
+        """Without a `doc` the view says the text is being made; `load` gives it one."""
         super().__init__(id=id)
-        self.doc = doc
+        self.doc = RawDoc("", [], [], 0)
+        self.loaded = False
         self.match: tuple[int, int, int] | None = None  # (line, start, end) lit
         self.rendered = 0  # lines drawn so far (tests check only visible ones are)
-        self._gutter = len(str(len(doc.lines))) + 1
+        self._gutter = 0
+        self._base: Style | None = None  # the widget's own style, cached: costly to get
         self._spans: LRUCache[int, list[tuple[int, int, Style]]] = LRUCache(4096)
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        if doc is not None:
+            self.load(doc)
+
+    def load(self, doc: RawDoc) -> None:
+        """Show `doc`: cheap however long it is (lines are drawn as they come on screen)."""
+        self.doc, self.loaded, self.match = doc, True, None
+        self._gutter = len(str(len(doc.lines))) + 1
+        self._spans.clear()
+        self._strips.clear()
         self.virtual_size = Size(self._gutter + doc.width, len(doc.lines))
+        self.refresh()
 
     # -- drawing ---------------------------------------------------------------------------
     def notify_style_update(self) -> None:
         super().notify_style_update()
+        self._base = None
         self._strips.clear()
 
     def selection_updated(self, selection: Selection | None) -> None:
@@ -119,8 +133,13 @@ class RawView(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
+        if self._base is None:
+            self._base = self.rich_style
+        if not self.loaded and y == 0:
+            text = Text(" Formatting the exchange as JSON…", style=self._base + GUTTER, end="")
+            return Strip(text.render(self.app.console)).crop_extend(0, width, self._base)
         if index >= len(self.doc.lines):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._base)
         body = max(0, width - self._gutter)
         key = (index, scroll_x, body)
         strip = self._strips.get(key)
@@ -133,7 +152,7 @@ class RawView(ScrollView, can_focus=True):
     def _render(self, index: int, scroll_x: int, width: int) -> Strip:
         """Line `index` from column `scroll_x`, `width` cells, after its number."""
         self.rendered += 1
-        base = self.rich_style
+        base = self._base or self.rich_style
         number = Segment(f"{index + 1:>{self._gutter - 1}} ", base + GUTTER)
         line = self.doc.lines[index]
         spans = self._spans.get(index)
