@@ -80,6 +80,9 @@ async def test_a_search_hit_in_raw_is_lit_and_scrolled_to(config):
         lit = [seg for seg in strip if seg.style and seg.style.bgcolor == MATCH.bgcolor]
         assert "".join(seg.text for seg in lit) == "NeedleError"
         assert app.focused is view
+        # Home: back to line 1, column 1
+        await pilot.press("home")
+        await wait_for(pilot, lambda: view.scroll_offset == (0, 0))
 
 
 def test_the_raw_doc_locates_offsets_and_colours_json():

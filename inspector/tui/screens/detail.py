@@ -280,7 +280,12 @@ class DetailScreen(Screen):
 
     @work(thread=True, group="raw", exit_on_error=False)
     def _load_raw(self) -> None:
-        self.post_message(RawReady(RawDoc.build(self.raw_text())))
+        try:
+            doc = RawDoc.build(self.raw_text())
+        except Exception as e:  # said in the tab, rather than "formatting…" for ever
+            log.exception("raw text of %s", self.capture_id)
+            doc = RawDoc.build(f"Cannot show the raw exchange: {type(e).__name__}: {e}")
+        self.post_message(RawReady(doc))
 
     @guarded
     def on_raw_ready(self, message: RawReady) -> None:

@@ -185,10 +185,11 @@ class RawView(ScrollView, can_focus=True):
 
     # -- keys ----------------------------------------------------------------------------------
     def action_scroll_home(self) -> None:
-        """Jump (an animated scroll draws every line on the way): to the top, then left."""
-        self.scroll_home(animate=False, x_axis=self.scroll_y == 0)
+        """Jump (an animated scroll draws every line on the way) to line 1, column 1."""
+        self.scroll_home(animate=False)
 
     def action_scroll_end(self) -> None:
+        """Jump to the last line, keeping the column."""
         self.scroll_end(animate=False, x_axis=False)
 
     # -- a lit match -------------------------------------------------------------------------
