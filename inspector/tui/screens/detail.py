@@ -167,8 +167,7 @@ class DetailScreen(Screen):
         if self.search:
             self.query_one("#detail-search", Static).update(
                 Text(f" searching /{self.search}/ …", style="dim"))
-        self._load(self.capture_id)
-        self._load_diff(self.capture_id)
+        self._load(self.capture_id)  # then the diff: see on_exchange_loaded
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _load_diff(self, capture_id: str) -> None:
@@ -214,6 +213,9 @@ class DetailScreen(Screen):
         else:  # a tab chosen while the request loaded
             await self._build(tabs.active)
             self._focus_content(tabs.active)
+        # the diff (hundreds of ms on a long session) starts once the first tab is painted:
+        # run beside the request's load it slowed it, and its garbage collections froze the UI
+        self.call_after_refresh(self._load_diff, self.capture_id)
         if self.search:
             self._search(self.search)
 
