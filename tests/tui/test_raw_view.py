@@ -4,6 +4,8 @@ Home, and a search hit lit and scrolled to, sideways too."""
 from __future__ import annotations
 
 import pytest
+from textual.geometry import Offset
+from textual.selection import Selection
 
 from inspector.store import Store
 from inspector.tui.app import make_app
@@ -54,6 +56,9 @@ async def test_raw_of_a_long_request_draws_only_the_lines_on_screen(config):
         await pilot.pause(0.1)
         assert any(line.startswith(f"{len(lines)} ") for line in _screen_lines(view))
         assert view.rendered - before < len(lines) / 10, view.rendered - before
+        # a mouse selection's text, for ctrl+c: columns of the lines, not of the screen
+        chosen = Selection(Offset(4, 1), Offset(11, 2))
+        assert view.get_selection(chosen)[0] == lines[1][4:] + "\n" + lines[2][:11]
         # PgUp, Home: back up to the first line
         await pilot.press("pageup")
         await wait_for(pilot, lambda: view.scroll_y < view.max_scroll_y)
