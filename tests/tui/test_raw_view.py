@@ -97,6 +97,33 @@ def test_the_raw_doc_locates_offsets_and_colours_json():
     offset = text.index('"x')
     assert doc.locate(offset) == (2, 7)
     assert doc.width == max(len(line) for line in doc.lines)
+    assert not doc.wide
+    # an arrow is one cell (drawn from a slice like ASCII); CJK takes two cells a character
+    doc = RawDoc.build('"a → b"\n"日本"')
+    assert doc.wide == {1} and doc.width == 7
     spans = json_spans('  "a": 12, "b": "q \\" r"')
     assert [(s, e, style) for s, e, style in spans] == [
         (2, 5, KEY), (7, 9, NUMBER), (11, 14, KEY), (16, 24, STRING)]
+
+
+async def test_long_lines_scroll_sideways_with_wide_characters_cropped_by_cells():
+    from textual.app import App
+
+    arrow = '"' + "x → " * 50 + '"'  # one cell a character: cut as a slice
+    cjk = '"' + "日本" * 50 + '"'  # two cells a character: drawn whole, cropped by cells
+
+    class One(App):
+        def compose(self):
+            yield RawView(RawDoc.build(arrow + "\n" + cjk), id="raw-text")
+
+    app = One()
+    async with app.run_test(size=(40, 6)) as pilot:
+        view = app.query_one(RawView)
+        await pilot.pause()
+        assert view.render_line(0).text == "1 " + arrow[:38]
+        view.scroll_to(x=10, animate=False)
+        await pilot.pause()
+        assert view.render_line(0).text == "1 " + arrow[10:48]
+        # from cell 10, the second half of the fifth 日: half characters show as spaces
+        shown = view.render_line(1)
+        assert shown.text == "2 " + " " + "本日" * 9 + " " and shown.cell_length == 40

@@ -50,11 +50,12 @@ class RawDoc:
     lines: list[str]  # as drawn: tabs expanded, control characters replaced
     starts: list[int]  # offset in `text` where each line starts
     width: int  # cells of the widest line
+    wide: frozenset[int] = frozenset()  # lines whose cells are not one per character
 
     @classmethod
     def build(cls, text: str) -> RawDoc:
         lines = text.split("\n")
-        starts, at, width = [], 0, 0
+        starts, at, width, wide = [], 0, 0, set()
         for i, line in enumerate(lines):
             starts.append(at)
             at += len(line) + 1
@@ -63,8 +64,11 @@ class RawDoc:
             if _CONTROL.search(line):
                 line = _CONTROL.sub("\ufffd", line)
             lines[i] = line
-            width = max(width, len(line) if line.isascii() else cell_len(line))
-        return cls(text, lines, starts, width)
+            cells = len(line)
+            if not line.isascii() and (cells := cell_len(line)) != len(line):
+                wide.add(i)  # CJK, emoji, combining marks: drawn whole, then cropped
+            width = max(width, cells)
+        return cls(text, lines, starts, width, frozenset(wide))
 
     def locate(self, offset: int) -> tuple[int, int]:
         """(line, column) of a character offset in `text`."""
@@ -165,7 +169,7 @@ class RawView(ScrollView, can_focus=True):
             start, end = span
             style = self.screen.get_component_rich_style("screen--selection")
             spans = [*spans, (start, len(line) if end == -1 else end, style)]
-        if line.isascii():
+        if index not in self.doc.wide:
             # one cell per character: cut the visible slice first, however long the line
             lo, hi = scroll_x, scroll_x + width
             text = Text(line[lo:hi], style=base, no_wrap=True, end="")
