@@ -9,7 +9,8 @@ from textual.selection import Selection
 
 from inspector.store import Store
 from inspector.tui.app import make_app
-from inspector.tui.widgets.detail.raw_view import KEY, MATCH, NUMBER, STRING, RawDoc, RawView, json_spans
+from inspector.tui.widgets.detail.raw_view import (
+    KEY, MATCH, NUMBER, STRING, RawDoc, RawView, json_spans)
 
 from .helpers import wait_for
 from .sample import fixed_clock
@@ -23,7 +24,7 @@ def _screen_lines(view: RawView) -> list[str]:
     return [view.render_line(y).text for y in range(view.size.height)]
 
 
-async def _raw(config, search=None):
+async def _raw(config):
     rec, _ = _long_record()
     with Store(config.db_path) as store:
         store.write([rec])
