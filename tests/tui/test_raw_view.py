@@ -3,6 +3,8 @@ Home, and a search hit lit and scrolled to, sideways too."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from textual.geometry import Offset
 from textual.selection import Selection
@@ -10,7 +12,7 @@ from textual.selection import Selection
 from inspector.store import Store
 from inspector.tui.app import make_app
 from inspector.tui.widgets.detail.raw_view import (
-    KEY, MATCH, NUMBER, STRING, RawDoc, RawView, json_spans)
+    HIT, KEY, MATCH, NUMBER, STRING, RawDoc, RawView, json_spans)
 
 from .helpers import wait_for
 from .sample import fixed_clock
@@ -85,6 +87,7 @@ async def test_a_search_hit_in_raw_is_lit_and_scrolled_to(config):
         strip = view.render_line(row)
         lit = [seg for seg in strip if seg.style and seg.style.bgcolor == MATCH.bgcolor]
         assert "".join(seg.text for seg in lit) == "NeedleError"
+        assert view.pattern is screen.pattern  # the search's other hits are tinted too
         assert app.focused is view
         # Home: back to line 1, column 1
         await pilot.press("home")
@@ -125,6 +128,11 @@ async def test_long_lines_scroll_sideways_with_wide_characters_cropped_by_cells(
         view.scroll_to(x=10, animate=False)
         await pilot.pause()
         assert view.render_line(0).text == "1 " + arrow[10:48]
+        # a search's hits tinted, in the drawn slice only
+        view.highlight(re.compile("→"))
+        tinted = [seg.text for seg in view.render_line(0)
+                  if seg.style and seg.style.bgcolor == HIT.bgcolor]
+        assert tinted == ["→"] * arrow[10:48].count("→")
         # from cell 10, the second half of the fifth 日: half characters show as spaces
         shown = view.render_line(1)
         assert shown.text == "2 " + " " + "本日" * 9 + " " and shown.cell_length == 40

@@ -443,6 +443,8 @@ class DetailScreen(Screen):
         elif hit.tab == "raw":
             await self._raw_ready.wait()
             view = self.query_one("#raw-text", RawView)
+            if view.pattern is not self.pattern:
+                view.highlight(self.pattern)
             line, start = view.doc.locate(hit.start)
             end_line, end = view.doc.locate(hit.end)
             if end_line != line:  # a match across lines is lit to its first line's end

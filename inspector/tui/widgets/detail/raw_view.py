@@ -38,7 +38,8 @@ STRING = Style(color="#a5d6a7")
 NUMBER = Style(color="#f2cc60")
 LITERAL = Style(color="#ff9e80", italic=True)
 GUTTER = Style(dim=True)
-MATCH = Style(color="black", bgcolor="#ffd54f", bold=True)
+MATCH = Style(color="black", bgcolor="#ffd54f", bold=True)  # the search hit shown
+HIT = Style(bgcolor="#5c4a00")  # the search's other hits
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ class RawView(ScrollView, can_focus=True):
         self.doc = RawDoc("", [], [], 0)
         self.loaded = False
         self.match: tuple[int, int, int] | None = None  # (line, start, end) lit
+        self.pattern: re.Pattern[str] | None = None  # the search: its hits are tinted
         self.rendered = 0  # lines drawn so far (tests check only visible ones are)
         self._gutter = 0
         self._base: Style | None = None  # the widget's own style, cached: costly to get
@@ -161,7 +163,11 @@ class RawView(ScrollView, can_focus=True):
         line = self.doc.lines[index]
         spans = self._spans.get(index)
         if spans is None:
-            spans = self._spans[index] = json_spans(line)
+            spans = json_spans(line)
+            if self.pattern is not None:
+                spans += [(m.start(), m.end(), HIT) for m in self.pattern.finditer(line)
+                          if m.end() > m.start()]
+            self._spans[index] = spans
         if self.match is not None and self.match[0] == index:
             spans = [*spans, (self.match[1], self.match[2], MATCH)]
         selection = self.text_selection
@@ -195,6 +201,14 @@ class RawView(ScrollView, can_focus=True):
     def action_scroll_end(self) -> None:
         """Jump to the last line, keeping the column."""
         self.scroll_end(animate=False, x_axis=False)
+
+    # -- the search ------------------------------------------------------------------------
+    def highlight(self, pattern: re.Pattern[str] | None) -> None:
+        """Tint every hit of `pattern` (found line by line, as lines are drawn)."""
+        self.pattern = pattern
+        self._spans.clear()
+        self._strips.clear()
+        self.refresh()
 
     # -- a lit match -------------------------------------------------------------------------
     def show_match(self, line: int, start: int, end: int) -> None:
