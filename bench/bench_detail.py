@@ -1,11 +1,17 @@
 """Opening one long request in the detail view: time to the first tab, to the Conversation
-tab, and the longest stall of the UI loop meanwhile.
+tab, to the Raw tab, and the longest stall of the UI loop meanwhile.
 
 A 300-turn Claude Code-like session is built here (611 messages, ~1.2 MB of request body:
 prompts, replies with thinking, tool calls, tool results of a few KB, reminders), stored
 through the real store, and opened with the app driven headless by Textual's pilot at
 160x45, as a user would: open the request, wait for the Context tab, press `]` to get to
-the Conversation tab and wait for its first blocks to be on screen.
+the Conversation tab and wait for its first blocks to be on screen, then to the Raw tab (the
+whole exchange as JSON, as a click on its tab does) until it is painted.
+
+The Raw tab's text is made in a worker; once it reaches the UI thread: raw_show_ms (wall) and
+raw_show_cpu_ms (UI-thread CPU) until the app is idle, raw_draw_cpu_ms until its first lines
+are drawn (both include what the tab switch left to do: the footer's keys, layout, garbage
+collections), and raw_own_cpu_ms, the view's own code in that (taking the text, drawing lines).
 
     python bench/bench_detail.py            # medians of 3 runs
     python bench/bench_detail.py --runs 5 --turns 300
@@ -99,8 +105,53 @@ class Stalls:
         self.worst, self._last = 0.0, time.perf_counter()
 
 
+#: (perf_counter, thread_time) when the Raw tab's text reached the UI thread
+RAW_READY = [0.0, 0.0]
+#: UI-thread CPU seconds spent in the Raw view's own code: taking the text, drawing lines
+RAW_OWN = [0.0]
+
+
+def _own_time(function):  # noqa: ANN001, ANN202
+    """`function` (sync), adding the UI thread's CPU time in it to RAW_OWN."""
+    def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        start = time.thread_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            RAW_OWN[0] += time.thread_time() - start
+    timed.timed = True
+    return timed
+
+
+def time_raw_view(screen_class) -> None:  # noqa: ANN001
+    """Note when the detail screen's RawReady handler starts, and time the Raw view's own
+    code when it is the line-API RawView (bench-only wrapping)."""
+    handler = screen_class.on_raw_ready
+    if getattr(handler, "timed", False):
+        return
+
+    async def ready(self, message):  # noqa: ANN001
+        RAW_READY[:] = time.perf_counter(), time.thread_time()
+        RAW_OWN[0] = 0.0
+        start = time.thread_time()
+        done = handler(self, message)
+        if inspect.isawaitable(done):  # the older handler built and mounted a TextArea
+            await done
+        RAW_OWN[0] += time.thread_time() - start
+
+    ready.timed = True
+    screen_class.on_raw_ready = ready
+    try:
+        from inspector.tui.widgets.detail.raw_view import RawView
+    except ImportError:  # the older TextArea: all its work is in the handler and layout
+        return
+    RawView.render_line = _own_time(RawView.render_line)
+
+
 async def one_run(config: Config, capture_id: str) -> dict[str, float]:
     from inspector.tui.screens.detail import DetailScreen
+
+    time_raw_view(DetailScreen)
 
     app = make_app(config, None, clock=lambda: T0 + 60)
     async with app.run_test(size=(160, 45)) as pilot:
@@ -125,6 +176,26 @@ async def one_run(config: Config, capture_id: str) -> dict[str, float]:
         result = {"open_ms": opened * 1000, "open_stall_ms": open_stall * 1000,
                   "conversation_ms": conversation * 1000,
                   "conversation_stall_ms": stalls.worst * 1000}
+        # the Raw tab: the whole request as JSON, made in a worker, until it is painted
+        stalls.reset()
+        start = time.perf_counter()
+        screen.action_tab("raw")  # as a click on its tab (`]` thrice would time two more tabs)
+        await _until(lambda: screen._raw_ready.is_set())  # the text is in the Raw tab
+        # its first lines drawn (a line-API view counts them; a TextArea draws on mount)
+        view = screen.query_one("#raw-text")
+        await _until(lambda: getattr(view, "rendered", 1) > 0)
+        drawn = time.thread_time()
+        await pilot.pause()
+        painted = time.perf_counter(), time.thread_time()
+        result["raw_draw_cpu_ms"] = (drawn - RAW_READY[1]) * 1000
+        result["raw_own_cpu_ms"] = RAW_OWN[0] * 1000  # the view's part of that
+        result["raw_ms"] = (painted[0] - start) * 1000
+        # from the worker's text reaching the UI thread to painted: wall time, and the CPU
+        # time the UI thread spent (robust when other processes share the cores)
+        result["raw_show_ms"] = (painted[0] - RAW_READY[0]) * 1000
+        result["raw_show_cpu_ms"] = (painted[1] - RAW_READY[1]) * 1000
+        await pilot.pause(0.5)
+        result["raw_stall_ms"] = stalls.worst * 1000
         await pilot.press("escape")
         await pilot.pause(0.3)
         if "search" in inspect.signature(DetailScreen).parameters:

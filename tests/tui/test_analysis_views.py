@@ -102,6 +102,9 @@ async def test_diff_tab_names_the_mcp_tool_result_as_added(filled):
         app.open_detail(after_mcp_call.capture.id)
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
                        and app.screen.diff_loaded and bool(app.screen.query("#diff-body")))
+        # loaded: the context tree has the keyboard (it takes it, and its tab, on mount)
+        await wait_for(pilot, lambda: bool(app.screen.query("#context-tree"))
+                       and app.focused is app.screen.query_one("#context-tree"))
         await pilot.press("d")
         await pilot.pause(0.05)
         assert app.screen.query_one("#detail-tabs").active == "diff"

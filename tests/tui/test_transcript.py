@@ -14,6 +14,7 @@ from inspector.model import Usage
 from inspector.store import Store
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
+from inspector.tui.widgets.detail.raw_view import RawView
 from inspector.tui.widgets.detail.transcript import BATCH, Transcript, TranscriptBlock
 
 from .helpers import wait_for
@@ -179,7 +180,7 @@ async def test_a_long_request_opens_without_building_everything(config):
         block = transcript.block(transcript.cursor)
         assert block.item.kind in ("user", "assistant") and transcript._visible(block)
         assert transcript.cursor < last - 40 and transcript.lo < last - BATCH
-        assert not screen.query_one("#raw").query(TextArea)
+        assert not screen.query_one("#raw").query(RawView)
 
 
 async def test_search_opens_the_hit_and_steps_through_hits(config):
@@ -209,7 +210,7 @@ async def test_search_opens_the_hit_and_steps_through_hits(config):
         await pilot.press("n")
         await wait_for(pilot, lambda: tabs.active == "raw")
         await wait_for(pilot, lambda: screen.query("#raw-text")
-                       and screen.query_one("#raw-text", TextArea).selected_text == "NeedleError")
+                       and screen.query_one("#raw-text", RawView).match_text() == "NeedleError")
         assert "hit 3/3" in _text(screen.query_one("#detail-search"))
         await pilot.press("N", "N")
         await wait_for(pilot, lambda: tabs.active == "conversation")

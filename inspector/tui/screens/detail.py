@@ -20,14 +20,13 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane, TextArea
-from textual.widgets.text_area import Selection
+from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
 
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.detail.context_tree import ContextView
-from inspector.tui.widgets.detail.search import (
-    Hit, compile_search, find_hits, leaves, line_col)
+from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
+from inspector.tui.widgets.detail.search import Hit, compile_search, find_hits, leaves
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
 from inspector.tui.widgets.detail.transcript_items import Item, transcript_items
 from inspector.tui.widgets.detail.diff import first_request_text, render_diff
@@ -46,11 +45,11 @@ TABS = tuple(name for name, _ in TAB_TITLES)
 
 
 class RawReady(Message):
-    """The Raw tab's text, made in a worker thread."""
+    """The Raw tab's text, made and cut into lines in a worker thread."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, doc: RawDoc) -> None:
         super().__init__()
-        self.text = text
+        self.doc = doc
 
 
 class SearchDone(Message):
@@ -168,8 +167,7 @@ class DetailScreen(Screen):
         if self.search:
             self.query_one("#detail-search", Static).update(
                 Text(f" searching /{self.search}/ …", style="dim"))
-        self._load(self.capture_id)
-        self._load_diff(self.capture_id)
+        self._load(self.capture_id)  # then the diff: see on_exchange_loaded
 
     @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
     def _load_diff(self, capture_id: str) -> None:
@@ -215,6 +213,9 @@ class DetailScreen(Screen):
         else:  # a tab chosen while the request loaded
             await self._build(tabs.active)
             self._focus_content(tabs.active)
+        # the diff (hundreds of ms on a long session) starts once the first tab is painted:
+        # run beside the request's load it slowed it, and its garbage collections froze the UI
+        self.call_after_refresh(self._load_diff, self.capture_id)
         if self.search:
             self._search(self.search)
 
@@ -253,8 +254,9 @@ class DetailScreen(Screen):
         if name == "headers":
             return [VerticalScroll(Static(render_headers(
                 xv.request_headers(ex), xv.response_headers(ex)), classes="rich-body"))]
-        if name == "raw":  # the text is made in a thread: json.dumps with indent is slow
-            return [LoadingIndicator(id="raw-loading")]
+        if name == "raw":  # the text is made in a thread (json.dumps with indent is slow);
+            # the view is there at once, so it takes the keyboard (and the footer its keys) now
+            return [RawView(id="raw-text")]
         if name == "timing":
             return [VerticalScroll(Static(render_timing(xv.timings(ex), ex.get("ts")),
                                           classes="rich-body"))]
@@ -280,18 +282,17 @@ class DetailScreen(Screen):
 
     @work(thread=True, group="raw", exit_on_error=False)
     def _load_raw(self) -> None:
-        self.post_message(RawReady(self.raw_text()))
+        try:
+            doc = RawDoc.build(self.raw_text())
+        except Exception as e:  # said in the tab, rather than "formatting…" for ever
+            log.exception("raw text of %s", self.capture_id)
+            doc = RawDoc.build(f"Cannot show the raw exchange: {type(e).__name__}: {e}")
+        self.post_message(RawReady(doc))
 
     @guarded
-    async def on_raw_ready(self, message: RawReady) -> None:
-        pane = self.query_one("#raw", TabPane)
-        await pane.query("#raw-loading").remove()
-        # no soft wrap: wrapping 40k lines is what made this tab slow; scroll sideways
-        area = TextArea(message.text, read_only=True, id="raw-text", soft_wrap=False,
-                        show_line_numbers=True)
-        await pane.mount(area)
-        if self.query_one(TabbedContent).active == "raw":
-            area.focus()
+    def on_raw_ready(self, message: RawReady) -> None:
+        # it draws only the lines on screen: as cheap for 50,000 lines as for 50
+        self.query_one("#raw-text", RawView).load(message.doc)
         self._raw_ready.set()
 
     @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
@@ -386,7 +387,7 @@ class DetailScreen(Screen):
 
     def _focus_content(self, name: str) -> None:
         pane = self.query_one(f"#{name}", TabPane)
-        target = next(iter(pane.query("Transcript, Tree, TextArea, VerticalScroll")), None)
+        target = next(iter(pane.query("Transcript, Tree, TextArea, RawView, VerticalScroll")), None)
         if target is not None:
             target.focus()
 
@@ -423,7 +424,7 @@ class DetailScreen(Screen):
 
     async def _show_hit(self, index: int) -> None:
         """Show hit `index` in its tab: the transcript block opened and lit, the tree node
-        selected with the match selected in its content, or the match selected in Raw."""
+        selected with the match selected in its content, or the match lit in Raw."""
         self.hit_index = index
         hit = self.hits[index]
         self._search_status()
@@ -441,11 +442,15 @@ class DetailScreen(Screen):
             view.show_part(leaves(self.attribution)[hit.where], hit.start, hit.end)
         elif hit.tab == "raw":
             await self._raw_ready.wait()
-            area = self.query_one("#raw-text", TextArea)
-            text = self._raw or ""
-            area.selection = Selection(line_col(text, hit.start), line_col(text, hit.end))
-            area.scroll_cursor_visible(center=True, animate=False)
-            area.focus()
+            view = self.query_one("#raw-text", RawView)
+            if view.pattern is not self.pattern:
+                view.highlight(self.pattern)
+            line, start = view.doc.locate(hit.start)
+            end_line, end = view.doc.locate(hit.end)
+            if end_line != line:  # a match across lines is lit to its first line's end
+                end = len(view.doc.lines[line])
+            view.show_match(line, start, end)
+            view.focus()
 
     def _search_status(self) -> None:
         box = self.query_one("#detail-search", Static)
