@@ -3,6 +3,8 @@ does touches the user's real ~/.claude-inspect."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from click.testing import CliRunner
 
@@ -42,3 +44,13 @@ def run_cli(home):
         return result
 
     return run
+
+
+@pytest.fixture
+def utc(monkeypatch):
+    """Local time is UTC for the test (snapshots draw times)."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -6,7 +6,6 @@ Update after an intended change: pytest tests/tui/test_snapshots.py --snapshot-u
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from textual.widgets import DataTable
@@ -23,13 +22,7 @@ from .sample import fixed_clock, demo_records, sample_records
 SIZE = (140, 36)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # times drawn in UTC, whatever the machine's
 
 
 def _rows(app) -> int:

@@ -7,7 +7,6 @@ Update after an intended change:
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -21,13 +20,7 @@ from .sample import demo_records, fixed_clock
 SIZE = (140, 36)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch):
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")  # times drawn in UTC, whatever the machine's
 
 
 def _opener(keys: tuple[str, ...], search: str | None = None):

@@ -160,18 +160,6 @@ def injections(turns: list[Turn]) -> Iterator[Finding]:
 
 # -- tool results -------------------------------------------------------------------------
 
-def _result_path(body: dict[str, Any], tool_use_id: str) -> str | None:
-    for k, msg in enumerate(body.get("messages") or []):
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if not isinstance(content, list):
-            continue
-        for m, block in enumerate(content):
-            if isinstance(block, dict) and block.get("type") == "tool_result" \
-                    and block.get("tool_use_id") == tool_use_id:
-                return f"/messages/{k}/content/{m}"
-    return None
-
-
 def result_paths(body: dict[str, Any]) -> dict[str, str]:
     """Every tool result the request carries: tool_use id -> where its first copy is."""
     out: dict[str, str] = {}
@@ -198,7 +186,7 @@ def _carried(turns: list[Turn], tool_use_id: str):
     first = None
     tokens, source, cost, n = 0, None, None, 0
     for t in turns:
-        path = _result_path(t.body, tool_use_id)
+        path = result_paths(t.body).get(tool_use_id)
         if path is None:
             continue
         n += 1
