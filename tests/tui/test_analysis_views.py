@@ -253,3 +253,20 @@ def test_group_filters():
     assert figures.filter_for("2026-11-18", "day") == (
         "since:2026-11-18T00:00:00Z until:2026-11-19T00:00:00Z")
     assert figures.filter_for(figures.OUTPUT_GROUP, "source") is None
+
+
+async def test_a_tab_chosen_while_the_request_loads_stays_chosen(filled):
+    """The Context tree, built when the request arrives, does not pull the keyboard (and
+    with it its tab) away from a tab the user picked meanwhile."""
+    records = sample_records()
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.main.counts.total > 0)
+        app.open_detail(records[2].capture.id)
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
+        assert app.screen.exchange is None  # still loading
+        await pilot.press("d")
+        await wait_for(pilot, lambda: app.screen.exchange is not None
+                       and bool(app.screen.query("#context-tree")))
+        await pilot.pause(0.2)
+        assert app.screen.query_one("#detail-tabs").active == "diff"

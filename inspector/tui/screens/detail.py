@@ -209,7 +209,9 @@ class DetailScreen(Screen):
         tabs.display = True
         await self._build("context")
         if tabs.active == "context":
-            self.query_one("#context-tree").focus()
+            # at once, not by `focus()`'s later call: a key pressed meanwhile may pick
+            # another tab, which the tree taking the keyboard would pull back
+            self.set_focus(self.query_one("#context-tree"))
         else:  # a tab chosen while the request loaded
             await self._build(tabs.active)
             self._focus_content(tabs.active)
@@ -389,7 +391,7 @@ class DetailScreen(Screen):
         pane = self.query_one(f"#{name}", TabPane)
         target = next(iter(pane.query("Transcript, Tree, TextArea, RawView, VerticalScroll")), None)
         if target is not None:
-            target.focus()
+            self.set_focus(target)
 
     # -- search ----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)

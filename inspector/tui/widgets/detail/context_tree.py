@@ -144,7 +144,8 @@ class ContextView(Horizontal):
         if self.root is None:
             self.query_one("#context-caption", Static).update(
                 "No attribution tree was stored for this request (not a Messages API call?).")
-        self.query_one(Tree).focus()
+        # no focus taken here: focusing pulls its tab to the front, and the user may have
+        # chosen another while the request loaded (the screen focuses the active tab)
 
     @guarded
     def on_tree_node_highlighted(self, event: Tree.NodeHighlighted) -> None:
