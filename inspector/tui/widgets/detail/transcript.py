@@ -156,6 +156,9 @@ class Transcript(VerticalScroll, can_focus=True):
         self.cursor = 0  # an item index, within the window
         self.pattern: re.Pattern[str] | None = None
         self._busy = False  # one mount at a time
+        #: the content's height when the last batch was mounted (None: not laid out since)
+        self._grown_at: int | None = None
+        self._waits = 0
 
     @property
     def hi(self) -> int:
@@ -199,7 +202,19 @@ class Transcript(VerticalScroll, can_focus=True):
     async def fill(self) -> None:
         """Mount one more batch below if the view is near the end of the window; then look
         again once the new blocks are laid out."""
-        if self._busy or not self._near_end():
+        if self._busy:
+            return
+        if self._grown_at is not None and self.virtual_size.height == self._grown_at \
+                and self._waits < 4:
+            # the last batch is not laid out yet (a busy machine): measuring now would
+            # see the old height and mount batch after batch; look again shortly (a
+            # batch of hidden blocks adds no height: after 0.2 s, measure anyway)
+            self._waits += 1
+            self.set_timer(0.05, self.fill)
+            return
+        self._grown_at = None
+        self._waits = 0
+        if not self._near_end():
             return
         if self.hi >= len(self.items):
             # a window at the end shorter than the view cannot be scrolled up: grow it up
@@ -211,6 +226,7 @@ class Transcript(VerticalScroll, can_focus=True):
         try:
             new = self._make(self.hi, self.hi + BATCH)
             self.blocks.extend(new)
+            self._grown_at = self.virtual_size.height
             await self.mount_all(new)
         finally:
             self._busy = False
