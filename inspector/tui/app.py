@@ -92,8 +92,8 @@ class InspectorApp(App):
     def _freeze_heap() -> None:
         """What is alive once the app has drawn (Textual, rich, the modules, the screen)
         stays alive: keep it out of the collector's full passes, which otherwise walk its
-        ~150k objects for 50-165 ms while the UI waits (opening a long request)."""
-        gc.collect()
+        ~150k objects for 50-165 ms while the UI waits (opening a long request). No
+        collection first: that would be the very pause this avoids, at first paint."""
         gc.freeze()
 
     @work(thread=True, exit_on_error=False, group="runtime")
