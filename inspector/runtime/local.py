@@ -36,8 +36,8 @@ log = logging.getLogger(__name__)
 
 class Broadcaster:
     """Listeners of a runtime's events. `fn(event, data)` is called from the proxy's and
-    the recorder's threads and must not block. Events: exchange_started (Exchange),
-    exchange_finished (Exchange), stored (list of ids), notice ((kind, message)).
+    the recorder's threads and must not block. Events: exchange_finished (Exchange),
+    stored (list of ids), notice ((kind, message)).
     Notices of kind "recorder_fault" say that captures are not being stored (the recorder
     or the database failed); "recorder_ok" that they are again; "recorder_note" that the
     recorder is behind (its backlog waits on disk) or has caught up."""
@@ -143,7 +143,6 @@ class Runtime(Broadcaster):
         if self.recording and self.writer is not None:
             self.writer.announce(exchange)  # a pending row in the store
             self._announced.add(exchange.id)
-            self._emit("exchange_started", exchange)
 
     def exchange_finished(self, exchange: Exchange) -> None:
         announced = exchange.id in self._announced

@@ -10,7 +10,7 @@ from typing import Any, Callable, Protocol, runtime_checkable
 
 #: `fn(event, data)`, called from the runtime's threads; must not block. Front ends get
 #: "notice" ((kind, message)); a `local.Runtime` also tells listeners in its own process
-#: (the headless proxy's console) of exchange_started/exchange_finished (an Exchange)
+#: (the headless proxy's console) of exchange_finished (an Exchange)
 #: and stored (ids). See `local.Broadcaster`.
 Listener = Callable[[str, Any], None]
 
