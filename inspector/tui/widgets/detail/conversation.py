@@ -11,6 +11,8 @@ from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.text import Text
 
+from inspector.tui.widgets.detail.transcript_items import result_text
+
 #: longest stretch of one block shown inline; the Raw tab has everything
 BLOCK_LIMIT = 3000
 
@@ -19,22 +21,6 @@ def _clip(text: str, limit: int = BLOCK_LIMIT) -> str:
     if len(text) <= limit:
         return text
     return text[:limit] + f"\n… ({len(text) - limit:,} more characters, see Raw)"
-
-
-def _block_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = []
-        for block in content:
-            if isinstance(block, dict) and block.get("type") == "text":
-                parts.append(str(block.get("text", "")))
-            elif isinstance(block, dict) and block.get("type") == "image":
-                parts.append("[image]")
-            else:
-                parts.append(json.dumps(block, ensure_ascii=False))
-        return "\n".join(parts)
-    return json.dumps(content, ensure_ascii=False)
 
 
 def render_block(block: Any, tool_names: dict[str, str]) -> RenderableType:
@@ -62,7 +48,7 @@ def render_block(block: Any, tool_names: dict[str, str]) -> RenderableType:
         head.append(f"{name} result", style="bold green")
         if block.get("is_error"):
             head.append("  (error)", style="bold red")
-        body = Text(_clip(_block_text(block.get("content")), 1500), style="green")
+        body = Text(_clip(result_text(block.get("content")), 1500), style="green")
         return Group(head, Padding(body, (0, 0, 0, 2)))
     if kind in ("image", "document"):
         return Text(f"[{kind}]", style="magenta")

@@ -57,7 +57,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-def _result_text(content: Any) -> str:
+def result_text(content: Any) -> str:
     """A tool result's content: a string, or a list of text/image blocks."""
     if isinstance(content, str):
         return content
@@ -133,7 +133,7 @@ def block_item(block: Any, role: str, message: int, path: str,
         name = tool_names.get(str(block.get("tool_use_id")), "tool")
         error = bool(block.get("is_error"))
         title = f"← {name} result{' (error)' if error else ''}  {who}"
-        text = _result_text(block.get("content"))
+        text = result_text(block.get("content"))
         form, source = _result_form(text, (tool_inputs or {}).get(str(block.get("tool_use_id"))))
         return Item("tool_result", title, text, form, message, path, error, source=source)
     if kind in ("image", "document"):
