@@ -267,17 +267,11 @@ def pending_rows(store: Store, f: Filter | None = None) -> list[RequestRow]:
     f = f or Filter()
     if f.model or f.session or f.status is not None or f.source or f.text:
         return []
-    cond, params = [], []
-    if f.since is not None:
-        cond.append("ts >= ?")
-        params.append(iso_utc(f.since))
-    if f.until is not None:
-        cond.append("ts < ?")
-        params.append(iso_utc(f.until))
-    where = (" WHERE " + " AND ".join(cond)) if cond else ""
+    # the time bounds as every list has them, over this table named `r` too
+    where, params = Filter(since=f.since, until=f.until).where()
     try:
-        cur = store.execute("SELECT id, ts, method, host, path FROM pending_requests"
-                            f"{where} ORDER BY ts DESC, id DESC", params)
+        cur = store.execute("SELECT r.id, r.ts, r.method, r.host, r.path FROM pending_requests r"
+                            f"{where} ORDER BY r.ts DESC, r.id DESC", params)
     except sqlite3.OperationalError:  # a database older than the table (read-only)
         return []
     return [RequestRow(id=i, ts=ts, method=m, host=h, path=p, pending=True)
