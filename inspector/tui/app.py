@@ -188,8 +188,9 @@ class InspectorApp(App):
             self.notify(f"{type(error).__name__}: {error}", title="Error", severity="error")
 
     # -- navigation -----------------------------------------------------------------------
-    def open_detail(self, capture_id: str) -> None:
-        self.push_screen(DetailScreen(self.backend, capture_id))
+    def open_detail(self, capture_id: str, search: str | None = None) -> None:
+        """A request's detail; with `search` (a regex), opened at its first hit."""
+        self.push_screen(DetailScreen(self.backend, capture_id, search=search))
 
     def open_sessions(self) -> None:
         self.push_screen(SessionsScreen(self.backend))

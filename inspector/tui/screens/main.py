@@ -57,8 +57,11 @@ NEWEST = "<newest>"
 class WindowLoaded(Message):
     def __init__(self, generation: int, offset: int, rows: list[RequestRow],
                  total: int, matching: int | None, merge: bool, anchor: str | None,
-                 seq: int = 0, pending: list[RequestRow] | None = None) -> None:
+                 seq: int = 0, pending: list[RequestRow] | None = None,
+                 quota: Any = None) -> None:
         super().__init__()
+        #: the subscription quota headers last seen (the status bar's bars)
+        self.quota = quota
         #: the store's change feed position the window was read at
         self.seq = seq
         #: requests in flight (on the unfiltered head of the list only)
@@ -75,11 +78,12 @@ class WindowLoaded(Message):
 class ChangesLoaded(Message):
     """What the store gained since `since` (the feed position it was asked from)."""
 
-    def __init__(self, generation: int, since: int, changes: Changes) -> None:
+    def __init__(self, generation: int, since: int, changes: Changes, quota: Any = None) -> None:
         super().__init__()
         self.generation = generation
         self.since = since
         self.changes = changes
+        self.quota = quota
 
 
 class MarksLoaded(Message):
@@ -187,10 +191,9 @@ class MainScreen(Screen):
             self.post_message(WindowFailed(generation, fmt.database_problem(
                 self.backend.db_path, e)))
             return
-        loaded = WindowLoaded(generation, offset, window.rows, window.total, window.matching,
-                              merge, anchor, window.seq, window.pending)
-        loaded.quota = quota
-        self.post_message(loaded)
+        self.post_message(WindowLoaded(generation, offset, window.rows, window.total,
+                                       window.matching, merge, anchor, window.seq,
+                                       window.pending, quota))
 
     @guarded
     def on_window_failed(self, message: WindowFailed) -> None:
@@ -208,7 +211,7 @@ class MainScreen(Screen):
         table = self.query_one(RequestsTable)
         self.window_start = message.window_start
         self.seq = message.seq
-        self._quota = getattr(message, "quota", None)
+        self._quota = message.quota
         if message.merge and self.window_start == 0:
             table.upsert(message.rows)
         else:
@@ -301,9 +304,7 @@ class MainScreen(Screen):
         except Exception:  # a locked or vanished file: the next change tries again
             log.debug("reading changes failed", exc_info=True)
             return
-        loaded = ChangesLoaded(generation, since, changes)
-        loaded.quota = quota
-        self.post_message(loaded)
+        self.post_message(ChangesLoaded(generation, since, changes, quota))
 
     @guarded
     def on_changes_loaded(self, message: ChangesLoaded) -> None:
@@ -398,13 +399,7 @@ class MainScreen(Screen):
 
     def _open(self, capture_id: str) -> None:
         """The request's detail; under a text search, opened at its hits."""
-        search = self.terms.get("text")
-        if not search:
-            self.app.open_detail(capture_id)
-            return
-        from inspector.tui.screens.detail import DetailScreen
-
-        self.app.push_screen(DetailScreen(self.backend, capture_id, search=search))
+        self.app.open_detail(capture_id, search=self.terms.get("text"))
 
     @on(RequestsTable.NewestWanted)
     @guarded
@@ -483,8 +478,7 @@ class MainScreen(Screen):
         self.generation += 1
         self.backend.want_window(self.generation, interrupt=True)
         replay = WindowLoaded(self.generation, 0, head.rows, head.total, None, False, None,
-                              head.seq, head.pending)
-        replay.quota = getattr(head, "quota", None)
+                              head.seq, head.pending, head.quota)
         self.on_window_loaded(replay)
         self.load(0, merge=True)
 
