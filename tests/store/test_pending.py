@@ -21,7 +21,7 @@ from .helpers import record
 
 def _start(store: Store, capture_id: str, recorder: int | None = None) -> None:
     with store.conn:
-        pending.write(store.conn, [PendingStart(capture_id, "2026-12-01T10:00:00.000Z",
+        pending.write(store.conn, [PendingStart(capture_id, iso_utc(time.time()),
                                                 "POST", "api.anthropic.com", "/v1/messages")],
                       recorder)
 
