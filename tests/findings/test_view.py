@@ -82,7 +82,7 @@ async def test_marker_column_and_finding_in_detail(edited):
         await wait_for(pilot, lambda: table.marks.get(ids[TOOL_TURN]))
         marked = set(table.marks)
         assert marked == {ids[TOOL_TURN], ids[MEMORY_TURN]}
-        assert str(table.get_cell(ids[TOOL_TURN], "mark")) == "✖"
+        assert str(table.cell(ids[TOOL_TURN], "mark")) == "✖"
 
         await _findings_shown(pilot)
         screen = app.screen

@@ -32,7 +32,7 @@ async def test_table_lists_captures_newest_first(filled):
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         table = _table(app)
-        ids = [table.coordinate_to_cell_key((i, 0)).row_key.value for i in range(13)]
+        ids = [table.id_at(i) for i in range(13)]
         assert ids == sorted(ids, reverse=True)
         # the 429 shows its status; the newest demo turn's largest source is named
         rows = {r.status for r in table.rows_by_id.values()}
@@ -168,7 +168,7 @@ async def test_narrow_terminal_gets_compact_columns(filled):
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         table = _table(app)
-        assert [c.key.value for c in table.ordered_columns] == [c[0] for c in COMPACT_COLUMNS]
+        assert table.column_keys == [c[0] for c in COMPACT_COLUMNS]
         assert table.virtual_size.width <= 100  # no sideways scrolling at 100 columns
         await pilot.resize_terminal(160, 45)
         await wait_for(pilot, lambda: not _table(app).compact)
@@ -193,7 +193,7 @@ async def test_wheel_scrolling_to_the_end_pages(config):
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: _table(app).row_count == WINDOW)
         table = _table(app)
-        last = table.coordinate_to_cell_key((WINDOW - 1, 0)).row_key.value
+        last = table.id_at(WINDOW - 1)
         table.scroll_end(animate=False)
         await wait_for(pilot, lambda: app.main.window_start > 0)
         await pilot.pause(0.3)

@@ -92,12 +92,12 @@ async def test_rows_from_another_day_show_their_date(filled):
             await pilot.pause(0.05)
             today = datetime.fromtimestamp(clock()).astimezone().date()
             for capture_id, row in _table(app).rows_by_id.items():
-                shown = str(_table(app).get_cell(capture_id, "time"))
+                shown = str(_table(app).cell(capture_id, "time"))
                 dt = local(row.ts)
                 want = dt.strftime("%H:%M:%S" if dt.date() == today else "%m-%d %H:%M")
                 assert shown == want, (days_later, shown, want)
             if days_later:
-                assert all("-" in str(_table(app).get_cell(k, "time")) for k in rows)
+                assert all("-" in str(_table(app).cell(k, "time")) for k in rows)
 
 
 async def test_diff_tab_speaks_the_users_words(filled):

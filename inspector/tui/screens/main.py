@@ -391,11 +391,10 @@ class MainScreen(Screen):
         if capture_id:
             self._open(capture_id)
 
-    @on(RequestsTable.RowSelected)
-    def _row_selected(self, message: RequestsTable.RowSelected) -> None:
+    @on(RequestsTable.Selected)
+    def _row_selected(self, message: RequestsTable.Selected) -> None:
         message.stop()
-        if message.row_key.value:
-            self._open(message.row_key.value)
+        self._open(message.capture_id)
 
     def _open(self, capture_id: str) -> None:
         """The request's detail; under a text search, opened at its hits."""
