@@ -162,7 +162,7 @@ async def test_big_database_pages_and_stays_bounded(config):
 
 
 async def test_narrow_terminal_gets_compact_columns(filled):
-    from inspector.tui.widgets.requests.table import COMPACT_COLUMNS
+    from inspector.tui.widgets.requests.cells import COMPACT_COLUMNS
 
     app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=(100, 30)) as pilot:

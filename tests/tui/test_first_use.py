@@ -149,7 +149,7 @@ async def test_help_explains_every_column(filled):
     from textual.widgets import Markdown
 
     from inspector.tui.screens.help import HelpScreen
-    from inspector.tui.widgets.requests.table import COLUMNS, COMPACT_COLUMNS
+    from inspector.tui.widgets.requests.cells import COLUMNS, COMPACT_COLUMNS
 
     app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -162,7 +162,7 @@ async def test_help_explains_every_column(filled):
             assert f"| {header} |" in legend or f"{header} is" in legend or (
                 f"{header} ends" in legend), header
         assert "≋" in legend and "✂" in legend and "cached" in legend
-        from inspector.tui.widgets.requests.table import MARKS
+        from inspector.tui.widgets.requests.cells import MARKS
 
         assert all(symbol in legend for symbol, _style in MARKS.values())
 

@@ -30,15 +30,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from inspector.tui.widgets.requests.cells import (  # noqa: F401 - the table's vocabulary
-    COLUMNS,
-    COMPACT_COLUMNS,
-    MARKS,
-    WIDE,
-    endpoint_cell,
-    mark_cell,
-    row_cells,
-)
+from inspector.tui.widgets.requests.cells import COLUMNS, COMPACT_COLUMNS, WIDE, row_cells
 
 if TYPE_CHECKING:
     from inspector.store.rows import RequestRow
