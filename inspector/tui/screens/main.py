@@ -391,10 +391,10 @@ class MainScreen(Screen):
         if capture_id:
             self._open(capture_id)
 
-    @on(RequestsTable.Selected)
+    @on(RequestsTable.Selected, "#requests")
     def _row_selected(self, message: RequestsTable.Selected) -> None:
         message.stop()
-        self._open(message.capture_id)
+        self._open(message.key)
 
     def _open(self, capture_id: str) -> None:
         """The request's detail; under a text search, opened at its hits."""
