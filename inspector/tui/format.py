@@ -164,8 +164,9 @@ def prompt_cell(total: int | None, cached: int | None) -> Text:
     if total is None:
         return Text("-", style="dim")
     text = Text(tokens(total))
-    if cached:
-        text.append(f" ({tokens(cached)} cached)", style="dim")
+    if cached:  # the blank undimmed: some SVG viewers shrink a run's leading blank
+        text.append(" ")
+        text.append(f"({tokens(cached)} cached)", style="dim")
     return text
 
 

@@ -7,11 +7,12 @@ import io
 
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from inspector.store import Store, get_exchange
 from inspector.tui import format as fmt
 from inspector.tui.app import make_app
+from inspector.tui.widgets.stats.groups_table import GroupsTable
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
@@ -47,7 +48,7 @@ async def _open_stats(pilot, app) -> StatsScreen:
     await pilot.press("a")  # all time: the sums below are over every stored capture
     screen = app.screen
     await wait_for(pilot, lambda: ("all", screen.by) in screen.results
-                   and screen.query_one("#stats-groups", DataTable).row_count > 0)
+                   and screen.query_one("#stats-groups", GroupsTable).row_count > 0)
     return screen
 
 
@@ -68,7 +69,7 @@ async def test_stats_groups_add_up_to_the_captured_usage(filled):
         assert sum(g["cost"] or 0 for g in groups) == pytest.approx(cost, rel=1e-6)
         assert "mcp:github" in {g["key"] for g in sources}
         # and that is what the screen shows: one row per group, the totals under them
-        table = screen.query_one("#stats-groups", DataTable)
+        table = screen.query_one("#stats-groups", GroupsTable)
         assert table.row_count == len(groups)
         total = plain(screen.query_one("#stats-total", Static).content)
         assert f"{requests:,} requests" in total and f"prompt {fmt.tokens(prompt)}" in total
@@ -85,7 +86,7 @@ async def test_stats_groups_add_up_to_the_captured_usage(filled):
             mine = [r for r in records if r.capture.model == model]
             assert by_model[model]["requests"] == len(mine)
             assert by_model[model]["prompt_tokens"] == _stored(mine)[0]
-        shown = {table.get_row_at(i)[0].plain for i in range(table.row_count)}
+        shown = {table.cells(table.id_at(i))[0].plain for i in range(table.row_count)}
         assert shown == {fmt.short_model(m) for m in by_model}
 
         # per day: the plot's days hold every token of the period
@@ -227,7 +228,7 @@ async def test_enter_on_a_group_lists_its_requests(filled):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open_stats(pilot, app)
         github = next(i for i, g in enumerate(screen.shown) if g["key"] == "mcp:github")
-        screen.query_one("#stats-groups", DataTable).move_cursor(row=github)
+        screen.query_one("#stats-groups", GroupsTable).move_cursor(row=github)
         await pilot.press("enter")
         await wait_for(pilot, lambda: app.screen is app.main
                        and app.main.counts.matching is not None)

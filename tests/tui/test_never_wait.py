@@ -8,9 +8,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from textual.widgets import DataTable
 
 from inspector.tui.app import make_app
+from inspector.tui.widgets.stats.groups_table import GroupsTable
 from inspector.tui.backend import Backend
 from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.format import AtLeast
@@ -203,7 +203,7 @@ async def test_stats_paints_its_table_before_the_other_groupings(filled, monkeyp
             await pilot.press("t")
             await wait_for(pilot, lambda: isinstance(app.screen, StatsScreen))
             screen = app.screen
-            table = screen.query_one("#stats-groups", DataTable)
+            table = screen.query_one("#stats-groups", GroupsTable)
             await wait_for(pilot, lambda: table.row_count > 0)
             assert asked[0] == "source"  # the table's grouping, alone, came first
             assert ("7d", "day") not in screen.results

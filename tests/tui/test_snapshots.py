@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import DataTable
 
 from inspector.tui.app import make_app
+from inspector.tui.widgets.stats.groups_table import GroupsTable
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.sessions import SessionsScreen
 from inspector.tui.screens.stats import StatsScreen
@@ -96,7 +97,7 @@ def test_stats(filled, snap_compare):
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, StatsScreen))
         screen = pilot.app.screen
         await wait_for(pilot, lambda: ("7d", "session") in screen.results
-                       and screen.query_one("#stats-groups", DataTable).row_count > 0)
+                       and screen.query_one("#stats-groups", GroupsTable).row_count > 0)
         # the footer lists the focused table's keys first: wait for the focus to settle
         await wait_for(pilot, lambda: pilot.app.focused is screen.query_one("#stats-groups"))
         # the footer names Enter first once the focused table has rows

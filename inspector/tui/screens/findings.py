@@ -13,11 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from inspector.analysis.findings.model import KINDS
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
+from inspector.tui.widgets.footer import Footer
 
 #: how each kind is shown, and its colour
 LABELS = {

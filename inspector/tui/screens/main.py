@@ -27,7 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input
+from textual.widgets import Header, Input
 
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
@@ -35,6 +35,7 @@ from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.widgets.requests.empty_state import EmptyState
 from inspector.tui.widgets.requests.table import RequestsTable
 from inspector.tui.widgets.status.status_bar import Counts, ProxyState, StatusBar
+from inspector.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from inspector.store.rows import RequestRow

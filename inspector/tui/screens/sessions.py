@@ -11,12 +11,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Header
 
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import PromptGrowth, spark_text
 from inspector.tui.widgets.sessions.threads import SessionThreads
+from inspector.tui.widgets.footer import Footer
 
 if TYPE_CHECKING:
     from inspector.store.rows import SessionSummary

@@ -17,26 +17,21 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.worker import get_current_worker
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Header, Static
 
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import BarChart
 from inspector.tui.widgets.stats import figures
-
-#: (key, label, width) of the table's columns
-#: (key, label, width) of the table's columns; they fit in 100 columns (the cache parts
-#: are in the total line)
-COLUMNS = (("group", "Group", 24), ("requests", "Requests", 8), ("prompt", "Prompt", 8),
-           ("output", "Output", 7), ("cost", "Cost", 9), ("hit", "Cache hit", 9),
-           ("share", "Share", 6), ("bad", "Rated bad", 10))
+from inspector.tui.widgets.stats.groups_table import GroupsTable
+from inspector.tui.widgets.footer import Footer
 
 
 class StatsLoaded(Message):
@@ -86,7 +81,7 @@ class StatsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="stats-title")
-        yield DataTable(id="stats-groups", cursor_type="row", zebra_stripes=True)
+        yield GroupsTable(id="stats-groups")
         yield Static("", id="stats-total")
         with Horizontal(id="stats-bottom"):
             with Vertical(id="stats-plots"):
@@ -102,10 +97,7 @@ class StatsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#stats-groups", DataTable)
-        for key, label, width in COLUMNS:
-            table.add_column(label, key=key, width=width)
-        table.focus()
+        self.query_one(GroupsTable).focus()
         self._reload()
 
     # -- loading ---------------------------------------------------------------------
@@ -118,7 +110,7 @@ class StatsScreen(Screen):
         if (self.period, self.by) in self.results:
             self._show()  # the table's grouping is known: show it, the rest follows
         elif not quiet:
-            self.query_one("#stats-groups", DataTable).loading = True
+            self.query_one(GroupsTable).loading = True
         if wanted:
             self._load(self.period, tuple(wanted))
 
@@ -187,18 +179,15 @@ class StatsScreen(Screen):
         result = self.results.get((self.period, self.by))
         if (self.period, self.by) not in self.results:
             return  # still loading
-        table = self.query_one("#stats-groups", DataTable)
+        table = self.query_one(GroupsTable)
         table.loading = False
-        table.clear()
-        self.shown = []
-        if not result or not result.get("groups"):
+        self.shown = list(result["groups"]) if result and result.get("groups") else []
+        table.show(self.shown, self.by)
+        if not self.shown:
             self.query_one("#stats-total", Static).update(Text(
                 f" No requests in the {figures.period_label(self.period)}"
                 + ("" if self.period == "all" else "  (a: all time)"), style="dim"))
         else:
-            self.shown = list(result["groups"])
-            for i, group in enumerate(self.shown):
-                table.add_row(*figures.row_cells(group, self.by), key=f"{i}:{group.get('key')}")
             self.query_one("#stats-total", Static).update(
                 figures.total_line(result, self.period))
         self._show_plots()
@@ -262,7 +251,7 @@ class StatsScreen(Screen):
 
     def action_open(self) -> None:
         """The highlighted group's requests, in the requests table."""
-        table = self.query_one("#stats-groups", DataTable)
+        table = self.query_one(GroupsTable)
         if not self.shown or not 0 <= table.cursor_row < len(self.shown):
             return
         text = figures.filter_for(self.shown[table.cursor_row].get("key"), self.by)
@@ -272,7 +261,8 @@ class StatsScreen(Screen):
             return
         self.app.show_requests(text)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(GroupsTable.Selected, "#stats-groups")
+    def _group_selected(self, event: GroupsTable.Selected) -> None:
         event.stop()
         self.action_open()
 

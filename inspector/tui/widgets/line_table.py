@@ -97,9 +97,9 @@ class LineTable(ScrollView, can_focus=True):
         #: key -> its cells; a version per key bumped when they change; drawn lines
         self._cells: dict[str, list[Any]] = {}
         self._versions: dict[str, int] = {}
-        self._lines: LRUCache[tuple, Strip] = LRUCache(512)
+        self._lines: LRUCache[tuple, tuple[Strip, Style]] = LRUCache(512)
         self._styles: dict[str, Style] | None = None
-        self._column_meta: list[Style] = []
+        self._column_meta: list[tuple[Style, Style]] = []
         self.drawn = 0  # rows laid out so far (tests check only visible ones are)
 
     # -- what subclasses give ------------------------------------------------------------
@@ -255,17 +255,20 @@ class LineTable(ScrollView, can_focus=True):
             if row is None:
                 return Strip.blank(width, self._style("base"))
             key = (row, index, index == self.cursor_row, columns, self._versions.get(row, 0))
-        strip = self._lines.get(key)
-        if strip is None:
-            strip = self._header() if y == 0 else self._row(key[0], key[1], key[2])
-            self._lines[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, self._style("base"))
+        found = self._lines.get(key)
+        if found is None:
+            found = self._header() if y == 0 else self._row(key[0], key[1], key[2])
+            self._lines[key] = found
+        strip, fill = found
+        return strip.crop_extend(scroll_x, scroll_x + width, fill)
 
-    def _header(self) -> Strip:
+    def _header(self) -> tuple[Strip, Style]:
+        """The header line, and the style that fills the width past the last column."""
         style = self._style("base") + self._style("header")
-        return self._layout([Text(label) for _, label, _ in self.columns_spec], style)
+        return self._layout([Text(label) for _, label, _ in self.columns_spec], style), style
 
-    def _row(self, key: str, index: int, cursor: bool) -> Strip:
+    def _row(self, key: str, index: int, cursor: bool) -> tuple[Strip, Style]:
+        """The line of row `key` at `index`, and the style of the rest of the width."""
         self.drawn += 1
         style = self._style("base")
         if index % 2 == 0:
@@ -275,29 +278,35 @@ class LineTable(ScrollView, can_focus=True):
             cursor_style = self._style("cursor")
             strip = Strip([Segment(s.text, (s.style or style) + cursor_style, s.control)
                            for s in strip], strip.cell_length)
-        return strip
+            style += cursor_style
+        return strip, style
 
     def _layout(self, cells: list[Any], style: Style) -> Strip:
         """One line of `cells` in the columns' widths, each padded one cell each side.
-        Each cell's segments carry its column in their meta, so a cell stays a run of
-        its own (an SVG screenshot places each run at its column)."""
+        Each cell's segments carry its column in their meta, and the blank before a
+        right-aligned value a meta of its own, so each stays a run of its own (an SVG
+        screenshot places each run at its column, and some viewers shrink leading blanks)."""
         console = self.app.console
         columns = self.columns_spec
         while len(self._column_meta) < len(columns):
-            self._column_meta.append(Style.from_meta({"column": len(self._column_meta)}))
+            n = len(self._column_meta)
+            self._column_meta.append((Style.from_meta({"column": n}),
+                                      Style.from_meta({"column": n, "pad": True})))
         segments: list[Segment] = []
         total = 0
-        for (_, _, width), cell, meta in zip(columns, cells, self._column_meta):
+        for (_, _, width), cell, (meta, pad_meta) in zip(columns, cells, self._column_meta):
             text = cell if isinstance(cell, Text) else Text(str(cell))
             if text.cell_len > width:
                 text = text.copy()
                 text.truncate(width, overflow="ellipsis")
             pad = width - text.cell_len
             left = pad if text.justify == "right" else 0
-            piece = Text(" " * (1 + left), no_wrap=True, end="")
+            segments.append(Segment(" " * (1 + left), style + pad_meta))
+            # appended, the cell's own style becomes a span (a Text without spans renders
+            # unstyled); the row's style goes under it
+            piece = Text(no_wrap=True, end="")
             piece.append_text(text)
             piece.append(" " * (1 + pad - left))
-            # under the cell's own styles (a Text without spans renders unstyled)
             segments.extend(Segment.apply_style(piece.render(console), style + meta))
             total += width + GAP
         return Strip(segments, total)
