@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from inspector.tui.format import AtLeast
+from inspector.tui.stats_memo import StatsMemo
 
 if TYPE_CHECKING:
     from inspector.store.rows import RequestRow, SessionSummary
@@ -75,6 +76,8 @@ class Backend:
         # its own connection, so a stats refresh never runs inside a table read's cursor.
         self._analysis_lock = threading.Lock()
         self._analysis = None
+        #: the Stats view's figures, kept between visits (see stats_memo)
+        self.stats_memo = StatsMemo()
         # the table's finding marks: a process of their own (see `marks`)
         self._marks_lock = threading.Lock()
         self._marks: Any = None  # a findings.marks.MarksProcess

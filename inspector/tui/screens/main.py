@@ -28,6 +28,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input
+from textual.worker import get_current_worker
 
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
@@ -100,6 +101,9 @@ class MarksLoaded(Message):
 #: `Backend.marks`), in a process of its own.
 MARKS_GAP = 10.0
 MARKS_ROWS = 50
+#: seconds after the first rows show before the Stats view's first figures are worked
+#: out (in a thread, see stats_memo): the first paint and the marks go first
+WARM_AFTER = 1.5
 
 
 class WindowFailed(Message):
@@ -140,6 +144,7 @@ class MainScreen(Screen):
         self.counts = Counts()
         self.proxy_state = ProxyState()
         self._marks_timer = None
+        self._warm_timer = None
         self.loaded_marks = False
         self._typed_timer = None
         #: the last unfiltered head of the list (a WindowLoaded), painted at once on Escape
@@ -240,6 +245,8 @@ class MainScreen(Screen):
         self.query_one(EmptyState).filtered = bool(self.terms)
         self._show_table(not empty)
         self._schedule_marks()
+        if self._warm_timer is None:  # once: the Stats view's first figures, ahead of time
+            self._warm_timer = self.set_timer(WARM_AFTER, self._warm_stats)
         if self._feed_due:
             self._feed_due = False
             self.refresh_captures()
@@ -257,6 +264,12 @@ class MainScreen(Screen):
                         key=lambda r: r.ts, reverse=True)[:MARKS_ROWS]
         if newest:
             self._load_marks([r.id for r in newest])
+
+    @work(thread=True, exclusive=True, group="stats-warm", exit_on_error=False)
+    def _warm_stats(self) -> None:
+        """Work out what the Stats view shows first, so `t` shows it at once."""
+        worker = get_current_worker()
+        self.backend.stats_memo.warm(self.backend, self.app.clock, lambda: worker.is_cancelled)
 
     @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
     def _load_marks(self, ids: list[str]) -> None:

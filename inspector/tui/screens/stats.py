@@ -101,18 +101,23 @@ class StatsScreen(Screen):
         self._reload()
 
     # -- loading ---------------------------------------------------------------------
-    def _reload(self, *, quiet: bool = False) -> None:
-        """Ask for what the shown period and grouping need and is not known yet. `quiet`:
-        keep showing the old figures meanwhile (a refresh, not a new question)."""
+    def _reload(self, *, quiet: bool = False, force: bool = False) -> None:
+        """Show what the shown period needs: figures kept from before (see stats_memo) at
+        once, then whatever is missing or out of date, computed in a worker. `quiet`:
+        keep showing the old figures meanwhile (a refresh, not a new question); `force`:
+        compute everything again."""
         self._show_title()
-        wanted = [b for b in dict.fromkeys((self.by, "day", "source", "session"))
-                  if (self.period, b) not in self.results]
+        groupings = tuple(dict.fromkeys((self.by, "day", "source", "session")))
+        memo = self.backend.stats_memo
+        for by in groupings:
+            kept = memo.get(self.period, by)
+            if (self.period, by) not in self.results and kept is not None and not force:
+                self.results[(self.period, by)] = kept.result
         if (self.period, self.by) in self.results:
             self._show()  # the table's grouping is known: show it, the rest follows
         elif not quiet:
             self.query_one(GroupsTable).loading = True
-        if wanted:
-            self._load(self.period, tuple(wanted))
+        self._load(self.period, groupings, force)
 
     def captures_changed(self) -> None:
         """New captures are stored: compute the figures again, at most every
@@ -127,10 +132,10 @@ class StatsScreen(Screen):
         self._reload(quiet=True)
 
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
-    def _load(self, period: str, groupings: tuple[str, ...]) -> None:
+    def _load(self, period: str, groupings: tuple[str, ...], force: bool = False) -> None:
+        """Each grouping of `period`, the table's first, one message each: kept figures
+        that are current as they are, others computed (and kept)."""
         start = time.perf_counter()
-        seconds = figures.period_seconds(period)
-        since = None if seconds is None else self.app.clock() - seconds
 
         def notice(n: int) -> None:
             self.post_message(StatsNotice(
@@ -138,10 +143,17 @@ class StatsScreen(Screen):
                 "(once; later views are fast)…"))
 
         worker = get_current_worker()
-        for by in groupings:  # the table's grouping first; one message each
+        memo = self.backend.stats_memo
+        seq = self.backend.seq()
+        for by in groupings:
             if worker.is_cancelled:
                 return  # another period or grouping was asked for
-            result = self.backend.stats(since, None, by, notice)
+            kept = memo.get(period, by)
+            if kept is not None and kept.current(seq) and not force:
+                result = kept.result
+            else:
+                result = memo.compute(self.backend, period, by, self.app.clock(), notice,
+                                      seq=seq)
             self.post_message(StatsLoaded(period, {by: result}, time.perf_counter() - start))
 
     def on_stats_notice(self, message: StatsNotice) -> None:
@@ -247,7 +259,7 @@ class StatsScreen(Screen):
 
     def action_reload(self) -> None:
         self.results.clear()
-        self._reload()
+        self._reload(force=True)
 
     def action_open(self) -> None:
         """The highlighted group's requests, in the requests table."""
