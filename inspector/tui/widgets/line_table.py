@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -99,7 +100,7 @@ class LineTable(ScrollView, can_focus=True):
         self._versions: dict[str, int] = {}
         self._lines: LRUCache[tuple, tuple[Strip, Style]] = LRUCache(512)
         self._styles: dict[str, Style] | None = None
-        self._column_meta: list[tuple[Style, Style]] = []
+        self._column_styles: dict[Style, list[tuple[Style, Style]]] = {}
         self.drawn = 0  # rows laid out so far (tests check only visible ones are)
 
     # -- what subclasses give ------------------------------------------------------------
@@ -232,6 +233,7 @@ class LineTable(ScrollView, can_focus=True):
 
     def _restyle(self) -> None:
         self._styles = None
+        self._column_styles.clear()
         self._lines.clear()
         self.refresh()
 
@@ -285,28 +287,48 @@ class LineTable(ScrollView, can_focus=True):
         """One line of `cells` in the columns' widths, each padded one cell each side.
         Each cell's segments carry its column in their meta, and the blank before a
         right-aligned value a meta of its own, so each stays a run of its own (an SVG
-        screenshot places each run at its column, and some viewers shrink leading blanks)."""
-        console = self.app.console
+        screenshot places each run at its column, and some viewers shrink leading
+        blanks). A cell of one style is one segment made here; rich renders only cells
+        of several styles (~1 ms a row before: this runs for every row that shows)."""
         columns = self.columns_spec
-        while len(self._column_meta) < len(columns):
-            n = len(self._column_meta)
-            self._column_meta.append((Style.from_meta({"column": n}),
-                                      Style.from_meta({"column": n, "pad": True})))
+        styles = self._cell_styles(style, len(columns))
         segments: list[Segment] = []
         total = 0
-        for (_, _, width), cell, (meta, pad_meta) in zip(columns, cells, self._column_meta):
-            text = cell if isinstance(cell, Text) else Text(str(cell))
-            if text.cell_len > width:
-                text = text.copy()
-                text.truncate(width, overflow="ellipsis")
-            pad = width - text.cell_len
-            left = pad if text.justify == "right" else 0
-            segments.append(Segment(" " * (1 + left), style + pad_meta))
-            # appended, the cell's own style becomes a span (a Text without spans renders
-            # unstyled); the row's style goes under it
-            piece = Text(no_wrap=True, end="")
-            piece.append_text(text)
-            piece.append(" " * (1 + pad - left))
-            segments.extend(Segment.apply_style(piece.render(console), style + meta))
+        for (_, _, width), cell, (pad_style, cell_style) in zip(columns, cells, styles):
             total += width + GAP
+            if isinstance(cell, Text):
+                plain, justify = cell.plain, cell.justify
+            else:
+                plain, justify = str(cell), None
+            length = cell_len(plain)
+            if length > width or "\n" in plain:  # cut by rich, with an ellipsis
+                text = cell.copy() if isinstance(cell, Text) else Text(plain)
+                text.truncate(width, overflow="ellipsis")
+                cell, plain, length = text, text.plain, text.cell_len
+            pad = width - length
+            left = pad if justify == "right" else 0
+            segments.append(Segment(" " * (1 + left), pad_style))
+            if isinstance(cell, Text) and cell.spans:
+                piece = Text(no_wrap=True, end="")
+                piece.append_text(cell)  # its own style becomes a span, over the row's
+                segments.extend(Segment.apply_style(piece.render(self.app.console),
+                                                    cell_style))
+            elif isinstance(cell, Text) and cell.style:
+                segments.append(Segment(plain, cell_style + _parse(cell.style)))
+            else:
+                segments.append(Segment(plain, cell_style))
+            segments.append(Segment(" " * (1 + pad - left), cell_style))
         return Strip(segments, total)
+
+    def _cell_styles(self, style: Style, n: int) -> list[tuple[Style, Style]]:
+        """(blank before, cell) styles of each column on a row of `style`."""
+        found = self._column_styles.get(style)
+        if found is None or len(found) < n:
+            found = self._column_styles[style] = [
+                (style + Style.from_meta({"column": i, "pad": True}),
+                 style + Style.from_meta({"column": i})) for i in range(n)]
+        return found
+
+
+def _parse(style: str | Style) -> Style:
+    return style if isinstance(style, Style) else Style.parse(style)
