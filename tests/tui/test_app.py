@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import DataTable, Tree
+from textual.widgets import Tree
 
 from inspector.store import Store
 from inspector.tui.app import make_app
+from inspector.tui.widgets.sessions.table import SessionsTable
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.sessions import SessionsScreen
 from inspector.tui.widgets.requests.table import RequestsTable
@@ -103,12 +104,12 @@ async def test_sessions_view_groups_turns(filled):
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
-        await wait_for(pilot, lambda: app.screen.query_one("#sessions", DataTable).row_count == 3)
+        await wait_for(pilot, lambda: app.screen.query_one("#sessions", SessionsTable).row_count == 3)
         screen = app.screen
         counts = {sid: s.requests for sid, s in screen.sessions.items()}
         assert counts[SESSION_A] == 4
         assert sorted(counts.values()) == [3, 4, 6]
-        table = screen.query_one("#sessions", DataTable)
+        table = screen.query_one("#sessions", SessionsTable)
         table.move_cursor(row=table.get_row_index(SESSION_A))
         await pilot.pause(0.1)
         spark = screen.query_one("#growth-spark")
@@ -227,7 +228,7 @@ async def test_sessions_view_falls_back_to_all_time_when_the_window_is_empty(fil
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
-        table = app.screen.query_one("#sessions", DataTable)
+        table = app.screen.query_one("#sessions", SessionsTable)
         await wait_for(pilot, lambda: table.row_count == 3)
         assert app.screen.all_time and app.screen.fell_back
         assert "none in the last 7 days" in str(table.border_title)

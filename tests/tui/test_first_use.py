@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from inspector.tui.app import make_app
+from inspector.tui.widgets.sessions.table import SessionsTable
 from inspector.tui.widgets.requests.table import RequestsTable
 from .helpers import wait_for
 from .sample import fixed_clock
@@ -44,7 +45,6 @@ def _chart_levels(widget) -> list[int]:
 async def test_growth_chart_starts_at_zero(filled):
     """A prompt that grew from 90% to 100% of its size draws bars of 90% and 100%
     height, not an empty bar and a full one."""
-    from textual.widgets import DataTable
 
     from inspector.tui.screens.sessions import SessionsScreen
     from .sample import SESSION_A
@@ -54,7 +54,7 @@ async def test_growth_chart_starts_at_zero(filled):
         await wait_for(pilot, lambda: _table(app).row_count == 13)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, SessionsScreen))
-        table = app.screen.query_one("#sessions", DataTable)
+        table = app.screen.query_one("#sessions", SessionsTable)
         await wait_for(pilot, lambda: table.row_count == 3)
         table.move_cursor(row=table.get_row_index(SESSION_A))
         chart = app.screen.query_one("#growth-spark")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 
 import pytest
-from textual.widgets import DataTable
 
 from inspector.tui.app import make_app
+from inspector.tui.widgets.sessions.table import SessionsTable
 from inspector.tui.widgets.stats.groups_table import GroupsTable
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.sessions import SessionsScreen
@@ -82,7 +82,7 @@ def test_sessions(filled, snap_compare):
         await wait_for(pilot, lambda: _rows(pilot.app) == 13)
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, SessionsScreen))
-        await wait_for(pilot, lambda: pilot.app.screen.query_one("#sessions", DataTable).row_count == 3)
+        await wait_for(pilot, lambda: pilot.app.screen.query_one("#sessions", SessionsTable).row_count == 3)
         await wait_for(pilot, lambda: "main conversation" in str(
             pilot.app.screen.query_one("#session-threads").render()))
         await pilot.pause(0.3)

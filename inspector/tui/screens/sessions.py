@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header
+from textual.widgets import Header
 
-from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
-from inspector.tui.widgets.sessions.growth import PromptGrowth, spark_text
+from inspector.tui.widgets.sessions.growth import PromptGrowth
+from inspector.tui.widgets.sessions.table import SessionsTable
 from inspector.tui.widgets.sessions.threads import SessionThreads
 from inspector.tui.widgets.footer import Footer
 
@@ -60,24 +59,17 @@ class SessionsScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        yield SessionsTable(id="sessions")
         yield SessionThreads(id="session-threads")
         yield PromptGrowth(id="growth")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        # fixed widths: rows arrive from a worker, and nothing needs measuring
-        for key, label, width in (("session", "Session", 13), ("first", "First", 19),
-                                  ("last", "Last", 8), ("requests", "Requests", 8),
-                                  ("prompt", "Last prompt", 11), ("tokens", "All turns", 9),
-                                  ("cost", "Cost", 8), ("growth", "Prompt growth", 16)):
-            table.add_column(label, key=key, width=width)
-        table.focus()
+        self.query_one(SessionsTable).focus()
         self._reload()
 
     def _reload(self) -> None:
-        table = self.query_one("#sessions", DataTable)
+        table = self.query_one(SessionsTable)
         table.loading = True
         if self.fell_back:
             title = (f"Sessions, all time: none in the last {self.RECENT_DAYS} days  "
@@ -111,24 +103,10 @@ class SessionsScreen(Screen):
             self._may_fall_back = False
             self._reload()
             return
-        table = self.query_one("#sessions", DataTable)
+        table = self.query_one(SessionsTable)
         table.loading = False
-        table.clear()
-        self.sessions = {}
-        for s in message.sessions:
-            sid = s.session_id
-            self.sessions[sid] = s
-            table.add_row(
-                Text(fmt.short_session(sid, 12), style="magenta"),
-                fmt.stamp(s.first_ts),
-                fmt.clock(s.last_ts),
-                Text(str(s.requests), justify="right"),
-                Text(fmt.tokens(s.last_prompt), justify="right"),
-                Text(fmt.tokens(s.all_tokens), justify="right"),
-                Text(fmt.cost(s.cost_usd), justify="right"),
-                Text(spark_text(list(s.prompt_tokens)), style="cyan"),
-                key=sid,
-            )
+        table.show(message.sessions)
+        self.sessions = table.sessions
         if not self.sessions and not self.all_time:
             self.notify(f"No sessions in the last {self.RECENT_DAYS} days: a shows all time.",
                         timeout=4)
@@ -136,12 +114,13 @@ class SessionsScreen(Screen):
             self.notify("No sessions stored yet: requests carry a session when Claude Code "
                         "sends one (header or metadata.user_id).", timeout=4)
 
+    @on(SessionsTable.Highlighted, "#sessions")
     @guarded
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        session = self.sessions.get(event.row_key.value) if event.row_key else None
+    def _highlighted(self, event: SessionsTable.Highlighted) -> None:
+        session = self.sessions.get(event.key)
         if session is not None:
-            self.query_one(PromptGrowth).show(event.row_key.value, list(session.prompt_tokens))
-            self._load_threads(event.row_key.value)
+            self.query_one(PromptGrowth).show(event.key, list(session.prompt_tokens))
+            self._load_threads(event.key)
 
     @work(thread=True, exclusive=True, group="threads", exit_on_error=False)
     def _load_threads(self, session_id: str) -> None:
@@ -149,22 +128,17 @@ class SessionsScreen(Screen):
 
     @guarded
     def on_threads_loaded(self, message: ThreadsLoaded) -> None:
-        table = self.query_one("#sessions", DataTable)
-        if table.row_count and table.coordinate_to_cell_key(
-                (table.cursor_row, 0)).row_key.value == message.session_id:
+        if self.query_one(SessionsTable).current_id() == message.session_id:
             self.query_one(SessionThreads).show(message.tree)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(SessionsTable.Selected, "#sessions")
+    def _selected(self, event: SessionsTable.Selected) -> None:
         event.stop()
-        if event.row_key and event.row_key.value:
-            self.app.show_session(event.row_key.value)
+        self.app.show_session(event.key)
 
     def action_open(self) -> None:
-        table = self.query_one("#sessions", DataTable)
-        if table.row_count:
-            key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-            if key:
-                self.app.show_session(key)
+        if (key := self.query_one(SessionsTable).current_id()) is not None:
+            self.app.show_session(key)
 
     def action_back(self) -> None:
         self.app.pop_screen()

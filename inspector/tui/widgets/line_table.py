@@ -89,6 +89,18 @@ class LineTable(ScrollView, can_focus=True):
             """The table (so `@on(..., "#id")` can tell tables apart)."""
             return self.table
 
+    class Highlighted(Message):
+        """The cursor is on a new row."""
+
+        def __init__(self, table: LineTable, key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+        @property
+        def control(self) -> LineTable:
+            return self.table
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         #: row keys in the order shown, and each one's place in it
@@ -113,6 +125,8 @@ class LineTable(ScrollView, can_focus=True):
 
     def cursor_moved(self, old: int, new: int) -> None:
         """The cursor moved from row `old` to `new` (by a key, a click or the code)."""
+        if (key := self.id_at(new)) is not None:
+            self.post_message(self.Highlighted(self, key))
 
     # -- rows ----------------------------------------------------------------------------
     @property
