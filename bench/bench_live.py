@@ -179,9 +179,9 @@ def main() -> None:
     parser.add_argument("--writer", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.no_marks:
-        import inspector.tui.screens.main as main_screen
+        import inspector.tui.screens.idle_jobs as idle_jobs
 
-        main_screen.MARKS_GAP = 1e9
+        idle_jobs.MARKS_GAP = 1e9
     if args.writer:
         writer(args.writer)
         return

@@ -19,6 +19,7 @@ from inspector.cli import (
     demo_cmd,
     findings_cmd,
     import_cmd,
+    index_cmd,
     prices_cmd,
     proxy_cmds,
     run_cmd,
@@ -54,6 +55,7 @@ for _module in (
     app_cmds,
     serve_cmd,
     import_cmd,
+    index_cmd,
     prices_cmd,
     count_cmd,
 ):

@@ -265,6 +265,15 @@ class Backend:
             except NoPrevious:
                 return None
 
+    def index_progress(self) -> tuple[int, int] | None:
+        """(indexed, stored): how many captures the text search index covers (see
+        `search.index_progress`); None when there is no database."""
+        if not self.exists():
+            return None
+        from inspector.store.search import index_progress
+
+        return index_progress(self._store())
+
     def quota(self) -> dict[str, str] | None:
         """The quota headers of the newest reply that carried them, or None."""
         if not self.exists():

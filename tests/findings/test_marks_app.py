@@ -9,7 +9,7 @@ from inspector.config import Config
 from inspector.demo.prompt_cache import PromptCache
 from inspector.store import Store
 from inspector.tui.app import make_app
-from inspector.tui.screens import main
+from inspector.tui.screens import idle_jobs
 from inspector.tui.widgets.requests.table import RequestsTable
 
 from .conftest import store_turns
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_a_later_pass_reads_only_new_requests(home, monkeypatch):
-    monkeypatch.setattr(main, "MARKS_GAP", 0.2)
+    monkeypatch.setattr(idle_jobs, "MARKS_GAP", 0.2)
     config = Config.load(home)
     items = [(t.request, t.headers, t.response) for t in edited_session()]
     clock = [0.0]

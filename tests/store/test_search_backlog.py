@@ -153,3 +153,27 @@ def test_the_writer_indexes_the_backlog_while_idle(old):
             probe.close()
     finally:
         assert writer.close(timeout=10)
+
+
+def test_the_index_command_works_the_backlog_off_and_says_so(old):
+    """`claude-inspect index` finishes what the recorder does while idle, with a summary."""
+    import json
+    import subprocess
+    import sys
+
+    path, ids = old
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "inspector", "index", "--db", str(path),
+                               *args], capture_output=True, text=True, timeout=120)
+
+    done = run("--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["indexed_now"] == 7 and summary["captures"] == 7
+    with Store(path) as store:
+        assert index_progress(store) == (7, 7)
+        assert TextSearch(store, "word3x").backlog is None
+        assert _ids(store, "word3x") == [ids[3]]
+    again = run()
+    assert again.returncode == 0 and "nothing to index" in again.stdout

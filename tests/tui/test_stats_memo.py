@@ -7,7 +7,7 @@ import pytest
 
 from inspector.store import Store
 from inspector.tui.app import make_app
-from inspector.tui.screens import main as main_screen
+from inspector.tui.screens import idle_jobs
 from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.stats_memo import FIRST
 from inspector.tui.widgets.stats.groups_table import GroupsTable
@@ -20,7 +20,7 @@ SIZE = (160, 45)
 
 
 async def test_stats_show_what_was_worked_out_ahead_and_catch_up(filled, monkeypatch):
-    monkeypatch.setattr(main_screen, "WARM_AFTER", 0.05)
+    monkeypatch.setattr(idle_jobs, "WARM_AFTER", 0.05)
     app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
         memo = app.backend.stats_memo

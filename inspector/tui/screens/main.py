@@ -28,7 +28,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Input
-from textual.worker import get_current_worker
 
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
@@ -37,6 +36,7 @@ from inspector.tui.widgets.requests.empty_state import EmptyState
 from inspector.tui.widgets.requests.table import RequestsTable
 from inspector.tui.widgets.status.status_bar import Counts, ProxyState, StatusBar
 from inspector.tui.widgets.footer import Footer
+from inspector.tui.screens.idle_jobs import IdleJobs
 
 if TYPE_CHECKING:
     from inspector.store.rows import RequestRow
@@ -88,24 +88,6 @@ class ChangesLoaded(Message):
         self.quota = quota
 
 
-class MarksLoaded(Message):
-    """Which rows of the window have a finding: capture id -> kind."""
-
-    def __init__(self, marks: dict[str, str]) -> None:
-        super().__init__()
-        self.marks = marks
-
-
-#: shortest time between two computations of the marks (seconds), and how many of the
-#: newest rows they cover. Each pass reads only requests it never read (see
-#: `Backend.marks`), in a process of its own.
-MARKS_GAP = 10.0
-MARKS_ROWS = 50
-#: seconds after the first rows show before the Stats view's first figures are worked
-#: out (in a thread, see stats_memo): the first paint and the marks go first
-WARM_AFTER = 1.5
-
-
 class WindowFailed(Message):
     """The database could not be read: say why, in one line, instead of loading forever."""
 
@@ -115,7 +97,7 @@ class WindowFailed(Message):
         self.reason = reason
 
 
-class MainScreen(Screen):
+class MainScreen(IdleJobs, Screen):
     """Requests as they happen."""
 
     BINDINGS = [
@@ -143,9 +125,7 @@ class MainScreen(Screen):
         self._last_refresh = 0.0
         self.counts = Counts()
         self.proxy_state = ProxyState()
-        self._marks_timer = None
-        self._warm_timer = None
-        self.loaded_marks = False
+        self.init_idle_jobs()
         self._typed_timer = None
         #: the last unfiltered head of the list (a WindowLoaded), painted at once on Escape
         self._head: WindowLoaded | None = None
@@ -244,44 +224,10 @@ class MainScreen(Screen):
         empty = table.row_count == 0
         self.query_one(EmptyState).filtered = bool(self.terms)
         self._show_table(not empty)
-        self._schedule_marks()
-        if self._warm_timer is None:  # once: the Stats view's first figures, ahead of time
-            self._warm_timer = self.set_timer(WARM_AFTER, self._warm_stats)
+        self.rows_shown()
         if self._feed_due:
             self._feed_due = False
             self.refresh_captures()
-
-    def _schedule_marks(self) -> None:
-        table = self.query_one(RequestsTable)
-        if table.row_count and self._marks_timer is None:
-            self._marks_timer = self.set_timer(0.05 if not self.loaded_marks else MARKS_GAP,
-                                               self._find_marks)
-
-    def _find_marks(self) -> None:
-        self._marks_timer = None
-        rows = self.query_one(RequestsTable).rows_by_id.values()
-        newest = sorted((r for r in rows if r.ts and not r.pending),
-                        key=lambda r: r.ts, reverse=True)[:MARKS_ROWS]
-        if newest:
-            self._load_marks([r.id for r in newest])
-
-    @work(thread=True, exclusive=True, group="stats-warm", exit_on_error=False)
-    def _warm_stats(self) -> None:
-        """Work out what the Stats view shows first, so `t` shows it at once."""
-        worker = get_current_worker()
-        self.backend.stats_memo.warm(self.backend, self.app.clock, lambda: worker.is_cancelled)
-
-    @work(thread=True, exclusive=True, group="marks", exit_on_error=False)
-    def _load_marks(self, ids: list[str]) -> None:
-        self.post_message(MarksLoaded(self.backend.marks(ids)))
-
-    def on_unmount(self) -> None:
-        self.backend.stop_marks()  # the marks process ends with the screen
-
-    @guarded
-    def on_marks_loaded(self, message: MarksLoaded) -> None:
-        self.loaded_marks = True
-        self.query_one(RequestsTable).set_marks(message.marks)
 
     # -- the change feed: the store is the only way captures reach the table --------
     @guarded
@@ -353,7 +299,7 @@ class MainScreen(Screen):
             shown = table.row_count - len(self.pending_ids)
             self.counts = replace(self.counts, window=(1 if shown else 0, shown))
         self._update_status()
-        self._schedule_marks()
+        self.schedule_marks()
 
     @on(RequestsTable.EdgeReached)
     @guarded

@@ -127,6 +127,11 @@ class StatusBar(Static):
             line.append(f"  │  rows {first:,}-{last:,}", style="dim")
         if counts.follow:
             line.append("  │  follow", style="bold magenta")
+        index = counts.extra.get("index")
+        if index:  # captures stored before the search index: scanned until indexed
+            indexed, stored = index
+            line.append(f"  │  indexing for search {100 * indexed // max(stored, 1)}%",
+                        style="yellow")
         quota = counts.extra.get("quota")
         if quota:
             line.append_text(quota_bars(quota))
