@@ -67,6 +67,9 @@ class Window:
     pending: list[RequestRow]
 
 
+_UNREAD = object()
+
+
 @dataclass
 class _Prefetched:
     """A window read ahead of its asking (`Backend.prefetch_window`), with what it was
@@ -77,6 +80,8 @@ class _Prefetched:
     offset: int
     version: int | None
     window: Window
+    #: the quota headers read just after the window (`Backend.quota`)
+    quota: Any = _UNREAD
 
     def fits(self, terms: dict[str, Any], limit: int, offset: int,
              version: int | None) -> bool:
@@ -216,13 +221,14 @@ class Backend:
                 self._window_running = 0
 
     def prefetch_window(self, terms: dict[str, Any], limit: int, offset: int = 0) -> None:
-        """Read the window `window(…, terms, limit, offset)` will ask for, now, in a
-        thread of its own: the CLI calls this before it imports and starts the app, so
-        the first window is read while Textual boots (SQLite releases the GIL) and the
-        table's first `window` call returns it at once. The result is used once, and
-        only if nothing was committed since its read began (`PRAGMA data_version` on
-        the window's connection); otherwise `window` reads again. A failure here is
-        only logged: `window` meets it again and reports it."""
+        """Read the window `window(…, terms, limit, offset)` will ask for, and the quota,
+        now, in a thread of its own: the CLI calls this before it imports and starts the
+        app, so the first window is read while Textual boots (SQLite releases the GIL).
+        The main screen takes it when it mounts (`prefetched_window`), or its first
+        `window` call returns it. It is used once, and only if nothing was committed
+        since its read began (`PRAGMA data_version` on the window's connection);
+        otherwise the window is read again. A failure here is only logged: the read
+        that follows meets it again and reports it."""
         if not self.exists():
             return
         thread = threading.Thread(target=self._prefetch, args=(dict(terms), limit, offset),
@@ -230,20 +236,40 @@ class Backend:
         self._prefetch_thread = thread
         thread.start()
 
-    def _prefetch(self, terms: dict[str, Any], limit: int, offset: int) -> None:
+    def prefetched_window(self, terms: dict[str, Any], limit: int,
+                          offset: int = 0) -> tuple[Window, Any] | None:
+        """The window and quota `prefetch_window` read, if that read is done, asked the
+        same and nothing was committed since; else None. Never waits (the UI thread
+        calls it): a read still under way gives None."""
+        if not self._window_lock.acquire(blocking=False):
+            return None
         try:
-            with self._window_lock:
-                if self._window_wanted:  # a window read was asked for already: let it read
-                    return
+            prefetched = self._prefetched
+            if prefetched is None or prefetched.quota is _UNREAD or not prefetched.fits(
+                    terms, limit, offset, _data_version(self._window_store().conn)):
+                return None
+            self._prefetched = None
+            return prefetched.window, prefetched.quota
+        finally:
+            self._window_lock.release()
+
+    def _prefetch(self, terms: dict[str, Any], limit: int, offset: int) -> None:
+        with self._window_lock:
+            if self._window_wanted:  # a window read was asked for already: let it read
+                return
+            try:
                 store = self._window_store()
                 version = _data_version(store.conn)
                 window = self._read_window(store, terms, limit, offset, None)
-                self._prefetched = _Prefetched(terms, limit, offset, version, window)
-            # the table's load asks for the quota next, on the shared connection
-            self._store()
-            import inspector.analysis.quota  # noqa: F401
-        except Exception:
-            log.debug("window prefetch failed", exc_info=True)
+            except Exception:
+                log.debug("window prefetch failed", exc_info=True)
+                return
+            prefetched = _Prefetched(terms, limit, offset, version, window)
+            try:
+                prefetched.quota = self.quota()  # what the table's load reads next
+            except Exception:
+                log.debug("quota prefetch failed", exc_info=True)
+            self._prefetched = prefetched
 
     def _window_store(self):
         """The window reads' connection; call with `_window_lock` held."""

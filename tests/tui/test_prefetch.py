@@ -65,6 +65,28 @@ def test_another_question_reads_again(filled, monkeypatch):
         backend.close()
 
 
+def test_the_screen_takes_it_only_when_ready_and_current(filled, monkeypatch):
+    """`prefetched_window` (the main screen's mount) never waits and never gives a window
+    the store has moved past."""
+    backend, reads = _prefetched(filled, monkeypatch)
+    try:
+        with backend._window_lock:  # a read under way: no waiting for it
+            assert backend.prefetched_window({}, FIRST_WINDOW) is None
+        assert backend.prefetched_window({"model": "opus"}, FIRST_WINDOW) is None
+        window, quota = backend.prefetched_window({}, FIRST_WINDOW)
+        assert window.total == 13 and reads == []
+        assert backend.prefetched_window({}, FIRST_WINDOW) is None  # once only
+    finally:
+        backend.close()
+    backend, reads = _prefetched(filled, monkeypatch)
+    try:
+        with Store(filled.db_path) as other:
+            other.write([make_record(900, T0 + 9000, "late", 0)])
+        assert backend.prefetched_window({}, FIRST_WINDOW) is None
+    finally:
+        backend.close()
+
+
 def test_no_database_no_prefetch(config):
     backend = Backend(config.db_path)
     backend.prefetch_window({}, FIRST_WINDOW)
@@ -90,3 +112,21 @@ async def test_the_app_shows_the_prefetched_window(filled, monkeypatch):
         with Store(filled.db_path) as other:
             other.write([make_record(900, T0 + 9000, "late", 0)])
         await wait_for(pilot, lambda: table.row_count == 14)
+
+
+@pytest.mark.anyio
+async def test_the_app_reads_again_after_a_commit(filled, monkeypatch):
+    from inspector.tui.app import make_app
+    from inspector.tui.widgets.requests.table import RequestsTable
+
+    from .helpers import wait_for
+    from .sample import fixed_clock
+
+    backend, reads = _prefetched(filled, monkeypatch)
+    with Store(filled.db_path) as other:
+        other.write([make_record(900, T0 + 9000, "late", 0)])
+    app = make_app(filled, None, backend=backend, clock=fixed_clock, strict=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        table = app.main.query_one(RequestsTable)
+        await wait_for(pilot, lambda: table.row_count == 14)
+        assert reads == [({}, FIRST_WINDOW, 0)]
