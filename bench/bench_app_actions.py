@@ -3,6 +3,7 @@
     python bench/bench_app_actions.py                   # 100k exchanges and a 300-turn session
     python bench/bench_app_actions.py --code OTHER      # the same with another checkout's code
     python bench/bench_app_actions.py --dbs DIR         # keep (and reuse) the databases in DIR
+    python bench/bench_app_actions.py --timeline        # and when the first paint's steps happen
 
 The app (`claude-inspect --no-proxy --db DB`) runs in a detached tmux session; keys go in
 with `tmux send-keys` and the pane is read with `capture-pane -p` every few milliseconds
@@ -45,8 +46,17 @@ TYPING = 0.12
 
 #: runs the app with a loop-lag probe installed on its event loop (no change to the app)
 LAUNCHER = r"""
-import asyncio, os, sys, time
+import asyncio, importlib.abc, os, sys, time
 path = os.environ["CLAUDE_INSPECT_LAG_LOG"]
+timeline = os.environ.get("CLAUDE_INSPECT_TIMELINE")
+start = float(os.environ.get("CLAUDE_INSPECT_T0", "0"))
+
+def mark(name):
+    if timeline:
+        with open(timeline, "a") as out:
+            out.write(f"{(time.time() - start) * 1000:.1f} {name}\n")
+
+mark("python up")
 
 async def probe():
     with open(path, "a", buffering=1) as out:
@@ -57,12 +67,32 @@ async def probe():
             if lag > 0.010:
                 out.write(f"{time.time():.4f} {lag * 1000:.1f}\n")
 
-from inspector.tui import app as app_module
-_mount = app_module.InspectorApp.on_mount
-def on_mount(self):
-    self._lag_probe = asyncio.get_running_loop().create_task(probe())
-    return _mount(self)
-app_module.InspectorApp.on_mount = on_mount
+def patch(app_module):
+    mark("app imported")
+    _mount = app_module.InspectorApp.on_mount
+    def on_mount(self):
+        mark("app mounted")
+        self._lag_probe = asyncio.get_running_loop().create_task(probe())
+        return _mount(self)
+    app_module.InspectorApp.on_mount = on_mount
+
+class AfterImport(importlib.abc.MetaPathFinder):
+    # patches the app module once the CLI imports it, so that the app starts in the
+    # command's own order (it may start work before it imports the app)
+    def find_spec(self, name, target_path=None, target=None):
+        if name != "inspector.tui.app":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        run = spec.loader.exec_module
+        def exec_module(module):
+            run(module)
+            patch(module)
+        spec.loader.exec_module = exec_module
+        return spec
+
+import importlib.util
+sys.meta_path.insert(0, AfterImport())
 from inspector.cli import main
 sys.argv = ["claude-inspect"] + sys.argv[1:]
 main()
@@ -109,12 +139,18 @@ def max_lag(log: Path, since: float, until: float) -> float:
     return worst
 
 
-def one_run(code: Path, db: Path, total: int, home: Path) -> dict[str, tuple[float | None, float]]:
-    """Start the app on `db`, do each action once; action -> (seconds or None, max lag ms)."""
+def one_run(code: Path, db: Path, total: int,
+            home: Path) -> tuple[dict[str, tuple[float | None, float]], dict[str, float]]:
+    """Start the app on `db`, do each action once: action -> (seconds or None, max lag
+    ms), and the first paint's timeline (mark -> ms since tmux was asked to start it)."""
     log = home / "lag.log"
     log.unlink(missing_ok=True)
+    timeline = home / "timeline.txt"
+    timeline.unlink(missing_ok=True)
+    t0 = time.time()
     env = {"PYTHONPATH": str(code), "CLAUDE_INSPECT_HOME": str(home),
-           "CLAUDE_INSPECT_LAG_LOG": str(log), "TERM": "xterm-256color"}
+           "CLAUDE_INSPECT_LAG_LOG": str(log), "TERM": "xterm-256color",
+           "CLAUDE_INSPECT_TIMELINE": str(timeline), "CLAUDE_INSPECT_T0": f"{t0:.6f}"}
     command = " ".join([*(f"{k}={shlex.quote(v)}" for k, v in env.items()),
                         shlex.quote(sys.executable), "-c", shlex.quote(LAUNCHER),
                         "--no-proxy", "--db", shlex.quote(str(db))])
@@ -139,6 +175,7 @@ def one_run(code: Path, db: Path, total: int, home: Path) -> dict[str, tuple[flo
     tmux("set-option", "-s", "escape-time", "0")
     try:
         timed("first paint", rf"{total:,} captures")
+        painted = (time.time() - t0) * 1000
         time.sleep(1.0)  # let the findings marks and the first idle work pass
         keys("/")
         wait(r"filter: words")
@@ -164,7 +201,14 @@ def one_run(code: Path, db: Path, total: int, home: Path) -> dict[str, tuple[flo
         time.sleep(0.3)
     finally:
         subprocess.run(["tmux", "-L", SESSION, "kill-server"], capture_output=True)
-    return out
+    marks = {}
+    if timeline.exists():
+        for line in timeline.read_text().splitlines():
+            ms, name = line.split(" ", 1)
+            marks[name] = float(ms)
+    if out.get("first paint", (None,))[0] is not None:
+        marks["table shown"] = painted
+    return out, marks
 
 
 def build_100k(path: Path, n: int) -> None:
@@ -199,6 +243,9 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", choices=("exchanges", "session"), default=None,
                     help="time one of the two databases only")
+    ap.add_argument("--timeline", action="store_true",
+                    help="also print the first paint's timeline: python up, app module "
+                         "imported, app mounted, table shown (ms since the start)")
     args = ap.parse_args()
     dbs = args.dbs or Path(tempfile.mkdtemp(prefix="bench-app-actions-"))
     dbs.mkdir(parents=True, exist_ok=True)
@@ -211,9 +258,15 @@ def main() -> None:
     for name, db in ((f"{args.n:,} exchanges", big), (f"{args.turns}-turn session", session)):
         if args.only and args.only not in name:
             continue
-        runs = [one_run(args.code.resolve(), db, count(db), Path(tempfile.mkdtemp()))
+        both = [one_run(args.code.resolve(), db, count(db), Path(tempfile.mkdtemp()))
                 for _ in range(args.runs)]
+        runs = [b[0] for b in both]
         print(f"\n{name}: median of {args.runs}   (max loop stall over the runs)")
+        if args.timeline:
+            for mark in both[0][1]:
+                at = [b[1][mark] for b in both if mark in b[1]]
+                print(f"  {'@ ' + mark:14} {statistics.median(at):7.0f} ms   "
+                      f"(runs: {', '.join(f'{t:.0f}' for t in at)})")
         for action in runs[0]:
             took = [r[action][0] for r in runs]
             lag = max(r[action][1] for r in runs)

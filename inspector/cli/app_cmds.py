@@ -28,6 +28,11 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
     config = load_config(ctx, **opts)
     parent = ctx.find_root().obj or {}
     no_proxy = no_proxy or bool(parent.get("no_proxy"))
+    # the table's first window is read in a thread while Textual is imported and starts
+    from inspector.tui.backend import FIRST_WINDOW, Backend
+
+    backend = Backend(config.db_path)
+    backend.prefetch_window({}, FIRST_WINDOW)
     try:
         from inspector.tui.app import make_app
     except ImportError as e:  # pragma: no cover - textual is a dependency
@@ -40,7 +45,7 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
         runtime = IsolatedRuntime(config)
     log_to_file(config.home)
     follower = start_live_otlp(config, console=False) if runtime is not None else None
-    app = make_app(config, runtime)
+    app = make_app(config, runtime, backend=backend)
     try:
         app.run()
     finally:

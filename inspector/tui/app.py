@@ -9,6 +9,10 @@ reach the table through the store alone: the recorder writes a pending row when 
 request starts and the capture when it ends, a watcher worker polls `PRAGMA
 data_version`, and the main screen reads only the rows newer than the last it has.
 Database reads run in thread workers.
+
+Startup: only what the first screen needs is imported here. The other screens (detail,
+sessions, stats, findings, help) and what they pull in (markdown, the attribution and
+analysis code) are imported when first opened, so the table paints sooner.
 """
 
 from __future__ import annotations
@@ -30,12 +34,7 @@ from inspector.tui.backend import Backend
 from inspector.tui.bridge import make_listener
 from inspector.tui.errors import report
 from inspector.tui.messages import CapturesChanged, ProxyNotice, ProxyStateChanged
-from inspector.tui.screens.detail import DetailScreen
-from inspector.tui.screens.findings import FindingsScreen
-from inspector.tui.screens.help import HelpScreen
 from inspector.tui.screens.main import MainScreen
-from inspector.tui.screens.sessions import SessionsScreen
-from inspector.tui.screens.stats import StatsScreen
 from inspector.tui.widgets.status.status_bar import ProxyState
 
 log = logging.getLogger(__name__)
@@ -163,8 +162,10 @@ class InspectorApp(App):
 
     def on_captures_changed(self, message: CapturesChanged) -> None:
         self.main.refresh_captures()
-        if isinstance(self.screen, StatsScreen):
-            self.screen.captures_changed()
+        # a screen that shows figures of the store (Stats) hears of new captures too
+        captures_changed = getattr(self.screen, "captures_changed", None)
+        if captures_changed is not None:
+            captures_changed()
 
     def on_proxy_notice(self, message: ProxyNotice) -> None:
         if message.kind in ("recorder_fault", "recorder_ok"):
@@ -190,15 +191,23 @@ class InspectorApp(App):
     # -- navigation -----------------------------------------------------------------------
     def open_detail(self, capture_id: str, search: str | None = None) -> None:
         """A request's detail; with `search` (a regex), opened at its first hit."""
+        from inspector.tui.screens.detail import DetailScreen
+
         self.push_screen(DetailScreen(self.backend, capture_id, search=search))
 
     def open_sessions(self) -> None:
+        from inspector.tui.screens.sessions import SessionsScreen
+
         self.push_screen(SessionsScreen(self.backend))
 
     def open_stats(self) -> None:
+        from inspector.tui.screens.stats import StatsScreen
+
         self.push_screen(StatsScreen(self.backend))
 
     def open_findings(self) -> None:
+        from inspector.tui.screens.findings import FindingsScreen
+
         self.push_screen(FindingsScreen(self.backend))
 
     def show_session(self, session_id: str) -> None:
@@ -212,6 +221,8 @@ class InspectorApp(App):
         self.main.show_filter(filter_text)
 
     def action_help(self) -> None:
+        from inspector.tui.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def toggle_recording(self) -> None:

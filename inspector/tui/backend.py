@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+#: rows of the main screen's first window (its WINDOW; a test keeps the two equal): what
+#: the CLI reads ahead while the app starts (`prefetch_window`)
+FIRST_WINDOW = 200
+
 #: new rows the feed reads at once; past this many, the window is read again instead
 FEED_LIMIT = 500
 
@@ -64,6 +68,29 @@ class Window:
     pending: list[RequestRow]
 
 
+_UNREAD = object()
+
+
+@dataclass
+class _Prefetched:
+    """A window read ahead of its asking (`Backend.prefetch_window`), with what it was
+    asked and the window connection's `data_version` when its read began."""
+
+    terms: dict[str, Any]
+    limit: int
+    offset: int
+    version: int | None
+    window: Window
+    #: the quota headers read just after the window (`Backend.quota`)
+    quota: Any = _UNREAD
+
+    def fits(self, terms: dict[str, Any], limit: int, offset: int,
+             version: int | None) -> bool:
+        """Is this what `window(…, terms, limit, offset)` would read now?"""
+        return ((self.terms, self.limit, self.offset) == (terms, limit, offset)
+                and self.version is not None and version == self.version)
+
+
 class Backend:
     """The store, seen from the app. One instance per app; methods are thread-safe."""
 
@@ -90,6 +117,9 @@ class Backend:
         #: the window read running now, and the reads below which should stop
         self._window_running = 0
         self._window_stop_below = 0
+        #: the window `prefetch_window` read, until `window` takes it
+        self._prefetched: _Prefetched | None = None
+        self._prefetch_thread: threading.Thread | None = None
 
     # -- connections -----------------------------------------------------------------
     def _store(self):
@@ -171,37 +201,102 @@ class Backend:
     def window(self, ticket: int, terms: dict[str, Any], limit: int,
                offset: int = 0) -> Window | None:
         """The main screen's window (see `Window`); None when a newer window read was
-        asked for meanwhile (`want_window`)."""
+        asked for meanwhile (`want_window`). The window `prefetch_window` read, if it
+        asked the same and nothing was committed since it began."""
         if not self.exists():
             return Window([], 0, 0 if terms else None, 0, [])
-        from inspector.store.queries import count_requests, last_seq, pending_rows, request_rows
-
         with self._window_lock:
             if ticket < self._window_wanted:
                 return None
-            if self._window is None:
-                self._window = self._open()
-                self._window.conn.set_progress_handler(self._stop_window_read, 4000)
+            prefetched, self._prefetched = self._prefetched, None
+            store = self._window_store()
+            if prefetched is not None and prefetched.fits(terms, limit, offset,
+                                                          _data_version(store.conn)):
+                return prefetched.window
             self._window_running = ticket
-            store = self._window
             try:
-                seq = last_seq(store)  # first: what is written after it comes by the feed
-                rows = request_rows(store, self._filter(terms, limit, offset))
-                if ticket < self._window_wanted:
-                    return None
-                total = count_requests(store, self._filter({}))
-                if terms.get("text") and len(rows) == limit:
-                    # more than a page matches: say so rather than verify every body
-                    matching = AtLeast(offset + len(rows) + 1)
-                else:
-                    matching = count_requests(store, self._filter(terms)) if terms else None
-                pending = pending_rows(store) if offset == 0 and not terms else []
+                return self._read_window(store, terms, limit, offset, ticket)
             except sqlite3.OperationalError as e:
                 if "interrupt" in str(e).lower():
                     return None
                 raise
             finally:
                 self._window_running = 0
+
+    def prefetch_window(self, terms: dict[str, Any], limit: int, offset: int = 0) -> None:
+        """Read the window `window(…, terms, limit, offset)` will ask for, and the quota,
+        now, in a thread of its own: the CLI calls this before it imports and starts the
+        app, so the first window is read while Textual boots (SQLite releases the GIL).
+        The main screen takes it when it mounts (`prefetched_window`), or its first
+        `window` call returns it. It is used once, and only if nothing was committed
+        since its read began (`PRAGMA data_version` on the window's connection);
+        otherwise the window is read again. A failure here is only logged: the read
+        that follows meets it again and reports it."""
+        if not self.exists():
+            return
+        thread = threading.Thread(target=self._prefetch, args=(dict(terms), limit, offset),
+                                  name="window-prefetch", daemon=True)
+        self._prefetch_thread = thread
+        thread.start()
+
+    def prefetched_window(self, terms: dict[str, Any], limit: int,
+                          offset: int = 0) -> tuple[Window, Any] | None:
+        """The window and quota `prefetch_window` read, if that read is done, asked the
+        same and nothing was committed since; else None. Never waits (the UI thread
+        calls it): a read still under way gives None."""
+        if not self._window_lock.acquire(blocking=False):
+            return None
+        try:
+            prefetched = self._prefetched
+            if prefetched is None or prefetched.quota is _UNREAD or not prefetched.fits(
+                    terms, limit, offset, _data_version(self._window_store().conn)):
+                return None
+            self._prefetched = None
+            return prefetched.window, prefetched.quota
+        finally:
+            self._window_lock.release()
+
+    def _prefetch(self, terms: dict[str, Any], limit: int, offset: int) -> None:
+        with self._window_lock:
+            if self._window_wanted:  # a window read was asked for already: let it read
+                return
+            try:
+                store = self._window_store()
+                version = _data_version(store.conn)
+                window = self._read_window(store, terms, limit, offset, None)
+            except Exception:
+                log.debug("window prefetch failed", exc_info=True)
+                return
+            prefetched = _Prefetched(terms, limit, offset, version, window)
+            try:
+                prefetched.quota = self.quota()  # what the table's load reads next
+            except Exception:
+                log.debug("quota prefetch failed", exc_info=True)
+            self._prefetched = prefetched
+
+    def _window_store(self):
+        """The window reads' connection; call with `_window_lock` held."""
+        if self._window is None:
+            self._window = self._open()
+            self._window.conn.set_progress_handler(self._stop_window_read, 4000)
+        return self._window
+
+    def _read_window(self, store, terms: dict[str, Any], limit: int, offset: int,
+                     ticket: int | None) -> Window | None:
+        """Read a window on `store`; None when `ticket` is no longer the newest."""
+        from inspector.store.queries import count_requests, last_seq, pending_rows, request_rows
+
+        seq = last_seq(store)  # first: what is written after it comes by the feed
+        rows = request_rows(store, self._filter(terms, limit, offset))
+        if ticket is not None and ticket < self._window_wanted:
+            return None
+        total = count_requests(store, self._filter({}))
+        if terms.get("text") and len(rows) == limit:
+            # more than a page matches: say so rather than verify every body
+            matching = AtLeast(offset + len(rows) + 1)
+        else:
+            matching = count_requests(store, self._filter(terms)) if terms else None
+        pending = pending_rows(store) if offset == 0 and not terms else []
         return Window(rows, total, matching, seq, pending)
 
     def _stop_window_read(self) -> int:
@@ -384,6 +479,14 @@ class Backend:
         except sqlite3.Error as e:
             log.debug("change_token: %s", e)
             return None
+
+
+def _data_version(conn: sqlite3.Connection) -> int | None:
+    """`PRAGMA data_version`: changes when another connection commits (None if unknown)."""
+    try:
+        return conn.execute("PRAGMA data_version").fetchone()[0]
+    except sqlite3.Error:
+        return None
 
 
 def _read_only(error: sqlite3.Error) -> bool:

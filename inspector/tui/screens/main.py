@@ -151,7 +151,17 @@ class MainScreen(IdleJobs, Screen):
         self.query_one("#empty").display = False
         self.query_one(RequestsTable).focus()
         self.set_proxy_state(self.proxy_state)
-        self.load(0)
+        ready = self.backend.prefetched_window({}, WINDOW)
+        if ready is None:
+            self.load(0)
+            return
+        # read while the app started (see Backend.prefetch_window): in the first paint
+        window, quota = ready
+        self.generation += 1
+        self.backend.want_window(self.generation)
+        self.on_window_loaded(WindowLoaded(self.generation, 0, window.rows, window.total,
+                                           window.matching, False, None, window.seq,
+                                           window.pending, quota))
 
     # -- loading ---------------------------------------------------------------------
     def load(self, offset: int, *, merge: bool = False, anchor: str | None = None,
