@@ -117,7 +117,8 @@ class Backend:
         #: the window read running now, and the reads below which should stop
         self._window_running = 0
         self._window_stop_below = 0
-        #: the window `prefetch_window` read, until `window` takes it
+        #: the window `prefetch_window` read, until `prefetched_window` or `window` takes
+        #: it (or finds it stale and drops it)
         self._prefetched: _Prefetched | None = None
         self._prefetch_thread: threading.Thread | None = None
 
@@ -257,6 +258,9 @@ class Backend:
             self._window_lock.release()
 
     def _prefetch(self, terms: dict[str, Any], limit: int, offset: int) -> None:
+        # runs with `_window_running` at 0, so no newer question stops it: it is the
+        # unfiltered head of the list (milliseconds), and a filter typed meanwhile waits
+        # for the lock at most that long
         with self._window_lock:
             if self._window_wanted:  # a window read was asked for already: let it read
                 return
