@@ -76,8 +76,8 @@ class LineTable(ScrollView, can_focus=True):
         Binding("end,ctrl+end", "edge(1)", "Bottom", show=False),
     ]
 
-    class Selected(Message):
-        """Enter, or a click on the cursor's row."""
+    class RowMessage(Message):
+        """About the row `key` of `table`."""
 
         def __init__(self, table: LineTable, key: str) -> None:
             super().__init__()
@@ -89,17 +89,11 @@ class LineTable(ScrollView, can_focus=True):
             """The table (so `@on(..., "#id")` can tell tables apart)."""
             return self.table
 
-    class Highlighted(Message):
+    class Selected(RowMessage):
+        """Enter, or a click on the cursor's row."""
+
+    class Highlighted(RowMessage):
         """The cursor is on a new row."""
-
-        def __init__(self, table: LineTable, key: str) -> None:
-            super().__init__()
-            self.table = table
-            self.key = key
-
-        @property
-        def control(self) -> LineTable:
-            return self.table
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
