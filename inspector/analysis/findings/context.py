@@ -34,7 +34,20 @@ _KEPT = ("user", "history:", "command", "tool_result:", "image", "document", "ot
 
 
 def _leaves(turn: Turn) -> list[Node]:
-    return list(turn.tree.leaves()) if turn.tree is not None and turn.tree.children else []
+    """The turn's attribution leaves, walked once (every detector asks for them)."""
+    found = turn.__dict__.get("_leaves")
+    if found is None:
+        found = []
+        if turn.tree is not None and turn.tree.children:
+            stack = [turn.tree]
+            while stack:  # depth first, in order, as Node.leaves (not a generator a level)
+                node = stack.pop()
+                if node.children:
+                    stack.extend(reversed(node.children))
+                else:
+                    found.append(node)
+        turn.__dict__["_leaves"] = found
+    return found
 
 
 def _cost(leaf: Node) -> float | None:
@@ -180,27 +193,41 @@ def tokens_at(turn: Turn, path: str) -> int:
                if leaf.path == path or leaf.path.startswith(path + "/"))
 
 
-def _carried(turns: list[Turn], tool_use_id: str):
-    """(first turn holding the result, its tokens there, its source, its cost summed over
-    every turn carrying it, turns carrying it) or None."""
-    first = None
-    tokens, source, cost, n = 0, None, None, 0
+def _result_prefix(path: str) -> str:
+    """"/messages/3/content/1" of a leaf at or under that tool result's block."""
+    parts = path.split("/", 5)
+    return "/".join(parts[:5])
+
+
+def carried_results(turns: list[Turn]) -> dict[str, list[Any]]:
+    """Every tool result the turns carry: tool_use id -> [first turn holding it, its
+    tokens there, its source, its cost summed over every turn carrying it, turns carrying
+    it]. One pass over the turns and their leaves (asked per result, this was a pass over
+    every turn for each call: quadratic in a long session)."""
+    out: dict[str, list[Any]] = {}
     for t in turns:
-        path = result_paths(t.body).get(tool_use_id)
-        if path is None:
+        paths = result_paths(t.body)
+        if not paths:
             continue
-        n += 1
-        here = [leaf for leaf in _leaves(t)
-                if leaf.path == path or leaf.path.startswith(path + "/")]
-        for leaf in here:
-            cost = _add(cost, _cost(leaf))
-        if first is None:
-            first = t
-            tokens = sum(leaf.tokens for leaf in here)
-            source = here[0].meta.get("source") if here else None
-    if first is None:
-        return None
-    return first, tokens, source, cost, n
+        wanted = set(paths.values())
+        under: dict[str, list[Node]] = {}
+        for leaf in _leaves(t):
+            prefix = _result_prefix(leaf.path)
+            if prefix in wanted:
+                under.setdefault(prefix, []).append(leaf)
+        for use_id, path in paths.items():
+            here = under.get(path, [])
+            cost = None
+            for leaf in here:
+                cost = _add(cost, _cost(leaf))
+            entry = out.get(use_id)
+            if entry is None:
+                out[use_id] = [t, sum(leaf.tokens for leaf in here),
+                               here[0].meta.get("source") if here else None, cost, 1]
+            else:
+                entry[3] = _add(entry[3], cost)
+                entry[4] += 1
+    return out
 
 
 def _calls_in_order(turns: list[Turn]) -> list[tuple[Turn, dict[str, Any]]]:
@@ -216,8 +243,9 @@ def _calls_in_order(turns: list[Turn]) -> list[tuple[Turn, dict[str, Any]]]:
 
 def large_tool_results(turns: list[Turn], limit: int = LARGE_RESULT_TOKENS) -> Iterator[Finding]:
     conv = _conversation(turns)
+    ledger = carried_results(conv)
     for _, call in _calls_in_order(conv):
-        carried = _carried(conv, call["id"])
+        carried = ledger.get(call["id"])
         if carried is None or carried[1] < limit:
             continue
         first, tokens, source, cost, n = carried
@@ -235,9 +263,10 @@ def repeated_reads(turns: list[Turn]) -> Iterator[Finding]:
             call.get("input"), dict) else None
         if call.get("name") == "Read" and isinstance(path, str):
             reads.setdefault(path, []).append(call)
+    ledger = carried_results(conv) if reads else {}
     for path, calls in reads.items():
         for n, call in enumerate(calls[1:], start=2):
-            carried = _carried(conv, call["id"])
+            carried = ledger.get(call["id"])
             if carried is None:
                 continue
             first, tokens, source, cost, _ = carried
