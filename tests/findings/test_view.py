@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from inspector.config import Config
 from inspector.demo.prompt_cache import PromptCache
 from inspector.store import Store
 from inspector.tui.app import make_app
+from inspector.tui.widgets.findings.table import FindingsTable
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.findings import FindingsScreen
 from inspector.tui.widgets.requests.table import RequestsTable
@@ -55,8 +56,8 @@ async def _findings_shown(pilot):
     await wait_for(pilot, lambda: pilot.app.main.query_one(RequestsTable).row_count == TURNS)
     await pilot.press("i")
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, FindingsScreen))
-    await wait_for(pilot, lambda: pilot.app.screen.rows
-                   and not pilot.app.screen.query_one("#findings", DataTable).loading
+    await wait_for(pilot, lambda: pilot.app.screen.query_one(FindingsTable).findings
+                   and not pilot.app.screen.query_one(FindingsTable).loading
                    and pilot.app.focused is pilot.app.screen.query_one("#findings")
                    and "cache break" in str(pilot.app.screen.query_one("#finding-detail").render()))
 
@@ -86,7 +87,7 @@ async def test_marker_column_and_finding_in_detail(edited):
 
         await _findings_shown(pilot)
         screen = app.screen
-        first = screen.rows["0"]
+        first = screen.query_one(FindingsTable).finding("0")
         assert (first.kind, first.request_id) == ("cache_break", ids[TOOL_TURN])
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)

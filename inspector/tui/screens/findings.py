@@ -8,16 +8,16 @@ from __future__ import annotations
 from typing import Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header, Static
 
 from inspector.analysis.findings.model import KINDS
-from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
+from inspector.tui.widgets.findings.table import FindingsTable
 from inspector.tui.widgets.footer import Footer
 
 #: how each kind is shown, and its colour
@@ -73,24 +73,17 @@ class FindingsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="findings-title")
-        yield DataTable(id="findings", cursor_type="row", zebra_stripes=True)
+        yield FindingsTable(kind_text, self._ts, id="findings")
         yield Static(id="finding-detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#findings", DataTable)
-        for key, label, width in (("kind", "Kind", 13), ("when", "Request", 8),
-                                  ("session", "Session", 8), ("source", "Source", 30),
-                                  ("tokens", "Tokens", 7), ("cost", "Cost", 8),
-                                  ("detail", "Detail", 52)):
-            table.add_column(label, key=key, width=width)
-        table.focus()
+        self.query_one(FindingsTable).focus()
         self._reload()
 
     def _reload(self) -> None:
-        table = self.query_one("#findings", DataTable)
+        table = self.query_one(FindingsTable)
         table.loading = True
-        self.rows = {}
         period = "all time" if self.all_time else f"the last {self.RECENT_DAYS} days"
         kinds = LABELS[self.kind][0] if self.kind else "every kind"
         self.query_one("#findings-title", Static).update(
@@ -107,20 +100,10 @@ class FindingsScreen(Screen):
     def on_findings_loaded(self, message: FindingsLoaded) -> None:
         if message.key != (self.all_time, self.kind):
             return
-        table = self.query_one("#findings", DataTable)
+        table = self.query_one(FindingsTable)
         table.loading = False
-        table.clear()
-        self.rows = {}
         found = sorted(message.findings, key=lambda f: f.order)
-        for n, f in enumerate(found):
-            key = f"{n}"
-            self.rows[key] = f
-            table.add_row(
-                kind_text(f.kind),
-                fmt.clock(self._ts(f.request_id)) if f.request_id else Text("session", style="dim"),
-                Text(fmt.short_session(f.session_id), style="magenta"),
-                f.source, Text(fmt.tokens(f.tokens), justify="right"),
-                Text(fmt.cost(f.cost_usd), justify="right"), f.detail, key=key)
+        table.show(found)
         if not found:
             self.query_one("#finding-detail", Static).update(
                 Text("No findings in this period.", style="dim"))
@@ -138,9 +121,10 @@ class FindingsScreen(Screen):
             return None
         return iso_utc(ms / 1000.0)
 
+    @on(FindingsTable.Highlighted, "#findings")
     @guarded
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        f = self.rows.get(event.row_key.value) if event.row_key else None
+    def _highlighted(self, event: FindingsTable.Highlighted) -> None:
+        f = self.query_one(FindingsTable).finding(event.key)
         if f is None:
             return
         text = Text()
@@ -149,16 +133,14 @@ class FindingsScreen(Screen):
         text.append(f.detail)
         self.query_one("#finding-detail", Static).update(text)
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(FindingsTable.Selected, "#findings")
+    def _selected(self, event: FindingsTable.Selected) -> None:
         event.stop()
         self.action_open()
 
     def action_open(self) -> None:
-        table = self.query_one("#findings", DataTable)
-        if not table.row_count:
-            return
-        key = table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value
-        f = self.rows.get(key)
+        table = self.query_one(FindingsTable)
+        f = table.finding(table.current_id())
         if f is None:
             return
         if f.request_id:
