@@ -394,17 +394,25 @@ class Backend:
         return session_tree(found.get(session_id, []))
 
     def findings(self, since: float | None, session: str | None = None,
-                 kinds: tuple[str, ...] | None = None,
-                 until: float | None = None) -> list[Any]:
+                 kinds: tuple[str, ...] | None = None, until: float | None = None,
+                 progress: Callable[[int, int], None] | None = None) -> list[Any]:
         """The findings of the period (see `inspector.analysis.findings`), most
-        actionable first; [] when nothing was ever stored."""
+        actionable first; [] when nothing was ever stored. `progress(read, total)`:
+        requests read so far, of how many (reading them is most of the wait)."""
         if not self.exists():
             return []
         from inspector.analysis.findings import find
+        from inspector.store.queries import Filter, count_requests
 
         with self._analysis_lock:
-            return find(self._analysis_store(), since=since, until=until, session=session,
-                        kinds=kinds)
+            store = self._analysis_store()
+            heard = None
+            if progress is not None:
+                total = count_requests(store, Filter(since=since, until=until,
+                                                     session=session))
+                heard = lambda n: progress(n, total)  # noqa: E731
+            return find(store, since=since, until=until, session=session, kinds=kinds,
+                        progress=heard)
 
     def marks(self, ids: list[str]) -> dict[str, str]:
         """The table's finding marks of the requests `ids`: capture id -> kind.

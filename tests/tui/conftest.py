@@ -3,11 +3,14 @@ through the store, and a helper that runs the app headless on it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from inspector.config import Config
 from inspector.store import Store
-from .sample import demo_records, sample_records
+from inspector.timeparse import iso_utc
+from .sample import SESSION_A, _id, demo_records, make_record, sample_records
 
 
 @pytest.fixture
@@ -27,3 +30,17 @@ def filled(config) -> Config:
 def anyio_backend() -> str:
     """Pilot tests are async; anyio's pytest plugin runs them on asyncio."""
     return "asyncio"
+
+
+@pytest.fixture
+def many(config):
+    """Two windows of the main screen's worth of captures (400), a second apart."""
+    from inspector.tui.screens.main import WINDOW
+
+    t = 1_795_000_000.0
+    base = make_record(0, t, SESSION_A, 0)
+    with Store(config.db_path) as store:
+        store.write([type(base)(capture=replace(base.capture, id=_id(n, t + n), ts=iso_utc(t + n)),
+                                attribution=base.attribution, cost_usd=base.cost_usd)
+                     for n in range(WINDOW * 2)])
+    return config

@@ -3,34 +3,18 @@ window holds; keys and clicks move the cursor and open a row as a table's would.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
-from inspector.store import Store
-from inspector.timeparse import iso_utc
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.main import WINDOW
 from inspector.tui.widgets.requests.table import RequestsTable
 from .helpers import wait_for
-from .sample import SESSION_A, _id, fixed_clock, make_record
+from .sample import fixed_clock
 
 pytestmark = pytest.mark.anyio
 
 SIZE = (160, 45)
-T = 1_795_000_000.0
-
-
-@pytest.fixture
-def many(config):
-    """Two windows' worth of captures, a second apart."""
-    base = make_record(0, T, SESSION_A, 0)
-    with Store(config.db_path) as store:
-        store.write([type(base)(capture=replace(base.capture, id=_id(n, T + n), ts=iso_utc(T + n)),
-                                attribution=base.attribution, cost_usd=base.cost_usd)
-                     for n in range(WINDOW * 2)])
-    return config
 
 
 async def test_only_rows_on_screen_are_laid_out(many):

@@ -10,7 +10,7 @@ side calls), then each kind's detector runs over them: `cache.py` for cache brea
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from inspector.analysis.findings import cache, context
 from inspector.analysis.findings.model import KINDS, Finding
@@ -20,16 +20,20 @@ __all__ = ["KINDS", "Finding", "Turn", "find", "find_in_turns", "load_sessions"]
 
 
 def load_sessions(store: Any, since: float | None = None, until: float | None = None,
-                  session: str | None = None) -> dict[Any, list[Turn]]:
-    """The period's Messages API requests with known usage, threaded, per session."""
+                  session: str | None = None,
+                  progress: Callable[[int], None] | None = None) -> dict[Any, list[Turn]]:
+    """The period's Messages API requests with known usage, threaded, per session.
+    `progress(n)` hears how many requests were read, every hundred."""
     from inspector.store.queries import Filter, iter_exchanges
 
     f = Filter(since=since, until=until, session=session, limit=0)
     sessions: dict[Any, list[Turn]] = {}
-    for ex in iter_exchanges(store, f, batch=100):
+    for n, ex in enumerate(iter_exchanges(store, f, batch=100), start=1):
         turn = turn_of(ex)
         if turn is not None:
             sessions.setdefault(turn.session_id, []).append(turn)
+        if progress is not None and n % 100 == 0:
+            progress(n)
     return {sid: thread(turns) for sid, turns in sessions.items()}
 
 
@@ -56,11 +60,13 @@ def find_in_turns(turns: list[Turn], kinds: Iterable[str] = KINDS) -> list[Findi
 
 
 def find(store: Any, since: float | None = None, until: float | None = None,
-         session: str | None = None, kinds: Iterable[str] | None = None) -> list[Finding]:
-    """Findings over the period (and session), most actionable first."""
+         session: str | None = None, kinds: Iterable[str] | None = None,
+         progress: Callable[[int], None] | None = None) -> list[Finding]:
+    """Findings over the period (and session), most actionable first. `progress(n)`:
+    how many requests were read so far (see `load_sessions`)."""
     wanted = tuple(kinds) if kinds else KINDS
     out: list[Finding] = []
-    for turns in load_sessions(store, since, until, session).values():
+    for turns in load_sessions(store, since, until, session, progress).values():
         out.extend(find_in_turns(turns, wanted))
     out.sort(key=lambda f: f.order)
     return out

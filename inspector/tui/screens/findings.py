@@ -5,6 +5,7 @@ session); `k` cycles through the kinds; `a` switches between 7 days and all time
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
@@ -45,6 +46,20 @@ class FindingsLoaded(Message):
         self.key = key
 
 
+class FindingsProgress(Message):
+    """Requests read so far for the findings asked for `key`, of how many."""
+
+    def __init__(self, read: int, total: int, key: tuple[bool, str | None]) -> None:
+        super().__init__()
+        self.read = read
+        self.total = total
+        self.key = key
+
+
+#: seconds between two progress notes while the findings are worked out
+PROGRESS_EVERY = 0.25
+
+
 class FindingsScreen(Screen):
     BINDINGS = [
         # priority: the table's own Enter would otherwise hide this one from the footer;
@@ -68,7 +83,7 @@ class FindingsScreen(Screen):
         self.backend = backend
         self.all_time = False
         self.kind: str | None = None
-        self.rows: dict[str, Any] = {}
+        self.title_text = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -86,15 +101,30 @@ class FindingsScreen(Screen):
         table.loading = True
         period = "all time" if self.all_time else f"the last {self.RECENT_DAYS} days"
         kinds = LABELS[self.kind][0] if self.kind else "every kind"
-        self.query_one("#findings-title", Static).update(
-            f"Findings of {period}, {kinds}   (k: kind  a: period  Enter: open)")
+        self.title_text = f"Findings of {period}, {kinds}   (k: kind  a: period  Enter: open)"
+        self.query_one("#findings-title", Static).update(self.title_text)
         since = None if self.all_time else self.app.clock() - self.RECENT_DAYS * 86400
         self._load(since, (self.all_time, self.kind))
 
     @work(thread=True, exclusive=True, group="findings", exit_on_error=False)
     def _load(self, since: float | None, key: tuple[bool, str | None]) -> None:
         kinds = (key[1],) if key[1] else None
-        self.post_message(FindingsLoaded(self.backend.findings(since, kinds=kinds), key))
+        said = [time.monotonic()]
+
+        def progress(read: int, total: int) -> None:  # reading is most of a long wait
+            if time.monotonic() - said[0] >= PROGRESS_EVERY:
+                said[0] = time.monotonic()
+                self.post_message(FindingsProgress(read, total, key))
+
+        found = self.backend.findings(since, kinds=kinds, progress=progress)
+        self.post_message(FindingsLoaded(found, key))
+
+    @guarded
+    def on_findings_progress(self, message: FindingsProgress) -> None:
+        if message.key == (self.all_time, self.kind):
+            self.query_one("#findings-title", Static).update(Text.assemble(
+                self.title_text, (f"   reading requests: {message.read:,} of "
+                                  f"{message.total:,}…", "yellow")))
 
     @guarded
     def on_findings_loaded(self, message: FindingsLoaded) -> None:
@@ -102,6 +132,7 @@ class FindingsScreen(Screen):
             return
         table = self.query_one(FindingsTable)
         table.loading = False
+        self.query_one("#findings-title", Static).update(self.title_text)
         found = sorted(message.findings, key=lambda f: f.order)
         table.show(found)
         if not found:
