@@ -264,3 +264,32 @@ def test_search_is_smart_about_case_and_takes_any_text():
     assert not compile_search("Needle").search("a NEEDLE")
     assert compile_search("f(x").search("call f(x now")  # not a valid regex: as it is
     assert line_col("ab\ncd\nef", 7) == (2, 1)
+
+
+async def test_the_footer_recomposes_only_when_its_keys_change(filled):
+    from textual.widgets import Tabs
+    from textual.widgets._footer import FooterKey
+
+    from inspector.tui.widgets.detail.footer import KeysFooter
+
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, sample_records()[3].capture.id)
+        footer = screen.query_one(KeysFooter)
+        tree = screen.query_one("#context-tree", Tree)
+        await wait_for(pilot, lambda: app.focused is tree and footer.recomposed == 1)
+        keys = lambda: {k.description for k in footer.query(FooterKey)}  # noqa: E731
+        assert {"Back", "Next tab"} <= keys() and "Dialogue" not in keys()
+        # the tab bar and the tree show the same keys: focus moves, the footer stays
+        screen.query_one(Tabs).focus()
+        await pilot.pause(0.1)
+        tree.focus()
+        await pilot.pause(0.1)
+        assert footer.recomposed == 1
+        # the transcript has keys of its own: they come in, and go when it loses focus
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "Dialogue" in keys())
+        assert footer.recomposed == 2
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: "Dialogue" not in keys())
+        assert footer.recomposed == 3

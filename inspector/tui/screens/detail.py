@@ -25,6 +25,7 @@ from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedCont
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.detail.context_tree import ContextView
+from inspector.tui.widgets.detail.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
 from inspector.tui.widgets.detail.search import Hit, compile_search, find_hits, leaves
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
@@ -158,7 +159,7 @@ class DetailScreen(Screen):
                         yield from self._tab_content("diff")
         done = self.built["diff"] = asyncio.get_running_loop().create_future()
         done.set_result(None)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail-findings").display = False
