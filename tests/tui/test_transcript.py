@@ -293,3 +293,21 @@ async def test_the_footer_recomposes_only_when_its_keys_change(filled):
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: "Dialogue" not in keys())
         assert footer.recomposed == 3
+
+
+async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
+    from textual.widgets import TabPane
+
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, sample_records()[3].capture.id)
+        tabs = screen.query_one("#detail-tabs")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: app.focused is screen.query_one(Transcript))
+        # the tree took the keyboard as the request arrived; a key chose another tab before
+        # the Context pane's notice of it came in: that notice does not pull Context back
+        context = screen.query_one("#context", TabPane)
+        context.post_message(TabPane.Focused(context))
+        await pilot.pause(0.1)
+        assert tabs.active == "conversation"
+        assert app.focused is screen.query_one(Transcript)

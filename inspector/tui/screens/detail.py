@@ -28,6 +28,7 @@ from inspector.tui.widgets.detail.context_tree import ContextView
 from inspector.tui.widgets.detail.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
 from inspector.tui.widgets.detail.search import Hit, compile_search, find_hits, leaves
+from inspector.tui.widgets.detail.tabs import DetailTabs
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
 from inspector.tui.widgets.detail.transcript_items import Item, transcript_items
 from inspector.tui.widgets.detail.diff import first_request_text, render_diff
@@ -152,7 +153,7 @@ class DetailScreen(Screen):
         yield LoadingIndicator(id="detail-loading")
         # every tab is an empty pane, composed while the request loads; its content is built
         # the first time it shows (the Raw tab alone took half a second on a 1 MB request)
-        with TabbedContent(id="detail-tabs", initial="context"):
+        with DetailTabs(id="detail-tabs", initial="context"):
             for name, title in TAB_TITLES:
                 with TabPane(title, id=name):
                     if name == "diff":  # a placeholder, filled when the diff arrives
