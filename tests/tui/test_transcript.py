@@ -39,8 +39,9 @@ def _text(widget) -> str:
 async def _open(app, pilot, capture_id, search=None):
     await wait_for(pilot, lambda: app.main.counts.total > 0)
     app.push_screen(DetailScreen(app.backend, capture_id, search=search))
+    # loaded: the Context tab is built, or the tab of the search's first hit is shown
     await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                   and bool(app.screen.query("#context-tree")))
+                   and (bool(app.screen.query("#context-tree")) or app.screen.hit_index >= 0))
     return app.screen
 
 
@@ -196,6 +197,9 @@ async def test_search_opens_the_hit_and_steps_through_hits(config):
         assert "hit 1/3" in status and "Conversation" in status
         tabs = screen.query_one("#detail-tabs")
         assert tabs.active == "conversation"
+        # the hit's tab was the first built, its window mounted at the hit
+        assert "context" not in screen.built
+        assert screen.query_one(Transcript).lo > 400
         await wait_for(pilot, lambda: bool(screen.query(".-hit")))
         block = screen.query_one(".-hit", TranscriptBlock)
         assert block.item.kind == "tool_result" and block.expanded and block.display

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from typing import Any
 
@@ -27,10 +28,11 @@ from inspector.tui.errors import guarded
 from inspector.tui.widgets.detail.context_tree import ContextView
 from inspector.tui.widgets.detail.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
-from inspector.tui.widgets.detail.search import Hit, compile_search, find_hits, leaves
+from inspector.tui.widgets.detail.loaded import Loaded
+from inspector.tui.widgets.detail.search import Hit, find_hits, leaves
 from inspector.tui.widgets.detail.tabs import DetailTabs
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
-from inspector.tui.widgets.detail.transcript_items import Item, transcript_items
+from inspector.tui.widgets.detail.transcript_items import Item
 from inspector.tui.widgets.detail.diff import first_request_text, render_diff
 from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 from inspector.tui.widgets.detail.headers import render_headers
@@ -55,8 +57,8 @@ class RawReady(Message):
 
 
 class SearchDone(Message):
-    """Hits so far: first those of the Conversation and Context tabs, then (`final`) all,
-    the Raw text's too (making that text takes longest)."""
+    """Hits so far; `final`: all of them, the Raw text's too (making that text takes
+    longest; the load found those of the Conversation and Context tabs)."""
 
     def __init__(self, pattern: Any, hits: list[Hit], final: bool) -> None:
         super().__init__()
@@ -90,14 +92,12 @@ class Rated(Message):
 
 
 class ExchangeLoaded(Message):
-    """The stored exchange, and the transcript's items made from it in the worker."""
+    """The stored exchange and what the worker made of it (None: `error` says why)."""
 
-    def __init__(self, exchange: dict[str, Any] | None, error: str | None = None,
-                 items: list[Item] | None = None) -> None:
+    def __init__(self, loaded: Loaded | None, error: str | None = None) -> None:
         super().__init__()
-        self.exchange = exchange
+        self.loaded = loaded
         self.error = error
-        self.items = items or []
 
 
 class DetailScreen(Screen):
@@ -183,9 +183,10 @@ class DetailScreen(Screen):
     def _load(self, capture_id: str) -> None:
         try:
             ex = self.backend.exchange(capture_id)
-            # the transcript's blocks are cut out here, off the UI thread
-            items = transcript_items(xv.request_json(ex)) if ex else []
-            self.post_message(ExchangeLoaded(ex, items=items))
+            # the transcript's blocks, the tree and the search's first hits are made here,
+            # off the UI thread
+            self.post_message(ExchangeLoaded(Loaded.make(ex, self.search) if ex else None,
+                                             None if ex else "not found"))
         except Exception as e:  # shown as a notification, never a traceback
             log.exception("loading %s", capture_id)
             self.post_message(ExchangeLoaded(None, f"{type(e).__name__}: {e}"))
@@ -193,22 +194,29 @@ class DetailScreen(Screen):
     @guarded
     async def on_exchange_loaded(self, message: ExchangeLoaded) -> None:
         await self.query_one("#detail-loading").remove()
-        if message.exchange is None:
+        loaded = message.loaded
+        if loaded is None:
             self.notify(message.error or "not found", title="Cannot open request",
                         severity="error")
             await self.mount(Static(Text(message.error or "not found", style="red")),
                              before=self.query_one(Footer))
             return
-        ex = self.exchange = message.exchange
-        self.items = message.items
+        ex = self.exchange = loaded.exchange
+        self.items, self.request, self.attribution = loaded.items, loaded.request, loaded.tree
         self.query_one("#detail-summary", Static).update(summary_line(ex))
         session = xv.field(ex, "session_id")
         if session and ex.get("ts"):
             self._load_findings(ex["id"], session, ex["ts"])
-        self.request = xv.request_json(ex)
-        self.attribution = xv.tree(ex)
         tabs = self.query_one(TabbedContent)
         tabs.display = True
+        if loaded.pattern is not None:
+            self.pattern, self.hits = loaded.pattern, loaded.hits
+            # the Raw tab's hits (its text is slow to make) once the first tab is painted
+            self.call_after_refresh(self._search_raw, loaded.pattern, loaded.hits)
+        if self.hits:  # opened on a search: its first hit's tab is the one built first
+            await self._show_hit(0)
+            self.call_after_refresh(self._load_diff, self.capture_id)
+            return
         await self._build("context")
         if tabs.active == "context":
             # at once, not by `focus()`'s later call: a key pressed meanwhile may pick
@@ -220,8 +228,6 @@ class DetailScreen(Screen):
         # the diff (hundreds of ms on a long session) starts once the first tab is painted:
         # run beside the request's load it slowed it, and its garbage collections froze the UI
         self.call_after_refresh(self._load_diff, self.capture_id)
-        if self.search:
-            self._search(self.search)
 
     async def _build(self, name: str) -> None:
         """Mount tab `name`'s content unless done; a second caller waits for the first."""
@@ -248,6 +254,11 @@ class DetailScreen(Screen):
         if name == "conversation":
             if not self.items:
                 return [Static(Text("No messages in this request.", style="dim"))]
+            # built for a hit: its first window is around the hit, matches lit
+            hit = self.hits[self.hit_index] if self.hit_index >= 0 else None
+            if hit is not None and hit.tab == "conversation":
+                return [ConversationView(self.items, start=hit.where - 2,
+                                         pattern=self.pattern, id="conversation-view")]
             return [ConversationView(self.items, id="conversation-view")]
         if name == "response":
             return [VerticalScroll(Static(render_response(
@@ -397,11 +408,9 @@ class DetailScreen(Screen):
 
     # -- search ----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, text: str) -> None:
-        pattern = compile_search(text)
-        hits = find_hits(pattern, self.items, leaves(self.attribution), self.request, None)
-        self.post_message(SearchDone(pattern, hits, final=False))
-        hits += find_hits(pattern, [], [], self.request, self.raw_text())
+    def _search_raw(self, pattern: re.Pattern[str], hits: list[Hit]) -> None:
+        """Add the Raw tab's hits to those the load found in the other tabs."""
+        hits = hits + find_hits(pattern, [], [], self.request, self.raw_text())
         self.post_message(SearchDone(pattern, hits, final=True))
 
     @guarded

@@ -147,14 +147,17 @@ class Transcript(VerticalScroll, can_focus=True):
     class LevelsChanged(Message):
         """The detail levels or the mounted window changed (the legend shows them)."""
 
-    def __init__(self, items: list[Item], **kwargs: Any) -> None:
+    def __init__(self, items: list[Item], start: int = 0,
+                 pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
+        """`start`: the first item mounted (the window begins there); `pattern`: a search
+        whose matches are lit."""
         super().__init__(**kwargs)
         self.items = items
         self.levels: dict[str, str] = dict(DEFAULT)
-        self.lo = 0  # index of the first mounted item
+        self.lo = max(0, min(start, len(items) - 1))  # index of the first mounted item
         self.blocks: list[TranscriptBlock] = []
-        self.cursor = 0  # an item index, within the window
-        self.pattern: re.Pattern[str] | None = None
+        self.cursor = self.lo  # an item index, within the window
+        self.pattern = pattern
         self._busy = False  # one mount at a time
         #: the content's height when the last batch was mounted (None: not laid out since)
         self._grown_at: int | None = None
@@ -175,7 +178,7 @@ class Transcript(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(id="transcript-earlier")
-        self.blocks = self._make(0, BATCH)
+        self.blocks = self._make(self.lo, self.lo + BATCH)
         yield from self.blocks
 
     def on_mount(self) -> None:
@@ -406,7 +409,10 @@ class Transcript(VerticalScroll, can_focus=True):
         self.set_cursor(index, scroll=False)
         line = block.item.text.count("\n", 0, offset)
 
-        def scroll() -> None:
+        def scroll(tries: int = 5) -> None:
+            if not self.virtual_size.height and tries:  # just mounted: not laid out yet
+                self.call_after_refresh(scroll, tries - 1)
+                return
             self.scroll_to(y=max(block.virtual_region.y + line - 2, 0), animate=False)
 
         self.call_after_refresh(scroll)
@@ -415,13 +421,16 @@ class Transcript(VerticalScroll, can_focus=True):
 class ConversationView(Vertical):
     """The transcript with its legend (the kinds, their levels and the keys) above it."""
 
-    def __init__(self, items: list[Item], **kwargs: Any) -> None:
+    def __init__(self, items: list[Item], start: int = 0,
+                 pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items = items
+        self.start = start
+        self.pattern = pattern
 
     def compose(self) -> ComposeResult:
         yield Static(id="transcript-legend")
-        yield Transcript(self.items, id="transcript")
+        yield Transcript(self.items, self.start, self.pattern, id="transcript")
 
     def on_mount(self) -> None:
         self._legend()
