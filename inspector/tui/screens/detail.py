@@ -143,6 +143,7 @@ class DetailScreen(Screen):
         self.exchange: dict[str, Any] | None = None
         self.diff: dict[str, Any] | None = None
         self.diff_loaded = False
+        self.diff_error: str | None = None
         self.show_unchanged = False
 
     def compose(self) -> ComposeResult:
@@ -327,24 +328,30 @@ class DetailScreen(Screen):
 
     # -- diff ----------------------------------------------------------------------------
     def on_diff_loaded(self, message: DiffLoaded) -> None:
-        self.diff = message.diff
+        self.diff, self.diff_error = message.diff, message.error
         self.diff_loaded = True
         if message.error:
             self.notify(message.error, title="Cannot compare", severity="warning")
-        self._show_diff(message.error)
+        self._show_diff()
 
-    def _show_diff(self, error: str | None = None) -> None:
+    def _show_diff(self) -> None:
         """Fill the Diff tab once both the tab and the diff are there."""
         bodies = self.query("#diff-body")
         if not bodies or not self.diff_loaded:
             return
-        if error:
-            body = Text(error, style="red")
+        if self.diff_error:
+            body = Text(self.diff_error, style="red")
         elif self.diff is None:
             body = first_request_text(str((self.exchange or {}).get("id", self.capture_id)))
         else:
             body = render_diff(self.diff, show_unchanged=self.show_unchanged)
-        bodies.first(Static).update(body)
+        shown = self.query_one(TabbedContent).active == "diff"
+        # in a hidden tab, new text needs no layout of the screen (30-40 ms on a long
+        # request, just after its first frame): its size is measured when the tab shows
+        static = bodies.first(Static)
+        static.update(body, layout=shown)
+        if not shown:
+            static.clear_cached_dimensions()
 
     def action_toggle_unchanged(self) -> None:
         self.show_unchanged = not self.show_unchanged
