@@ -315,3 +315,25 @@ async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
         await pilot.pause(0.1)
         assert tabs.active == "conversation"
         assert app.focused is screen.query_one(Transcript)
+
+
+def test_a_one_line_block_is_measured_without_rendering_and_stays_one_line():
+    from io import StringIO
+
+    from rich.console import Console
+    from textual.geometry import Size
+
+    from inspector.tui.widgets.detail.transcript_items import FULL, LINE, Item
+
+    # a tool name with a line break in it (a request may hold anything)
+    item = Item("tool_call", "→ odd\nname  assistant #1", '{\n  "a": 1\n}', "json", 1,
+                summary='{"a": 1}')
+    block = TranscriptBlock(item, 0, LINE)
+    size = Size(60, 20)
+    assert block.one_line and block.get_content_height(size, size, 60) == 1
+    console = Console(width=60, file=StringIO())
+    lines = console.render_lines(block.content_renderable(), console.options)
+    assert len(lines) == 1 and "odd name" in "".join(s.text for s in lines[0])
+    block.expanded = True  # opened: measured as what it shows
+    assert not block.one_line
+    assert not TranscriptBlock(item, 0, FULL).one_line

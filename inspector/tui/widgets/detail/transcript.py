@@ -21,6 +21,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Static
 
@@ -39,10 +40,11 @@ LEVEL_MARK = {FULL: "●", LINE: "◐", HIDDEN: "○"}
 
 
 class OneLine:
-    """A Text cut to the width it is drawn at, with an ellipsis: never wraps."""
+    """A Text cut to the width it is drawn at, with an ellipsis: never wraps, always one
+    line (line breaks in it become spaces)."""
 
     def __init__(self, text: Text) -> None:
-        self.text = text
+        self.text = text if "\n" not in text.plain else Text(" ").join(text.split("\n"))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         text = self.text.copy()
@@ -97,11 +99,23 @@ class TranscriptBlock(Static):
         if self.display:
             self.update(self.content_renderable())
 
+    @property
+    def one_line(self) -> bool:
+        """Shown as one line (title and first words)?"""
+        return self.level != FULL and not self.expanded
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # a one-line block is one line high: no need to render it to know (most blocks
+        # are; rendering each to measure it was most of the cost of laying out a batch)
+        if self.one_line and width:
+            return 1
+        return super().get_content_height(container, viewport, width)
+
     def content_renderable(self) -> RenderableType:
         item = self.item
         head = Text(item.title, style=KIND_STYLE.get(item.kind, "bold"))
         lines = item.text.splitlines() or [""]
-        if self.level != FULL and not self.expanded:  # one line: title and first words
+        if self.one_line:  # title and first words
             if len(lines) > 1:
                 head.append(f" ({len(lines)} lines)", style="dim italic")
             head.append("  ")
