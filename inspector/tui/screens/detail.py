@@ -204,7 +204,9 @@ class DetailScreen(Screen):
             return
         ex = self.exchange = loaded.exchange
         self.items, self.request, self.attribution = loaded.items, loaded.request, loaded.tree
-        self.query_one("#detail-summary", Static).update(summary_line(ex))
+        # the summary, search and legend lines have fixed heights (inspector.tcss): new text
+        # in them needs no layout of the whole screen
+        self.query_one("#detail-summary", Static).update(summary_line(ex), layout=False)
         session = xv.field(ex, "session_id")
         if session and ex.get("ts"):
             self._load_findings(ex["id"], session, ex["ts"])
@@ -393,7 +395,8 @@ class DetailScreen(Screen):
         if self.exchange is not None:
             self.exchange.setdefault("feedback", []).append(
                 {"rating": rating_value(stored["rating"]), "note": stored.get("note")})
-            self.query_one("#detail-summary", Static).update(summary_line(self.exchange))
+            self.query_one("#detail-summary", Static).update(summary_line(self.exchange),
+                                                             layout=False)
         self.notify(f"Rated {stored['rating']}" + (f": {stored['note']}" if stored.get("note")
                                                     else ""), timeout=3)
 
@@ -485,7 +488,7 @@ class DetailScreen(Screen):
                 text.append(" (counting…)", style="dim")
             text.append(f"  in {dict(TAB_TITLES)[hit.tab]}", style="dim")
             text.append("   n next · N previous", style="dim")
-        box.update(text)
+        box.update(text, layout=False)  # one line high, whatever it says
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -453,8 +453,9 @@ class ConversationView(Vertical):
         self._legend()
 
     def _legend(self) -> None:
+        # two lines high (inspector.tcss): a new legend needs no layout of the screen
         self.query_one("#transcript-legend", Static).update(
-            self.query_one(Transcript).legend())
+            self.query_one(Transcript).legend(), layout=False)
 
 
 __all__ = ["ConversationView", "Transcript", "TranscriptBlock", "LEVELS"]
