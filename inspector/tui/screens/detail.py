@@ -101,6 +101,10 @@ class ExchangeLoaded(Message):
 
 
 class DetailScreen(Screen):
+    # the loading dots on three lines, not the whole screen: Textual draws every line of
+    # the indicator's area on each of its frames (~10 ms at 160x45), while the request loads
+    DEFAULT_CSS = "DetailScreen #detail-loading { height: 3; }"
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("1", "tab('context')", "Context", show=False),
