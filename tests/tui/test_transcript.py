@@ -299,6 +299,26 @@ async def test_the_footer_recomposes_only_when_its_keys_change(filled):
         assert footer.recomposed == 3
 
 
+async def test_opened_on_a_search_the_footer_shows_the_hits_tab_keys_at_once(config):
+    from textual.widgets._footer import FooterKey
+
+    from inspector.tui.widgets.detail.footer import KeysFooter
+
+    rec, _ = _long_record()  # slow enough to load that the footer would compose before
+    with Store(config.db_path) as store:
+        store.write([rec])
+    app = make_app(config, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(app, pilot, rec.capture.id, search=r"Needle\w+")
+        footer = screen.query_one(KeysFooter)
+        keys = lambda: {k.description for k in footer.query(FooterKey)}  # noqa: E731
+        # the hit is in the transcript: its keys, composed once (not first the keys of
+        # what had focus while the request loaded)
+        await wait_for(pilot, lambda: isinstance(app.focused, Transcript) and "Dialogue" in keys())
+        await pilot.pause(0.1)
+        assert footer.recomposed == 1 and {"Back", "Next hit"} <= keys()
+
+
 async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
     from textual.widgets import TabPane
 

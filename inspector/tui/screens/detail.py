@@ -165,7 +165,7 @@ class DetailScreen(Screen):
                         yield from self._tab_content("diff")
         done = self.built["diff"] = asyncio.get_running_loop().create_future()
         done.set_result(None)
-        yield KeysFooter()
+        yield KeysFooter(held=True)  # its keys come with the first tab (on_exchange_loaded)
 
     def on_mount(self) -> None:
         self.query_one("#detail-findings").display = False
@@ -198,6 +198,12 @@ class DetailScreen(Screen):
 
     @guarded
     async def on_exchange_loaded(self, message: ExchangeLoaded) -> None:
+        try:
+            await self._show_loaded(message)
+        finally:  # the footer's keys: those of what took the keyboard (composed once)
+            self.query_one(KeysFooter).show_keys()
+
+    async def _show_loaded(self, message: ExchangeLoaded) -> None:
         await self.query_one("#detail-loading").remove()
         loaded = message.loaded
         if loaded is None:
@@ -463,7 +469,7 @@ class DetailScreen(Screen):
             if transcript.pattern is not self.pattern:
                 transcript.highlight(self.pattern)
             await transcript.show_hit(hit.where, hit.start)
-            transcript.focus()
+            self.set_focus(transcript)  # at once: the footer shows its keys next
         elif hit.tab == "context":
             view = self.query_one(ContextView)
             view.show_part(leaves(self.attribution)[hit.where], hit.start, hit.end)

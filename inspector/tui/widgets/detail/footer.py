@@ -8,6 +8,10 @@ Opening a long request sent six such notices and each recompose took 15-20 ms of
 loop, while the keys shown stayed the same (the tab bar and the tree show no keys of their
 own). Here notices in one frame make one check, and the check recomposes only when the
 shown keys (or whether they are enabled) differ from those on screen.
+
+It can also wait (`held`) until its screen has the widget that takes the keyboard first:
+a screen that loads its content would otherwise have its keys composed twice, once for
+whatever has focus while it loads, then for the content.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from textual.widgets import Footer
 class KeysFooter(Footer):
     """A Footer that recomposes when, and only when, its keys change."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, held: bool = False, **kwargs: Any) -> None:
+        """`held`: show no keys until `show_keys` is called."""
         super().__init__(**kwargs)
+        self.held = held
         self._shown: tuple[Any, ...] | None = None  # the keys on screen (see `_keys`)
         self._checking = False  # a check is due after the next refresh
         self.recomposed = 0  # how often it did (tests check the redundant ones are not)
@@ -46,12 +52,21 @@ class KeysFooter(Footer):
             self._checking = True
             self.call_after_refresh(self._recompose_if_changed)
 
-    async def _recompose_if_changed(self) -> None:
+    def show_keys(self) -> None:
+        """Stop holding the keys back: show those of the widget with focus now."""
+        if self.held:
+            self.held = False
+            self.bindings_changed(self.screen)
+
+    def _recompose_if_changed(self) -> None:
         self._checking = False
-        if not self.is_attached:
+        if self.held or not self.is_attached:
             return
         keys = self._keys()
         if keys != self._shown:
             self._shown = keys
             self.recomposed += 1
-            await self.recompose()
+            # in the footer's own task: each key binds to the footer's reactives, found
+            # through the task that composes it, and this check runs in the task of
+            # whoever asked for it (the screen's, for `show_keys`)
+            self.call_later(self.recompose)
