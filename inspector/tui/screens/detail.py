@@ -19,7 +19,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
 
@@ -29,6 +28,8 @@ from inspector.tui.widgets.detail.context_tree import ContextView
 from inspector.tui.widgets.detail.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
 from inspector.tui.widgets.detail.loaded import Loaded
+from inspector.tui.widgets.detail.messages import (
+    DiffLoaded, ExchangeLoaded, FindingsLoaded, Rated, RawReady, SearchDone)
 from inspector.tui.widgets.detail.search import Hit, find_hits, leaves
 from inspector.tui.widgets.detail.tabs import DetailTabs
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
@@ -46,58 +47,6 @@ TAB_TITLES = (("context", "Context"), ("conversation", "Conversation"),
               ("response", "Response"), ("headers", "Headers"), ("raw", "Raw"),
               ("timing", "Timing"), ("diff", "Diff"))
 TABS = tuple(name for name, _ in TAB_TITLES)
-
-
-class RawReady(Message):
-    """The Raw tab's text, made and cut into lines in a worker thread."""
-
-    def __init__(self, doc: RawDoc) -> None:
-        super().__init__()
-        self.doc = doc
-
-
-class SearchDone(Message):
-    """Hits so far; `final`: all of them, the Raw text's too (making that text takes
-    longest; the load found those of the Conversation and Context tabs)."""
-
-    def __init__(self, pattern: Any, hits: list[Hit], final: bool) -> None:
-        super().__init__()
-        self.pattern = pattern
-        self.hits = hits
-        self.final = final
-
-
-class DiffLoaded(Message):
-    """`diff`: the `diff_exchanges` dict, or None for the first request of a session."""
-
-    def __init__(self, diff: dict[str, Any] | None, error: str | None = None) -> None:
-        super().__init__()
-        self.diff = diff
-        self.error = error
-
-
-class FindingsLoaded(Message):
-    """The findings about this request (cache break, large result, ...)."""
-
-    def __init__(self, findings: list[Any]) -> None:
-        super().__init__()
-        self.findings = findings
-
-
-class Rated(Message):
-    def __init__(self, stored: dict[str, Any] | None, error: str | None = None) -> None:
-        super().__init__()
-        self.stored = stored
-        self.error = error
-
-
-class ExchangeLoaded(Message):
-    """The stored exchange and what the worker made of it (None: `error` says why)."""
-
-    def __init__(self, loaded: Loaded | None, error: str | None = None) -> None:
-        super().__init__()
-        self.loaded = loaded
-        self.error = error
 
 
 class DetailScreen(Screen):
