@@ -221,6 +221,17 @@ async def test_search_opens_the_hit_and_steps_through_hits(config):
         assert "hit 1/3" in _text(screen.query_one("#detail-search"))
 
 
+async def test_a_search_whose_first_hit_is_in_the_tree_opens_there(filled):
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        # a tool's description: in the Context tree, not in the transcript
+        screen = await _open(app, pilot, sample_records()[3].capture.id, search="Executes")
+        await wait_for(pilot, lambda: bool(screen.query("#context-content")) and screen.query_one(
+            "#context-content", TextArea).selected_text == "Executes")
+        assert screen.query_one("#detail-tabs").active == "context"
+        assert app.focused is screen.query_one("#context-tree")  # arrows move in the tree
+        assert "conversation" not in screen.built
+
 async def test_no_hit_says_so_and_n_still_rates(filled):
     from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 

@@ -422,6 +422,7 @@ class DetailScreen(Screen):
         elif hit.tab == "context":
             view = self.query_one(ContextView)
             view.show_part(leaves(self.attribution)[hit.where], hit.start, hit.end)
+            self.set_focus(view.query_one("#context-tree"))  # a tab already shown gets none
         elif hit.tab == "raw":
             await self._raw_ready.wait()
             view = self.query_one("#raw-text", RawView)
