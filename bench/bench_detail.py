@@ -1,7 +1,7 @@
 """Opening one long request in the detail view: time to the first tab, to the Conversation
 tab, to the Raw tab, and the longest stall of the UI loop meanwhile.
 
-A 300-turn Claude Code-like session is built here (611 messages, ~1.2 MB of request body:
+A 300-turn Claude Code-like session is built here (602 messages, ~1.3 MB of request body:
 prompts, replies with thinking, tool calls, tool results of a few KB, reminders), stored
 through the real store, and opened with the app driven headless by Textual's pilot at
 160x45, as a user would: open the request, wait for the Context tab, press `]` to get to

@@ -46,14 +46,18 @@ def diff_exchanges(store: Any, id_prefix: str, other_prefix: str | None = None) 
 
     The earlier of the two (by time) is the "before" side. Raises the store's NotFound or
     AmbiguousId for bad prefixes, NoPrevious when there is nothing to compare with."""
-    this = get_exchange(store, id_prefix)
     if other_prefix is None:
-        prev_id = previous_request(store, this["id"])
-        if prev_id is None:
-            raise NoPrevious(f"{this['id']} has no earlier request in its session; "
+        # the previous request is looked for before this one is read: the first request
+        # of a session (nothing to compare with) costs no parse of its megabyte body
+        full = store.resolve_id(id_prefix)  # AmbiguousId here; NotFound from get_exchange
+        prev_id = previous_request(store, full) if full is not None else None
+        if full is not None and prev_id is None:
+            raise NoPrevious(f"{full} has no earlier request in its session; "
                              "name the other request: diff ID OTHER")
+        this = get_exchange(store, id_prefix)
         other = get_exchange(store, prev_id)
     else:
+        this = get_exchange(store, id_prefix)
         other = get_exchange(store, other_prefix)
     before, after = sorted([other, this], key=lambda e: (e["ts"], e["id"]))
     b_tree, a_tree = before.get("attribution"), after.get("attribution")

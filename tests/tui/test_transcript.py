@@ -39,8 +39,9 @@ def _text(widget) -> str:
 async def _open(app, pilot, capture_id, search=None):
     await wait_for(pilot, lambda: app.main.counts.total > 0)
     app.push_screen(DetailScreen(app.backend, capture_id, search=search))
+    # loaded: the Context tab is built, or the tab of the search's first hit is shown
     await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                   and bool(app.screen.query("#context-tree")))
+                   and (bool(app.screen.query("#context-tree")) or app.screen.hit_index >= 0))
     return app.screen
 
 
@@ -196,6 +197,9 @@ async def test_search_opens_the_hit_and_steps_through_hits(config):
         assert "hit 1/3" in status and "Conversation" in status
         tabs = screen.query_one("#detail-tabs")
         assert tabs.active == "conversation"
+        # the hit's tab was the first built, its window mounted at the hit
+        assert "context" not in screen.built
+        assert screen.query_one(Transcript).lo > 400
         await wait_for(pilot, lambda: bool(screen.query(".-hit")))
         block = screen.query_one(".-hit", TranscriptBlock)
         assert block.item.kind == "tool_result" and block.expanded and block.display
@@ -216,6 +220,17 @@ async def test_search_opens_the_hit_and_steps_through_hits(config):
         await wait_for(pilot, lambda: tabs.active == "conversation")
         assert "hit 1/3" in _text(screen.query_one("#detail-search"))
 
+
+async def test_a_search_whose_first_hit_is_in_the_tree_opens_there(filled):
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        # a tool's description: in the Context tree, not in the transcript
+        screen = await _open(app, pilot, sample_records()[3].capture.id, search="Executes")
+        await wait_for(pilot, lambda: bool(screen.query("#context-content")) and screen.query_one(
+            "#context-content", TextArea).selected_text == "Executes")
+        assert screen.query_one("#detail-tabs").active == "context"
+        assert app.focused is screen.query_one("#context-tree")  # arrows move in the tree
+        assert "conversation" not in screen.built
 
 async def test_no_hit_says_so_and_n_still_rates(filled):
     from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
@@ -264,3 +279,92 @@ def test_search_is_smart_about_case_and_takes_any_text():
     assert not compile_search("Needle").search("a NEEDLE")
     assert compile_search("f(x").search("call f(x now")  # not a valid regex: as it is
     assert line_col("ab\ncd\nef", 7) == (2, 1)
+
+
+async def test_the_footer_recomposes_only_when_its_keys_change(filled):
+    from textual.widgets import Tabs
+    from textual.widgets._footer import FooterKey
+
+    from inspector.tui.widgets.detail.footer import KeysFooter
+
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, sample_records()[3].capture.id)
+        footer = screen.query_one(KeysFooter)
+        tree = screen.query_one("#context-tree", Tree)
+        await wait_for(pilot, lambda: app.focused is tree and footer.recomposed == 1)
+        keys = lambda: {k.description for k in footer.query(FooterKey)}  # noqa: E731
+        assert {"Back", "Next tab"} <= keys() and "Dialogue" not in keys()
+        # the tab bar and the tree show the same keys: focus moves, the footer stays
+        screen.query_one(Tabs).focus()
+        await pilot.pause(0.1)
+        tree.focus()
+        await pilot.pause(0.1)
+        assert footer.recomposed == 1
+        # the transcript has keys of its own: they come in, and go when it loses focus
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: "Dialogue" in keys())
+        assert footer.recomposed == 2
+        await pilot.press("left_square_bracket")
+        await wait_for(pilot, lambda: "Dialogue" not in keys())
+        assert footer.recomposed == 3
+
+
+async def test_opened_on_a_search_the_footer_shows_the_hits_tab_keys_at_once(config):
+    from textual.widgets._footer import FooterKey
+
+    from inspector.tui.widgets.detail.footer import KeysFooter
+
+    rec, _ = _long_record()  # slow enough to load that the footer would compose before
+    with Store(config.db_path) as store:
+        store.write([rec])
+    app = make_app(config, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(app, pilot, rec.capture.id, search=r"Needle\w+")
+        footer = screen.query_one(KeysFooter)
+        keys = lambda: {k.description for k in footer.query(FooterKey)}  # noqa: E731
+        # the hit is in the transcript: its keys, composed once (not first the keys of
+        # what had focus while the request loaded)
+        await wait_for(pilot, lambda: isinstance(app.focused, Transcript) and "Dialogue" in keys())
+        await pilot.pause(0.1)
+        assert footer.recomposed == 1 and {"Back", "Next hit"} <= keys()
+
+
+async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
+    from textual.widgets import TabPane
+
+    app = make_app(filled, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot, sample_records()[3].capture.id)
+        tabs = screen.query_one("#detail-tabs")
+        await pilot.press("right_square_bracket")
+        await wait_for(pilot, lambda: app.focused is screen.query_one(Transcript))
+        # the tree took the keyboard as the request arrived; a key chose another tab before
+        # the Context pane's notice of it came in: that notice does not pull Context back
+        context = screen.query_one("#context", TabPane)
+        context.post_message(TabPane.Focused(context))
+        await pilot.pause(0.1)
+        assert tabs.active == "conversation"
+        assert app.focused is screen.query_one(Transcript)
+
+
+def test_a_one_line_block_is_measured_without_rendering_and_stays_one_line():
+    from io import StringIO
+
+    from rich.console import Console
+    from textual.geometry import Size
+
+    from inspector.tui.widgets.detail.transcript_items import FULL, LINE, Item
+
+    # a tool name with a line break in it (a request may hold anything)
+    item = Item("tool_call", "→ odd\nname  assistant #1", '{\n  "a": 1\n}', "json", 1,
+                summary='{"a": 1}')
+    block = TranscriptBlock(item, 0, LINE)
+    size = Size(60, 20)
+    assert block.one_line and block.get_content_height(size, size, 60) == 1
+    console = Console(width=60, file=StringIO())
+    lines = console.render_lines(block.content_renderable(), console.options)
+    assert len(lines) == 1 and "odd name" in "".join(s.text for s in lines[0])
+    block.expanded = True  # opened: measured as what it shows
+    assert not block.one_line
+    assert not TranscriptBlock(item, 0, FULL).one_line

@@ -31,12 +31,12 @@ def _opener(keys: tuple[str, ...], search: str | None = None):
         app = pilot.app
         await wait_for(pilot, lambda: app.main.counts.total > 0)
         app.push_screen(DetailScreen(app.backend, newest, search=search))
-        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                       and bool(app.screen.query("#context-tree")))
-        if search:
-            await wait_for(pilot, lambda: bool(app.screen.query(".-hit"))
-                           and app.screen.search_final)
+        if search:  # opened on the hit's tab
+            await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
+                           and bool(app.screen.query(".-hit")) and app.screen.search_final)
         else:
+            await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
+                           and bool(app.screen.query("#context-tree")))
             await pilot.press("right_square_bracket")
             await wait_for(pilot, lambda: bool(app.screen.query(TranscriptBlock)))
         await pilot.press(*keys)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 from typing import Any
 
@@ -18,17 +19,21 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
 
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.detail.context_tree import ContextView
+from inspector.tui.widgets.detail.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
-from inspector.tui.widgets.detail.search import Hit, compile_search, find_hits, leaves
+from inspector.tui.widgets.detail.loaded import Loaded
+from inspector.tui.widgets.detail.messages import (
+    DiffLoaded, ExchangeLoaded, FindingsLoaded, Rated, RawReady, SearchDone)
+from inspector.tui.widgets.detail.search import Hit, find_hits, leaves
+from inspector.tui.widgets.detail.tabs import DetailTabs
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
-from inspector.tui.widgets.detail.transcript_items import Item, transcript_items
+from inspector.tui.widgets.detail.transcript_items import Item
 from inspector.tui.widgets.detail.diff import first_request_text, render_diff
 from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 from inspector.tui.widgets.detail.headers import render_headers
@@ -44,61 +49,11 @@ TAB_TITLES = (("context", "Context"), ("conversation", "Conversation"),
 TABS = tuple(name for name, _ in TAB_TITLES)
 
 
-class RawReady(Message):
-    """The Raw tab's text, made and cut into lines in a worker thread."""
-
-    def __init__(self, doc: RawDoc) -> None:
-        super().__init__()
-        self.doc = doc
-
-
-class SearchDone(Message):
-    """Hits so far: first those of the Conversation and Context tabs, then (`final`) all,
-    the Raw text's too (making that text takes longest)."""
-
-    def __init__(self, pattern: Any, hits: list[Hit], final: bool) -> None:
-        super().__init__()
-        self.pattern = pattern
-        self.hits = hits
-        self.final = final
-
-
-class DiffLoaded(Message):
-    """`diff`: the `diff_exchanges` dict, or None for the first request of a session."""
-
-    def __init__(self, diff: dict[str, Any] | None, error: str | None = None) -> None:
-        super().__init__()
-        self.diff = diff
-        self.error = error
-
-
-class FindingsLoaded(Message):
-    """The findings about this request (cache break, large result, ...)."""
-
-    def __init__(self, findings: list[Any]) -> None:
-        super().__init__()
-        self.findings = findings
-
-
-class Rated(Message):
-    def __init__(self, stored: dict[str, Any] | None, error: str | None = None) -> None:
-        super().__init__()
-        self.stored = stored
-        self.error = error
-
-
-class ExchangeLoaded(Message):
-    """The stored exchange, and the transcript's items made from it in the worker."""
-
-    def __init__(self, exchange: dict[str, Any] | None, error: str | None = None,
-                 items: list[Item] | None = None) -> None:
-        super().__init__()
-        self.exchange = exchange
-        self.error = error
-        self.items = items or []
-
-
 class DetailScreen(Screen):
+    # the loading dots on three lines, not the whole screen: Textual draws every line of
+    # the indicator's area on each of its frames (~10 ms at 160x45), while the request loads
+    DEFAULT_CSS = "DetailScreen #detail-loading { height: 3; }"
+
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("1", "tab('context')", "Context", show=False),
@@ -141,6 +96,7 @@ class DetailScreen(Screen):
         self.exchange: dict[str, Any] | None = None
         self.diff: dict[str, Any] | None = None
         self.diff_loaded = False
+        self.diff_error: str | None = None
         self.show_unchanged = False
 
     def compose(self) -> ComposeResult:
@@ -151,14 +107,14 @@ class DetailScreen(Screen):
         yield LoadingIndicator(id="detail-loading")
         # every tab is an empty pane, composed while the request loads; its content is built
         # the first time it shows (the Raw tab alone took half a second on a 1 MB request)
-        with TabbedContent(id="detail-tabs", initial="context"):
+        with DetailTabs(id="detail-tabs", initial="context"):
             for name, title in TAB_TITLES:
                 with TabPane(title, id=name):
                     if name == "diff":  # a placeholder, filled when the diff arrives
                         yield from self._tab_content("diff")
         done = self.built["diff"] = asyncio.get_running_loop().create_future()
         done.set_result(None)
-        yield Footer()
+        yield KeysFooter(held=True)  # its keys come with the first tab (on_exchange_loaded)
 
     def on_mount(self) -> None:
         self.query_one("#detail-findings").display = False
@@ -181,32 +137,48 @@ class DetailScreen(Screen):
     def _load(self, capture_id: str) -> None:
         try:
             ex = self.backend.exchange(capture_id)
-            # the transcript's blocks are cut out here, off the UI thread
-            items = transcript_items(xv.request_json(ex)) if ex else []
-            self.post_message(ExchangeLoaded(ex, items=items))
+            # the transcript's blocks, the tree and the search's first hits are made here,
+            # off the UI thread
+            self.post_message(ExchangeLoaded(Loaded.make(ex, self.search) if ex else None,
+                                             None if ex else "not found"))
         except Exception as e:  # shown as a notification, never a traceback
             log.exception("loading %s", capture_id)
             self.post_message(ExchangeLoaded(None, f"{type(e).__name__}: {e}"))
 
     @guarded
     async def on_exchange_loaded(self, message: ExchangeLoaded) -> None:
+        try:
+            await self._show_loaded(message)
+        finally:  # the footer's keys: those of what took the keyboard (composed once)
+            self.query_one(KeysFooter).show_keys()
+
+    async def _show_loaded(self, message: ExchangeLoaded) -> None:
         await self.query_one("#detail-loading").remove()
-        if message.exchange is None:
+        loaded = message.loaded
+        if loaded is None:
             self.notify(message.error or "not found", title="Cannot open request",
                         severity="error")
             await self.mount(Static(Text(message.error or "not found", style="red")),
                              before=self.query_one(Footer))
             return
-        ex = self.exchange = message.exchange
-        self.items = message.items
-        self.query_one("#detail-summary", Static).update(summary_line(ex))
+        ex = self.exchange = loaded.exchange
+        self.items, self.request, self.attribution = loaded.items, loaded.request, loaded.tree
+        # the summary, search and legend lines have fixed heights (inspector.tcss): new text
+        # in them needs no layout of the whole screen
+        self.query_one("#detail-summary", Static).update(summary_line(ex), layout=False)
         session = xv.field(ex, "session_id")
         if session and ex.get("ts"):
             self._load_findings(ex["id"], session, ex["ts"])
-        self.request = xv.request_json(ex)
-        self.attribution = xv.tree(ex)
         tabs = self.query_one(TabbedContent)
         tabs.display = True
+        if loaded.pattern is not None:
+            self.pattern, self.hits = loaded.pattern, loaded.hits
+            # the Raw tab's hits (its text is slow to make) once the first tab is painted
+            self.call_after_refresh(self._search_raw, loaded.pattern, loaded.hits)
+        if self.hits:  # opened on a search: its first hit's tab is the one built first
+            await self._show_hit(0)
+            self.call_after_refresh(self._load_diff, self.capture_id)
+            return
         await self._build("context")
         if tabs.active == "context":
             # at once, not by `focus()`'s later call: a key pressed meanwhile may pick
@@ -218,8 +190,6 @@ class DetailScreen(Screen):
         # the diff (hundreds of ms on a long session) starts once the first tab is painted:
         # run beside the request's load it slowed it, and its garbage collections froze the UI
         self.call_after_refresh(self._load_diff, self.capture_id)
-        if self.search:
-            self._search(self.search)
 
     async def _build(self, name: str) -> None:
         """Mount tab `name`'s content unless done; a second caller waits for the first."""
@@ -246,6 +216,11 @@ class DetailScreen(Screen):
         if name == "conversation":
             if not self.items:
                 return [Static(Text("No messages in this request.", style="dim"))]
+            # built for a hit: its first window is around the hit, matches lit
+            hit = self.hits[self.hit_index] if self.hit_index >= 0 else None
+            if hit is not None and hit.tab == "conversation":
+                return [ConversationView(self.items, start=hit.where - 2,
+                                         pattern=self.pattern, id="conversation-view")]
             return [ConversationView(self.items, id="conversation-view")]
         if name == "response":
             return [VerticalScroll(Static(render_response(
@@ -314,24 +289,30 @@ class DetailScreen(Screen):
 
     # -- diff ----------------------------------------------------------------------------
     def on_diff_loaded(self, message: DiffLoaded) -> None:
-        self.diff = message.diff
+        self.diff, self.diff_error = message.diff, message.error
         self.diff_loaded = True
         if message.error:
             self.notify(message.error, title="Cannot compare", severity="warning")
-        self._show_diff(message.error)
+        self._show_diff()
 
-    def _show_diff(self, error: str | None = None) -> None:
+    def _show_diff(self) -> None:
         """Fill the Diff tab once both the tab and the diff are there."""
         bodies = self.query("#diff-body")
         if not bodies or not self.diff_loaded:
             return
-        if error:
-            body = Text(error, style="red")
+        if self.diff_error:
+            body = Text(self.diff_error, style="red")
         elif self.diff is None:
             body = first_request_text(str((self.exchange or {}).get("id", self.capture_id)))
         else:
             body = render_diff(self.diff, show_unchanged=self.show_unchanged)
-        bodies.first(Static).update(body)
+        shown = self.query_one(TabbedContent).active == "diff"
+        # in a hidden tab, new text needs no layout of the screen (30-40 ms on a long
+        # request, just after its first frame): its size is measured when the tab shows
+        static = bodies.first(Static)
+        static.update(body, layout=shown)
+        if not shown:
+            static.clear_cached_dimensions()
 
     def action_toggle_unchanged(self) -> None:
         self.show_unchanged = not self.show_unchanged
@@ -373,7 +354,8 @@ class DetailScreen(Screen):
         if self.exchange is not None:
             self.exchange.setdefault("feedback", []).append(
                 {"rating": rating_value(stored["rating"]), "note": stored.get("note")})
-            self.query_one("#detail-summary", Static).update(summary_line(self.exchange))
+            self.query_one("#detail-summary", Static).update(summary_line(self.exchange),
+                                                             layout=False)
         self.notify(f"Rated {stored['rating']}" + (f": {stored['note']}" if stored.get("note")
                                                     else ""), timeout=3)
 
@@ -395,11 +377,9 @@ class DetailScreen(Screen):
 
     # -- search ----------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def _search(self, text: str) -> None:
-        pattern = compile_search(text)
-        hits = find_hits(pattern, self.items, leaves(self.attribution), self.request, None)
-        self.post_message(SearchDone(pattern, hits, final=False))
-        hits += find_hits(pattern, [], [], self.request, self.raw_text())
+    def _search_raw(self, pattern: re.Pattern[str], hits: list[Hit]) -> None:
+        """Add the Raw tab's hits to those the load found in the other tabs."""
+        hits = hits + find_hits(pattern, [], [], self.request, self.raw_text())
         self.post_message(SearchDone(pattern, hits, final=True))
 
     @guarded
@@ -438,10 +418,11 @@ class DetailScreen(Screen):
             if transcript.pattern is not self.pattern:
                 transcript.highlight(self.pattern)
             await transcript.show_hit(hit.where, hit.start)
-            transcript.focus()
+            self.set_focus(transcript)  # at once: the footer shows its keys next
         elif hit.tab == "context":
             view = self.query_one(ContextView)
             view.show_part(leaves(self.attribution)[hit.where], hit.start, hit.end)
+            self.set_focus(view.query_one("#context-tree"))  # a tab already shown gets none
         elif hit.tab == "raw":
             await self._raw_ready.wait()
             view = self.query_one("#raw-text", RawView)
@@ -467,7 +448,7 @@ class DetailScreen(Screen):
                 text.append(" (counting…)", style="dim")
             text.append(f"  in {dict(TAB_TITLES)[hit.tab]}", style="dim")
             text.append("   n next · N previous", style="dim")
-        box.update(text)
+        box.update(text, layout=False)  # one line high, whatever it says
 
     def action_back(self) -> None:
         self.app.pop_screen()

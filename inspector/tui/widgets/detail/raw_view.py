@@ -107,8 +107,10 @@ class RawView(ScrollView, can_focus=True):
         self.rendered = 0  # lines drawn so far (tests check only visible ones are)
         self._gutter = 0
         self._base: Style | None = None  # the widget's own style, cached: costly to get
-        self._spans: LRUCache[int, list[tuple[int, int, Style]]] = LRUCache(4096)
-        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        # a few screens of lines either way: each Strip carries seven small caches of its
+        # own (~15 objects the garbage collector walks on every full pass while it lives)
+        self._spans: LRUCache[int, list[tuple[int, int, Style]]] = LRUCache(1024)
+        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(256)
         if doc is not None:
             self.load(doc)
 

@@ -21,6 +21,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.geometry import Size
 from textual.message import Message
 from textual.widgets import Static
 
@@ -39,10 +40,11 @@ LEVEL_MARK = {FULL: "●", LINE: "◐", HIDDEN: "○"}
 
 
 class OneLine:
-    """A Text cut to the width it is drawn at, with an ellipsis: never wraps."""
+    """A Text cut to the width it is drawn at, with an ellipsis: never wraps, always one
+    line (line breaks in it become spaces)."""
 
     def __init__(self, text: Text) -> None:
-        self.text = text
+        self.text = text if "\n" not in text.plain else Text(" ").join(text.split("\n"))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         text = self.text.copy()
@@ -97,11 +99,23 @@ class TranscriptBlock(Static):
         if self.display:
             self.update(self.content_renderable())
 
+    @property
+    def one_line(self) -> bool:
+        """Shown as one line (title and first words)?"""
+        return self.level != FULL and not self.expanded
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        # a one-line block is one line high: no need to render it to know (most blocks
+        # are; rendering each to measure it was most of the cost of laying out a batch)
+        if self.one_line and width:
+            return 1
+        return super().get_content_height(container, viewport, width)
+
     def content_renderable(self) -> RenderableType:
         item = self.item
         head = Text(item.title, style=KIND_STYLE.get(item.kind, "bold"))
         lines = item.text.splitlines() or [""]
-        if self.level != FULL and not self.expanded:  # one line: title and first words
+        if self.one_line:  # title and first words
             if len(lines) > 1:
                 head.append(f" ({len(lines)} lines)", style="dim italic")
             head.append("  ")
@@ -147,14 +161,17 @@ class Transcript(VerticalScroll, can_focus=True):
     class LevelsChanged(Message):
         """The detail levels or the mounted window changed (the legend shows them)."""
 
-    def __init__(self, items: list[Item], **kwargs: Any) -> None:
+    def __init__(self, items: list[Item], start: int = 0,
+                 pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
+        """`start`: the first item mounted (the window begins there); `pattern`: a search
+        whose matches are lit."""
         super().__init__(**kwargs)
         self.items = items
         self.levels: dict[str, str] = dict(DEFAULT)
-        self.lo = 0  # index of the first mounted item
+        self.lo = max(0, min(start, len(items) - 1))  # index of the first mounted item
         self.blocks: list[TranscriptBlock] = []
-        self.cursor = 0  # an item index, within the window
-        self.pattern: re.Pattern[str] | None = None
+        self.cursor = self.lo  # an item index, within the window
+        self.pattern = pattern
         self._busy = False  # one mount at a time
         #: the content's height when the last batch was mounted (None: not laid out since)
         self._grown_at: int | None = None
@@ -175,7 +192,7 @@ class Transcript(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(id="transcript-earlier")
-        self.blocks = self._make(0, BATCH)
+        self.blocks = self._make(self.lo, self.lo + BATCH)
         yield from self.blocks
 
     def on_mount(self) -> None:
@@ -195,9 +212,11 @@ class Transcript(VerticalScroll, can_focus=True):
         self.post_message(self.LevelsChanged())
 
     def _near_end(self) -> bool:
-        """Less than two screens of mounted content below the view."""
+        """Less than a screen of mounted content below the view: enough for PgDn, and
+        each scroll mounts more. (Two screens took one more batch and layout, ~80 ms,
+        before the tab was still.)"""
         below = self.virtual_size.height - self.scroll_y - self.size.height
-        return below < 2 * max(self.size.height, 10)
+        return below < max(self.size.height, 10)
 
     async def fill(self) -> None:
         """Mount one more batch below if the view is near the end of the window; then look
@@ -406,7 +425,10 @@ class Transcript(VerticalScroll, can_focus=True):
         self.set_cursor(index, scroll=False)
         line = block.item.text.count("\n", 0, offset)
 
-        def scroll() -> None:
+        def scroll(tries: int = 5) -> None:
+            if not self.virtual_size.height and tries:  # just mounted: not laid out yet
+                self.call_after_refresh(scroll, tries - 1)
+                return
             self.scroll_to(y=max(block.virtual_region.y + line - 2, 0), animate=False)
 
         self.call_after_refresh(scroll)
@@ -415,13 +437,16 @@ class Transcript(VerticalScroll, can_focus=True):
 class ConversationView(Vertical):
     """The transcript with its legend (the kinds, their levels and the keys) above it."""
 
-    def __init__(self, items: list[Item], **kwargs: Any) -> None:
+    def __init__(self, items: list[Item], start: int = 0,
+                 pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items = items
+        self.start = start
+        self.pattern = pattern
 
     def compose(self) -> ComposeResult:
         yield Static(id="transcript-legend")
-        yield Transcript(self.items, id="transcript")
+        yield Transcript(self.items, self.start, self.pattern, id="transcript")
 
     def on_mount(self) -> None:
         self._legend()
@@ -430,8 +455,9 @@ class ConversationView(Vertical):
         self._legend()
 
     def _legend(self) -> None:
+        # two lines high (inspector.tcss): a new legend needs no layout of the screen
         self.query_one("#transcript-legend", Static).update(
-            self.query_one(Transcript).legend())
+            self.query_one(Transcript).legend(), layout=False)
 
 
 __all__ = ["ConversationView", "Transcript", "TranscriptBlock", "LEVELS"]
