@@ -285,7 +285,7 @@ async def test_the_footer_recomposes_only_when_its_keys_change(filled):
     from textual.widgets import Tabs
     from textual.widgets._footer import FooterKey
 
-    from inspector.tui.widgets.detail.footer import KeysFooter
+    from inspector.tui.widgets.footer import KeysFooter
 
     app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -313,7 +313,7 @@ async def test_the_footer_recomposes_only_when_its_keys_change(filled):
 async def test_opened_on_a_search_the_footer_shows_the_hits_tab_keys_at_once(config):
     from textual.widgets._footer import FooterKey
 
-    from inspector.tui.widgets.detail.footer import KeysFooter
+    from inspector.tui.widgets.footer import KeysFooter
 
     rec, _ = _long_record()  # slow enough to load that the footer would compose before
     with Store(config.db_path) as store:

@@ -25,7 +25,7 @@ from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedCont
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.detail.context_tree import ContextView
-from inspector.tui.widgets.detail.footer import KeysFooter
+from inspector.tui.widgets.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
 from inspector.tui.widgets.detail.loaded import Loaded
 from inspector.tui.widgets.detail.messages import (

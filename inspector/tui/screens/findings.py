@@ -19,7 +19,7 @@ from textual.widgets import Header, Static
 from inspector.analysis.findings.model import KINDS
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.findings.table import FindingsTable
-from inspector.tui.widgets.footer import Footer
+from inspector.tui.widgets.footer import KeysFooter
 
 #: how each kind is shown, and its colour
 LABELS = {
@@ -90,7 +90,7 @@ class FindingsScreen(Screen):
         yield Static(id="findings-title")
         yield FindingsTable(kind_text, self._ts, id="findings")
         yield Static(id="finding-detail")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(FindingsTable).focus()

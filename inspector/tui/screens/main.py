@@ -35,7 +35,7 @@ from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.widgets.requests.empty_state import EmptyState
 from inspector.tui.widgets.requests.table import RequestsTable
 from inspector.tui.widgets.status.status_bar import Counts, ProxyState, StatusBar
-from inspector.tui.widgets.footer import Footer
+from inspector.tui.widgets.footer import KeysFooter
 from inspector.tui.screens.idle_jobs import IdleJobs
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ class MainScreen(IdleJobs, Screen):
         yield RequestsTable(id="requests")
         yield EmptyState(id="empty")
         yield StatusBar(id="status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._show_filter_box(False)

@@ -16,7 +16,7 @@ from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import PromptGrowth
 from inspector.tui.widgets.sessions.table import SessionsTable
 from inspector.tui.widgets.sessions.threads import SessionThreads
-from inspector.tui.widgets.footer import Footer
+from inspector.tui.widgets.footer import KeysFooter
 
 if TYPE_CHECKING:
     from inspector.store.rows import SessionSummary
@@ -62,7 +62,7 @@ class SessionsScreen(Screen):
         yield SessionsTable(id="sessions")
         yield SessionThreads(id="session-threads")
         yield PromptGrowth(id="growth")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(SessionsTable).focus()

@@ -31,7 +31,7 @@ from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import BarChart
 from inspector.tui.widgets.stats import figures
 from inspector.tui.widgets.stats.groups_table import GroupsTable
-from inspector.tui.widgets.footer import Footer
+from inspector.tui.widgets.footer import KeysFooter
 
 
 class StatsLoaded(Message):
@@ -94,7 +94,7 @@ class StatsScreen(Screen):
                 yield Static("", id="stats-top-sources")
                 yield Static("Top sessions", classes="caption")
                 yield Static("", id="stats-top-sessions")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(GroupsTable).focus()
