@@ -66,3 +66,20 @@ async def test_a_click_moves_the_cursor_and_a_second_click_opens(many):
         await pilot.click(RequestsTable, offset=(20, 4))
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen))
         assert app.screen.capture_id == table.id_at(3)
+
+
+async def test_a_cursor_moved_while_hidden_scrolls_once_laid_out(many):
+    """A table with no height yet (hidden, or its screen changing around it) would take
+    any cursor past its first line for off screen and scroll it to the top."""
+    app = make_app(many, None, clock=fixed_clock, strict=True)
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.main.query_one(RequestsTable)
+        await wait_for(pilot, lambda: table.row_count == WINDOW)
+        table.display = False
+        await pilot.pause(0.05)
+        table.move_cursor(row=5)
+        table.display = True
+        await pilot.pause(0.1)
+        assert table.cursor_row == 5 and table.scroll_y == 0  # row 5 shows from the top
+        table.move_cursor(row=150)  # laid out: as far as shows it
+        assert table.scroll_y == 150 - table.body_height() + 1

@@ -191,13 +191,22 @@ class LineTable(ScrollView, can_focus=True):
             self.refresh_row(old)
             self.refresh_row(new)
         if scroll:
-            top, height = int(self.scroll_y), self.body_height()
-            if new < top:
-                self.scroll_to(y=new, animate=False, immediate=True)
-            elif new >= top + height:
-                self.scroll_to(y=new - height + 1, animate=False, immediate=True)
+            if self.scrollable_content_region.height < 2:
+                # not laid out (hidden, or the screen around it changing): its height
+                # would scroll the cursor to the top line; scroll once it has one
+                self.call_after_refresh(self._scroll_to_cursor)
+            else:
+                self._scroll_to_cursor()
         if old != new and self.row_count:
             self.cursor_moved(old, new)
+
+    def _scroll_to_cursor(self) -> None:
+        """Scroll as little as shows the cursor's row."""
+        top, height, row = int(self.scroll_y), self.body_height(), self.cursor_row
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
 
     def body_height(self) -> int:
         """Lines for rows: the view's, less the header's."""
