@@ -16,8 +16,9 @@ See what context Claude Code sends to the Claude API, source by source, live.
 ## Requests table
 | Key | |
 |---|---|
-| `↑` `↓` `PgUp` `PgDn` | move; older rows load at the bottom edge |
-| `Enter` | open the request: attribution tree, conversation, response… |
+| `↑` `↓` `PgUp` `PgDn` `Home` `End` | move; older rows load at the bottom edge |
+| `g` | the newest request |
+| `Enter` (or a click on the highlighted row) | open the request: attribution tree, conversation, response… |
 | `/` | filter: words, `model:opus`, `status:429`, `source:mcp` (a category), `source:github` (a name) or `source:mcp:github`, `session:ab12`, `since:1h` |
 | `Escape` | clear the filter |
 | `f` | follow mode: oldest first, cursor follows new requests |
