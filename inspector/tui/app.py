@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 #: how often the app asks the store whether anyone committed (`PRAGMA data_version` on a
 #: connection of its own: microseconds), so a stored capture shows within 100 ms
 POLL_INTERVAL = 0.03
+#: seconds without a key, click or scroll before the collector's full pass may run
+IDLE_GC = 2.0
 
 
 class InspectorApp(App):
@@ -85,15 +87,34 @@ class InspectorApp(App):
             self.runtime.add_listener(make_listener(self.post_message))
             self._start_runtime()
         self._watch_database()
+        self._last_event = time.monotonic()
         self.call_after_refresh(self._freeze_heap)
 
-    @staticmethod
-    def _freeze_heap() -> None:
+    def _freeze_heap(self) -> None:
         """What is alive once the app has drawn (Textual, rich, the modules, the screen)
         stays alive: keep it out of the collector's full passes, which otherwise walk its
         ~150k objects for 50-165 ms while the UI waits (opening a long request). No
-        collection first: that would be the very pause this avoids, at first paint."""
+        collection first: that would be the very pause this avoids, at first paint.
+
+        The collector's own full passes (over what lived since: a closed request's
+        screen, 25-75 ms) came in the middle of opening the next one; they now run only
+        when nothing happened for IDLE_GC seconds (young objects are still collected as
+        they come)."""
         gc.freeze()
+        self._thresholds = gc.get_threshold()
+        gc.set_threshold(*self._thresholds[:2], 1_000_000)  # no full pass but ours
+        self._last_event = time.monotonic()
+        self.set_interval(IDLE_GC, self._collect_when_idle)
+
+    def on_unmount(self) -> None:
+        """The collector as it was, for whatever runs in this process after the app."""
+        if getattr(self, "_thresholds", None) is not None:
+            gc.set_threshold(*self._thresholds)
+            gc.unfreeze()
+
+    def _collect_when_idle(self) -> None:
+        if time.monotonic() - self._last_event >= IDLE_GC and gc.get_count()[2] > 0:
+            gc.collect()
 
     @work(thread=True, exit_on_error=False, group="runtime")
     def _start_runtime(self) -> None:
@@ -239,6 +260,9 @@ class InspectorApp(App):
     # -- errors -------------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:
         """Key bindings run their actions here: a failing action becomes a notification."""
+        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown,
+                              events.MouseScrollUp, events.Resize)):
+            self._last_event = time.monotonic()  # the user is at work: no full collection
         if self.strict:
             await super().on_event(event)
             return
