@@ -35,8 +35,10 @@ class IndexWatch:
         if self.drive and self.process is None:
             self._start()
         elif self.process is not None and self.process.poll() not in (None, 0):
+            # a read-only file, a full disk: searches go on scanning what is not indexed
             log.warning("indexing for search stopped (exit %s)", self.process.returncode)
-            self.drive = False  # not again: it would fail the same way
+            self.drive = False
+            return None  # not again, and no progress to show that would never move
         return progress
 
     def _start(self) -> None:

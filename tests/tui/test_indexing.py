@@ -43,3 +43,20 @@ async def test_browsing_an_old_database_indexes_it_and_says_how_far(config, monk
         assert watch.process is not None and watch.process.wait(5) == 0
     with Store(config.db_path) as store:
         assert index_progress(store) == (len(sample_records()), len(sample_records()))
+
+
+def test_an_index_process_that_fails_is_not_started_again_nor_shown(tmp_path):
+    """A read-only database, a full disk: the index process ends in failure; the app
+    neither starts it again nor shows progress that would never move."""
+    from inspector.tui.indexing import IndexWatch
+
+    class Backend:
+        def index_progress(self):
+            return (3, 10)
+
+    watch = IndexWatch(tmp_path / "missing" / "captures.db", drive=True)
+    assert watch.poll(Backend()) == (3, 10)  # started: `index` fails on a missing file
+    assert watch.process.wait(60) != 0
+    assert watch.poll(Backend()) is None and not watch.drive
+    first = watch.process
+    assert watch.poll(Backend()) is None and watch.process is first  # not started again
