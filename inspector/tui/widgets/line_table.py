@@ -201,12 +201,15 @@ class LineTable(ScrollView, can_focus=True):
             self.cursor_moved(old, new)
 
     def _scroll_to_cursor(self) -> None:
-        """Scroll as little as shows the cursor's row."""
+        """Scroll as little as shows the cursor's row (forced: rows just replaced, the
+        view may not have worked out its scrollbar yet, and a scroll is refused until
+        it has)."""
         top, height, row = int(self.scroll_y), self.body_height(), self.cursor_row
         if row < top:
-            self.scroll_to(y=row, animate=False, immediate=True)
+            self.scroll_to(y=row, animate=False, immediate=True, force=True)
         elif row >= top + height:
-            self.scroll_to(y=row - height + 1, animate=False, immediate=True)
+            self.scroll_to(y=row - height + 1, animate=False, immediate=True,
+                           force=True)
 
     def body_height(self) -> int:
         """Lines for rows: the view's, less the header's."""

@@ -230,7 +230,10 @@ class RawView(ScrollView, can_focus=True):
         x = self.scroll_x
         if start < x or end > x + width:  # sideways only when the match is off screen
             x = max(0, start - width // 4)
-        self.scroll_to(x=x, y=max(0, line - self.size.height // 2), animate=False)
+        # forced: just loaded, the view may not have worked out its scrollbars yet, and
+        # a scroll is refused until it has
+        self.scroll_to(x=x, y=max(0, line - self.size.height // 2), animate=False,
+                       force=True)
 
     def match_text(self) -> str | None:
         """The lit match's text."""
