@@ -24,3 +24,15 @@ def new_id(now: float | None = None) -> str:
     ms = int((time.time() if now is None else now) * 1000)
     rand = int.from_bytes(os.urandom(7), "big") & ((1 << 50) - 1)
     return _encode(ms, 10) + _encode(rand, 10)
+
+
+def id_time(capture_id: str) -> float | None:
+    """The time (epoch seconds) an id was made at, from its first 10 characters; None
+    for something that is not one of these ids."""
+    ms = 0
+    for ch in capture_id[:10].lower():
+        digit = _ALPHABET.find(ch)
+        if digit < 0:
+            return None
+        ms = ms * 32 + digit
+    return ms / 1000.0 if len(capture_id) >= 10 else None

@@ -26,6 +26,14 @@ def test_ids_sort_by_time():
     assert len(a) == 20 and a < b
 
 
+def test_an_id_tells_its_time():
+    from inspector.ids import id_time
+
+    assert id_time(new_id(1_795_000_000.123)) == 1_795_000_000.123
+    assert id_time(new_id(1_795_000_000.123).upper()) == 1_795_000_000.123
+    assert id_time("not-an-id!") is None and id_time("0123") is None
+
+
 def test_usage_prompt_tokens():
     u = Usage.from_api({"input_tokens": 10, "cache_read_input_tokens": 100,
                         "cache_creation_input_tokens": 5, "output_tokens": 7,

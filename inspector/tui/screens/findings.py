@@ -18,26 +18,8 @@ from textual.widgets import Header, Static
 
 from inspector.analysis.findings.model import KINDS
 from inspector.tui.errors import guarded
-from inspector.tui.widgets.findings.table import FindingsTable
+from inspector.tui.widgets.findings.table import LABELS, FindingsTable, kind_text
 from inspector.tui.widgets.footer import KeysFooter
-
-#: how each kind is shown, and its colour
-LABELS = {
-    "cache_break": ("cache break", "bold red"),
-    "unused_tool": ("unused tool", "yellow"),
-    "injection": ("injection", "magenta"),
-    "large_tool_result": ("large result", "yellow"),
-    "repeated_read": ("repeated read", "yellow"),
-    "compaction": ("compaction", "cyan"),
-    "truncation": ("truncation", "red"),
-    "what_if": ("what if", "green"),
-}
-
-
-def kind_text(kind: str) -> Text:
-    label, style = LABELS.get(kind, (kind, ""))
-    return Text(label, style=style)
-
 
 class FindingsLoaded(Message):
     def __init__(self, findings: list[Any], key: tuple[bool, str | None]) -> None:
@@ -88,7 +70,7 @@ class FindingsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="findings-title")
-        yield FindingsTable(kind_text, self._ts, id="findings")
+        yield FindingsTable(id="findings")
         yield Static(id="finding-detail")
         yield KeysFooter()
 
@@ -138,19 +120,6 @@ class FindingsScreen(Screen):
         if not found:
             self.query_one("#finding-detail", Static).update(
                 Text("No findings in this period.", style="dim"))
-
-    def _ts(self, request_id: str) -> str | None:
-        """A request's time from its id (ids begin with their time in milliseconds)."""
-        from inspector.timeparse import iso_utc
-
-        alphabet = "0123456789abcdefghjkmnpqrstvwxyz"
-        try:
-            ms = 0
-            for ch in request_id[:10]:
-                ms = ms * 32 + alphabet.index(ch)
-        except ValueError:
-            return None
-        return iso_utc(ms / 1000.0)
 
     @on(FindingsTable.Highlighted, "#findings")
     @guarded

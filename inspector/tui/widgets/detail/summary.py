@@ -10,11 +10,10 @@ from rich.text import Text
 from inspector.attribution.pricing import price_assumed
 from inspector.tui import exchange_view as xv
 from inspector.tui import format as fmt
+from inspector.tui.widgets.findings.table import kind_text
 
 
 def findings_text(findings: list[Any]) -> Text:
-    from inspector.tui.screens.findings import kind_text
-
     text = Text()
     for i, f in enumerate(findings):
         if i:

@@ -3,12 +3,31 @@ thousands of findings (a DataTable added and measured each row on the UI thread)
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 from rich.text import Text
 
+from inspector.ids import id_time
+from inspector.timeparse import iso_utc
 from inspector.tui import format as fmt
 from inspector.tui.widgets.line_table import Columns, LineTable
+
+#: how each kind is shown, and its colour
+LABELS = {
+    "cache_break": ("cache break", "bold red"),
+    "unused_tool": ("unused tool", "yellow"),
+    "injection": ("injection", "magenta"),
+    "large_tool_result": ("large result", "yellow"),
+    "repeated_read": ("repeated read", "yellow"),
+    "compaction": ("compaction", "cyan"),
+    "truncation": ("truncation", "red"),
+    "what_if": ("what if", "green"),
+}
+
+
+def kind_text(kind: str) -> Text:
+    label, style = LABELS.get(kind, (kind, ""))
+    return Text(label, style=style)
 
 COLUMNS: Columns = (
     ("kind", "Kind", 13), ("when", "Request", 8), ("session", "Session", 8),
@@ -19,12 +38,9 @@ COLUMNS: Columns = (
 class FindingsTable(LineTable):
     """One row per finding, in the order given; keyed by its place."""
 
-    def __init__(self, kind_text: Callable[[str], Text], when: Callable[[str], str | None],
-                 **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.findings: list[Any] = []
-        self._kind_text = kind_text
-        self._when = when
 
     @property
     def columns_spec(self) -> Columns:
@@ -45,10 +61,16 @@ class FindingsTable(LineTable):
     def make_cells(self, key: str) -> list[Any]:
         f = self.findings[int(key)]
         return [
-            self._kind_text(f.kind),
-            fmt.clock(self._when(f.request_id)) if f.request_id
+            kind_text(f.kind),
+            fmt.clock(_request_time(f.request_id)) if f.request_id
             else Text("session", style="dim"),
             Text(fmt.short_session(f.session_id), style="magenta"),
             f.source, Text(fmt.tokens(f.tokens), justify="right"),
             Text(fmt.cost(f.cost_usd), justify="right"), f.detail,
         ]
+
+
+def _request_time(request_id: str) -> str | None:
+    """A request's time, from its id (ids begin with their time)."""
+    at = id_time(request_id)
+    return iso_utc(at) if at is not None else None
