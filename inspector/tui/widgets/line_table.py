@@ -139,6 +139,15 @@ class LineTable(ScrollView, can_focus=True):
         self.virtual_size = Size(sum(w + GAP for _, _, w in self.columns_spec), len(keys) + 1)
         self.refresh()
 
+    def show_rows(self, keys: list[str]) -> None:
+        """Show these rows in place of all others, the cursor on the first, announced
+        as highlighted (as a move of the cursor would be)."""
+        self.forget()
+        self.set_order(keys)
+        self.move_cursor(row=0)
+        if keys:
+            self.post_message(self.Highlighted(self, keys[0]))
+
     def forget(self, keys: Any = None) -> None:
         """Drop the cells made for `keys` (all when None): their rows are gone."""
         if keys is None:

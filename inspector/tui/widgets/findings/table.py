@@ -47,13 +47,9 @@ class FindingsTable(LineTable):
         return COLUMNS
 
     def show(self, findings: list[Any]) -> None:
-        """Show these findings, the cursor on the first (announced as highlighted)."""
+        """Show these findings, the cursor on the first."""
         self.findings = list(findings)
-        self.forget()
-        self.set_order([str(i) for i in range(len(self.findings))])
-        self.move_cursor(row=0)
-        if self.order:
-            self.post_message(self.Highlighted(self, self.order[0]))
+        self.show_rows([str(i) for i in range(len(self.findings))])
 
     def finding(self, key: str | None) -> Any:
         return self.findings[int(key)] if key is not None else None

@@ -33,14 +33,9 @@ class SessionsTable(LineTable):
         return COLUMNS
 
     def show(self, sessions: list[SessionSummary]) -> None:
-        """Show these sessions, the cursor on the first (which is announced as
-        highlighted, as a move of the cursor would be)."""
+        """Show these sessions, the cursor on the first."""
         self.sessions = {s.session_id: s for s in sessions}
-        self.forget()
-        self.set_order(list(self.sessions))
-        self.move_cursor(row=0)
-        if self.order:
-            self.post_message(self.Highlighted(self, self.order[0]))
+        self.show_rows(list(self.sessions))
 
     def make_cells(self, key: str) -> list[Any]:
         s = self.sessions[key]

@@ -31,9 +31,7 @@ class GroupsTable(LineTable):
     def show(self, groups: list[dict[str, Any]], by: str) -> None:
         """Show these groups, the cursor on the first."""
         self.groups, self.by = list(groups), by
-        self.forget()
-        self.set_order([str(i) for i in range(len(self.groups))])
-        self.move_cursor(row=0)
+        self.show_rows([str(i) for i in range(len(self.groups))])
 
     def make_cells(self, key: str) -> list[Any]:
         return list(figures.row_cells(self.groups[int(key)], self.by))
