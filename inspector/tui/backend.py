@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from inspector.tui.stats_memo import StatsMemo
-from inspector.tui.window_reads import WindowReads
+from inspector.tui.window_reads import WindowReads, data_version
 
 if TYPE_CHECKING:
     from inspector.store.rows import RequestRow, SessionSummary
@@ -322,11 +322,7 @@ class Backend(WindowReads):
                 return None
             conn = self._watch = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True,
                                                  check_same_thread=False)
-        try:
-            return conn.execute("PRAGMA data_version").fetchone()[0]
-        except sqlite3.Error as e:
-            log.debug("change_token: %s", e)
-            return None
+        return data_version(conn)
 
 
 def _read_only(error: sqlite3.Error) -> bool:

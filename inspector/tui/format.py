@@ -6,7 +6,7 @@ can be tested without Textual.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text

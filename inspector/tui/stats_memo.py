@@ -46,14 +46,18 @@ class StatsMemo:
         with self._lock:
             return self._kept.get((period, by))
 
-    def compute(self, backend: Any, period: str, by: str, now: float,
-                notice: Callable[[int], None] | None = None, *, seq: int | None = None
+    def figures(self, backend: Any, period: str, by: str, now: float, seq: int,
+                notice: Callable[[int], None] | None = None, force: bool = False
                 ) -> dict[str, Any] | None:
         """Figures for `period` (a key of `figures.PERIODS`) ending at `now` (epoch
-        seconds), grouped `by`, computed and kept. Runs in a worker thread."""
+        seconds), grouped `by`: those kept if current at the store's feed position `seq`
+        (read before, so later writes make them stale), else (or with `force`) computed
+        and kept. Runs in a worker thread."""
         from inspector.tui.widgets.stats import figures
 
-        seq = backend.seq() if seq is None else seq  # first: later writes make them stale
+        kept = self.get(period, by)
+        if kept is not None and kept.current(seq) and not force:
+            return kept.result
         seconds = figures.period_seconds(period)
         result = backend.stats(None if seconds is None else now - seconds, None, by, notice)
         with self._lock:
@@ -67,6 +71,4 @@ class StatsMemo:
         for period, by in FIRST:
             if cancelled():
                 return
-            kept = self.get(period, by)
-            if kept is None or not kept.current(seq):
-                self.compute(backend, period, by, now(), seq=seq)
+            self.figures(backend, period, by, now(), seq)

@@ -94,7 +94,7 @@ class WindowReads:
             prefetched, self._prefetched = self._prefetched, None
             store = self._window_store()
             if prefetched is not None and prefetched.fits(terms, limit, offset,
-                                                          _data_version(store.conn)):
+                                                          data_version(store.conn)):
                 return prefetched.window
             self._window_running = ticket
             try:
@@ -132,7 +132,7 @@ class WindowReads:
         try:
             prefetched = self._prefetched
             if prefetched is None or prefetched.quota is _UNREAD or not prefetched.fits(
-                    terms, limit, offset, _data_version(self._window_store().conn)):
+                    terms, limit, offset, data_version(self._window_store().conn)):
                 return None
             self._prefetched = None
             return prefetched.window, prefetched.quota
@@ -148,7 +148,7 @@ class WindowReads:
                 return
             try:
                 store = self._window_store()
-                version = _data_version(store.conn)
+                version = data_version(store.conn)
                 window = self._read_window(store, terms, limit, offset, None)
             except Exception:
                 log.debug("window prefetch failed", exc_info=True)
@@ -190,7 +190,7 @@ class WindowReads:
         return int(0 < self._window_running < self._window_stop_below)
 
 
-def _data_version(conn: sqlite3.Connection) -> int | None:
+def data_version(conn: sqlite3.Connection) -> int | None:
     """`PRAGMA data_version`: changes when another connection commits (None if unknown)."""
     try:
         return conn.execute("PRAGMA data_version").fetchone()[0]

@@ -148,12 +148,8 @@ class StatsScreen(Screen):
         for by in groupings:
             if worker.is_cancelled:
                 return  # another period or grouping was asked for
-            kept = memo.get(period, by)
-            if kept is not None and kept.current(seq) and not force:
-                result = kept.result
-            else:
-                result = memo.compute(self.backend, period, by, self.app.clock(), notice,
-                                      seq=seq)
+            result = memo.figures(self.backend, period, by, self.app.clock(), seq, notice,
+                                  force)
             self.post_message(StatsLoaded(period, {by: result}, time.perf_counter() - start))
 
     def on_stats_notice(self, message: StatsNotice) -> None:
