@@ -4,11 +4,10 @@ knows nothing of storage or UI, and dependencies point one way."""
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import inspector
+from imports import modules_after
 
 PKG = Path(inspector.__file__).parent
 
@@ -77,30 +76,16 @@ def test_the_app_knows_the_runtime_by_its_protocol_only():
 
 
 def test_headless_cli_does_not_load_textual():
-    code = (
-        "import sys, inspector.cli\n"
-        "assert 'textual' not in sys.modules, 'textual loaded by the CLI group'\n"
-        "print('ok')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    assert modules_after("import inspector.cli", "textual") == []
 
 
 def test_the_forwarding_process_never_loads_the_recorders_work():
     """The process that forwards imports the runtime, not what the recorder child does
     with each exchange (capture, attribution, the store): that work stays out of its
     memory and its GIL."""
-    code = (
-        "import sys, inspector.runtime.local, inspector.runtime.isolated\n"
-        "loaded = sorted(m for m in sys.modules if m.split('.')[:2] in (\n"
-        "    ['inspector', 'capture'], ['inspector', 'attribution'], ['inspector', 'store'],\n"
-        "    ['inspector', 'analysis'], ['inspector', 'tui']))\n"
-        "print(loaded)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert modules_after("import inspector.runtime.local, inspector.runtime.isolated",
+                         "inspector.capture", "inspector.attribution", "inspector.store",
+                         "inspector.analysis", "inspector.tui") == []
 
 
 def test_both_runtimes_are_what_the_app_drives(tmp_path):
@@ -118,16 +103,8 @@ def test_both_runtimes_are_what_the_app_drives(tmp_path):
 def test_opentelemetry_loads_only_when_otlp_is_used():
     """The OTLP exporter is imported by the exporting commands and the follower process
     alone: the CLI, the proxy's runtime and the store start as light as before."""
-    code = (
-        "import sys, inspector.cli, inspector.cli.common, inspector.export\n"
-        "import inspector.runtime, inspector.store\n"
-        "loaded = [m for m in sys.modules if m.startswith('opentelemetry')]\n"
-        "assert not loaded, loaded[:5]\n"
-        "print('ok')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "ok"
+    assert modules_after("import inspector.cli, inspector.cli.common, inspector.export\n"
+                         "import inspector.runtime, inspector.store", "opentelemetry") == []
 
 
 def test_reads_never_create_schema(tmp_path):

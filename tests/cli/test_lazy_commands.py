@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import subprocess
-import sys
 
 import click
 from click.testing import CliRunner
 
 from inspector.cli import COMMANDS, cli
+from imports import modules_after
 
 
 def test_the_map_names_what_each_module_registers():
@@ -41,12 +40,7 @@ def test_a_command_runs_and_has_its_help():
 def test_opening_the_app_imports_no_other_command():
     """The bare command resolves only `tui`: the app's start skips the analysis,
     findings, proxy and export code of the other commands."""
-    code = (
-        "import sys, inspector.cli as c\n"
-        "ctx = c.cli.make_context('claude-inspect', [])\n"
-        "c.cli.get_command(ctx, 'tui')\n"
-        "print(sorted(m for m in sys.modules if m.startswith('inspector.cli.')))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "['inspector.cli.app_cmds', 'inspector.cli.common']"
+    loaded = modules_after("import inspector.cli as c\n"
+                           "ctx = c.cli.make_context('claude-inspect', [])\n"
+                           "c.cli.get_command(ctx, 'tui')", "inspector.cli")
+    assert loaded == ["inspector.cli", "inspector.cli.app_cmds", "inspector.cli.common"]

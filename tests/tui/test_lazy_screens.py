@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from imports import modules_after
 
 LATER = (
     "inspector.tui.screens.detail",
@@ -20,11 +19,5 @@ LATER = (
 
 
 def test_the_app_module_leaves_the_other_screens_unimported():
-    code = (
-        "import sys, inspector.cli, inspector.cli.app_cmds, inspector.tui.app\n"
-        f"later = {LATER!r}\n"
-        "print(sorted(m for m in sys.modules if m.startswith(later)))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "[]"
+    assert modules_after("import inspector.cli, inspector.cli.app_cmds, inspector.tui.app",
+                         *LATER) == []
