@@ -213,9 +213,16 @@ async def one_run(config: Config, capture_id: str) -> dict[str, float]:
 
 
 def _hit_shown(screen) -> bool:  # noqa: ANN001
+    """The hit's block is open and on screen (a transcript drawn line by line, or the
+    older one of a widget per block)."""
+    found = screen.query("#transcript")
+    if not found:
+        return False
+    transcript = found.first()
+    if hasattr(transcript, "on_screen"):
+        return transcript.hit is not None and transcript.on_screen(transcript.hit)
     hit = screen.query(".-hit")
-    transcript = screen.query("#transcript")
-    return bool(hit) and bool(transcript) and transcript.first()._visible(hit.first())
+    return bool(hit) and transcript._visible(hit.first())
 
 
 async def _until(condition, timeout: float = 30.0) -> None:  # noqa: ANN001
@@ -228,11 +235,14 @@ async def _until(condition, timeout: float = 30.0) -> None:  # noqa: ANN001
 
 
 def _conversation_shown(screen) -> bool:  # noqa: ANN001
-    """The Conversation tab shows something: its transcript's first block, or the older
-    single Static of the whole conversation."""
+    """The Conversation tab shows something: its transcript's first blocks (drawn line by
+    line, or older, a widget each), or the older single Static of the whole conversation."""
     pane = screen.query("#conversation")
     if not pane:
         return False
+    transcript = pane.first().query("#transcript")
+    if transcript and hasattr(transcript.first(), "rendered"):
+        return transcript.first().rendered > 0
     return bool(pane.first().query(".transcript-block")) or bool(pane.first().query(".rich-body"))
 
 

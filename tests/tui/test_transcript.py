@@ -15,7 +15,7 @@ from inspector.store import Store
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.widgets.detail.raw_view import RawView
-from inspector.tui.widgets.detail.transcript import BATCH, Transcript, TranscriptBlock
+from inspector.tui.widgets.detail.transcript import Transcript
 
 from .helpers import wait_for
 from .sample import demo_records, fixed_clock, make_record, sample_records, T0, SESSION_A
@@ -31,9 +31,14 @@ def _text(widget) -> str:
     from rich.console import Console
 
     out = StringIO()
-    shown = widget.content_renderable() if isinstance(widget, TranscriptBlock) else widget.content
-    Console(file=out, width=130, color_system=None).print(shown)
+    Console(file=out, width=130, color_system=None).print(widget.content)
     return out.getvalue()
+
+
+def _on_screen(transcript: Transcript) -> str:
+    """The transcript's lines in view, as drawn."""
+    return "\n".join(transcript.render_line(y).text.rstrip()
+                     for y in range(transcript.scrollable_content_region.height))
 
 
 async def _open(app, pilot, capture_id, search=None):
@@ -51,40 +56,61 @@ async def test_transcript_levels_presets_and_folding(filled):
     async with app.run_test(size=SIZE) as pilot:
         screen = await _open(app, pilot, rec.capture.id)
         await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: bool(screen.query(TranscriptBlock)))
+        await wait_for(pilot, lambda: bool(screen.query(Transcript)))
         transcript = screen.query_one(Transcript)
+        await wait_for(pilot, lambda: transcript.rendered > 0)
         assert app.focused is transcript
-        blocks = list(screen.query(TranscriptBlock))
-        kinds = {b.item.kind for b in blocks}
+        items = transcript.items
+        kinds = {i.kind for i in items}
         assert {"user", "assistant", "tool_call", "tool_result", "system"} <= kinds
-        shown = lambda kind: [b for b in blocks if b.item.kind == kind and b.display]  # noqa: E731
+        shown = lambda kind: [i for i, it in enumerate(items)  # noqa: E731
+                              if it.kind == kind and transcript.shown(i)]
         # default: the dialogue in full, tool results on one line
         result = shown("tool_result")[0]
-        assert len(_text(result).strip().splitlines()) == 1
+        assert len(transcript.block_text(result).splitlines()) == 1
+        assert transcript.block_text(result).split()[0] in _on_screen(transcript)
         # 5 cycles tool results: full (folded after 12 lines) -> hidden -> one line
         await pilot.press("5")
         await pilot.pause(0.05)
-        assert "more lines (Enter to open)" in _text(result)
-        folded = len(_text(result).splitlines())
-        transcript.set_cursor(result.index)
+        assert "more lines (Enter to open)" in transcript.block_text(result)
+        folded = len(transcript.block_text(result).splitlines())
+        transcript.set_cursor(result)
         await pilot.press("enter")  # opens in place
         await pilot.pause(0.05)
-        assert len(_text(result).splitlines()) > folded + 10
+        assert len(transcript.block_text(result).splitlines()) > folded + 10
+        # the lines below moved down with it: heights are exact where the view is
+        assert transcript.top(result + 1) - transcript.top(result) >= folded + 10
+        await pilot.press("enter")  # and folds again
+        await pilot.pause(0.05)
+        assert len(transcript.block_text(result).splitlines()) == folded
         await pilot.press("5")
         await pilot.pause(0.05)
         assert not shown("tool_result")
+        assert transcript.top(result + 1) == transcript.top(result)  # no line at all
         # presets: just the dialogue, then everything
         await pilot.press("t")
         await pilot.pause(0.05)
-        assert {b.item.kind for b in blocks if b.display} == {"user", "assistant"}
+        assert {items[i].kind for i in range(len(items)) if transcript.shown(i)} == {
+            "user", "assistant"}
+        assert transcript.shown(transcript.cursor)  # the cursor left the hidden blocks
         legend = _text(screen.query_one("#transcript-legend"))
         assert "○ tool results" in legend and "● user" in legend
         await pilot.press("e")
         await pilot.pause(0.05)
-        assert all(b.display for b in blocks)
+        assert all(transcript.shown(i) for i in range(len(items)))
         # the reminder reads as a reminder, not as the user's words
-        reminder = next(b for b in blocks if "CLAUDE.md" in b.item.text)
-        assert reminder.item.kind == "system" and "system reminder" in reminder.item.title
+        reminder = next(i for i in items if "CLAUDE.md" in i.text)
+        assert reminder.kind == "system" and "system reminder" in reminder.title
+        # the cursor walks the blocks, kept in view; a click opens the block clicked
+        await pilot.press("home")
+        for _ in range(len(items) - 1):
+            await pilot.press("down")
+        await pilot.pause(0.05)
+        assert transcript.cursor == len(items) - 1 and transcript.on_screen(transcript.cursor)
+        first = transcript.item_at(round(transcript.scroll_y) + 1)
+        await pilot.click(Transcript, offset=(5, 1))
+        await pilot.pause(0.05)
+        assert transcript.cursor == first and first in transcript.expanded
 
 
 async def test_a_group_node_shows_its_parts_not_the_messages_json(filled):
@@ -150,37 +176,40 @@ async def test_a_long_request_opens_without_building_everything(config):
         for tab in ("#conversation", "#raw", "#response", "#headers", "#timing"):
             assert not screen.query_one(tab).children, tab
         await pilot.press("right_square_bracket")
-        await wait_for(pilot, lambda: bool(screen.query(TranscriptBlock)))
-        await pilot.pause(0.3)
-        mounted = len(screen.query(TranscriptBlock))
-        assert mounted < count / 4, mounted  # a few screens, not 1,200 blocks
+        await wait_for(pilot, lambda: bool(screen.query(Transcript)))
         transcript = screen.query_one(Transcript)
-        # scrolling down mounts more as it goes
+        await wait_for(pilot, lambda: transcript.rendered > 0)
+        await pilot.pause(0.3)
+        rendered = transcript.rendered
+        assert rendered < 100, rendered  # what shows (and a screen more), not 1,200 blocks
+        assert "system prompt 1/" in _on_screen(transcript)
+        # scrolling down renders more as it goes; the lines on screen are the blocks there
         await pilot.press("pagedown", "pagedown", "pagedown")
-        await wait_for(pilot, lambda: len(screen.query(TranscriptBlock)) > mounted)
-        # End mounts a window at the end, not everything in between
+        await wait_for(pilot, lambda: transcript.rendered > rendered)
+        top = transcript.item_at(round(transcript.scroll_y))
+        assert top > 0 and transcript.items[top].title.split()[0] in _on_screen(transcript)
+        # End: the last block at the bottom, the blocks in between never rendered
         await pilot.press("end")
         last = len(transcript.items) - 1
-        await wait_for(pilot, lambda: transcript.block(last) is not None)
-        assert len(screen.query(TranscriptBlock)) < count / 4
-        assert "earlier blocks" in _text(screen.query_one("#transcript-earlier"))
-        # scrolling up from there brings the earlier blocks back in
-        lo = transcript.lo
-        await wait_for(pilot, lambda: transcript.scroll_y > 0)
-        transcript.scroll_home(animate=False)
-        await wait_for(pilot, lambda: transcript.lo < lo)
+        await wait_for(pilot, lambda: transcript.cursor == last and transcript.on_screen(last))
+        assert transcript.scroll_y == transcript.max_scroll_y
+        assert transcript.rendered < 250, transcript.rendered
+        assert "f_299_" in _on_screen(transcript) or "Read result" in _on_screen(transcript)
         # Home: the first block again
         await pilot.press("home")
-        await wait_for(pilot, lambda: transcript.lo == 0 and transcript.block(0) is not None)
-        # just the dialogue, from the end upwards: the cursor walks across windows, on screen
+        await wait_for(pilot, lambda: transcript.scroll_y == 0)
+        assert "system prompt 1/" in _on_screen(transcript)
+        # just the dialogue, from the end upwards: the cursor walks the blocks, on screen
         await pilot.press("t", "end")
-        await wait_for(pilot, lambda: transcript.cursor == last)
+        said = max(i for i, it in enumerate(transcript.items) if it.kind in ("user", "assistant"))
+        await wait_for(pilot, lambda: transcript.cursor == said)
         for _ in range(25):
             await pilot.press("up")
         await pilot.pause(0.2)
-        block = transcript.block(transcript.cursor)
-        assert block.item.kind in ("user", "assistant") and transcript._visible(block)
-        assert transcript.cursor < last - 40 and transcript.lo < last - BATCH
+        cursor = transcript.cursor
+        assert transcript.items[cursor].kind in ("user", "assistant")
+        assert transcript.on_screen(cursor) and cursor < last - 40
+        assert transcript.items[cursor].text.split()[0] in _on_screen(transcript)
         assert not screen.query_one("#raw").query(RawView)
 
 
@@ -199,14 +228,14 @@ async def test_search_opens_the_hit_and_steps_through_hits(config):
         assert tabs.active == "conversation"
         # the hit's tab was the first built, its window mounted at the hit
         assert "context" not in screen.built
-        assert screen.query_one(Transcript).lo > 400
-        await wait_for(pilot, lambda: bool(screen.query(".-hit")))
-        block = screen.query_one(".-hit", TranscriptBlock)
-        assert block.item.kind == "tool_result" and block.expanded and block.display
-        assert "NeedleError" in _text(block)  # past the fold: opened in place
-        # lit on screen: the transcript scrolled to it
         transcript = screen.query_one(Transcript)
-        await wait_for(pilot, lambda: transcript.scroll_y > 0 and transcript._visible(block))
+        hit = transcript.hit
+        assert hit is not None and hit > 400 and transcript.rendered < 100
+        item = transcript.items[hit]
+        assert item.kind == "tool_result" and hit in transcript.expanded
+        # lit on screen, past the fold: opened in place, the transcript scrolled to it
+        await wait_for(pilot, lambda: "NeedleError" in _on_screen(transcript))
+        assert "NeedleError" in transcript.block_text(hit)
         await pilot.press("n")
         await wait_for(pilot, lambda: tabs.active == "context")
         content = screen.query_one("#context-content", TextArea)
@@ -281,9 +310,8 @@ def test_search_is_smart_about_case_and_takes_any_text():
     assert line_col("ab\ncd\nef", 7) == (2, 1)
 
 
-async def test_the_footer_recomposes_only_when_its_keys_change(filled):
+async def test_the_footer_changes_only_when_its_keys_do(filled):
     from textual.widgets import Tabs
-    from textual.widgets._footer import FooterKey
 
     from inspector.tui.widgets.footer import KeysFooter
 
@@ -292,27 +320,25 @@ async def test_the_footer_recomposes_only_when_its_keys_change(filled):
         screen = await _open(app, pilot, sample_records()[3].capture.id)
         footer = screen.query_one(KeysFooter)
         tree = screen.query_one("#context-tree", Tree)
-        await wait_for(pilot, lambda: app.focused is tree and footer.recomposed == 1)
-        keys = lambda: {k.description for k in footer.query(FooterKey)}  # noqa: E731
+        await wait_for(pilot, lambda: app.focused is tree and footer.changes == 1)
+        keys = lambda: {k.description for k in footer.keys}  # noqa: E731
         assert {"Back", "Next tab"} <= keys() and "Dialogue" not in keys()
         # the tab bar and the tree show the same keys: focus moves, the footer stays
         screen.query_one(Tabs).focus()
         await pilot.pause(0.1)
         tree.focus()
         await pilot.pause(0.1)
-        assert footer.recomposed == 1
+        assert footer.changes == 1
         # the transcript has keys of its own: they come in, and go when it loses focus
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: "Dialogue" in keys())
-        assert footer.recomposed == 2
+        assert footer.changes == 2
         await pilot.press("left_square_bracket")
         await wait_for(pilot, lambda: "Dialogue" not in keys())
-        assert footer.recomposed == 3
+        assert footer.changes == 3
 
 
 async def test_opened_on_a_search_the_footer_shows_the_hits_tab_keys_at_once(config):
-    from textual.widgets._footer import FooterKey
-
     from inspector.tui.widgets.footer import KeysFooter
 
     rec, _ = _long_record()  # slow enough to load that the footer would compose before
@@ -322,12 +348,12 @@ async def test_opened_on_a_search_the_footer_shows_the_hits_tab_keys_at_once(con
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await _open(app, pilot, rec.capture.id, search=r"Needle\w+")
         footer = screen.query_one(KeysFooter)
-        keys = lambda: {k.description for k in footer.query(FooterKey)}  # noqa: E731
+        keys = lambda: {k.description for k in footer.keys}  # noqa: E731
         # the hit is in the transcript: its keys, composed once (not first the keys of
         # what had focus while the request loaded)
         await wait_for(pilot, lambda: isinstance(app.focused, Transcript) and "Dialogue" in keys())
         await pilot.pause(0.1)
-        assert footer.recomposed == 1 and {"Back", "Next hit"} <= keys()
+        assert footer.changes == 1 and {"Back", "Next hit"} <= keys()
 
 
 async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
@@ -348,23 +374,35 @@ async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
         assert app.focused is screen.query_one(Transcript)
 
 
-def test_a_one_line_block_is_measured_without_rendering_and_stays_one_line():
+def test_a_block_is_sized_before_it_is_rendered_and_a_hit_found_on_its_line():
     from io import StringIO
 
     from rich.console import Console
-    from textual.geometry import Size
 
-    from inspector.tui.widgets.detail.transcript_items import FULL, LINE, Item
+    from inspector.tui.widgets.detail.search import compile_search
+    from inspector.tui.widgets.detail.transcript_items import Item
+    from inspector.tui.widgets.detail.transcript_render import (
+        FOLD, block_renderable, estimate_rows, hit_row)
 
-    # a tool name with a line break in it (a request may hold anything)
+    console = Console(width=60, file=StringIO())
+    lines = lambda renderable: console.render_lines(renderable, console.options)  # noqa: E731
+    # a tool name with a line break in it (a request may hold anything): one line still
     item = Item("tool_call", "→ odd\nname  assistant #1", '{\n  "a": 1\n}', "json", 1,
                 summary='{"a": 1}')
-    block = TranscriptBlock(item, 0, LINE)
-    size = Size(60, 20)
-    assert block.one_line and block.get_content_height(size, size, 60) == 1
-    console = Console(width=60, file=StringIO())
-    lines = console.render_lines(block.content_renderable(), console.options)
-    assert len(lines) == 1 and "odd name" in "".join(s.text for s in lines[0])
-    block.expanded = True  # opened: measured as what it shows
-    assert not block.one_line
-    assert not TranscriptBlock(item, 0, FULL).one_line
+    shown = lines(block_renderable(item, True, False, None))
+    assert estimate_rows(item, True, False, 60) == len(shown) == 1
+    assert "odd name" in "".join(s.text for s in shown[0])
+    # plain text: the estimate is the rendered height, folded or opened
+    text = "\n".join(f"line {i} " + "word " * (i % 25) for i in range(40))
+    result = Item("tool_result", "← Bash result", text, "text", 2)
+    for opened in (False, True):
+        rendered = lines(block_renderable(result, False, opened, None))
+        assert estimate_rows(result, False, opened, 60) == len(rendered)
+    assert len(lines(block_renderable(result, False, False, None))) < FOLD * 3
+    # the line of a hit: where the search's lit text shows it
+    pattern = compile_search("line 33 ")
+    offset = text.index("line 33 ")
+    lit = lines(block_renderable(result, False, True, pattern))
+    row = hit_row(result, offset, 60, console)
+    assert "".join(s.text for s in lit[row]).strip().startswith("line 33")
+    assert hit_row(result, 0, 60, console) == 1  # the first line under the title

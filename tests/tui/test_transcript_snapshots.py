@@ -12,7 +12,7 @@ import pytest
 
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
-from inspector.tui.widgets.detail.transcript import TranscriptBlock
+from inspector.tui.widgets.detail.transcript import Transcript
 
 from .helpers import wait_for
 from .sample import demo_records, fixed_clock
@@ -33,12 +33,14 @@ def _opener(keys: tuple[str, ...], search: str | None = None):
         app.push_screen(DetailScreen(app.backend, newest, search=search))
         if search:  # opened on the hit's tab
             await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                           and bool(app.screen.query(".-hit")) and app.screen.search_final)
+                           and bool(app.screen.query(Transcript)) and app.screen.search_final
+                           and app.screen.query_one(Transcript).hit is not None)
         else:
             await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
                            and bool(app.screen.query("#context-tree")))
             await pilot.press("right_square_bracket")
-            await wait_for(pilot, lambda: bool(app.screen.query(TranscriptBlock)))
+            await wait_for(pilot, lambda: bool(app.screen.query(Transcript))
+                           and app.screen.query_one(Transcript).rendered > 0)
         await pilot.press(*keys)
         await pilot.pause(0.3)
 

@@ -1,150 +1,65 @@
-"""The Conversation tab as a transcript: one widget per block of the request (see
-`transcript_items`), each kind at its own detail level, long blocks folded until Enter or
-a click opens them in place.
+"""The Conversation tab as a transcript: every block of the request (see
+`transcript_items`), each kind at its own detail level, long blocks folded until Enter or a
+click opens them in place.
 
-A 300-turn session has ~1,200 blocks, so they are mounted lazily: the first screenfuls at
-once, more whenever the view scrolls near the end of what is mounted (End mounts the rest
-in batches). Nothing renders the whole conversation at once.
+Drawn a line at a time (a line-API `ScrollView`, as the Raw tab and the tables are): each
+item has a height in lines, an estimate until it is first rendered (`transcript_render`),
+and `render_line` draws only the lines on screen from the rendered items. Before a frame
+shows new items (a scroll, a jump, a new level) they are rendered and the heights that
+were estimates made exact, the line at the top of the view kept where it was. A 300-turn
+session has ~1,200 blocks: opening the tab renders the dozen that show. (One widget per
+block cost Textual's layout, styles and compositing for every block mounted: 200+ ms to
+open the tab, as long for a jump.)
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
-from rich.markdown import Markdown
-from rich.padding import Padding
-from rich.syntax import Syntax
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
-from textual.geometry import Size
+from textual.cache import LRUCache
+from textual.containers import Vertical
+from textual.geometry import Offset, Size
 from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
 from textual.widgets import Static
 
 from inspector.tui.widgets.detail.transcript_items import (
-    DEFAULT, FULL, HIDDEN, KINDS, LEVELS, LINE, PRESETS, Item, first_line)
+    DEFAULT, FULL, HIDDEN, KINDS, LEVELS, PRESETS, Item)
+from inspector.tui.widgets.detail.transcript_render import (
+    KIND_STYLE, block_renderable, estimate_rows, hit_row)
 
-#: lines of a block shown before it folds ("… 40 more lines")
-FOLD = 12
-#: blocks mounted per step while scrolling
-BATCH = 20
-
-KIND_STYLE = {"user": "bold cyan", "assistant": "bold magenta", "thinking": "italic grey62",
-              "tool_call": "bold yellow", "tool_result": "bold green", "system": "bold steel_blue1",
-              "media": "bold white"}
-LEVEL_MARK = {FULL: "●", LINE: "◐", HIDDEN: "○"}
+LEVEL_MARK = {FULL: "●", "line": "◐", HIDDEN: "○"}
+#: kinds that start with a blank line: where a turn of the dialogue begins
+SPACED = ("user", "assistant")
+#: cells around a block's lines: the mark column on the left, one blank on the right
+MARGIN = 2
 
 
-class OneLine:
-    """A Text cut to the width it is drawn at, with an ellipsis: never wraps, always one
-    line (line breaks in it become spaces)."""
+class Transcript(ScrollView, can_focus=True):
+    """The items as scrolling lines, with a cursor (the block Enter opens; marked in the
+    left column) and the block of a search hit (marked in another colour)."""
 
-    def __init__(self, text: Text) -> None:
-        self.text = text if "\n" not in text.plain else Text(" ").join(text.split("\n"))
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        text = self.text.copy()
-        text.truncate(options.max_width, overflow="ellipsis")
-        yield text
-
-
-def _body(item: Item, text: str, pattern: re.Pattern[str] | None) -> RenderableType:
-    """The block's text as markdown, JSON or plain text; with a search pattern, plain text
-    with the matches lit, so every hit is visible whatever the form."""
-    if pattern is not None:
-        lit = Text(text)
-        lit.highlight_regex(pattern, style="bold black on yellow")
-        return lit
-    if item.form == "markdown":
-        return Markdown(text)
-    if item.form in ("json", "code") and not item.error:
-        lexer = "json" if item.form == "json" else Syntax.guess_lexer(item.source)
-        return Syntax(text, lexer, theme="ansi_dark", word_wrap=True,
-                      background_color="default")
-    return Text(text, style="red" if item.error else "")
-
-
-class TranscriptBlock(Static):
-    """One item at a detail level; `expanded` shows all its lines."""
-
-    class Clicked(Message):
-        def __init__(self, block: "TranscriptBlock") -> None:
-            super().__init__()
-            self.block = block
-
-    def __init__(self, item: Item, index: int, level: str,
-                 pattern: re.Pattern[str] | None = None) -> None:
-        super().__init__(classes=f"transcript-block kind-{item.kind}")
-        self.item = item
-        self.index = index
-        self.level = level
-        self.expanded = False
-        self.pinned = False  # a search hit shows even when its kind is hidden
-        self.pattern = pattern
-        self.display = level != HIDDEN
-
-    def show(self, level: str | None = None) -> None:
-        """Render again (after a level, expansion or search change)."""
-        if level is not None:
-            self.level = level
-        self.display = self.level != HIDDEN or self.pinned
-        if self.display:
-            self.update(self.content_renderable())
-
-    def on_mount(self) -> None:
-        if self.display:
-            self.update(self.content_renderable())
-
-    @property
-    def one_line(self) -> bool:
-        """Shown as one line (title and first words)?"""
-        return self.level != FULL and not self.expanded
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        # a one-line block is one line high: no need to render it to know (most blocks
-        # are; rendering each to measure it was most of the cost of laying out a batch)
-        if self.one_line and width:
-            return 1
-        return super().get_content_height(container, viewport, width)
-
-    def content_renderable(self) -> RenderableType:
-        item = self.item
-        head = Text(item.title, style=KIND_STYLE.get(item.kind, "bold"))
-        lines = item.text.splitlines() or [""]
-        if self.one_line:  # title and first words
-            if len(lines) > 1:
-                head.append(f" ({len(lines)} lines)", style="dim italic")
-            head.append("  ")
-            head.append(item.summary or first_line(item.text), style="dim")
-            return OneLine(head)
-        folded = not self.expanded and len(lines) > FOLD
-        text = "\n".join(lines[:FOLD]) if folded else item.text
-        parts: list[RenderableType] = [head, Padding(_body(item, text, self.pattern), (0, 0, 0, 2))]
-        if folded:
-            parts.append(Text(f"  … {len(lines) - FOLD:,} more lines (Enter to open)",
-                              style="dim italic"))
-        return Group(*parts)
-
-    def toggle(self) -> None:
-        self.expanded = not self.expanded
-        self.show()
-
-    def on_click(self, event: events.Click) -> None:
-        self.post_message(self.Clicked(self))
-
-
-class Transcript(VerticalScroll, can_focus=True):
-    """The scrolling list of blocks, with a cursor (the block Enter opens).
-
-    Only a window of the items is mounted: `blocks` holds items[lo:lo + len(blocks)]. It
-    grows downwards as the view nears its end and upwards when the view reaches its top;
-    a jump far away (a search hit, Home, End) mounts a fresh window there instead of
-    everything in between."""
-
+    ALLOW_SELECT = True
+    COMPONENT_CLASSES = {"transcript--cursor", "transcript--cursor-mark", "transcript--hit-mark"}
+    DEFAULT_CSS = """
+    Transcript {
+        scrollbar-gutter: stable;
+        & > .transcript--cursor { background: $boost; }
+        & > .transcript--cursor-mark { color: $accent; }
+        & > .transcript--hit-mark { color: $warning; }
+    }
+    """
     BINDINGS = [
         *[Binding(str(n), f"cycle({n - 1})", name, show=False)
           for n, (_, name) in enumerate(KINDS, start=1)],
@@ -159,171 +74,245 @@ class Transcript(VerticalScroll, can_focus=True):
     ]
 
     class LevelsChanged(Message):
-        """The detail levels or the mounted window changed (the legend shows them)."""
+        """The detail levels or the cursor changed (the legend shows them)."""
 
     def __init__(self, items: list[Item], start: int = 0,
                  pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
-        """`start`: the first item mounted (the window begins there); `pattern`: a search
-        whose matches are lit."""
+        """`start`: the item shown at the top first; `pattern`: a search whose matches
+        are lit."""
         super().__init__(**kwargs)
         self.items = items
         self.levels: dict[str, str] = dict(DEFAULT)
-        self.lo = max(0, min(start, len(items) - 1))  # index of the first mounted item
-        self.blocks: list[TranscriptBlock] = []
-        self.cursor = self.lo  # an item index, within the window
+        self.expanded: set[int] = set()
+        self.pinned: set[int] = set()  # search hits: shown even when their kind is hidden
+        self.hit: int | None = None
         self.pattern = pattern
-        self._busy = False  # one mount at a time
-        #: the content's height when the last batch was mounted (None: not laid out since)
-        self._grown_at: int | None = None
-        self._waits = 0
+        self.cursor = max(0, min(start, len(items) - 1))
+        self.rendered = 0  # items rendered so far (tests check only those on screen are)
+        self._rows = [0] * len(items)  # lines per item (its blank line above included)
+        self._exact = [False] * len(items)  # is _rows[i] measured, or an estimate?
+        self._tops: list[int] = [0] * (len(items) + 1)  # first line of each item
+        self._width = 0  # the width items are laid out at (0: not yet)
+        self._lines: LRUCache[int, list[Strip]] = LRUCache(512)
+        self._styles: dict[str, Style] = {}
+        self._settling = False
+        self._stale = False  # a height changed outside `settle`: lay out again
+        self._top_item = self.cursor  # shown at the top once laid out
 
-    @property
-    def hi(self) -> int:
-        return self.lo + len(self.blocks)
+    # -- items ---------------------------------------------------------------------------
+    def shown(self, index: int) -> bool:
+        return self.levels[self.items[index].kind] != HIDDEN or index in self.pinned
 
-    def block(self, index: int) -> TranscriptBlock | None:
-        """The mounted block of item `index`, if it is in the window."""
-        return self.blocks[index - self.lo] if self.lo <= index < self.hi else None
+    def one_line(self, index: int) -> bool:
+        return self.levels[self.items[index].kind] != FULL and index not in self.expanded
 
-    # -- lazy mounting ---------------------------------------------------------------------
-    def _make(self, start: int, stop: int) -> list[TranscriptBlock]:
-        return [TranscriptBlock(self.items[i], i, self.levels[self.items[i].kind], self.pattern)
-                for i in range(max(start, 0), min(stop, len(self.items)))]
+    def _gap(self, index: int) -> int:
+        return 1 if self.items[index].kind in SPACED else 0
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="transcript-earlier")
-        self.blocks = self._make(self.lo, self.lo + BATCH)
-        yield from self.blocks
+    def _estimate(self, index: int) -> int:
+        if not self.shown(index):
+            return 0
+        return self._gap(index) + estimate_rows(self.items[index], self.one_line(index),
+                                                index in self.expanded, self._body_width())
 
-    def on_mount(self) -> None:
-        self._window_changed()
-        self.call_after_refresh(self.fill)
+    def _body_width(self) -> int:
+        return max(10, self._width - MARGIN)
 
-    def _window_changed(self) -> None:
-        earlier = self.query_one("#transcript-earlier", Static)
-        earlier.display = self.lo > 0
-        if self.lo:
-            earlier.update(Text(f"▲ {self.lo:,} earlier blocks: scroll up, or Home for the first",
-                                style="dim italic"))
-        if self.block(self.cursor) is None and self.blocks:
-            self.cursor = self.lo
-        for block in self.blocks:
-            block.set_class(block.index == self.cursor, "-cursor")
-        self.post_message(self.LevelsChanged())
+    def block_lines(self, index: int) -> list[Strip]:
+        """Item `index` rendered at the view's width (its blank line above not included);
+        its height is exact from then on."""
+        found = self._lines.get(index)
+        if found is None:
+            self.rendered += 1
+            item = self.items[index]
+            renderable = block_renderable(item, self.one_line(index), index in self.expanded,
+                                          self.pattern)
+            console = self.app.console
+            options = console.options.update(width=self._body_width(), highlight=False)
+            found = [Strip(line, self._body_width())
+                     for line in console.render_lines(renderable, options, pad=True)]
+            self._lines[index] = found
+            rows = self._gap(index) + len(found) if self.shown(index) else 0
+            if rows != self._rows[index] and not self._settling and not self._stale:
+                # met while drawing (not measured beforehand): lay out again after this frame
+                self._stale = True
+                self.call_after_refresh(self._restale)
+            self._rows[index] = rows
+            self._exact[index] = True
+        return found
 
-    def _near_end(self) -> bool:
-        """Less than a screen of mounted content below the view: enough for PgDn, and
-        each scroll mounts more. (Two screens took one more batch and layout, ~80 ms,
-        before the tab was still.)"""
-        below = self.virtual_size.height - self.scroll_y - self.size.height
-        return below < max(self.size.height, 10)
+    def block_text(self, index: int) -> str:
+        """Item `index` as drawn, in plain text (tests, and what a copy takes)."""
+        return "\n".join(strip.text.rstrip() for strip in self.block_lines(index))
 
-    async def fill(self) -> None:
-        """Mount one more batch below if the view is near the end of the window; then look
-        again once the new blocks are laid out."""
-        if self._busy:
+    # -- layout ----------------------------------------------------------------------------
+    def _relayout(self) -> None:
+        self._tops = [0, *accumulate(self._rows)]
+        self.virtual_size = Size(self._width, self._tops[-1])
+
+    def item_at(self, row: int) -> int:
+        """The item drawn on line `row` of the whole transcript."""
+        return max(0, min(bisect_right(self._tops, row) - 1, len(self.items) - 1))
+
+    def top(self, index: int) -> int:
+        """The first line of item `index` (its blank line above, if it has one)."""
+        return self._tops[index]
+
+    def _anchor(self) -> tuple[int, int]:
+        """What is at the top of the view: (item, lines into it)."""
+        y = round(self.scroll_y)
+        index = self.item_at(y)
+        return index, y - self._tops[index]
+
+    def _scroll(self, y: int) -> None:
+        # forced: the scrollbars may not be worked out yet for a new virtual size
+        self.scroll_to(y=max(0, y), animate=False, force=True, immediate=True)
+
+    def _changed(self, indices: Any = None) -> None:
+        """Items `indices` (all when None) look different now: forget their lines, make
+        their heights estimates again, and draw, the top line kept in place."""
+        if not self._width:
             return
-        if self._grown_at is not None and self.virtual_size.height == self._grown_at \
-                and self._waits < 4:
-            # the last batch is not laid out yet (a busy machine): measuring now would
-            # see the old height and mount batch after batch; look again shortly (a
-            # batch of hidden blocks adds no height: after 0.2 s, measure anyway)
-            self._waits += 1
-            self.set_timer(0.05, self.fill)
+        index, within = self._anchor()
+        for i in range(len(self.items)) if indices is None else indices:
+            self._lines.discard(i)
+            self._exact[i] = False
+            self._rows[i] = self._estimate(i)
+        self._relayout()
+        self._scroll(self._tops[index] + min(within, max(self._rows[index] - 1, 0)))
+        self.settle()
+        self.refresh()
+
+    def settle(self) -> None:
+        """Render the items in view (and a screen below) whose heights are estimates,
+        keeping the top line in place; again if that brought others into view."""
+        if self._settling or not self._width or not self.items:
             return
-        self._grown_at = None
-        self._waits = 0
-        if not self._near_end():
-            return
-        if self.hi >= len(self.items):
-            # a window at the end shorter than the view cannot be scrolled up: grow it up
-            if self.lo > 0 and self.virtual_size.height < 2 * self.size.height:
-                await self._prepend()
-                self.call_after_refresh(self.fill)
-            return
-        self._busy = True
+        self._settling = True
         try:
-            new = self._make(self.hi, self.hi + BATCH)
-            self.blocks.extend(new)
-            self._grown_at = self.virtual_size.height
-            await self.mount_all(new)
+            for _ in range(8):
+                index, within = self._anchor()
+                bottom = self._tops[index] + within + max(self.size.height, 10)
+                measured = False
+                i = index
+                while i < len(self.items) and self._tops[i] < bottom:
+                    if self.shown(i) and not self._exact[i]:
+                        before = self._rows[i]
+                        self.block_lines(i)
+                        measured |= self._rows[i] != before
+                    i += 1
+                if not measured:
+                    return
+                self._relayout()
+                self._scroll(self._tops[index] + min(within, max(self._rows[index] - 1, 0)))
         finally:
-            self._busy = False
-        self._window_changed()
-        self.call_after_refresh(self.fill)
+            self._settling = False
 
-    async def _prepend(self) -> None:
-        """Mount a batch above the window, keeping what is on screen where it is."""
-        if self._busy or self.lo == 0:
+    def _restale(self) -> None:
+        self._stale = False
+        index, within = self._anchor()
+        self._relayout()
+        self._scroll(self._tops[index] + within)
+        self.refresh()
+
+    def on_resize(self, event: events.Resize) -> None:
+        width = self.scrollable_content_region.width
+        if width == self._width:
+            self.settle()
             return
-        self._busy = True
-        try:
-            new = self._make(self.lo - BATCH, self.lo)
-            await self.mount_all(new, after=self.query_one("#transcript-earlier"))
-            self.blocks[:0] = new
-            self.lo = new[0].index
-        finally:
-            self._busy = False
-        self._window_changed()
-
-        def keep_place() -> None:
-            added = sum(b.outer_size.height for b in new if b.display)
-            self.scroll_to(y=self.scroll_y + added, animate=False)
-
-        self.call_after_refresh(keep_place)
-
-    async def window(self, start: int) -> None:
-        """Mount a fresh window from item `start` (a jump far from the current one)."""
-        if self._busy:
-            return
-        self._busy = True
-        try:
-            await self.remove_children(".transcript-block")
-            self.lo = max(0, min(start, len(self.items) - 1))
-            self.blocks = self._make(self.lo, self.lo + BATCH)
-            await self.mount_all(self.blocks)
-        finally:
-            self._busy = False
-        self.cursor = self.lo
-        self._window_changed()
-        self.call_after_refresh(self.fill)
-
-    async def reveal(self, index: int) -> TranscriptBlock | None:
-        """Make sure item `index` is mounted: grow the window a little, or move it."""
-        if self.block(index) is None:
-            if self.hi <= index < self.hi + 2 * BATCH:
-                new = self._make(self.hi, index + BATCH)
-                self.blocks.extend(new)
-                await self.mount_all(new)
-                self._window_changed()
-            elif self.lo - BATCH <= index < self.lo:
-                await self._prepend()
-            else:
-                await self.window(index - 2)
-        return self.block(index)
+        first = not self._width
+        self._width = width
+        if first:  # the first layout: every height an estimate, the start item at the top
+            self._lines.clear()  # (anything rendered before had no width to go by)
+            self._exact = [False] * len(self.items)
+            self._rows = [self._estimate(i) for i in range(len(self.items))]
+            self._relayout()
+            self._scroll(self._tops[self._top_item])
+            self.settle()
+        else:  # a new width: every item wraps anew
+            self._changed()
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if new > old:
-            self.call_after_refresh(self.fill)
-        elif new < old and new < 2 and self.lo > 0:
-            self.call_after_refresh(self._prepend)
+        if round(old) != round(new):
+            self.settle()
+
+    # -- drawing ---------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+
+    def _style(self, name: str) -> Style:
+        found = self._styles.get(name)
+        if found is None:
+            found = self._styles[name] = (self.rich_style if name == "base" else
+                                          self.get_component_rich_style(f"transcript--{name}"))
+        return found
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self._style("base")
+        row = round(self.scroll_y) + y
+        if not self.items or row >= self._tops[-1]:
+            return Strip.blank(width, base)
+        index = self.item_at(row)
+        line = row - self._tops[index] - self._gap(index)
+        lines = self.block_lines(index)
+        if line < 0 or line >= len(lines):  # its blank line, or an estimate too high
+            return Strip.blank(width, base)
+        style = base + self._style("cursor") if index == self.cursor else base
+        if index == self.hit:
+            mark = Segment("▌", style + self._style("hit-mark"))
+        elif index == self.cursor:
+            mark = Segment("▌", style + self._style("cursor-mark"))
+        else:
+            mark = Segment(" ", style)
+        body = lines[line].apply_style(style)
+        selection = self.text_selection
+        if selection is not None and (span := selection.get_span(row)) is not None:
+            start, end = span
+            end = body.cell_length if end == -1 else min(end, body.cell_length)
+            if end > start:
+                head, lit, tail = body.divide([start, end, body.cell_length])
+                body = Strip.join([head, lit.apply_style(
+                    self.screen.get_component_rich_style("screen--selection")), tail])
+        strip = Strip.join([Strip([mark], 1), body.apply_offsets(0, row),
+                            Strip.blank(MARGIN - 1, style)])
+        return strip.crop_extend(0, width, base)
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected lines' text (columns counted from each block line's start)."""
+        first = selection.start.y if selection.start else 0
+        last = selection.end.y if selection.end else self._tops[-1] - 1
+        rows = []
+        for row in range(first, last + 1):
+            index = self.item_at(row)
+            line = row - self._tops[index] - self._gap(index)
+            lines = self.block_lines(index)
+            rows.append(lines[line].text.rstrip() if 0 <= line < len(lines) else "")
+        start = Offset(selection.start.x, 0) if selection.start else None
+        end = Offset(selection.end.x, last - first) if selection.end else None
+        return Selection(start, end).extract("\n".join(rows)), "\n"
 
     # -- detail levels -----------------------------------------------------------------------
     def set_levels(self, levels: dict[str, str]) -> None:
         self.levels = dict(levels)
-        for block in self.blocks:
-            level = self.levels[block.item.kind]
-            if level != block.level or block.expanded:
-                block.expanded = False
-                block.show(level)
+        self.expanded.clear()
+        self._changed()
+        if not self.shown(self.cursor):  # onto the nearest block still shown
+            after = self._next_shown(self.cursor, 1)
+            before = self._next_shown(self.cursor, -1)
+            self.set_cursor(after if after is not None else
+                            before if before is not None else self.cursor)
         self.post_message(self.LevelsChanged())
-        self.call_after_refresh(self.fill)
 
     def action_cycle(self, n: int) -> None:
         """Step kind `n` through full -> hidden -> one line -> full."""
         kind = KINDS[n][0]
-        order = (FULL, HIDDEN, LINE)
+        order = (FULL, HIDDEN, "line")
         self.set_levels({**self.levels, kind: order[(order.index(self.levels[kind]) + 1) % 3]})
 
     def action_preset(self, name: str) -> None:
@@ -342,96 +331,134 @@ class Transcript(VerticalScroll, can_focus=True):
         text.append(" everything  ")
         text.append(" 0 ", style="reverse")
         text.append(" default   ● full  ◐ one line  ○ hidden   Enter/click opens a block   ")
-        text.append(f"blocks {self.lo + 1 if self.blocks else 0:,}-{self.hi:,} of "
-                    f"{len(self.items):,} loaded", style="dim")
+        text.append(f"block {self.cursor + 1 if self.items else 0:,} of {len(self.items):,}",
+                    style="dim")
         return text
 
     # -- cursor ----------------------------------------------------------------------------
-    def _visible(self, block: TranscriptBlock) -> bool:
-        region = block.virtual_region
-        return (block.display and region.y < self.scroll_y + self.size.height
-                and region.bottom > self.scroll_y)
+    def on_screen(self, index: int) -> bool:
+        """Is some line of item `index` in view?"""
+        top, height = round(self.scroll_y), self.scrollable_content_region.height
+        return (self.shown(index) and self._tops[index + 1] > top
+                and self._tops[index] + self._gap(index) < top + height)
+
+    def _next_shown(self, index: int, step: int) -> int | None:
+        i = index + step
+        while 0 <= i < len(self.items):
+            if self.shown(i):
+                return i
+            i += step
+        return None
 
     def set_cursor(self, index: int, scroll: bool = True) -> None:
-        block = self.block(index)
-        if block is None:
+        """Put the cursor on item `index`; `scroll`: as little as brings it into view."""
+        if not 0 <= index < len(self.items):
             return
-        old = self.block(self.cursor)
-        if old is not None:
-            old.remove_class("-cursor")
         self.cursor = index
-        block.add_class("-cursor")
-        if scroll:
-            self.scroll_to_widget(block, animate=False)
+        if scroll and self._width:
+            self.block_lines(index)  # its height exact before it is placed
+            self._relayout()
+            top = self._tops[index] + self._gap(index)
+            bottom = self._tops[index + 1]
+            view_top, height = round(self.scroll_y), self.scrollable_content_region.height
+            if top < view_top or bottom - top > height:
+                self._scroll(top)
+            elif bottom > view_top + height:
+                self._scroll(bottom - height)
+            self.settle()
+        self.refresh()
+        self.post_message(self.LevelsChanged())
 
-    async def action_move(self, delta: int) -> None:
-        i = self.cursor + delta
-        while 0 <= i < len(self.items):
-            block = await self.reveal(i)
-            if block is None:
-                return
-            if block.display:
-                self.set_cursor(i)
-                return
-            i += delta
+    def action_move(self, delta: int) -> None:
+        found = self._next_shown(self.cursor, delta)
+        if found is not None:
+            self.set_cursor(found)
+
+    def toggle(self, index: int) -> None:
+        """Open a folded or one-line block in place, or fold it again."""
+        if index in self.expanded:
+            self.expanded.discard(index)
+        else:
+            self.expanded.add(index)
+        self._changed([index])
 
     def action_toggle(self) -> None:
-        block = self.block(self.cursor)
-        if block is None:
+        if not self.items:
             return
-        if not self._visible(block):  # after PgDn: the top block on screen
-            shown = [b for b in self.blocks if self._visible(b)]
-            if shown:
-                self.set_cursor(shown[0].index, scroll=False)
-                block = shown[0]
-        block.toggle()
+        if not self.on_screen(self.cursor):  # after PgDn: the top block on screen
+            index = self.item_at(round(self.scroll_y))
+            if not self.shown(index) or not self.on_screen(index):
+                index = self._next_shown(index, 1) or index
+            self.set_cursor(index, scroll=False)
+        self.toggle(self.cursor)
 
-    async def action_end(self) -> None:
-        if self.hi < len(self.items):
-            await self.window(len(self.items) - BATCH)
-        self.set_cursor(len(self.items) - 1, scroll=False)
-        self.call_after_refresh(self.scroll_end, animate=False)
+    def action_end(self) -> None:
+        last = self._next_shown(len(self.items), -1)
+        if last is None:
+            return
+        self.cursor = last
+        # the last screenful measured first, so that the end is where the view goes
+        height, i, seen = max(self.size.height, 10), last, 0
+        while i >= 0 and seen < 2 * height:
+            if self.shown(i):
+                self.block_lines(i)
+                seen += self._rows[i]
+            i -= 1
+        self._relayout()
+        self._scroll(self._tops[-1] - self.scrollable_content_region.height)
+        self.settle()
+        self.refresh()
+        self.post_message(self.LevelsChanged())
 
-    async def action_home(self) -> None:
-        if self.lo > 0:
-            await self.window(0)
-        self.scroll_home(animate=False)
-        self.set_cursor(0, scroll=False)
+    def action_page_down(self) -> None:
+        """A screen down, at once (an animated scroll renders every block on the way)."""
+        self._scroll(round(self.scroll_y) + self.scrollable_content_region.height)
 
-    def on_transcript_block_clicked(self, message: TranscriptBlock.Clicked) -> None:
-        self.set_cursor(message.block.index, scroll=False)
-        message.block.toggle()
+    def action_page_up(self) -> None:
+        self._scroll(round(self.scroll_y) - self.scrollable_content_region.height)
+
+    def action_home(self) -> None:
+        self.cursor = self._next_shown(-1, 1) or 0
+        self._scroll(0)
+        self.refresh()
+        self.post_message(self.LevelsChanged())
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or not self.items:
+            return
+        index = self.item_at(round(self.scroll_y) + offset.y)
+        if self.shown(index):
+            event.stop()
+            self.set_cursor(index, scroll=False)
+            self.toggle(index)
 
     # -- search ----------------------------------------------------------------------------
     def highlight(self, pattern: re.Pattern[str] | None) -> None:
         """Light the matches of `pattern` in every block (None: plain rendering again)."""
         self.pattern = pattern
-        for block in self.blocks:
-            block.pattern = pattern
-            if block.display:
-                block.show()
+        self._changed()
 
-    async def show_hit(self, index: int, offset: int) -> None:
+    async def show_hit(self, index: int, offset: int, tries: int = 10) -> None:
         """Open block `index` and bring the line holding character `offset` into view."""
-        block = await self.reveal(index)
-        if block is None:
+        self.pinned.add(index)
+        self.expanded.add(index)
+        self.hit = index
+        self.cursor = index
+        if not self._width:  # not laid out yet: shown there once it is
+            self._top_item = index
+            if tries:
+                self.call_after_refresh(self.show_hit, index, offset, tries - 1)
             return
-        for old in self.query(".-hit"):
-            old.remove_class("-hit")
-        block.pinned = True
-        block.expanded = True
-        block.add_class("-hit")
-        block.show()
-        self.set_cursor(index, scroll=False)
-        line = block.item.text.count("\n", 0, offset)
-
-        def scroll(tries: int = 5) -> None:
-            if not self.virtual_size.height and tries:  # just mounted: not laid out yet
-                self.call_after_refresh(scroll, tries - 1)
-                return
-            self.scroll_to(y=max(block.virtual_region.y + line - 2, 0), animate=False)
-
-        self.call_after_refresh(scroll)
+        self._changed([index])
+        self.block_lines(index)
+        self._relayout()
+        row = self._tops[index] + self._gap(index)
+        row += hit_row(self.items[index], offset, self._body_width(), self.app.console)
+        self._scroll(row - 2)
+        self.settle()
+        self.refresh()
+        self.post_message(self.LevelsChanged())
 
 
 class ConversationView(Vertical):
@@ -460,4 +487,4 @@ class ConversationView(Vertical):
             self.query_one(Transcript).legend(), layout=False)
 
 
-__all__ = ["ConversationView", "Transcript", "TranscriptBlock", "LEVELS"]
+__all__ = ["ConversationView", "Transcript", "LEVELS"]
