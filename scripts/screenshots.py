@@ -251,7 +251,7 @@ async def shoot(config: Config, empty: Config, out: Path, size: tuple[int, int])
     app = make_app(empty, None)
     async with app.run_test(size=size) as pilot:
         await _wait(pilot, lambda: app.main.query_one("#empty").display
-                    and bool(app.main.query("FooterKey")))
+                    and bool(app.main.query_one("KeysFooter").keys))
         await pilot.pause(0.3)
         save(app, "first-run")
     return saved

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from inspector.tui.app import make_app
+from inspector.tui.widgets.footer import KeysFooter
 from inspector.tui.widgets.sessions.table import SessionsTable
 from inspector.tui.widgets.stats.groups_table import GroupsTable
 from inspector.tui.screens.detail import DetailScreen
@@ -101,7 +102,8 @@ def test_stats(filled, snap_compare):
         # the footer lists the focused table's keys first: wait for the focus to settle
         await wait_for(pilot, lambda: pilot.app.focused is screen.query_one("#stats-groups"))
         # the footer names Enter first once the focused table has rows
-        await wait_for(pilot, lambda: [k.key for k in screen.query("FooterKey")][:1] == ["enter"])
+        footer = screen.query_one(KeysFooter)
+        await wait_for(pilot, lambda: [k.key for k in footer.keys][:1] == ["enter"])
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import Header, LoadingIndicator, Static, TabbedContent, TabPane
 
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
@@ -159,7 +159,7 @@ class DetailScreen(Screen):
             self.notify(message.error or "not found", title="Cannot open request",
                         severity="error")
             await self.mount(Static(Text(message.error or "not found", style="red")),
-                             before=self.query_one(Footer))
+                             before=self.query_one(KeysFooter))
             return
         ex = self.exchange = loaded.exchange
         self.items, self.request, self.attribution = loaded.items, loaded.request, loaded.tree
