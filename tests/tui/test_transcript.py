@@ -7,10 +7,9 @@ import dataclasses
 import json
 
 import pytest
-from textual.widgets import Static, TextArea, Tree
+from textual.widgets import TextArea, Tree
 
 from inspector.attribution import attribute
-from inspector.model import Usage
 from inspector.store import Store
 from inspector.tui.app import make_app
 from inspector.tui.screens.detail import DetailScreen
@@ -111,6 +110,15 @@ async def test_transcript_levels_presets_and_folding(filled):
         await pilot.click(Transcript, offset=(5, 1))
         await pilot.pause(0.05)
         assert transcript.cursor == first and first in transcript.expanded
+        # a selection over lines on screen copies their text (columns from the block's)
+        from textual.geometry import Offset
+        from textual.selection import Selection
+
+        top = round(transcript.scroll_y)
+        shown = _on_screen(transcript).splitlines()
+        screen.selections = {transcript: Selection(Offset(3, top), Offset(9, top + 1))}
+        await pilot.pause(0.05)
+        assert screen.get_selected_text() == shown[0][1 + 3:].rstrip() + "\n" + shown[1][1:1 + 9]
 
 
 async def test_a_group_node_shows_its_parts_not_the_messages_json(filled):
