@@ -1,4 +1,4 @@
-"""The app's main-screen actions, timed in a real terminal: tmux at 160x45.
+"""The app's main-screen and detail-view actions, timed in a real terminal: tmux at 160x45.
 
     python bench/bench_app_actions.py                   # 100k exchanges and a 300-turn session
     python bench/bench_app_actions.py --code OTHER      # the same with another checkout's code
@@ -16,6 +16,22 @@ until the expected text shows. Each action is timed from its last key to its res
 | Escape | the status bar without "match" and back at "rows 1-200" |
 | g | "rows 1-200" again after three `G` moved the window down the list |
 | Stats (t) | the Stats view's "Total," line |
+
+Then, on the 300-turn session only, the detail view of its newest request (1.3 MB, 604
+blocks), back on the main screen after Stats with the cursor on the top row:
+
+| action | done when the pane shows |
+| --- | --- |
+| open request (Enter) | the Context tab's tree: its root, "Prompt N tokens" |
+| Conversation (]) | the transcript's legend ("just the dialogue") and its first block ("system prompt 1/") |
+| PageDown | the transcript's lines different from before the key (the scrollbar's columns left out: the thumb moves as more blocks mount below) |
+| open on a hit (Enter) | "hit 1/" in the search line and the hit, "/src/m298.py", in the transcript |
+
+The hit: Escape, then `/` and `text:m298` typed (a key every 120 ms; m<N-2> with
+`--turns N`); once the status bar says "1 match" (the session's last tool call,
+/src/m298.py, is in the newest request alone), Enter in the filter box gives the table
+the keys and a second Enter, the one timed, opens the request on its first hit, ~600
+blocks down its transcript. With `--only session` the 100k database is not built.
 
 The checkout is compiled to bytecode first, as an installed package is (where
 PYTHONDONTWRITEBYTECODE is set, every start would otherwise compile the app's modules).
@@ -38,6 +54,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -112,19 +129,54 @@ def pane() -> str:
     return tmux("capture-pane", "-p", "-t", SESSION)
 
 
-def wait(pattern: str, absent: str | None = None, timeout: float = TIMEOUT) -> float | None:
-    """Seconds until the pane matches `pattern` (and no longer shows `absent`); None when
-    it does not within `timeout`."""
+def wait(pattern: str | tuple[str, ...], absent: str | None = None,
+         timeout: float = TIMEOUT) -> float | None:
+    """Seconds until the pane matches `pattern` (every one of them, given a tuple) and no
+    longer shows `absent`; None when it does not within `timeout`."""
     start = time.perf_counter()
-    rx = re.compile(pattern)
+    rxs = [re.compile(p) for p in ((pattern,) if isinstance(pattern, str) else pattern)]
     while time.perf_counter() - start < timeout:
         text = pane()
-        if rx.search(text) and (absent is None or absent not in text):
+        if all(rx.search(text) for rx in rxs) and (absent is None or absent not in text):
             return time.perf_counter() - start
         time.sleep(0.004)
     tail = "\n".join(text.rstrip().splitlines()[-4:])
     print(f"not shown within {timeout:.0f}s: {pattern!r}; the pane ends:\n{tail}",
           file=sys.stderr)
+    return None
+
+
+def transcript_part(text: str) -> list[str]:
+    """The pane's lines below the transcript's legend, but the footer, each without its
+    last columns (the scrollbar: its thumb shrinks as the transcript mounts more blocks
+    below the view, which is no scrolling)."""
+    lines = text.splitlines()
+    below = next((i + 1 for i, line in enumerate(lines) if "just the dialogue" in line), 0)
+    return [line[:150] for line in lines[below:-1]]
+
+
+def settled(pause: float = 0.3, timeout: float = 5.0) -> str:
+    """The pane once it has not changed for `pause` seconds (or after `timeout`)."""
+    start = time.perf_counter()
+    last, since = pane(), time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        time.sleep(0.02)
+        text = pane()
+        if text != last:
+            last, since = text, time.perf_counter()
+        elif time.perf_counter() - since >= pause:
+            break
+    return last
+
+
+def wait_changed(before: list[str], timeout: float = TIMEOUT) -> float | None:
+    """Seconds until the transcript's part of the pane differs from `before`."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        if transcript_part(pane()) != before:
+            return time.perf_counter() - start
+        time.sleep(0.004)
+    print(f"the transcript did not change within {timeout:.0f}s", file=sys.stderr)
     return None
 
 
@@ -142,10 +194,12 @@ def max_lag(log: Path, since: float, until: float) -> float:
     return worst
 
 
-def one_run(code: Path, db: Path, total: int,
-            home: Path) -> tuple[dict[str, tuple[float | None, float]], dict[str, float]]:
+def one_run(code: Path, db: Path, total: int, home: Path, search: str | None = None
+            ) -> tuple[dict[str, tuple[float | None, float]], dict[str, float]]:
     """Start the app on `db`, do each action once: action -> (seconds or None, max lag
-    ms), and the first paint's timeline (mark -> ms since tmux was asked to start it)."""
+    ms), and the first paint's timeline (mark -> ms since tmux was asked to start it).
+    `search`: then the detail view's actions too, on the newest request (a session's),
+    the last with the search `text:SEARCH`, a word that request alone holds."""
     log = home / "lag.log"
     log.unlink(missing_ok=True)
     timeline = home / "timeline.txt"
@@ -159,9 +213,10 @@ def one_run(code: Path, db: Path, total: int,
                         "--no-proxy", "--db", shlex.quote(str(db))])
     out: dict[str, tuple[float | None, float]] = {}
 
-    def timed(name: str, pattern: str, absent: str | None = None) -> None:
+    def timed(name: str, pattern: str | tuple[str, ...] = (), absent: str | None = None,
+              waiter: Callable[[], float | None] | None = None) -> None:
         since = time.time()
-        took = wait(pattern, absent)
+        took = waiter() if waiter else wait(pattern, absent)
         out[name] = (took, max_lag(log, since, time.time() + 0.05))
 
     for attempt in range(50):  # the last run's server may still be on its way out
@@ -202,6 +257,8 @@ def one_run(code: Path, db: Path, total: int,
         timed("Stats", r"Total, ")
         keys("Escape")
         time.sleep(0.3)
+        if search:
+            detail_actions(timed, search)
     finally:
         subprocess.run(["tmux", "-L", SESSION, "kill-server"], capture_output=True)
     marks = {}
@@ -212,6 +269,47 @@ def one_run(code: Path, db: Path, total: int,
     if out.get("first paint", (None,))[0] is not None:
         marks["table shown"] = painted
     return out, marks
+
+
+def detail_actions(timed: Callable[..., None], word: str) -> None:
+    """The detail view's actions, from the main screen with its cursor on the newest
+    request (as `g` left it); `word`: in the newest request's last tool call alone (its
+    `/src/WORD.py`)."""
+    wait(r"rows 1-200\b", absent="Total, ", timeout=5)  # the Stats view is gone
+    time.sleep(0.5)
+    keys("Enter")
+    # the Context tab's tree: its root's label, made once the request is loaded and the
+    # tab built ("Prompt 12.3k tokens of 200k context window (6%)" on a real request)
+    timed("open request", r"Prompt [\d.]+[kM]? tokens")
+    time.sleep(1.0)  # the diff and findings that load after the first tab
+    keys("]")
+    # the transcript's legend (its first line of keys) and its first block drawn
+    timed("Conversation", (r"just the dialogue", r"system prompt 1/"))
+    time.sleep(0.5)
+    before = transcript_part(settled())  # the lazy batches mounted below the view
+    keys("PageDown")
+    timed("PageDown", waiter=lambda: wait_changed(before))
+    time.sleep(0.5)
+    keys("Escape")
+    wait(r"rows 1-200\b", absent="just the dialogue", timeout=5)
+    time.sleep(0.5)
+    keys("/")
+    wait(r"filter: words")
+    for i, char in enumerate(f"text:{word}"):
+        if i:
+            time.sleep(TYPING)
+        keys(char, literal=True)
+    wait(rf"\b1 match text:{word}\b")
+    keys("Enter")  # the filter box's: applies the filter again and gives the table the keys
+    time.sleep(1.0)
+    wait(rf"\b1 match text:{word}\b", timeout=5)
+    keys("Enter")
+    # the search line's "hit 1/N" and the hit's text itself (the search line shows only
+    # the word, /m298/, not the path around it)
+    timed("open on a hit", (r"hit 1/\d", rf"/src/{word}\.py"))
+    time.sleep(0.5)
+    keys("Escape")
+    time.sleep(0.3)
 
 
 def build_100k(path: Path, n: int) -> None:
@@ -253,19 +351,21 @@ def main() -> None:
     dbs = args.dbs or Path(tempfile.mkdtemp(prefix="bench-app-actions-"))
     dbs.mkdir(parents=True, exist_ok=True)
     big, session = dbs / f"exchanges-{args.n}.db", dbs / f"session-{args.turns}.db"
-    if not big.exists():
+    if not big.exists() and args.only != "session":
         build_100k(big, args.n)
-    if not session.exists():
+    if not session.exists() and args.only != "exchanges":
         build_session(session, args.turns)
     print(f"code: {args.code.resolve()}")
     # as an installed package is: compiled to bytecode (with PYTHONDONTWRITEBYTECODE set, as
     # it may be, every start would compile the app's modules again: ~75 ms of first paint)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(args.code / "inspector")],
                    check=True)
-    for name, db in ((f"{args.n:,} exchanges", big), (f"{args.turns}-turn session", session)):
+    # the session's newest request alone holds its last tool call's file, /src/m{turns-2}.py
+    for name, db, search in ((f"{args.n:,} exchanges", big, None),
+                             (f"{args.turns}-turn session", session, f"m{args.turns - 2}")):
         if args.only and args.only not in name:
             continue
-        both = [one_run(args.code.resolve(), db, count(db), Path(tempfile.mkdtemp()))
+        both = [one_run(args.code.resolve(), db, count(db), Path(tempfile.mkdtemp()), search)
                 for _ in range(args.runs)]
         runs = [b[0] for b in both]
         print(f"\n{name}: median of {args.runs}   (max loop stall over the runs)")
