@@ -1,11 +1,12 @@
 """What the main screen does besides answering the user, mixed into `MainScreen`: the
-table's finding marks, the Stats view's first figures worked out ahead of time, and the
-search index's progress. Each runs in a worker (or a process of its own) once the first
+table's finding marks, the Stats view's first figures worked out ahead of time, the
+detail view's code loaded ahead of the first open, and the search index's progress. Each runs in a worker (or a process of its own) once the first
 rows are on screen, so none of them delays the first paint or a key.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import replace
 from typing import Any
@@ -31,6 +32,10 @@ MARKS_ROWS = 50
 WARM_AFTER = 1.5
 #: seconds between two looks at the search index's progress, while it has a backlog
 INDEX_POLL = 2.0
+#: what opening a request first imports (the screen, its tabs, and rich's markdown and
+#: syntax highlighting for the transcript): 60-90 ms of the first open, done while idle
+PRELOAD = ("inspector.tui.screens.detail", "rich.markdown", "rich.syntax",
+           "pygments.lexers.data")
 
 
 class MarksLoaded(Message):
@@ -67,6 +72,7 @@ class IdleJobs:
         if self._warm_timer is None:
             self._warm_timer = self.set_timer(WARM_AFTER, self._warm_stats)
             self.set_timer(WARM_AFTER, self._poll_index)
+            self.set_timer(WARM_AFTER, self._preload)
 
     # -- the finding marks -----------------------------------------------------------------
     def schedule_marks(self) -> None:
@@ -98,6 +104,17 @@ class IdleJobs:
         """Work out what the Stats view shows first, so `t` shows it at once."""
         worker = get_current_worker()
         self.backend.stats_memo.warm(self.backend, self.app.clock, lambda: worker.is_cancelled)
+
+    # -- the detail view's code ----------------------------------------------------------
+    @work(thread=True, exclusive=True, group="preload", exit_on_error=False)
+    def _preload(self) -> None:
+        """Import what the first open of a request needs (an import the UI thread asks
+        for meanwhile waits for this one to finish: never done twice)."""
+        for name in PRELOAD:
+            try:
+                importlib.import_module(name)
+            except ImportError:  # an optional piece: imported when needed, as before
+                log.debug("preloading %s failed", name, exc_info=True)
 
     # -- the search index ----------------------------------------------------------------
     def _poll_index(self) -> None:
