@@ -309,11 +309,18 @@ def test_items_say_what_each_block_is():
     assert [(i.form, i.source) for i in results] == [("code", "a.py"), ("json", "")]
 
 
-def test_search_is_smart_about_case_and_takes_any_text():
+def test_search_reads_a_pattern_as_the_filter_does_and_takes_any_text():
+    from inspector.store.search_terms import compile_text
     from inspector.tui.widgets.detail.search import compile_search, line_col
 
+    # plain words in any case (a row `text:Cause` found for "find the cause" has its hit)
+    assert compile_search("Cause").search("find the cause")
     assert compile_search("needle").search("a NEEDLE")
-    assert not compile_search("Needle").search("a NEEDLE")
+    # a regex as written, as the filter reads it
+    for pattern, text in ((r"Need\w+", "a NeedleError"), (r"Need\w+", "a needleError")):
+        assert bool(compile_search(pattern).search(text)) == bool(
+            compile_text(pattern).search(text))
+    assert not compile_search(r"Need\w+").search("a needleError")
     assert compile_search("f(x").search("call f(x now")  # not a valid regex: as it is
     assert line_col("ab\ncd\nef", 7) == (2, 1)
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from inspector.model import Node
+from inspector.store.search_terms import compile_text
 from inspector.tui.exchange_view import content_text, resolve_path
 from inspector.tui.widgets.detail.transcript_items import Item
 
@@ -28,13 +29,13 @@ class Hit:
 
 
 def compile_search(text: str) -> re.Pattern[str]:
-    """The pattern for `text`: a regex, case-insensitive unless it has a capital letter
-    ("smart case"); text that is not a valid regex is searched as it is."""
-    flags = 0 if any(c.isupper() for c in text) else re.IGNORECASE
+    """The pattern for `text`, as the table's `text:` filter and `list --text` read it
+    (a request the filter found has its hits here): plain words in any case, anything
+    else a regex as written; text that is not a valid regex is searched as it is."""
     try:
-        return re.compile(text, flags)
-    except re.error:
-        return re.compile(re.escape(text), flags)
+        return compile_text(text)
+    except ValueError:
+        return re.compile(re.escape(text), re.IGNORECASE)
 
 
 def leaves(root: Node | None) -> list[Node]:
