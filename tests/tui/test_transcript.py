@@ -414,6 +414,14 @@ def test_a_block_is_sized_before_it_is_rendered_and_a_hit_found_on_its_line():
         rendered = lines(block_renderable(result, False, opened, None))
         assert estimate_rows(result, False, opened, 60) == len(rendered)
     assert len(lines(block_renderable(result, False, False, None))) < FOLD * 3
+    # one long line (minified JSON, say) folds too: by characters
+    wide = Item("tool_result", "← Fetch result", "word " * 10_000, "text", 3)
+    folded = lines(block_renderable(wide, False, False, None))
+    assert "more characters (Enter to open)" in "".join(s.text for s in folded[-1])
+    assert len(folded) < 50
+    # (words wrap short of the width: an estimate, made exact once rendered)
+    assert abs(estimate_rows(wide, False, False, 60) - len(folded)) <= len(folded) // 10
+    assert estimate_rows(wide, False, True, 60) > 500  # opened: all of it
     # the line of a hit: where the search's lit text shows it
     pattern = compile_search("line 33 ")
     offset = text.index("line 33 ")

@@ -19,8 +19,10 @@ from rich.text import Text
 
 from inspector.tui.widgets.detail.transcript_items import Item, first_line
 
-#: lines of a block shown before it folds ("… 40 more lines")
+#: lines of a block shown before it folds ("… 40 more lines"), and characters (a result
+#: of one 50 KB line of JSON would otherwise fill screens)
 FOLD = 12
+FOLD_CHARS = 2000
 #: cells a block's body is indented under its title
 INDENT = 2
 
@@ -60,12 +62,26 @@ def _body(item: Item, text: str, pattern: re.Pattern[str] | None) -> RenderableT
     return Text(text, style="red" if item.error else "")
 
 
-def _folded(item: Item, expanded: bool) -> tuple[list[str], int]:
-    """The lines of the item's text shown, and how many more are folded away."""
+def _folded(item: Item, expanded: bool) -> tuple[list[str], str]:
+    """The lines of the item's text shown, and what is folded away ("" for nothing):
+    lines past FOLD, or characters past FOLD_CHARS."""
     lines = item.text.splitlines() or [""]
-    if expanded or len(lines) <= FOLD:
-        return lines, 0
-    return lines[:FOLD], len(lines) - FOLD
+    if expanded:
+        return lines, ""
+    shown, more = lines, ""
+    if len(lines) > FOLD:
+        shown, more = lines[:FOLD], f"{len(lines) - FOLD:,} more lines"
+    size = sum(len(line) + 1 for line in shown)
+    if size > FOLD_CHARS:
+        kept, left = [], FOLD_CHARS
+        for line in shown:
+            if left <= 0:
+                break
+            kept.append(line[:left])
+            left -= len(line) + 1
+        hidden = len(item.text) - sum(len(line) + 1 for line in kept) + 1
+        shown, more = kept, f"{hidden:,} more characters"
+    return shown, more
 
 
 def block_renderable(item: Item, one_line: bool, expanded: bool,
@@ -84,7 +100,7 @@ def block_renderable(item: Item, one_line: bool, expanded: bool,
     text = "\n".join(lines) if more else item.text
     parts: list[RenderableType] = [head, Padding(_body(item, text, pattern), (0, 0, 0, INDENT))]
     if more:
-        parts.append(Text(f"  … {more:,} more lines (Enter to open)", style="dim italic"))
+        parts.append(Text(f"  … {more} (Enter to open)", style="dim italic"))
     return Group(*parts)
 
 
