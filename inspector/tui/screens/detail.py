@@ -216,10 +216,10 @@ class DetailScreen(Screen):
         if name == "conversation":
             if not self.items:
                 return [Static(Text("No messages in this request.", style="dim"))]
-            # built for a hit: its first window is around the hit, matches lit
+            # built for a hit: laid out at it, opened and lit
             hit = self.hits[self.hit_index] if self.hit_index >= 0 else None
             if hit is not None and hit.tab == "conversation":
-                return [ConversationView(self.items, start=hit.where - 2,
+                return [ConversationView(self.items, hit=(hit.where, hit.start),
                                          pattern=self.pattern, id="conversation-view")]
             return [ConversationView(self.items, id="conversation-view")]
         if name == "response":

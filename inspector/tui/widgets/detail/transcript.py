@@ -76,10 +76,10 @@ class Transcript(ScrollView, can_focus=True):
     class LevelsChanged(Message):
         """The detail levels or the cursor changed (the legend shows them)."""
 
-    def __init__(self, items: list[Item], start: int = 0,
+    def __init__(self, items: list[Item], hit: tuple[int, int] | None = None,
                  pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
-        """`start`: the item shown at the top first; `pattern`: a search whose matches
-        are lit."""
+        """`hit`: a search hit shown first (item, character offset in its text), as
+        `show_hit` shows one; `pattern`: the search, whose matches are lit."""
         super().__init__(**kwargs)
         self.items = items
         self.levels: dict[str, str] = dict(DEFAULT)
@@ -87,7 +87,7 @@ class Transcript(ScrollView, can_focus=True):
         self.pinned: set[int] = set()  # search hits: shown even when their kind is hidden
         self.hit: int | None = None
         self.pattern = pattern
-        self.cursor = max(0, min(start, len(items) - 1))
+        self.cursor = 0
         self.rendered = 0  # items rendered so far (tests check only those on screen are)
         self._rows = [0] * len(items)  # lines per item (its blank line above included)
         self._exact = [False] * len(items)  # is _rows[i] measured, or an estimate?
@@ -97,7 +97,9 @@ class Transcript(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._settling = False
         self._stale = False  # a height changed outside `settle`: lay out again
-        self._top_item = self.cursor  # shown at the top once laid out
+        self._pending_hit: tuple[int, int] | None = None  # shown once laid out
+        if hit is not None:
+            self._mark_hit(*hit)
 
     # -- items ---------------------------------------------------------------------------
     def shown(self, index: int) -> bool:
@@ -222,13 +224,15 @@ class Transcript(ScrollView, can_focus=True):
             return
         first = not self._width
         self._width = width
-        if first:  # the first layout: every height an estimate, the start item at the top
+        if first:  # the first layout: every height an estimate; at the top, or at a hit
             self._lines.clear()  # (anything rendered before had no width to go by)
             self._exact = [False] * len(self.items)
             self._rows = [self._estimate(i) for i in range(len(self.items))]
             self._relayout()
-            self._scroll(self._tops[self._top_item])
-            self.settle()
+            if self._pending_hit is not None:
+                self._to_hit()
+            else:
+                self.settle()
         else:  # a new width: every item wraps anew
             self._changed()
 
@@ -439,18 +443,26 @@ class Transcript(ScrollView, can_focus=True):
         self.pattern = pattern
         self._changed()
 
-    async def show_hit(self, index: int, offset: int, tries: int = 10) -> None:
+    async def show_hit(self, index: int, offset: int) -> None:
         """Open block `index` and bring the line holding character `offset` into view."""
+        self._mark_hit(index, offset)
+        if self._width:  # else shown by the first layout
+            self._changed([index])
+            self._to_hit()
+
+    def _mark_hit(self, index: int, offset: int) -> None:
+        """Block `index` opened, lit and under the cursor, to be scrolled to."""
         self.pinned.add(index)
         self.expanded.add(index)
-        self.hit = index
-        self.cursor = index
-        if not self._width:  # not laid out yet: shown there once it is
-            self._top_item = index
-            if tries:
-                self.call_after_refresh(self.show_hit, index, offset, tries - 1)
+        self.hit = self.cursor = index
+        self._pending_hit = (index, offset)
+
+    def _to_hit(self) -> None:
+        """Scroll to the pending hit's line (the view is laid out)."""
+        if self._pending_hit is None:
             return
-        self._changed([index])
+        index, offset = self._pending_hit
+        self._pending_hit = None
         self.block_lines(index)
         self._relayout()
         row = self._tops[index] + self._gap(index)
@@ -464,16 +476,16 @@ class Transcript(ScrollView, can_focus=True):
 class ConversationView(Vertical):
     """The transcript with its legend (the kinds, their levels and the keys) above it."""
 
-    def __init__(self, items: list[Item], start: int = 0,
+    def __init__(self, items: list[Item], hit: tuple[int, int] | None = None,
                  pattern: re.Pattern[str] | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items = items
-        self.start = start
+        self.hit = hit
         self.pattern = pattern
 
     def compose(self) -> ComposeResult:
         yield Static(id="transcript-legend")
-        yield Transcript(self.items, self.start, self.pattern, id="transcript")
+        yield Transcript(self.items, self.hit, self.pattern, id="transcript")
 
     def on_mount(self) -> None:
         self._legend()
