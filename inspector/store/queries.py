@@ -67,6 +67,8 @@ class Filter:
     after_id: str | None = None
     #: only captures with these ids (what a text search found)
     among: list[str] | None = None
+    #: only captures of no session
+    sessionless: bool = False
 
     def where(self) -> tuple[str, list[Any]]:
         """SQL condition over `requests r` / `responses s`, and its parameters (all but
@@ -110,6 +112,8 @@ class Filter:
                 word = self.source.lower()
                 like = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 params += [word, like + ":%", word]
+        if self.sessionless:
+            cond.append("r.session_id IS NULL")
         if self.among is not None:
             cond.append("r.id IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(self.among))
@@ -484,6 +488,15 @@ def iter_list_rows(store: Store, f: Filter, batch: int = 2000) -> Iterator[dict[
     """Every matching capture's list fields, oldest first (see `_pages`)."""
     for page in _pages(store, f, _LIST_SELECT, batch):
         yield from (_list_row(r) for r in page)
+
+
+def session_ids(store: Store, f: Filter) -> list[str | None]:
+    """The sessions among the matching captures, the most recently active first (None:
+    the captures of no session)."""
+    where, params = _where(store, f)
+    return [sid for (sid,) in store.execute(
+        f"SELECT r.session_id FROM requests r{where} GROUP BY r.session_id"
+        " ORDER BY max(r.ts) DESC, r.session_id", params)]
 
 
 def session_summaries(store: Store, f: Filter,

@@ -231,10 +231,12 @@ class Backend(WindowReads):
 
     def findings(self, since: float | None, session: str | None = None,
                  kinds: tuple[str, ...] | None = None, until: float | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> list[Any]:
+                 progress: Callable[[int, int], None] | None = None,
+                 each: Callable[[list[Any]], None] | None = None) -> list[Any]:
         """The findings of the period (see `inspector.analysis.findings`), most
         actionable first; [] when nothing was ever stored. `progress(read, total)`:
-        requests read so far, of how many (reading them is most of the wait)."""
+        requests read so far, of how many (reading them is most of the wait); `each`:
+        each session's findings as they are found."""
         if not self.exists():
             return []
         from inspector.analysis.findings import find
@@ -248,7 +250,7 @@ class Backend(WindowReads):
                                                      session=session))
                 heard = lambda n: progress(n, total)  # noqa: E731
             return find(store, since=since, until=until, session=session, kinds=kinds,
-                        progress=heard)
+                        progress=heard, each=each)
 
     def marks(self, ids: list[str]) -> dict[str, str]:
         """The table's finding marks of the requests `ids`: capture id -> kind.

@@ -29,13 +29,16 @@ class FindingsLoaded(Message):
 
 
 class FindingsProgress(Message):
-    """Requests read so far for the findings asked for `key`, of how many."""
+    """Requests read so far for the findings asked for `key`, of how many, and the
+    findings of the sessions read so far when there are new ones (None: no news)."""
 
-    def __init__(self, read: int, total: int, key: tuple[bool, str | None]) -> None:
+    def __init__(self, read: int, total: int, key: tuple[bool, str | None],
+                 found: list[Any] | None = None) -> None:
         super().__init__()
         self.read = read
         self.total = total
         self.key = key
+        self.found = found
 
 
 #: seconds between two progress notes while the findings are worked out
@@ -92,21 +95,32 @@ class FindingsScreen(Screen):
     def _load(self, since: float | None, key: tuple[bool, str | None]) -> None:
         kinds = (key[1],) if key[1] else None
         said = [time.monotonic()]
+        so_far: list[Any] = []  # the sessions read so far (the most recently active first)
+        shown = [0]
 
         def progress(read: int, total: int) -> None:  # reading is most of a long wait
             if time.monotonic() - said[0] >= PROGRESS_EVERY:
                 said[0] = time.monotonic()
-                self.post_message(FindingsProgress(read, total, key))
+                news = len(so_far) > shown[0]
+                shown[0] = len(so_far)
+                self.post_message(FindingsProgress(read, total, key,
+                                                   list(so_far) if news else None))
 
-        found = self.backend.findings(since, kinds=kinds, progress=progress)
+        found = self.backend.findings(since, kinds=kinds, progress=progress,
+                                      each=so_far.extend)
         self.post_message(FindingsLoaded(found, key))
 
     @guarded
     def on_findings_progress(self, message: FindingsProgress) -> None:
-        if message.key == (self.all_time, self.kind):
-            self.query_one("#findings-title", Static).update(Text.assemble(
-                self.title_text, (f"   reading requests: {message.read:,} of "
-                                  f"{message.total:,}…", "yellow")))
+        if message.key != (self.all_time, self.kind):
+            return
+        self.query_one("#findings-title", Static).update(Text.assemble(
+            self.title_text, (f"   reading requests: {min(message.read, message.total):,}"
+                              f" of {message.total:,}…", "yellow")))
+        if message.found:  # what the sessions read so far hold, shown while the rest loads
+            table = self.query_one(FindingsTable)
+            table.loading = False
+            table.show(sorted(message.found, key=lambda f: f.order))
 
     @guarded
     def on_findings_loaded(self, message: FindingsLoaded) -> None:

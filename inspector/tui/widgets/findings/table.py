@@ -47,9 +47,14 @@ class FindingsTable(LineTable):
         return COLUMNS
 
     def show(self, findings: list[Any]) -> None:
-        """Show these findings, the cursor on the first."""
+        """Show these findings, the cursor on the one it was on if it is among them (more
+        came in while they are worked out), else on the first."""
+        current = self.finding(self.current_id()) if self.findings else None
         self.findings = list(findings)
         self.show_rows([str(i) for i in range(len(self.findings))])
+        at = next((i for i, f in enumerate(self.findings) if f is current), 0)
+        if at:
+            self.move_cursor(row=at)
 
     def finding(self, key: str | None) -> Any:
         return self.findings[int(key)] if key is not None else None
