@@ -3,6 +3,10 @@
 Claude Code advertises gzip, deflate, br and zstd. Encodings may be stacked
 (`Content-Encoding: gzip, br` means gzip was applied first), so they are undone from
 last to first. A body cut short by the capture cap still yields what decodes.
+
+What decodes is capped too (`MAX_DECODED`): a few kilobytes can expand to gigabytes, and
+every decoder here hands its output over in bounded pieces, so a body past the cap is
+cut there with a note, never held whole.
 """
 
 from __future__ import annotations
@@ -21,6 +25,11 @@ class DecodeError(Exception):
 #: the most one decoder call may return, so a small compressed chunk that expands a lot
 #: still comes out in pieces
 _OUT = 1 << 20
+#: the most a body decodes to (a real request is a few MB; images in it a few tens)
+MAX_DECODED = 1 << 27
+#: zstd input fed per call: its decompressor returns all a call's output at once, and a
+#: byte of input may stand for up to 32 KB of output (run-length blocks)
+_ZSTD_IN = 256
 
 
 class _Gzip:
@@ -85,9 +94,14 @@ class _Brotli:
         self._d = brotli.Decompressor()
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        for i in range(0, len(data), 1 << 16):  # expansion per call stays bounded
-            out = self._d.process(data[i:i + (1 << 16)])
+        for i in range(0, len(data), 1 << 16):
+            out = self._d.process(data[i:i + (1 << 16)], output_buffer_limit=_OUT)
             if out:
+                yield out
+            while not self._d.can_accept_more_data():  # more output is due before input
+                out = self._d.process(b"", output_buffer_limit=_OUT)
+                if not out:
+                    break
                 yield out
 
     def complete(self) -> bool:
@@ -101,8 +115,8 @@ class _Zstd:
         self._d = zstandard.ZstdDecompressor().decompressobj()
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        for i in range(0, len(data), 1 << 16):
-            out = self._d.decompress(data[i:i + (1 << 16)])
+        for i in range(0, len(data), _ZSTD_IN):
+            out = self._d.decompress(data[i:i + _ZSTD_IN])
             if out:
                 yield out
 
@@ -129,13 +143,26 @@ def _stage(chunks: Iterable[bytes], coding: str, notes: list[str]) -> Iterator[b
         notes.append(f"{coding} stream ends early")
 
 
+def _capped(stream: Iterable[bytes], limit: int, notes: list[str]) -> Iterator[bytes]:
+    total = 0
+    for piece in stream:
+        if total + len(piece) > limit:
+            yield piece[:limit - total]
+            notes.append(f"decoded body cut at {limit:,} bytes (it expands further)")
+            return
+        total += len(piece)
+        yield piece
+
+
 def iter_decoded(chunks: Iterable[bytes], content_encoding: str | None,
-                 notes: list[str]) -> Iterator[bytes]:
-    """Undo `content_encoding` on a body given in chunks, yielding decoded chunks.
+                 notes: list[str], limit: int = MAX_DECODED) -> Iterator[bytes]:
+    """Undo `content_encoding` on a body given in chunks, yielding decoded chunks, at
+    most `limit` bytes of them.
 
     What went wrong without stopping the decoding ("gzip stream ends early" for a
-    truncated body) is appended to `notes`. Raises `DecodeError`, possibly after some
-    output, when the rest does not decode; the caller then keeps the raw bytes.
+    truncated body, a body cut at `limit`) is appended to `notes`. Raises `DecodeError`,
+    possibly after some output, when the rest does not decode; the caller then keeps the
+    raw bytes.
     """
     codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
     codings = [c for c in codings if c != "identity"]
@@ -145,7 +172,7 @@ def iter_decoded(chunks: Iterable[bytes], content_encoding: str | None,
     stream: Iterable[bytes] = (c for c in chunks if c)
     for coding in reversed(codings):
         stream = _stage(stream, coding, notes)
-    return iter(stream)
+    return _capped(stream, limit, notes) if codings else iter(stream)
 
 
 def decode_body(data: bytes, content_encoding: str | None) -> tuple[bytes, str | None]:

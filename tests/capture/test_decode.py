@@ -11,7 +11,7 @@ import pytest
 import zstandard
 
 from inspector.capture import build_capture
-from inspector.capture.decode import DecodeError, decode_body
+from inspector.capture.decode import MAX_DECODED, DecodeError, decode_body, iter_decoded
 
 from .fixtures import FINAL_MESSAGE, make_exchange, request_body, stream_bytes
 
@@ -106,3 +106,43 @@ def test_non_json_text_kept_as_text():
     bad = make_exchange(b"{}", b"{truncated json", resp_headers=[("content-type", "application/json")])
     cap = build_capture(bad)
     assert cap.response_text == "{truncated json" and "not JSON" in cap.response_note
+
+
+def _bomb(encoding: str, size: int) -> bytes:
+    """`size` zero bytes compressed as `encoding`, without holding them whole."""
+    if encoding == "br":
+        c = brotli.Compressor(quality=1)
+        compress, flush = c.process, c.finish
+    elif encoding == "zstd":
+        c = zstandard.ZstdCompressor().compressobj()
+        compress, flush = c.compress, c.flush
+    else:
+        c = zlib.compressobj(9, wbits=31 if encoding == "gzip" else 15)
+        compress, flush = c.compress, c.flush
+    zeros = bytes(1 << 20)
+    return b"".join(compress(zeros) for _ in range(size >> 20)) + flush()
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd"])
+def test_a_body_that_expands_past_the_cap_is_cut_there_in_pieces(encoding):
+    bomb = _bomb(encoding, 64 << 20)
+    assert len(bomb) < 1 << 20  # a small body...
+    notes: list[str] = []
+    total, biggest = 0, 0
+    for piece in iter_decoded([bomb[i:i + 8192] for i in range(0, len(bomb), 8192)],
+                              encoding, notes, limit=8 << 20):
+        total += len(piece)
+        biggest = max(biggest, len(piece))
+    # ...cut at the cap, never held whole: pieces of at most a few MB
+    assert total == 8 << 20 and biggest <= 8 << 20
+    assert notes == ["decoded body cut at 8,388,608 bytes (it expands further)"]
+
+
+def test_a_captured_bomb_is_stored_cut_with_a_note():
+    bomb = _bomb("gzip", MAX_DECODED + (16 << 20))
+    ex = make_exchange(json.dumps(request_body()).encode(), bomb,
+                       resp_headers=[("content-type", "application/json"),
+                                     ("content-encoding", "gzip")])
+    cap = build_capture(ex)
+    assert "decoded body cut at" in cap.response_note
+    assert cap.response_json is None  # not whole, so not parsed as JSON
