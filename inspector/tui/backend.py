@@ -71,6 +71,10 @@ class Backend(WindowReads):
         self._marks: Any = None  # a findings.marks.MarksProcess
         #: requests the last marks pass read (each is read once, the first time it is asked)
         self.marks_read = 0
+        # the findings processes running (see `findings`), ended when the app closes
+        self._children_lock = threading.Lock()
+        self._children: set[Any] = set()
+        self._closing = False
         # the main screen's window reads: own connection, newest question wins
         self._init_window_reads()
 
@@ -232,25 +236,27 @@ class Backend(WindowReads):
     def findings(self, since: float | None, session: str | None = None,
                  kinds: tuple[str, ...] | None = None, until: float | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 each: Callable[[list[Any]], None] | None = None) -> list[Any]:
+                 each: Callable[[list[Any]], None] | None = None,
+                 cancelled: Callable[[], bool] = lambda: False) -> list[Any] | None:
         """The findings of the period (see `inspector.analysis.findings`), most
-        actionable first; [] when nothing was ever stored. `progress(read, total)`:
-        requests read so far, of how many (reading them is most of the wait); `each`:
-        each session's findings as they are found."""
+        actionable first; [] when nothing was ever stored, None when `cancelled()` said
+        so before the end. `progress(read, total)`: requests read so far, of how many
+        (reading them is most of the wait); `each`: each session's findings as they are
+        found.
+
+        A process of its own works them out (`findings.child`): parsing a period's
+        requests never holds this interpreter's lock (the UI loop's) or the analysis
+        connection (the Stats view's, diffs', ratings')."""
         if not self.exists():
             return []
-        from inspector.analysis.findings import find
-        from inspector.store.queries import Filter, count_requests
+        from inspector.analysis.findings.child import find_in_child
 
-        with self._analysis_lock:
-            store = self._analysis_store()
-            heard = None
-            if progress is not None:
-                total = count_requests(store, Filter(since=since, until=until,
-                                                     session=session))
-                heard = lambda n: progress(n, total)  # noqa: E731
-            return find(store, since=since, until=until, session=session, kinds=kinds,
-                        progress=heard, each=each)
+        def started(child: Any) -> None:
+            with self._children_lock:
+                self._children = {c for c in self._children if c.poll() is None} | {child}
+
+        return find_in_child(self.db_path, since, until, session, kinds, progress, each,
+                             lambda: cancelled() or self._closing, started)
 
     def marks(self, ids: list[str]) -> dict[str, str]:
         """The table's finding marks of the requests `ids`: capture id -> kind.
@@ -294,6 +300,12 @@ class Backend(WindowReads):
             return rate(self._analysis_store(), capture_id, word, note or None)
 
     def close(self) -> None:
+        self._closing = True
+        with self._children_lock:
+            for child in self._children:
+                if child.poll() is None:
+                    child.terminate()
+            self._children.clear()
         with self._analysis_lock:
             if self._analysis is not None:
                 self._analysis.close()

@@ -27,7 +27,6 @@ of large bodies never holds the app's interpreter lock.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -179,14 +178,9 @@ def serve(db_path: str, lines: IO[str], out: IO[str]) -> None:
     """The marks process (`python -m inspector.analysis.findings.marks DB`): answers each
     line of `lines` (a JSON list of ids) with a line `{"marks": {id: kind}, "read": n}`
     (n: the requests this pass read), or `{"error": ...}`, until the app closes its end."""
-    import sqlite3
+    from inspector.analysis.findings.child import open_store
 
-    from inspector.store import Store
-
-    try:
-        store = Store(db_path, readonly=True)  # marks never write
-    except sqlite3.OperationalError:
-        store = Store(db_path, immutable=True)
+    store = open_store(db_path)  # marks never write
     reader = MarkReader(store)
     for line in lines:
         try:
@@ -204,16 +198,9 @@ class MarksProcess:
     marks out."""
 
     def __init__(self, db_path: str | Path) -> None:
-        import inspector
+        from inspector.analysis.findings.child import spawn
 
-        # the child imports this very checkout of the package, however the app was started
-        root = str(Path(inspector.__file__).resolve().parent.parent)
-        path = os.environ.get("PYTHONPATH")
-        env = dict(os.environ, PYTHONPATH=root + (os.pathsep + path if path else ""))
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "inspector.analysis.findings.marks", str(db_path)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, env=env)
+        self.process = spawn("inspector.analysis.findings.marks", str(db_path))
 
     def ask(self, ids: list[str]) -> dict[str, Any]:
         assert self.process.stdin is not None and self.process.stdout is not None

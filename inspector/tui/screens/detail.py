@@ -21,6 +21,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.worker import get_current_worker
 
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
@@ -167,8 +168,8 @@ class DetailScreen(Screen):
         # in them needs no layout of the whole screen
         self.query_one("#detail-summary", Static).update(summary_line(ex), layout=False)
         session = xv.field(ex, "session_id")
-        if session and ex.get("ts"):
-            self._load_findings(ex["id"], session, ex["ts"])
+        if session and ex.get("ts"):  # (a process of its own, started once this is painted)
+            self.call_after_refresh(self._load_findings, ex["id"], session, ex["ts"])
         tabs = self.query_one(TabbedContent)
         tabs.display = True
         if loaded.pattern is not None:
@@ -278,8 +279,11 @@ class DetailScreen(Screen):
 
         # what is found about one request depends only on the turns before it
         at = epoch(ts)
-        found = self.backend.findings(at - 3 * 3600, session=session, until=at + 0.001)
-        self.post_message(FindingsLoaded([f for f in found if f.request_id == capture_id]))
+        worker = get_current_worker()
+        found = self.backend.findings(at - 3 * 3600, session=session, until=at + 0.001,
+                                      cancelled=lambda: worker.is_cancelled)
+        if found is not None:
+            self.post_message(FindingsLoaded([f for f in found if f.request_id == capture_id]))
 
     def on_findings_loaded(self, message: FindingsLoaded) -> None:
         box = self.query_one("#detail-findings", Static)

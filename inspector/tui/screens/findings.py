@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header, Static
+from textual.worker import get_current_worker
 
 from inspector.analysis.findings.model import KINDS
 from inspector.tui.errors import guarded
@@ -106,9 +107,12 @@ class FindingsScreen(Screen):
                 self.post_message(FindingsProgress(read, total, key,
                                                    list(so_far) if news else None))
 
+        worker = get_current_worker()
         found = self.backend.findings(since, kinds=kinds, progress=progress,
-                                      each=so_far.extend)
-        self.post_message(FindingsLoaded(found, key))
+                                      each=so_far.extend,
+                                      cancelled=lambda: worker.is_cancelled)
+        if found is not None:  # None: another period or kind was asked for meanwhile
+            self.post_message(FindingsLoaded(found, key))
 
     @guarded
     def on_findings_progress(self, message: FindingsProgress) -> None:
