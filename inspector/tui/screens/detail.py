@@ -174,12 +174,15 @@ class DetailScreen(Screen):
         tabs.display = True
         if loaded.pattern is not None:
             self.pattern, self.hits = loaded.pattern, loaded.hits
-            # the Raw tab's hits (its text is slow to make) once the first tab is painted
-            self.call_after_refresh(self._search_raw, loaded.pattern, loaded.hits)
         if self.hits:  # opened on a search: its first hit's tab is the one built first
             await self._show_hit(0)
+            # then the Raw tab's hits (its text is slow to make: made at once, it slowed
+            # the hit's first frame) and the diff, once the hit is painted
+            self.call_after_refresh(self._search_raw, loaded.pattern, loaded.hits)
             self.call_after_refresh(self._load_diff, self.capture_id)
             return
+        if loaded.pattern is not None:  # no hit outside Raw: the Context tab goes first
+            self.call_after_refresh(self._search_raw, loaded.pattern, loaded.hits)
         await self._build("context")
         if tabs.active == "context":
             # at once, not by `focus()`'s later call: a key pressed meanwhile may pick
