@@ -63,7 +63,8 @@ Narrow terminals show fewer columns: Prompt ends in the cached share (`93%c`), T
 | `t` / `e` / `0` | just the dialogue / everything in full / the default levels |
 | `↑` `↓` (`k` `j`) | previous / next block |
 | `Enter`, `Space`, click | open a folded block in place, or fold it again |
-| `Home` / `End` | first block / last block (loads the rest) |
+| `PgUp` / `PgDn`, mouse wheel | scroll a screen / a few lines |
+| `Home` / `End` | first block / last block |
 
 In the transcript the number keys set levels; `[` `]` still switch tabs.
 
