@@ -237,12 +237,13 @@ class Backend(WindowReads):
                  kinds: tuple[str, ...] | None = None, until: float | None = None,
                  progress: Callable[[int, int], None] | None = None,
                  each: Callable[[list[Any]], None] | None = None,
-                 cancelled: Callable[[], bool] = lambda: False) -> list[Any] | None:
+                 cancelled: Callable[[], bool] = lambda: False,
+                 started: Callable[[Any], None] | None = None) -> list[Any] | None:
         """The findings of the period (see `inspector.analysis.findings`), most
         actionable first; [] when nothing was ever stored, None when `cancelled()` said
         so before the end. `progress(read, total)`: requests read so far, of how many
         (reading them is most of the wait); `each`: each session's findings as they are
-        found.
+        found; `started(process)`: the child doing it (to end it when no longer wanted).
 
         A process of its own works them out (`findings.child`): parsing a period's
         requests never holds this interpreter's lock (the UI loop's) or the analysis
@@ -251,12 +252,14 @@ class Backend(WindowReads):
             return []
         from inspector.analysis.findings.child import find_in_child
 
-        def started(child: Any) -> None:
+        def begun(child: Any) -> None:
             with self._children_lock:
                 self._children = {c for c in self._children if c.poll() is None} | {child}
+            if started is not None:
+                started(child)
 
         return find_in_child(self.db_path, since, until, session, kinds, progress, each,
-                             lambda: cancelled() or self._closing, started)
+                             lambda: cancelled() or self._closing, begun)
 
     def marks(self, ids: list[str]) -> dict[str, str]:
         """The table's finding marks of the requests `ids`: capture id -> kind.

@@ -80,3 +80,34 @@ def test_closing_the_backend_ends_its_findings_processes(three):  # noqa: F811
         module.spawn = spawn
     assert children and children[0].poll() is not None
     assert answers == [None]  # no answer for a closing app
+
+
+@pytest.mark.anyio
+async def test_a_closed_view_ends_the_findings_process_it_started(three):  # noqa: F811
+    import subprocess
+    import sys
+
+    from inspector.tui.app import make_app
+    from inspector.tui.screens.detail import DetailScreen
+
+    with Store(three.db_path) as store:
+        newest = store.conn.execute("SELECT id FROM requests ORDER BY ts DESC").fetchone()[0]
+    app = make_app(three, None, clock=lambda: 1_795_000_000.0 + 86_400)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause(0.3)
+        app.open_detail(newest)
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, DetailScreen) and app.screen._children:
+                break
+        screen = app.screen
+        assert screen._children  # its findings are worked out in a process
+        # one that would run on long after the screen (a long session's findings)
+        slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        screen._children.append(slow)
+        await pilot.press("escape")
+        for _ in range(100):
+            await pilot.pause(0.02)
+            if slow.poll() is not None:
+                break
+        assert slow.poll() is not None

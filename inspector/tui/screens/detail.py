@@ -99,6 +99,7 @@ class DetailScreen(Screen):
         self.diff_loaded = False
         self.diff_error: str | None = None
         self.show_unchanged = False
+        self._children: list[Any] = []  # the findings processes started for this screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -284,7 +285,8 @@ class DetailScreen(Screen):
         at = epoch(ts)
         worker = get_current_worker()
         found = self.backend.findings(at - 3 * 3600, session=session, until=at + 0.001,
-                                      cancelled=lambda: worker.is_cancelled)
+                                      cancelled=lambda: worker.is_cancelled or not self.is_attached,
+                                      started=self._children.append)
         if found is not None:
             self.post_message(FindingsLoaded([f for f in found if f.request_id == capture_id]))
 
@@ -459,6 +461,12 @@ class DetailScreen(Screen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        # the findings of a long session take seconds of a core: not for a closed screen
+        for child in self._children:
+            if child.poll() is None:
+                child.terminate()
 
     def action_tab(self, name: str) -> None:
         tabs = self.query(TabbedContent)

@@ -110,7 +110,8 @@ class FindingsScreen(Screen):
         worker = get_current_worker()
         found = self.backend.findings(since, kinds=kinds, progress=progress,
                                       each=so_far.extend,
-                                      cancelled=lambda: worker.is_cancelled)
+                                      cancelled=lambda: worker.is_cancelled or not self.is_attached,
+                                      started=self._started)
         if found is not None:  # None: another period or kind was asked for meanwhile
             self.post_message(FindingsLoaded(found, key))
 
@@ -174,6 +175,20 @@ class FindingsScreen(Screen):
     def action_toggle_all(self) -> None:
         self.all_time = not self.all_time
         self._reload()
+
+    def _started(self, child: Any) -> None:
+        """A findings process began: the one before it (another period or kind, or the
+        same asked again) is no longer wanted."""
+        self._end_child()
+        self._child = child
+
+    def _end_child(self) -> None:
+        child, self._child = getattr(self, "_child", None), None
+        if child is not None and child.poll() is None:
+            child.terminate()
+
+    def on_unmount(self) -> None:
+        self._end_child()
 
     def action_back(self) -> None:
         self.app.pop_screen()
