@@ -102,12 +102,13 @@ async def test_diff_tab_names_the_mcp_tool_result_as_added(filled):
         await wait_for(pilot, lambda: app.main.counts.total > 0)
         app.open_detail(after_mcp_call.capture.id)
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                       and app.screen.diff_loaded and bool(app.screen.query("#diff-body")))
+                       and app.screen.diff_loaded)
         # loaded: the context tree has the keyboard (it takes it, and its tab, on mount)
         await wait_for(pilot, lambda: bool(app.screen.query("#context-tree"))
                        and app.focused is app.screen.query_one("#context-tree"))
+        assert not app.screen.query("#diff-body")  # the tab is built when first shown
         await pilot.press("d")
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: bool(app.screen.query("#diff-body")))
         assert app.screen.query_one("#detail-tabs").active == "diff"
         text = plain(app.screen.query_one("#diff-body", Static).content)
         lines = [line for line in text.splitlines() if "added" in line]
@@ -124,7 +125,9 @@ async def test_diff_tab_names_the_mcp_tool_result_as_added(filled):
         await pilot.press("escape")
         app.open_detail(records[0].capture.id)
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                       and app.screen.diff_loaded and bool(app.screen.query("#diff-body")))
+                       and app.screen.diff_loaded)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: bool(app.screen.query("#diff-body")))
         text = plain(app.screen.query_one("#diff-body", Static).content)
         assert "First request of the session" in text
 

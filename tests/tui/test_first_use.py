@@ -117,8 +117,9 @@ async def test_diff_tab_speaks_the_users_words(filled):
         await wait_for(pilot, lambda: app.main.counts.total > 0)
         app.open_detail(later)
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen)
-                       and app.screen.diff_loaded and bool(app.screen.query("#diff-body")))
+                       and app.screen.diff_loaded)
         await pilot.press("d")
+        await wait_for(pilot, lambda: bool(app.screen.query("#diff-body")))
         await pilot.press("u")  # every source, the unchanged too
         await pilot.pause(0.1)
         out = io.StringIO()

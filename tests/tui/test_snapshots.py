@@ -117,8 +117,9 @@ def test_detail_diff(filled, snap_compare):
         pilot.app.open_detail(after_mcp_call)
         await wait_for(pilot, lambda: isinstance(pilot.app.screen, DetailScreen)
                        and pilot.app.screen.diff_loaded
-                       and bool(pilot.app.screen.query("#diff-body")))
+                       and bool(pilot.app.screen.query("#context-tree")))
         await pilot.press("d")
+        await wait_for(pilot, lambda: bool(pilot.app.screen.query("#diff-body")))
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(filled, None, clock=fixed_clock), terminal_size=SIZE, run_before=ready)

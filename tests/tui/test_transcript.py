@@ -17,7 +17,7 @@ from inspector.tui.widgets.detail.raw_view import RawView
 from inspector.tui.widgets.detail.transcript import Transcript
 
 from .helpers import wait_for
-from .sample import demo_records, fixed_clock, make_record, sample_records, T0, SESSION_A
+from .sample import fixed_clock, make_record, sample_records, T0, SESSION_A
 
 SIZE = (140, 36)
 pytestmark = pytest.mark.anyio
@@ -179,9 +179,9 @@ async def test_a_long_request_opens_without_building_everything(config):
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await _open(app, pilot, rec.capture.id)
         assert count > 600
-        # only the Context tab (and the Diff placeholder) are built
-        assert set(screen.built) == {"context", "diff"}
-        for tab in ("#conversation", "#raw", "#response", "#headers", "#timing"):
+        # only the Context tab is built
+        assert set(screen.built) == {"context"}
+        for tab in ("#conversation", "#raw", "#response", "#headers", "#timing", "#diff"):
             assert not screen.query_one(tab).children, tab
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: bool(screen.query(Transcript)))
@@ -326,8 +326,6 @@ def test_search_reads_a_pattern_as_the_filter_does_and_takes_any_text():
 
 
 async def test_the_footer_changes_only_when_its_keys_do(filled):
-    from textual.widgets import Tabs
-
     from inspector.tui.widgets.footer import KeysFooter
 
     app = make_app(filled, None, clock=fixed_clock, strict=True)
@@ -338,9 +336,8 @@ async def test_the_footer_changes_only_when_its_keys_do(filled):
         await wait_for(pilot, lambda: app.focused is tree and footer.changes == 1)
         keys = lambda: {k.description for k in footer.keys}  # noqa: E731
         assert {"Back", "Next tab"} <= keys() and "Dialogue" not in keys()
-        # the tab bar and the tree show the same keys: focus moves, the footer stays
-        screen.query_one(Tabs).focus()
-        await pilot.pause(0.1)
+        # the same keys again (focus leaves the tree and comes back): the footer stays
+        screen.set_focus(None)
         tree.focus()
         await pilot.pause(0.1)
         assert footer.changes == 1
@@ -371,8 +368,10 @@ async def test_opened_on_a_search_the_footer_shows_the_hits_tab_keys_at_once(con
         assert footer.changes == 1 and {"Back", "Next hit"} <= keys()
 
 
-async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
-    from textual.widgets import TabPane
+async def test_tabs_change_when_asked_not_when_focus_moves(filled):
+    from textual.widgets import Tree
+
+    from inspector.tui.widgets.detail.tabs import TabBar
 
     app = make_app(filled, None, clock=fixed_clock, strict=True)
     async with app.run_test(size=SIZE) as pilot:
@@ -380,13 +379,18 @@ async def test_a_late_focus_notice_does_not_pull_a_tab_back(filled):
         tabs = screen.query_one("#detail-tabs")
         await pilot.press("right_square_bracket")
         await wait_for(pilot, lambda: app.focused is screen.query_one(Transcript))
-        # the tree took the keyboard as the request arrived; a key chose another tab before
-        # the Context pane's notice of it came in: that notice does not pull Context back
-        context = screen.query_one("#context", TabPane)
-        context.post_message(TabPane.Focused(context))
+        # focus going back into the Context pane (as the tree took it when the request
+        # arrived, had a key chosen another tab meanwhile) does not pull Context back
+        screen.query_one("#context-tree", Tree).focus()
         await pilot.pause(0.1)
         assert tabs.active == "conversation"
-        assert app.focused is screen.query_one(Transcript)
+        # a click on a title shows its tab, lit in the bar, its content taking the keyboard
+        bar = screen.query_one(TabBar)
+        start, _, _ = next(spot for spot in bar._spots if spot[2] == "raw")
+        await pilot.click(TabBar, offset=(start + 1, 0))
+        await wait_for(pilot, lambda: tabs.active == "raw" and bar.active == "raw")
+        await wait_for(pilot, lambda: app.focused is screen.query_one("#raw-text"))
+        assert " Raw " in bar.render().plain.splitlines()[0]
 
 
 def test_a_block_is_sized_before_it_is_rendered_and_a_hit_found_on_its_line():

@@ -20,7 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Header, LoadingIndicator, Static, TabbedContent, TabPane
+from textual.widgets import Header, LoadingIndicator, Static
 from textual.worker import get_current_worker
 
 from inspector.tui import exchange_view as xv
@@ -32,7 +32,7 @@ from inspector.tui.widgets.detail.loaded import Loaded
 from inspector.tui.widgets.detail.messages import (
     DiffLoaded, ExchangeLoaded, FindingsLoaded, Rated, RawReady, SearchDone)
 from inspector.tui.widgets.detail.search import Hit, find_hits, leaves
-from inspector.tui.widgets.detail.tabs import DetailTabs
+from inspector.tui.widgets.detail.tabs import DetailTabs, Pane
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
 from inspector.tui.widgets.detail.transcript_items import Item
 from inspector.tui.widgets.detail.diff import first_request_text, render_diff
@@ -109,13 +109,7 @@ class DetailScreen(Screen):
         yield LoadingIndicator(id="detail-loading")
         # every tab is an empty pane, composed while the request loads; its content is built
         # the first time it shows (the Raw tab alone took half a second on a 1 MB request)
-        with DetailTabs(id="detail-tabs", initial="context"):
-            for name, title in TAB_TITLES:
-                with TabPane(title, id=name):
-                    if name == "diff":  # a placeholder, filled when the diff arrives
-                        yield from self._tab_content("diff")
-        done = self.built["diff"] = asyncio.get_running_loop().create_future()
-        done.set_result(None)
+        yield DetailTabs(TAB_TITLES, initial="context", id="detail-tabs")
         yield KeysFooter(held=True)  # its keys come with the first tab (on_exchange_loaded)
 
     def on_mount(self) -> None:
@@ -171,7 +165,7 @@ class DetailScreen(Screen):
         session = xv.field(ex, "session_id")
         if session and ex.get("ts"):  # (a process of its own, started once this is painted)
             self.call_after_refresh(self._load_findings, ex["id"], session, ex["ts"])
-        tabs = self.query_one(TabbedContent)
+        tabs = self.query_one(DetailTabs)
         tabs.display = True
         if loaded.pattern is not None:
             self.pattern, self.hits = loaded.pattern, loaded.hits
@@ -205,7 +199,7 @@ class DetailScreen(Screen):
             return
         done = self.built[name] = asyncio.get_running_loop().create_future()
         try:
-            pane = self.query_one(f"#{name}", TabPane)
+            pane = self.query_one(f"#{name}", Pane)
             await pane.mount_all(self._tab_content(name))
             if name == "raw":
                 self._load_raw()
@@ -315,7 +309,7 @@ class DetailScreen(Screen):
             body = first_request_text(str((self.exchange or {}).get("id", self.capture_id)))
         else:
             body = render_diff(self.diff, show_unchanged=self.show_unchanged)
-        shown = self.query_one(TabbedContent).active == "diff"
+        shown = self.query_one(DetailTabs).active == "diff"
         # in a hidden tab, new text needs no layout of the screen (30-40 ms on a long
         # request, just after its first frame): its size is measured when the tab shows
         static = bodies.first(Static)
@@ -369,17 +363,14 @@ class DetailScreen(Screen):
                                                     else ""), timeout=3)
 
     @guarded
-    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+    async def on_detail_tabs_activated(self, event: DetailTabs.Activated) -> None:
         """Build the tab the first time it shows, then put the keyboard in its content, so
         arrows scroll it at once."""
-        pane = event.pane
-        if pane is None or pane.id is None:
-            return
-        await self._build(pane.id)
-        self._focus_content(pane.id)
+        await self._build(event.name)
+        self._focus_content(event.name)
 
     def _focus_content(self, name: str) -> None:
-        pane = self.query_one(f"#{name}", TabPane)
+        pane = self.query_one(f"#{name}", Pane)
         target = next(iter(pane.query("Transcript, Tree, TextArea, RawView, VerticalScroll")), None)
         if target is not None:
             self.set_focus(target)
@@ -419,7 +410,7 @@ class DetailScreen(Screen):
         self.hit_index = index
         hit = self.hits[index]
         self._search_status()
-        tabs = self.query_one(TabbedContent)
+        tabs = self.query_one(DetailTabs)
         tabs.active = hit.tab
         await self._build(hit.tab)
         if hit.tab == "conversation":
@@ -469,12 +460,12 @@ class DetailScreen(Screen):
                 child.terminate()
 
     def action_tab(self, name: str) -> None:
-        tabs = self.query(TabbedContent)
+        tabs = self.query(DetailTabs)
         if tabs:
             tabs.first().active = name
 
     def action_step(self, delta: int) -> None:
-        tabs = self.query(TabbedContent)
+        tabs = self.query(DetailTabs)
         if not tabs:
             return
         current = tabs.first().active or TABS[0]
