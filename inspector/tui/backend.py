@@ -221,17 +221,19 @@ class Backend(WindowReads):
 
         return latest(self._store().conn)
 
-    def session_tree(self, session_id: str) -> list[dict[str, Any]]:
+    def session_tree(self, session_id: str, cancelled: Callable[[], bool] = lambda: False,
+                     started: Callable[[Any], None] | None = None,
+                     ) -> list[dict[str, Any]] | None:
         """The main conversation, subagents and side calls of one session (see
-        `threads.session_tree`)."""
+        `threads.session_tree`), worked out in a process of its own as findings are (see
+        `findings`): None when `cancelled()` said so first."""
         if not self.exists():
             return []
-        from inspector.analysis.findings import load_sessions
-        from inspector.analysis.findings.threads import session_tree
+        from inspector.analysis.findings.child import threads_in_child
 
-        with self._analysis_lock:
-            found = load_sessions(self._analysis_store(), session=session_id)
-        return session_tree(found.get(session_id, []))
+        return threads_in_child(self.db_path, session_id,
+                                lambda: cancelled() or self._closing,
+                                self._begun(started))
 
     def findings(self, since: float | None, session: str | None = None,
                  kinds: tuple[str, ...] | None = None, until: float | None = None,
@@ -252,14 +254,19 @@ class Backend(WindowReads):
             return []
         from inspector.analysis.findings.child import find_in_child
 
+        return find_in_child(self.db_path, since, until, session, kinds, progress, each,
+                             lambda: cancelled() or self._closing, self._begun(started))
+
+    def _begun(self, started: Callable[[Any], None] | None) -> Callable[[Any], None]:
+        """What hears of a child process: kept to be ended when the app closes, and told
+        to `started`."""
         def begun(child: Any) -> None:
             with self._children_lock:
                 self._children = {c for c in self._children if c.poll() is None} | {child}
             if started is not None:
                 started(child)
 
-        return find_in_child(self.db_path, since, until, session, kinds, progress, each,
-                             lambda: cancelled() or self._closing, begun)
+        return begun
 
     def marks(self, ids: list[str]) -> dict[str, str]:
         """The table's finding marks of the requests `ids`: capture id -> kind.

@@ -35,6 +35,18 @@ def test_the_child_finds_what_find_finds_and_tells_as_it_goes(three):  # noqa: F
                                            kinds=("cache_break",))] == [_key(f) for f in here]
 
 
+def test_a_sessions_threads_are_those_worked_out_in_process(three):  # noqa: F811
+    from inspector.analysis.findings import load_sessions
+    from inspector.analysis.findings.child import threads_in_child
+    from inspector.analysis.findings.threads import session_tree
+
+    with Store(three.db_path) as store:
+        here = session_tree(load_sessions(store, session="s1")["s1"])
+    there = threads_in_child(three.db_path, "s1")
+    assert there == here and there[0]["kind"] == "main" and there[0]["requests"] == 8
+    assert threads_in_child(three.db_path, "s1", cancelled=lambda: True) is None
+
+
 def test_cancelled_it_ends_the_child_and_answers_none(three):  # noqa: F811
     children = []
     answer = find_in_child(three.db_path, cancelled=lambda: True, started=children.append)
@@ -107,6 +119,36 @@ async def test_a_closed_view_ends_the_findings_process_it_started(three):  # noq
         screen._children.append(slow)
         await pilot.press("escape")
         for _ in range(100):
+            await pilot.pause(0.02)
+            if slow.poll() is not None:
+                break
+        assert slow.poll() is not None
+
+
+@pytest.mark.anyio
+async def test_the_sessions_view_ends_the_threads_process_of_a_session_left(three):  # noqa: F811
+    import subprocess
+    import sys
+
+    from inspector.tui.app import make_app
+    from inspector.tui.screens.sessions import SessionsScreen
+    from inspector.tui.widgets.sessions.table import SessionsTable
+
+    app = make_app(three, None, clock=lambda: 1_795_000_000.0 + 86_400)
+    async with app.run_test(size=(140, 36)) as pilot:
+        await pilot.pause(0.3)
+        await pilot.press("s")
+        for _ in range(250):
+            await pilot.pause(0.02)
+            if isinstance(app.screen, SessionsScreen) and app.screen.query_one(
+                    SessionsTable).row_count == 2:
+                break
+        screen = app.screen
+        # the threads of the session highlighted now take long (a 300-turn session's)
+        slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        screen._child = slow
+        await pilot.press("down")  # another session: its threads are asked for instead
+        for _ in range(250):
             await pilot.pause(0.02)
             if slow.poll() is not None:
                 break

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Header
+from textual.worker import get_current_worker
 
 from inspector.tui.errors import guarded
 from inspector.tui.widgets.sessions.growth import PromptGrowth
@@ -124,7 +125,26 @@ class SessionsScreen(Screen):
 
     @work(thread=True, exclusive=True, group="threads", exit_on_error=False)
     def _load_threads(self, session_id: str) -> None:
-        self.post_message(ThreadsLoaded(session_id, self.backend.session_tree(session_id)))
+        worker = get_current_worker()
+        tree = self.backend.session_tree(
+            session_id, cancelled=lambda: worker.is_cancelled or not self.is_attached,
+            started=self._started)
+        if tree is not None:
+            self.post_message(ThreadsLoaded(session_id, tree))
+
+    def _started(self, child: Any) -> None:
+        """The threads of another session are asked for: the last ones (a long session's
+        take seconds of a core) are no longer wanted."""
+        self._end_child()
+        self._child = child
+
+    def _end_child(self) -> None:
+        child, self._child = getattr(self, "_child", None), None
+        if child is not None and child.poll() is None:
+            child.terminate()
+
+    def on_unmount(self) -> None:
+        self._end_child()
 
     @guarded
     def on_threads_loaded(self, message: ThreadsLoaded) -> None:
