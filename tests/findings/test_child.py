@@ -110,13 +110,13 @@ async def test_a_closed_view_ends_the_findings_process_it_started(three):  # noq
         app.open_detail(newest)
         for _ in range(250):
             await pilot.pause(0.02)
-            if isinstance(app.screen, DetailScreen) and app.screen._children:
+            if isinstance(app.screen, DetailScreen) and app.screen._child is not None:
                 break
         screen = app.screen
-        assert screen._children  # its findings are worked out in a process
+        assert screen._child is not None  # its findings are worked out in a process
         # one that would run on long after the screen (a long session's findings)
         slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-        screen._children.append(slow)
+        screen._child = slow
         await pilot.press("escape")
         for _ in range(100):
             await pilot.pause(0.02)

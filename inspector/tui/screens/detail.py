@@ -25,6 +25,7 @@ from textual.worker import get_current_worker
 
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
+from inspector.tui.screens.child_process import EndsChildProcess
 from inspector.tui.widgets.detail.context_tree import ContextView
 from inspector.tui.widgets.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
@@ -50,7 +51,7 @@ TAB_TITLES = (("context", "Context"), ("conversation", "Conversation"),
 TABS = tuple(name for name, _ in TAB_TITLES)
 
 
-class DetailScreen(Screen):
+class DetailScreen(EndsChildProcess, Screen):
     # the loading dots on three lines, not the whole screen: Textual draws every line of
     # the indicator's area on each of its frames (~10 ms at 160x45), while the request loads
     DEFAULT_CSS = "DetailScreen #detail-loading { height: 3; }"
@@ -99,7 +100,6 @@ class DetailScreen(Screen):
         self.diff_loaded = False
         self.diff_error: str | None = None
         self.show_unchanged = False
-        self._children: list[Any] = []  # the findings processes started for this screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -280,7 +280,7 @@ class DetailScreen(Screen):
         worker = get_current_worker()
         found = self.backend.findings(at - 3 * 3600, session=session, until=at + 0.001,
                                       cancelled=lambda: worker.is_cancelled or not self.is_attached,
-                                      started=self._children.append)
+                                      started=self.child_started)
         if found is not None:
             self.post_message(FindingsLoaded([f for f in found if f.request_id == capture_id]))
 
@@ -453,11 +453,6 @@ class DetailScreen(Screen):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def on_unmount(self) -> None:
-        # the findings of a long session take seconds of a core: not for a closed screen
-        for child in self._children:
-            if child.poll() is None:
-                child.terminate()
 
     def action_tab(self, name: str) -> None:
         tabs = self.query(DetailTabs)

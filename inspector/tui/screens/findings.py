@@ -19,6 +19,7 @@ from textual.worker import get_current_worker
 
 from inspector.analysis.findings.model import KINDS
 from inspector.tui.errors import guarded
+from inspector.tui.screens.child_process import EndsChildProcess
 from inspector.tui.widgets.findings.table import LABELS, FindingsTable, kind_text
 from inspector.tui.widgets.footer import KeysFooter
 
@@ -46,7 +47,7 @@ class FindingsProgress(Message):
 PROGRESS_EVERY = 0.25
 
 
-class FindingsScreen(Screen):
+class FindingsScreen(EndsChildProcess, Screen):
     BINDINGS = [
         # priority: the table's own Enter would otherwise hide this one from the footer;
         # listed first, as the footer puts priority keys first once the table has focus
@@ -111,7 +112,7 @@ class FindingsScreen(Screen):
         found = self.backend.findings(since, kinds=kinds, progress=progress,
                                       each=so_far.extend,
                                       cancelled=lambda: worker.is_cancelled or not self.is_attached,
-                                      started=self._started)
+                                      started=self.child_started)
         if found is not None:  # None: another period or kind was asked for meanwhile
             self.post_message(FindingsLoaded(found, key))
 
@@ -175,20 +176,6 @@ class FindingsScreen(Screen):
     def action_toggle_all(self) -> None:
         self.all_time = not self.all_time
         self._reload()
-
-    def _started(self, child: Any) -> None:
-        """A findings process began: the one before it (another period or kind, or the
-        same asked again) is no longer wanted."""
-        self._end_child()
-        self._child = child
-
-    def _end_child(self) -> None:
-        child, self._child = getattr(self, "_child", None), None
-        if child is not None and child.poll() is None:
-            child.terminate()
-
-    def on_unmount(self) -> None:
-        self._end_child()
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -14,6 +14,7 @@ from textual.widgets import Header
 from textual.worker import get_current_worker
 
 from inspector.tui.errors import guarded
+from inspector.tui.screens.child_process import EndsChildProcess
 from inspector.tui.widgets.sessions.growth import PromptGrowth
 from inspector.tui.widgets.sessions.table import SessionsTable
 from inspector.tui.widgets.sessions.threads import SessionThreads
@@ -37,7 +38,7 @@ class ThreadsLoaded(Message):
         self.tree = tree
 
 
-class SessionsScreen(Screen):
+class SessionsScreen(EndsChildProcess, Screen):
     BINDINGS = [
         Binding("escape", "back", "Back"),
         Binding("enter", "open", "Show requests"),
@@ -128,23 +129,9 @@ class SessionsScreen(Screen):
         worker = get_current_worker()
         tree = self.backend.session_tree(
             session_id, cancelled=lambda: worker.is_cancelled or not self.is_attached,
-            started=self._started)
+            started=self.child_started)
         if tree is not None:
             self.post_message(ThreadsLoaded(session_id, tree))
-
-    def _started(self, child: Any) -> None:
-        """The threads of another session are asked for: the last ones (a long session's
-        take seconds of a core) are no longer wanted."""
-        self._end_child()
-        self._child = child
-
-    def _end_child(self) -> None:
-        child, self._child = getattr(self, "_child", None), None
-        if child is not None and child.poll() is None:
-            child.terminate()
-
-    def on_unmount(self) -> None:
-        self._end_child()
 
     @guarded
     def on_threads_loaded(self, message: ThreadsLoaded) -> None:
