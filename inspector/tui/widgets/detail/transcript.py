@@ -96,7 +96,7 @@ class Transcript(ScrollView, can_focus=True):
         self._lines: LRUCache[int, list[Strip]] = LRUCache(512)
         self._styles: dict[str, Style] = {}
         self._settling = False
-        self._stale = False  # a height changed outside `settle`: lay out again
+        self._stale = False  # a height changed while drawing: laid out after the frame
         self._pending_hit: tuple[int, int] | None = None  # shown once laid out
         if hit is not None:
             self._mark_hit(*hit)
@@ -134,12 +134,7 @@ class Transcript(ScrollView, can_focus=True):
             found = [Strip(line, self._body_width())
                      for line in console.render_lines(renderable, options, pad=True)]
             self._lines[index] = found
-            rows = self._gap(index) + len(found) if self.shown(index) else 0
-            if rows != self._rows[index] and not self._settling and not self._stale:
-                # met while drawing (not measured beforehand): lay out again after this frame
-                self._stale = True
-                self.call_after_refresh(self._restale)
-            self._rows[index] = rows
+            self._rows[index] = self._gap(index) + len(found) if self.shown(index) else 0
             self._exact[index] = True
         return found
 
@@ -170,18 +165,24 @@ class Transcript(ScrollView, can_focus=True):
         # forced: the scrollbars may not be worked out yet for a new virtual size
         self.scroll_to(y=max(0, y), animate=False, force=True, immediate=True)
 
+    def _relayout_at(self, anchor: tuple[int, int]) -> None:
+        """Lay out anew (heights changed), the line `anchor` (from `_anchor`, taken before
+        the change) kept at the top of the view."""
+        index, within = anchor
+        self._relayout()
+        self._scroll(self._tops[index] + min(within, max(self._rows[index] - 1, 0)))
+
     def _changed(self, indices: Any = None) -> None:
         """Items `indices` (all when None) look different now: forget their lines, make
         their heights estimates again, and draw, the top line kept in place."""
         if not self._width:
             return
-        index, within = self._anchor()
+        anchor = self._anchor()
         for i in range(len(self.items)) if indices is None else indices:
             self._lines.discard(i)
             self._exact[i] = False
             self._rows[i] = self._estimate(i)
-        self._relayout()
-        self._scroll(self._tops[index] + min(within, max(self._rows[index] - 1, 0)))
+        self._relayout_at(anchor)
         self.settle()
         self.refresh()
 
@@ -193,7 +194,7 @@ class Transcript(ScrollView, can_focus=True):
         self._settling = True
         try:
             for _ in range(8):
-                index, within = self._anchor()
+                anchor = index, within = self._anchor()
                 bottom = self._tops[index] + within + max(self.size.height, 10)
                 measured = False
                 i = index
@@ -205,16 +206,23 @@ class Transcript(ScrollView, can_focus=True):
                     i += 1
                 if not measured:
                     return
-                self._relayout()
-                self._scroll(self._tops[index] + min(within, max(self._rows[index] - 1, 0)))
+                self._relayout_at(anchor)
         finally:
             self._settling = False
 
+    def _lines_to_draw(self, index: int) -> list[Strip]:
+        """`block_lines`, from drawing: an item `settle` did not measure (it always
+        measures what shows, so this is a safety net) is laid out anew after the frame."""
+        rows = self._rows[index]
+        found = self.block_lines(index)
+        if self._rows[index] != rows and not self._stale:
+            self._stale = True
+            self.call_after_refresh(self._restale)
+        return found
+
     def _restale(self) -> None:
         self._stale = False
-        index, within = self._anchor()
-        self._relayout()
-        self._scroll(self._tops[index] + within)
+        self._relayout_at(self._anchor())
         self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
@@ -261,7 +269,7 @@ class Transcript(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         index = self.item_at(row)
         line = row - self._tops[index] - self._gap(index)
-        lines = self.block_lines(index)
+        lines = self._lines_to_draw(index)
         if line < 0 or line >= len(lines):  # its blank line, or an estimate too high
             return Strip.blank(width, base)
         style = base + self._style("cursor") if index == self.cursor else base
