@@ -13,6 +13,7 @@ side calls), then each kind's detector runs over them: `cache.py` for cache brea
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 from typing import Any, Callable, Iterable, Iterator
 
 from inspector.analysis.findings import cache, context
@@ -68,10 +69,14 @@ def find_in_turns(turns: list[Turn], kinds: Iterable[str] = KINDS) -> list[Findi
             chains.setdefault(t.chain, []).append(t)
         for chain in chains.values():
             out.extend(cache.cache_breaks(chain))
+    # both detectors of tool results read the same ledger: made once
+    ledger = (context.result_ledger(turns)
+              if kinds & {"large_tool_result", "repeated_read"} else None)
     detectors = {
         "unused_tool": context.unused_tools, "injection": context.injections,
-        "large_tool_result": context.large_tool_results,
-        "repeated_read": context.repeated_reads, "compaction": context.compactions,
+        "large_tool_result": partial(context.large_tool_results, ledger=ledger),
+        "repeated_read": partial(context.repeated_reads, ledger=ledger),
+        "compaction": context.compactions,
         "truncation": context.truncations, "what_if": context.what_if,
     }
     for kind, detect in detectors.items():

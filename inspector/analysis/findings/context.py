@@ -241,9 +241,16 @@ def _calls_in_order(turns: list[Turn]) -> list[tuple[Turn, dict[str, Any]]]:
     return out
 
 
-def large_tool_results(turns: list[Turn], limit: int = LARGE_RESULT_TOKENS) -> Iterator[Finding]:
+def result_ledger(turns: list[Turn]) -> dict[str, list[Any]]:
+    """`carried_results` of the session's conversation (side calls left out): what both
+    detectors of tool results read, made once per session by `find_in_turns`."""
+    return carried_results(_conversation(turns))
+
+
+def large_tool_results(turns: list[Turn], limit: int = LARGE_RESULT_TOKENS,
+                       ledger: dict[str, list[Any]] | None = None) -> Iterator[Finding]:
     conv = _conversation(turns)
-    ledger = carried_results(conv)
+    ledger = carried_results(conv) if ledger is None else ledger
     for _, call in _calls_in_order(conv):
         carried = ledger.get(call["id"])
         if carried is None or carried[1] < limit:
@@ -254,7 +261,8 @@ def large_tool_results(turns: list[Turn], limit: int = LARGE_RESULT_TOKENS) -> I
                       f"{call.get('name')} result of {tokens:,} tokens, carried on {n} requests")
 
 
-def repeated_reads(turns: list[Turn]) -> Iterator[Finding]:
+def repeated_reads(turns: list[Turn],
+                   ledger: dict[str, list[Any]] | None = None) -> Iterator[Finding]:
     """The same file read again in a session: the later reads' results."""
     conv = _conversation(turns)
     reads: dict[str, list[dict[str, Any]]] = {}
@@ -263,7 +271,8 @@ def repeated_reads(turns: list[Turn]) -> Iterator[Finding]:
             call.get("input"), dict) else None
         if call.get("name") == "Read" and isinstance(path, str):
             reads.setdefault(path, []).append(call)
-    ledger = carried_results(conv) if reads else {}
+    if ledger is None:
+        ledger = carried_results(conv) if reads else {}
     for path, calls in reads.items():
         for n, call in enumerate(calls[1:], start=2):
             carried = ledger.get(call["id"])
