@@ -16,6 +16,9 @@ What it decides:
   client at once; the rest of the body is then read and dropped, and the connection closed.
 * Keep-alive on both sides when both reach DONE; an upstream connection that sees any byte
   or its end while idle is dropped, and the next request opens a fresh one.
+* An upstream that cannot be reached still leaves a whole capture: the rest of the
+  request body is read (not relayed, up to the capture limit) before the 502, so the
+  request is stored and attributed, and the client is not reset mid-upload.
 * Timeouts (`limits.Timeouts`): `deadline` says when the engine must call `tick`.
 """
 
@@ -65,6 +68,9 @@ class Relay:
         self._connect: tuple[str, int] | None = None
         self._req_done = self._early = self._up_dead = self._client_eof = False
         self._connecting = self._head_bytes = False
+        #: (kind, detail, message) of an upstream that could not be reached, while the
+        #: request body is read for the capture before the 502
+        self._unreachable: tuple[str, str, str] | None = None
 
     # ------------------------------------------------------------ engine's view
     def take(self) -> list[Any]:
@@ -99,6 +105,8 @@ class Relay:
             if self._head_since is not None:
                 return self._head_since + t.request_head
             return self._idle_since + t.client_idle
+        if s is EXCHANGE and self._unreachable is not None:
+            return self._last_client + t.client_body
         if s is EXCHANGE and self.uconn is not None:
             up = self._last_upstream + t.upstream_response
             return up if self._req_done else min(up, self._last_client + t.client_body)
@@ -126,6 +134,9 @@ class Relay:
                 self._head_since = now
         self.cconn.receive_data(data)
         self._client_events()
+        if (self._unreachable is not None and self.state is EXCHANGE
+                and self.ex.request_body.size >= self.capture_limit):  # type: ignore[union-attr]
+            self._drained()  # more than we would keep: answer now
 
     def receive_upstream(self, data: bytes) -> None:
         """Bytes from the upstream; b"" when it closed its side or the connection failed."""
@@ -169,7 +180,22 @@ class Relay:
     def upstream_failed(self, kind: str, detail: str) -> None:
         """No upstream connection could be had for the exchange in progress."""
         where = f"{self.target.host}:{self.target.port}"
-        self._fail(kind, f"{where}: {detail}", 502, f"claude-inspect: could not reach {where}: {detail}")
+        failure = (kind, f"{where}: {detail}", f"claude-inspect: could not reach {where}: {detail}")
+        self._connecting = False
+        if (self.state is not EXCHANGE or self._req_done
+                or self.cconn.they_are_waiting_for_100_continue):
+            self._fail(failure[0], failure[1], 502, failure[2])
+            return
+        # read the rest of the request for the capture, then answer (`_drained`)
+        self._unreachable, self._up_dead = failure, True
+        self._client_events()
+
+    def _drained(self) -> None:
+        """The request an unreachable upstream never saw is read (or reading it stopped):
+        the 502 now."""
+        kind, detail, message = self._unreachable  # type: ignore[misc]
+        self._unreachable = None
+        self._fail(kind, detail, 502, message)
 
     def upstream_write_failed(self) -> None:
         """The upstream stopped taking bytes (it may have answered early and closed):
@@ -196,7 +222,9 @@ class Relay:
                     408, f"claude-inspect: the request head did not arrive within {t.request_head:g} s"))
             self._close()
         elif self.state is EXCHANGE:
-            if not self._req_done and now >= self._last_client + t.client_body:
+            if self._unreachable is not None:
+                self._drained()  # the body stalled: what came of it is kept
+            elif not self._req_done and now >= self._last_client + t.client_body:
                 self._fail("client_timeout", f"no request bytes for {t.client_body:g} s", 408,
                            f"claude-inspect: the request body stalled for {t.client_body:g} s")
             else:
@@ -244,6 +272,9 @@ class Relay:
                     self._start_tunnel()
                     return
                 self._req_done = True
+                if self._unreachable is not None:
+                    self._drained()
+                    return
                 if not self._up_dead:
                     self._send(SendUpstream, self.uconn.send(h11.EndOfMessage(headers=ev.headers)))  # type: ignore[union-attr]
                 self.ex.timings.request_sent = self.clock()  # type: ignore[union-attr]
@@ -407,6 +438,9 @@ class Relay:
     def _fail(self, kind: str, detail: str, status: int, message: str = "") -> None:
         """End the connection over an error; `status` (if not 0) is answered to the client
         if it has had no response head yet."""
+        if self._unreachable is not None and kind == "client_disconnected":
+            kind, detail = self._unreachable[:2]  # what went wrong first
+            self._unreachable = None
         if self.ex is not None and self.state is EXCHANGE and not self.ex.complete:
             self.ex.error = f"{kind}: {detail}" if detail else kind
         if status:

@@ -196,6 +196,7 @@ def test_upstream_down_gives_502_with_the_reason(start_proxy):
     assert "could not reach api.anthropic.com:443" in body["error"]["message"]
     (ex,) = proxy.sink.wait_finished(1)
     assert ex.error.startswith("upstream_unreachable:") and ex.status == 502 and not ex.complete
+    assert json.loads(ex.request_body.getvalue()) == MSG  # the request is kept all the same
     assert proxy.sink.wait_notice("upstream_error")
 
 

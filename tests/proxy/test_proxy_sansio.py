@@ -337,6 +337,71 @@ def test_an_unreachable_upstream_gets_a_502_naming_it():
     assert sent(cmds, SendClient).startswith(b"HTTP/1.1 502")
     (fin,) = [c for c in cmds if type(c) is Finished]
     assert fin.exchange.error == "upstream_unreachable: api.anthropic.com:443: connection refused"
+    assert fin.exchange.request_body.getvalue() == b"{}"
+
+
+HEAD_OF_10 = b"POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: 10\r\n\r\n"
+
+
+def test_an_unreachable_upstream_keeps_the_body_still_to_come():
+    # the 502 waits for the rest of the request, which is kept for the capture
+    r, _ = relay()
+    r.receive_client(HEAD_OF_10 + b"123")
+    r.take()
+    r.upstream_failed("upstream_unreachable", "connection refused")
+    assert r.take() == [] and r.wants_client and r.deadline is not None
+    r.receive_client(b"4567890")
+    cmds = r.take()
+    assert sent(cmds, SendClient).startswith(b"HTTP/1.1 502") and not sent(cmds, SendUpstream)
+    (fin,) = [c for c in cmds if type(c) is Finished]
+    assert fin.exchange.request_body.getvalue() == b"1234567890"
+    assert fin.exchange.error.startswith("upstream_unreachable:") and r.closed
+
+
+def test_an_unreachable_upstream_and_a_stalled_body_answer_with_what_came():
+    r, clock = relay(timeouts=Timeouts(client_body=5, upstream_response=600))
+    r.receive_client(HEAD_OF_10 + b"123")
+    r.take()
+    r.upstream_failed("upstream_unreachable", "connection refused")
+    clock.now += 6
+    r.tick()
+    cmds = r.take()
+    assert sent(cmds, SendClient).startswith(b"HTTP/1.1 502")
+    (fin,) = [c for c in cmds if type(c) is Finished]
+    assert fin.exchange.request_body.getvalue() == b"123"
+    assert fin.exchange.error.startswith("upstream_unreachable:")
+
+
+def test_an_unreachable_upstream_then_a_hang_up_is_reported_as_the_upstream():
+    r, _ = relay()
+    r.receive_client(HEAD_OF_10 + b"123")
+    r.take()
+    r.upstream_failed("upstream_unreachable", "connection refused")
+    r.receive_client(b"")
+    (fin,) = [c for c in r.take() if type(c) is Finished]
+    assert fin.exchange.error.startswith("upstream_unreachable:") and r.closed
+
+
+def test_an_unreachable_upstream_reads_no_more_than_it_would_keep():
+    r, _ = relay(capture_limit=4)
+    r.receive_client(HEAD_OF_10 + b"123")
+    r.take()
+    r.upstream_failed("upstream_unreachable", "connection refused")
+    assert r.take() == []
+    r.receive_client(b"45")
+    cmds = r.take()
+    assert sent(cmds, SendClient).startswith(b"HTTP/1.1 502") and r.closed
+    (fin,) = [c for c in cmds if type(c) is Finished]
+    assert fin.exchange.request_body.truncated
+
+
+def test_an_unreachable_upstream_with_expect_100_answers_at_once():
+    r, _ = relay()
+    r.receive_client(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\ncontent-length: 10\r\n"
+                     b"expect: 100-continue\r\n\r\n")
+    r.take()
+    r.upstream_failed("upstream_unreachable", "connection refused")
+    assert sent(r.take(), SendClient).startswith(b"HTTP/1.1 502") and r.closed
 
 
 def test_a_request_body_that_stalls_gets_a_408():
