@@ -17,13 +17,20 @@ def test_ctrl_c_right_after_start_prints_no_traceback(home):
     # the terminal's Ctrl-C reaches the whole process group: the proxy, and its recorder
     # child at whatever point of its own start it is
     for delay in (0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8):
+        # a process that hangs is made to print where each of its threads waits
+        env = dict(os.environ, PYTHONFAULTHANDLER="1")
         proc = subprocess.Popen([sys.executable, "-m", "inspector", "proxy", "--listen",
-                                 "127.0.0.1:0"], stdout=subprocess.PIPE,
+                                 "127.0.0.1:0"], stdout=subprocess.PIPE, env=env,
                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
         assert "listening on" in proc.stdout.readline()
         time.sleep(delay)
         os.killpg(proc.pid, signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGABRT)
+            out, err = proc.communicate(timeout=10)
+            raise AssertionError(f"no end 30 s after Ctrl-C at {delay} s:\n{out}\n{err}")
         assert "Traceback" not in err and "KeyboardInterrupt" not in err, (delay, err)
         assert proc.returncode == 0 and "proxy stopped" in out, (delay, proc.returncode, err)
 
