@@ -46,7 +46,7 @@ def exchange_line(ex: Exchange) -> str:
     return line
 
 
-def line_listener(lines: queue.SimpleQueue[tuple[bool, str]]) -> Any:
+def line_listener(lines: queue.Queue[tuple[bool, str]]) -> Any:
     """A runtime listener that queues one line per finished exchange and per notice, as
     (for stderr, text); the main thread prints them, so a slow terminal never slows
     forwarding. What the recorder says goes to stderr (faults as warnings)."""
@@ -133,7 +133,11 @@ def register(group: click.Group) -> None:
         logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
         config = load_config(ctx, **opts)
         ca = load_ca(config)
-        lines: queue.SimpleQueue[tuple[bool, str]] = queue.SimpleQueue()
+        # Not a SimpleQueue: the main thread waits on it while Ctrl-C can arrive, and
+        # CPython 3.11's SimpleQueue.get(timeout=...) waits for ever when a signal lands
+        # just before its deadline (the time left, gone negative, means "no timeout").
+        # Queue waits on threading's locks, which treat that case as a timeout.
+        lines: queue.Queue[tuple[bool, str]] = queue.Queue()
         console = Console()
         runtime = Runtime(config)
         runtime.add_listener(line_listener(lines))
