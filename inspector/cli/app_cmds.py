@@ -44,7 +44,9 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
 
         runtime = IsolatedRuntime(config)
     log_to_file(config.home)
-    follower = start_live_otlp(config, console=False) if runtime is not None else None
+    # the collector's trouble is said on screen, not only in the log
+    follower = (start_live_otlp(config, console=False, notice=runtime.notice)
+                if runtime is not None else None)
     app = make_app(config, runtime, backend=backend)
     try:
         app.run()

@@ -20,6 +20,8 @@ import click
 from inspector.config import LOG_FILE, Config, ConfigError
 from inspector.timeparse import parse_time
 
+#: the live OTLP follower's status lines, in the log file of the app
+otlp_log = logging.getLogger("inspector.otlp")
 
 class Failure(click.ClickException):
     """A one-line error for the user; exit code 1."""
@@ -100,15 +102,27 @@ def load_config(ctx: click.Context, **opts: Any) -> Config:
     return config
 
 
-def start_live_otlp(config: Config, console: bool = True) -> Any:
+def start_live_otlp(config: Config, console: bool = True,
+                    notice: Callable[[str, str], None] | None = None) -> Any:
     """The process that sends each newly stored exchange to the configured collector, or
     None without one. Its status lines go to the terminal, or to the log file when
-    something else owns the terminal. Stop it after the recorder has drained."""
+    something else owns the terminal; with `notice`, to the log and to
+    `notice(kind, line)` as well ("otlp_fault" when the collector fails, "otlp_ok" when
+    it answers again), from a thread. Stop it after the recorder has drained."""
     if not config.otlp_endpoint:
         return None
     from inspector.export.otlp import parse_headers
     from inspector.export.otlp_follow import start_follower
 
+    if notice is not None:
+        def on_status(fault: bool | None, line: str) -> None:
+            otlp_log.log(logging.INFO if fault is False else logging.WARNING, "%s", line)
+            if fault is not None:
+                notice("otlp_fault" if fault else "otlp_ok", line)
+
+        return start_follower(config.db_path, config.otlp_endpoint,
+                              parse_headers(config.otlp_headers),
+                              bodies=config.otlp_bodies, on_status=on_status)
     output = None
     if not console:
         config.home.mkdir(parents=True, exist_ok=True)

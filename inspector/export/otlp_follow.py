@@ -9,7 +9,9 @@ in the forwarding path waits. The queue in memory is one batch.
 
 Run by `start_follower` (for `proxy`, `run` and the app) as
 `python -m inspector.export.otlp_follow`; the collector's headers travel in the
-environment, not on the command line where other users could read them.
+environment, not on the command line where other users could read them. Its status lines
+go to the terminal, or (with `on_status`, for the app) come back to the parent one JSON
+line each, saying whether the collector is failing, for a notice on screen.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -75,11 +78,16 @@ def _ready_ids(conn: Any, after: int, now: float) -> tuple[list[tuple[int, str]]
     return ready, waiting
 
 
+def _spans(n: int) -> str:
+    return f"{n} span" if n == 1 else f"{n} spans"
+
+
 class Follower:
     """Follows one database and sends to one endpoint; `step` does one round."""
 
     def __init__(self, db_path: Path, sender: Any, *, bodies: bool = False,
-                 cursor: Cursor | None = None, say: Callable[[str], None] = print) -> None:
+                 cursor: Cursor | None = None,
+                 say: Callable[[str, bool], None] = lambda line, fault: print(line)) -> None:
         self.db_path = Path(db_path)
         self.sender = sender
         self.bodies = bodies
@@ -114,13 +122,13 @@ class Follower:
                  for d in [span_data(ex, bodies=self.bodies)] if d is not None]
         if not self.sender.send(self.sender.spans(items)):
             if not self.failing:
-                self.say(f"OTLP: {waiting} spans waiting, collector unreachable at "
-                         f"{self.sender.url} ({self.sender.last_error}); retrying")
+                self.say(f"OTLP: {_spans(waiting)} waiting, collector unreachable at "
+                         f"{self.sender.url} ({self.sender.last_error}); retrying", True)
             self.failing = True
             raise ConnectionError(self.sender.last_error)
         if self.failing:
             self.say(f"OTLP: collector reachable again at {self.sender.url}; sending "
-                     f"{waiting} waiting spans")
+                     f"{_spans(waiting)} waiting", False)
             self.failing = False
         self.sent += len(items)
         self.cursor.rowid = ready[-1][0]
@@ -186,10 +194,16 @@ class FollowerProcess:
                 self.proc.wait()
 
 
+#: what hears the follower's status: (fault, line); fault is None for any other output
+#: of it (a traceback), which is for the log only
+StatusListener = Callable[[bool | None, str], None]
+
+
 def start_follower(db_path: Path, endpoint: str, headers: dict[str, str], *,
-                   bodies: bool = False, output: TextIO | None = None) -> FollowerProcess:
+                   bodies: bool = False, output: TextIO | None = None,
+                   on_status: StatusListener | None = None) -> FollowerProcess:
     """Start following `db_path` from the newest exchange stored now. Status lines go to
-    `output` (default: this process's stderr)."""
+    `output` (default: this process's stderr), or to `on_status` (from a thread)."""
     env = dict(os.environ)
     env[HEADERS_ENV] = json.dumps(headers)
     args = [sys.executable, "-m", "inspector.export.otlp_follow", "--db", str(db_path),
@@ -197,10 +211,33 @@ def start_follower(db_path: Path, endpoint: str, headers: dict[str, str], *,
             "--parent", str(os.getpid())]
     if bodies:
         args.append("--bodies")
-    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL,
-                            stdout=output or sys.stderr, stderr=output or sys.stderr,
+    if on_status is not None:
+        args.append("--status-json")
+    out = subprocess.PIPE if on_status is not None else output or sys.stderr
+    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT if on_status is not None else out,
                             start_new_session=True)
+    if on_status is not None:
+        threading.Thread(target=_relay_status, args=(proc.stdout, on_status),
+                         name="claude-inspect-otlp-status", daemon=True).start()
     return FollowerProcess(proc)
+
+
+def _relay_status(stream: Any, on_status: StatusListener) -> None:
+    """Each line the follower prints, to `on_status`, until it ends."""
+    for raw in iter(stream.readline, b""):
+        text = raw.decode("utf-8", "replace").rstrip()
+        try:
+            status = json.loads(text)
+            fault, text = bool(status["fault"]), str(status["text"])
+        except (ValueError, TypeError, KeyError):
+            fault = None
+        if text:
+            try:
+                on_status(fault, text)
+            except Exception:  # noqa: BLE001 - the listener's trouble must not end the relay
+                log.exception("OTLP status listener failed")
+    stream.close()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after", type=int, default=0)
     parser.add_argument("--parent", type=int, default=0)
     parser.add_argument("--bodies", action="store_true")
+    parser.add_argument("--status-json", action="store_true")
     args = parser.parse_args(argv)
     from inspector.export.otlp import OtlpSender, quiet_sdk_logs
 
@@ -218,7 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(1))
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
-    def say(line: str) -> None:
+    def say(line: str, fault: bool) -> None:
+        if args.status_json:
+            line = json.dumps({"fault": fault, "text": line})
         try:
             print(line, file=sys.stderr, flush=True)
         except (OSError, ValueError):

@@ -40,7 +40,8 @@ class Broadcaster:
     stored (list of ids), notice ((kind, message)).
     Notices of kind "recorder_fault" say that captures are not being stored (the recorder
     or the database failed); "recorder_ok" that they are again; "recorder_note" that the
-    recorder is behind (its backlog waits on disk) or has caught up."""
+    recorder is behind (its backlog waits on disk) or has caught up; "otlp_fault" and
+    "otlp_ok" that the live OTLP export's collector fails, or answers again."""
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
@@ -53,6 +54,10 @@ class Broadcaster:
             self._listeners.remove(fn)
         except ValueError:
             pass
+
+    def notice(self, kind: str, message: str) -> None:
+        """Tell the listeners something of the session (see the class's docstring)."""
+        self._emit("notice", (kind, message))
 
     def _emit(self, event: str, data: Any) -> None:
         for fn in list(self._listeners):
@@ -164,7 +169,7 @@ class Runtime(Broadcaster):
             log.info("%s", message)
         else:
             log.warning("%s", message)
-        self._emit("notice", (kind, message))
+        super().notice(kind, message)
 
 
 def describe_bind_error(host: str, port: int, error: OSError) -> str:

@@ -200,6 +200,10 @@ class InspectorApp(App):
             self.main.set_proxy_state(self.proxy_state)
             self.notify(f"{message.text}\nTrust the CA: see `claude-inspect ca`.",
                         title="Certificate refused", severity="warning", timeout=10)
+        elif message.kind in ("otlp_fault", "otlp_ok"):
+            fault = message.kind == "otlp_fault"
+            self.notify(message.text, title="OTLP export",
+                        severity="warning" if fault else "information", timeout=10)
         elif message.kind not in ("listening",):
             self.notify(message.text, title=message.kind.replace("_", " "), timeout=6)
 

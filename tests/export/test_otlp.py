@@ -234,3 +234,29 @@ def test_settings_come_from_config_toml_and_are_checked(home):
         Config.load(home, otlp_headers=["novalue"])
     result = CliRunner().invoke(cli, ["proxy", "--otlp-endpoint", "ftp://x"])
     assert result.exit_code == 1 and "otlp-endpoint" in result.output
+
+
+def test_the_app_hears_when_the_collector_fails_and_when_it_answers_again(home, stub):
+    """Under the app the follower's status is not printed (the screen is the app's): it
+    comes back as notices, "otlp_fault" then "otlp_ok", and goes to the log as well."""
+    import queue
+
+    from inspector.cli.common import start_live_otlp, stop_live_otlp
+
+    collector_port = _free_port()
+    config = Config.load(home, otlp_endpoint=f"http://127.0.0.1:{collector_port}")
+    notices: queue.Queue = queue.Queue()
+    follower = start_live_otlp(config, console=False,
+                               notice=lambda kind, text: notices.put((kind, text)))
+    try:
+        record_turns(home, stub, 2)  # stored after the follower started: it sends them
+        kind, text = notices.get(timeout=30)
+        assert kind == "otlp_fault" and "collector unreachable" in text, text
+        with Receiver(collector_port) as receiver:
+            receiver.wait_for(2, timeout=60)
+            kind, text = notices.get(timeout=30)
+        assert kind == "otlp_ok" and "reachable again" in text, text
+    finally:
+        stop_live_otlp(follower)
+    assert follower.proc.returncode == 0
+    assert notices.empty()

@@ -37,3 +37,16 @@ async def test_failures_are_notified_and_the_app_keeps_working(filled, monkeypat
         await pilot.press("s")  # the app still answers keys
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SessionsScreen")
         assert app.return_code is None
+
+
+async def test_the_collectors_trouble_is_shown_and_so_is_its_end(filled):
+    from inspector.tui.messages import ProxyNotice
+
+    app = make_app(filled, None, backend=Backend(filled.db_path))
+    async with app.run_test(size=(160, 45)) as pilot:
+        app.post_message(ProxyNotice("otlp_fault", "OTLP: 3 spans waiting, collector unreachable"))
+        app.post_message(ProxyNotice("otlp_ok", "OTLP: collector reachable again"))
+        await wait_for(pilot, lambda: len(app._notifications) >= 2)
+        shown = {n.message: (n.title, n.severity) for n in app._notifications}
+        assert shown["OTLP: 3 spans waiting, collector unreachable"] == ("OTLP export", "warning")
+        assert shown["OTLP: collector reachable again"] == ("OTLP export", "information")
