@@ -123,3 +123,34 @@ def test_subagents_and_side_calls_do_not_break_the_main_chain(store):
              "usage": {"input_tokens": 8, "output_tokens": 1}})
     ids = write(store, [items[0], side, items[1], side, items[2], items[3]])
     assert breaks(store, ids) == []
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ({"type": "text", "text": "x", "cache_control": {"type": "ephemeral"}},
+     {"type": "text", "text": "x"}, True),  # a marker moved: the cache sees no change
+    ({"type": "text", "text": "x"}, {"text": "x", "type": "text"}, False),  # key order
+    ({"name": "t", "input_schema": {"max": 1}}, {"name": "t", "input_schema": {"max": 1.0}}, False),
+    ({"name": "t", "input_schema": {"flag": True}}, {"name": "t", "input_schema": {"flag": 1}},
+     False),
+    ({"name": "t", "input_schema": {"cache_control": 1}}, {"name": "t", "input_schema": {}},
+     False),  # only the block's own marker is set aside
+    ("plain text", "plain text", True),
+    ([{"a": [1, 2]}], [{"a": [1, 2, 3]}], False),
+])
+def test_blocks_compare_as_their_json_would(a, b, same):
+    import json
+
+    from inspector.analysis.findings.cache import Block
+
+    def block(value):
+        marker = value.get("cache_control") if isinstance(value, dict) else None
+        return Block("/x", "tool:", value, None, marker)
+
+    assert block(a).same(block(b)) is same
+
+    def text(v):  # what the cache sees: the JSON text, the block's own marker aside
+        if isinstance(v, dict):
+            v = {k: x for k, x in v.items() if k != "cache_control"}
+        return json.dumps(v)
+
+    assert (text(a) == text(b)) is same

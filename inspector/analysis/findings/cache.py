@@ -35,16 +35,46 @@ _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=st
 
 
 class Block:
-    """One cacheable block: where it is, what it holds (without its marker)."""
+    """One cacheable block: where it is, what it holds (its marker aside)."""
 
-    __slots__ = ("pointer", "key", "text", "marked", "ttl")
+    __slots__ = ("pointer", "tag", "value", "text", "marked", "ttl")
 
-    def __init__(self, pointer: str, key: str, text: str | None, marker: Any) -> None:
+    def __init__(self, pointer: str, tag: str, value: Any, text: str | None,
+                 marker: Any) -> None:
         self.pointer = pointer
-        self.key = key
+        self.tag = tag
+        self.value = value
         self.text = text
         self.marked = bool(marker)
         self.ttl = TTL_1H if isinstance(marker, dict) and marker.get("ttl") == "1h" else TTL_5M
+
+    def same(self, other: Block) -> bool:
+        """Whether the cache sees the same block: the same JSON, its marker aside (the
+        client moves markers every turn). Compared in place, not encoded: a long
+        session's requests repeat hundreds of blocks each."""
+        a, b = self.value, other.value
+        if self.tag != other.tag:
+            return False
+        if a is b:
+            return True
+        if type(a) is dict and type(b) is dict:
+            keys = [k for k in a if k != "cache_control"]
+            return keys == [k for k in b if k != "cache_control"] and all(
+                _same(a[k], b[k]) for k in keys)
+        return _same(a, b)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON text is: dict keys in the same order, 1 not 1.0 nor True."""
+    if a is b:
+        return True
+    if type(a) is not type(b):
+        return False
+    if type(a) is dict:
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if type(a) is list:
+        return len(a) == len(b) and all(map(_same, a, b))
+    return bool(a == b)
 
 
 def blocks(body: dict[str, Any]) -> list[Block]:
@@ -55,10 +85,9 @@ def blocks(body: dict[str, Any]) -> list[Block]:
         marker = None
         if isinstance(block, dict):
             marker = block.get("cache_control")
-            block = {k: v for k, v in block.items() if k != "cache_control"}
             if text is None and block.get("type") == "text" and isinstance(block.get("text"), str):
                 text = block["text"]
-        out.append(Block(pointer, tag + _encode(block), text, marker))
+        out.append(Block(pointer, tag, block, text, marker))
 
     tools = body.get("tools")
     for i, tool in enumerate(tools if isinstance(tools, list) else ()):
@@ -96,7 +125,7 @@ def first_change(before: list[Block], after: list[Block]) -> tuple[int, int] | N
         if i >= len(after):
             return i, 0
         new = after[i]
-        if old.key == new.key:
+        if old.same(new):
             continue
         if old.text is not None and new.text is not None and old.pointer == new.pointer:
             return i, _common_prefix(old.text, new.text)
@@ -133,9 +162,9 @@ def leaf_at(tree: Node | None, pointer: str, offset: int) -> Node | None:
     return inside[0][0] if inside else None
 
 
-def _ttl(turn: Turn) -> float:
+def _ttl(old: list[Block]) -> float:
     """The life of the request's longest cached prefix (its last breakpoint's)."""
-    marks = [b.ttl for b in blocks(turn.body) if b.marked]
+    marks = [b.ttl for b in old if b.marked]
     return marks[-1] if marks else TTL_5M
 
 
@@ -145,16 +174,16 @@ def _thinking(body: dict[str, Any]) -> str:
     return _encode([body.get("thinking"), effort])
 
 
-def _cause(before: Turn, after: Turn) -> tuple[str, str]:
-    """(source, detail) of the break between two consecutive requests of a chain."""
+def _cause(before: Turn, after: Turn, old: list[Block], new: list[Block]) -> tuple[str, str]:
+    """(source, detail) of the break between two consecutive requests of a chain, whose
+    blocks are `old` and `new`."""
     if before.model != after.model:
         return "model", f"model changed from {before.model} to {after.model}"
     ended = before.t + (before.total_ms or 0) / 1000.0
-    gap, ttl = after.t - ended, _ttl(before)
+    gap, ttl = after.t - ended, _ttl(old)
     if gap > ttl:
         return "ttl", (f"{gap / 60:.1f} min since the previous reply; the cache lives "
                        f"{ttl / 60:.0f} min")
-    old, new = blocks(before.body), blocks(after.body)
     change = first_change(old, new)
     if change is not None:
         i, offset = change
@@ -175,13 +204,17 @@ def _cause(before: Turn, after: Turn) -> tuple[str, str]:
 
 def cache_breaks(chain: list[Turn]) -> Iterator[Finding]:
     """Cache breaks along one chain (its turns oldest first)."""
+    last: tuple[str | None, list[Block]] = (None, [])  # a request's blocks, kept for its next pair
     for before, after in zip(chain, chain[1:]):
         had = before.cached
         read = after.usage.cache_read_input_tokens or 0
         lost = had - read
         if not broke(had, after):
             continue
-        source, why = _cause(before, after)
+        old = last[1] if last[0] == before.id else blocks(before.body)
+        new = blocks(after.body)
+        last = (after.id, new)
+        source, why = _cause(before, after, old, new)
         created = after.usage.cache_creation_input_tokens or 0
         fresh = after.usage.input_tokens or 0
         tokens = max(0, min(lost, created + fresh))
