@@ -315,6 +315,16 @@ class Usage:
             cache_creation_1h=num(cc.get("ephemeral_1h_input_tokens")),
         )
 
+    @classmethod
+    def from_stored(cls, usage: dict[str, Any] | None) -> Usage:
+        """From the store's usage of an exchange (`cache_read_tokens`, ...)."""
+        u = usage if isinstance(usage, dict) else {}
+        return cls(input_tokens=u.get("input_tokens"), output_tokens=u.get("output_tokens"),
+                   cache_read_input_tokens=u.get("cache_read_tokens"),
+                   cache_creation_input_tokens=u.get("cache_creation_tokens"),
+                   cache_creation_5m=u.get("cache_creation_5m_tokens"),
+                   cache_creation_1h=u.get("cache_creation_1h_tokens"))
+
 
 @dataclass(slots=True)
 class Capture:

@@ -73,9 +73,20 @@ def test_show_json_and_text(home, populated):
     assert ex["request"]["body"]["messages"][0]["role"] == "user"
     assert ex["response"]["body"]["content"][2]["input"]["location"] == "Paris, France"
     assert ex["attribution"]["children"][0]["children"][0]["meta"]["source"] == "mcp:github"
+    # why it cost what it did: each kind of token at its rate, adding up to its price
+    from inspector.attribution.pricing import cost
+    from inspector.model import Usage
+
+    lines = {line["kind"]: line for line in ex["cost_lines"]}
+    assert sum(line["usd"] for line in ex["cost_lines"]) == pytest.approx(
+        cost(ex["request"]["model"], Usage.from_stored(ex["usage"])))
+    assert lines["output"]["tokens"] == ex["usage"]["output_tokens"]
+    assert ex["cache_saved_usd"] is not None and ex["cache_write_extra_usd"] is not None
     text = run(home, "show", rec.capture.id[:14])
     assert text.exit_code == 0 and "Let me check the weather" in text.output
     assert "x-api-key" in text.output
+    out = " ".join(text.output.split())
+    assert f"output {ex['usage']['output_tokens']:,} × $" in out
 
 
 def test_unknown_and_ambiguous_ids(home, populated):

@@ -11,9 +11,10 @@ price adds nothing, and figures stay None when no model of the group is priced.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
+from typing import Any, Callable
 
-from inspector.attribution.pricing import price_for
+from inspector.attribution.pricing import Price, price_for, write_split
+from inspector.model import Usage
 
 PER_MILLION = 1_000_000.0
 
@@ -28,16 +29,42 @@ GROUP BY key, r.model
 """
 
 
+def effect(price: Price, read: int, written_5m: int, written_1h: int) -> tuple[float, float]:
+    """(saved, extra): what `read` cache-read tokens cost less than plain input, and what
+    the writes cost more, at `price`."""
+    saved = read * (price.input - price.cache_read) / PER_MILLION
+    extra = (written_5m * (price.cache_write_5m - price.input)
+             + written_1h * (price.cache_write_1h - price.input)) / PER_MILLION
+    return saved, extra
+
+
+def request_effect(model: Any, usage: Usage | None) -> tuple[float, float] | None:
+    """(saved, extra) of one request, at the rates it was billed (long context or not);
+    None when its model or usage is unknown."""
+    price = price_for(model)
+    if price is None or usage is None or usage.input_tokens is None:
+        return None
+    return effect(price.for_usage(usage), usage.cache_read_input_tokens or 0,
+                  *write_split(usage))
+
+
+def describe(saved: float, extra: float, money: Callable[[float], str]) -> tuple[str, str]:
+    """(headline, detail) of a request's caching effect in words, dollars by `money`:
+    ("saved $0.059", "reads $0.060 under the uncached price, writes $0.0001 over it")."""
+    net = saved - extra
+    headline = f"saved {money(net)}" if net >= 0 else f"cost {money(-net)} more"
+    reads = f"reads {money(saved)} under the uncached price" if saved else ""
+    writes = (f"writes {money(extra)} over {'it' if reads else 'the uncached price'}"
+              if extra else "")
+    return headline, ", ".join(p for p in (reads, writes) if p)
+
+
 def _figures(model: str | None, read: int, written_1h: int, written: int
              ) -> tuple[float, float] | None:
     price = price_for(model) if model else None
     if price is None:
         return None
-    saved = read * (price.input - price.cache_read) / PER_MILLION
-    written_5m = max(written - written_1h, 0)
-    extra = (written_5m * (price.cache_write_5m - price.input)
-             + written_1h * (price.cache_write_1h - price.input)) / PER_MILLION
-    return saved, extra
+    return effect(price, read, max(written - written_1h, 0), written_1h)
 
 
 def cache_money(conn: sqlite3.Connection, lo: str, hi: str, key: str | None

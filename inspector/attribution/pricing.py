@@ -237,15 +237,47 @@ def price_assumed(model: Any) -> bool:
     return price is not None and price.assumed
 
 
+def write_split(usage: Usage) -> tuple[int, int]:
+    """(5-minute, 1-hour) cache writes; a write whose split is not known is 5-minute."""
+    one_hour = _n(usage.cache_creation_1h)
+    five_min = usage.cache_creation_5m
+    if five_min is None:
+        five_min = max(_n(usage.cache_creation_input_tokens) - one_hour, 0)
+    return five_min, one_hour
+
+
+@dataclass(frozen=True, slots=True)
+class CostLine:
+    """One kind of token of a request: how many, its rate (USD per million), the dollars."""
+
+    name: str
+    tokens: int
+    rate: float
+    usd: float
+
+
+def cost_lines(model: Any, usage: Usage | None) -> list[CostLine] | None:
+    """What each kind of token of a request cost at the rate it was billed (the lines add
+    up to `cost`); None when the model or the usage is unknown."""
+    price = price_for(model)
+    if price is None or usage is None or usage.input_tokens is None:
+        return None
+    rates = price.for_usage(usage)
+    five_min, one_hour = write_split(usage)
+    kinds = (("input (uncached)", usage.input_tokens, rates.input),
+             ("cache read", _n(usage.cache_read_input_tokens), rates.cache_read),
+             ("cache write 5m", five_min, rates.cache_write_5m),
+             ("cache write 1h", one_hour, rates.cache_write_1h),
+             ("output", _n(usage.output_tokens), rates.output))
+    return [CostLine(name, tokens, rate, tokens * rate / PER_MILLION)
+            for name, tokens, rate in kinds]
+
+
 def input_cost(price: Price, usage: Usage) -> float:
     """Dollars for the prompt side: uncached input, cache writes and cache reads (at the
     long-context rates when the prompt is over their threshold)."""
     price = price.for_usage(usage)
-    created = _n(usage.cache_creation_input_tokens)
-    one_hour = _n(usage.cache_creation_1h)
-    five_min = usage.cache_creation_5m
-    if five_min is None:
-        five_min = max(created - one_hour, 0)
+    five_min, one_hour = write_split(usage)
     return (
         _n(usage.input_tokens) * price.input
         + five_min * price.cache_write_5m

@@ -213,10 +213,46 @@ def show_cmd(ctx: click.Context, capture_id: str, as_json: bool, **opts: Any) ->
         annotate(store, ex)  # what Claude Code's /context claimed, beside ours
     from inspector.attribution.pricing import price_assumed
     ex["price_assumed"] = price_assumed((ex.get("request") or {}).get("model"))
+    ex.update(cost_figures(ex))
     if as_json:
         echo_json(ex)
         return
     _print_exchange(ex)
+
+
+def cost_figures(ex: dict[str, Any]) -> dict[str, Any]:
+    """Why the request cost what it did: each kind of token at its rate (`cost_lines`),
+    and what caching saved and cost against the uncached price (None: no price known)."""
+    from inspector.analysis.caching import request_effect
+    from inspector.attribution.pricing import cost_lines
+    from inspector.model import Usage
+
+    model, usage = (ex.get("request") or {}).get("model"), Usage.from_stored(ex.get("usage"))
+    lines = cost_lines(model, usage)
+    effect = request_effect(model, usage)
+    return {
+        "cost_lines": None if lines is None else [
+            {"kind": line.name, "tokens": line.tokens, "usd_per_million": round(line.rate, 6),
+             "usd": line.usd} for line in lines],
+        "cache_saved_usd": None if effect is None else effect[0],
+        "cache_write_extra_usd": None if effect is None else effect[1],
+    }
+
+
+def _cost_rows(ex: dict[str, Any]) -> list[tuple[str, str]]:
+    """The `show` rows saying what each kind of token cost, and what caching did."""
+    from inspector.analysis.caching import describe
+
+    rows = []
+    for line in ex.get("cost_lines") or []:
+        if line["tokens"]:
+            rows.append((f"  {line['kind']}", f"{_num(line['tokens'])} × "
+                         f"${line['usd_per_million']:g}/M = {_cost(line['usd'])}"))
+    saved, extra = ex.get("cache_saved_usd"), ex.get("cache_write_extra_usd")
+    if saved or extra:
+        headline, detail = describe(saved or 0.0, extra or 0.0, _cost)
+        rows.append(("caching", f"{headline} ({detail})"))
+    return rows
 
 
 def _answer_lines(message: Any) -> list[str]:
@@ -258,6 +294,7 @@ def _print_exchange(ex: dict[str, Any]) -> None:
     facts = [("model", req["model"]), ("stream", req["stream"]), ("session", req["session_id"]),
              ("stop reason", resp["stop_reason"]), ("stream complete", resp["stream_complete"]),
              ("error", resp["error"]), ("cost", _cost(ex["cost_usd"]) or None),
+             *_cost_rows(ex),
              ("top source", ex["top_source"]), ("request note", req["note"]),
              ("response note", resp["note"])]
     grid = Table.grid(padding=(0, 2))

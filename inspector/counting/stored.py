@@ -17,12 +17,7 @@ STORED_BUDGET = 200
 
 
 def usage_of(row: dict[str, Any]) -> Usage:
-    u = row.get("usage") or {}
-    return Usage(input_tokens=u.get("input_tokens"), output_tokens=u.get("output_tokens"),
-                 cache_read_input_tokens=u.get("cache_read_tokens"),
-                 cache_creation_input_tokens=u.get("cache_creation_tokens"),
-                 cache_creation_5m=u.get("cache_creation_5m_tokens"),
-                 cache_creation_1h=u.get("cache_creation_1h_tokens"))
+    return Usage.from_stored(row.get("usage"))
 
 
 def count_stored(store: Any, ids: list[str], api_key: str, upstream_url: str, upstream: Upstream,

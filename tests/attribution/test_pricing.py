@@ -116,3 +116,31 @@ def test_without_usage_costs_are_estimated_at_input_price():
     price = price_for(req["model"])
     assert root.meta["cost_usd"] == pytest.approx(root.tokens * price.input / 1e6)
     assert root.meta["request_cost_usd"] is None
+
+
+@pytest.mark.parametrize("usage", [
+    Usage(input_tokens=1_000, output_tokens=2_000, cache_read_input_tokens=100_000,
+          cache_creation_input_tokens=30_000, cache_creation_5m=20_000, cache_creation_1h=10_000),
+    Usage(input_tokens=12, output_tokens=0, cache_creation_input_tokens=5_000),  # no split known
+    Usage(input_tokens=5_000, output_tokens=800, cache_read_input_tokens=300_000),  # long context
+])
+def test_cost_lines_say_what_each_kind_of_token_cost_and_add_up(usage):
+    from inspector.analysis.caching import request_effect
+    from inspector.attribution.pricing import cost_lines
+
+    model = "claude-sonnet-4-5-20250929"
+    lines = {line.name: line for line in cost_lines(model, usage)}
+    assert sum(line.usd for line in lines.values()) == pytest.approx(cost(model, usage))
+    rates = price_for(model).for_usage(usage)  # over 200k tokens: the long-context rates
+    assert lines["input (uncached)"].rate == rates.input
+    assert lines["cache read"].tokens == (usage.cache_read_input_tokens or 0)
+    assert lines["cache write 5m"].tokens + lines["cache write 1h"].tokens == (
+        usage.cache_creation_input_tokens or 0)
+    assert lines["output"].usd == pytest.approx(usage.output_tokens * rates.output / 1e6)
+    saved, extra = request_effect(model, usage)
+    # caching's effect: the same tokens priced as plain input, less what they did cost
+    plain = ((usage.cache_read_input_tokens or 0) + (usage.cache_creation_input_tokens or 0)
+             ) * rates.input / 1e6
+    cached = lines["cache read"].usd + lines["cache write 5m"].usd + lines["cache write 1h"].usd
+    assert saved - extra == pytest.approx(plain - cached)
+    assert cost_lines("no-such-model", usage) is None and request_effect("x", usage) is None

@@ -77,11 +77,7 @@ def turn_of(ex: dict[str, Any]) -> Turn | None:
     u = ex.get("usage") or {}
     if u.get("input_tokens") is None:
         return None
-    usage = Usage(input_tokens=u.get("input_tokens"), output_tokens=u.get("output_tokens"),
-                  cache_read_input_tokens=u.get("cache_read_tokens"),
-                  cache_creation_input_tokens=u.get("cache_creation_tokens"),
-                  cache_creation_5m=u.get("cache_creation_5m_tokens"),
-                  cache_creation_1h=u.get("cache_creation_1h_tokens"))
+    usage = Usage.from_stored(u)
     headers: dict[str, str] = {}
     for pair in req.get("headers") or []:
         if isinstance(pair, (list, tuple)) and len(pair) == 2:

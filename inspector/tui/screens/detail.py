@@ -226,7 +226,8 @@ class DetailScreen(EndsChildProcess, Screen):
                 xv.response_json(ex), status=xv.field(ex, "status"),
                 stop_reason=xv.field(ex, "stop_reason"), usage=xv.usage(ex),
                 cost=xv.field(ex, "cost_usd"), error=xv.field(ex, "error"),
-                stream_complete=xv.field(ex, "stream_complete")), classes="rich-body"))]
+                stream_complete=xv.field(ex, "stream_complete"), model=xv.field(ex, "model")),
+                classes="rich-body"))]
         if name == "headers":
             return [VerticalScroll(Static(render_headers(
                 xv.request_headers(ex), xv.response_headers(ex)), classes="rich-body"))]
