@@ -40,7 +40,8 @@ from inspector.model import Node  # noqa: E402
 from inspector.store import (  # noqa: E402
     Filter, Record, Store, Writer, count_requests, get_exchange, list_requests, sessions,
 )
-from inspector.store.queries import iter_exchanges, iter_list_rows  # noqa: E402
+from inspector.store.exchanges import iter_exchanges  # noqa: E402
+from inspector.store.queries import iter_list_rows  # noqa: E402
 from inspector.timeparse import iso_utc  # noqa: E402
 
 rng = random.Random(1)

@@ -321,7 +321,8 @@ def test_a_body_nested_3000_deep_is_stored_and_attributed(home):
     assert ex["attribution"] is not None and ex["attribution"]["tokens"] > 0
     # the stored text is exactly what was sent, all 3000 levels of it
     with Store(home / "captures.db") as store:
-        from inspector.store.queries import iter_exchanges, Filter
+        from inspector.store.exchanges import iter_exchanges
+        from inspector.store.queries import Filter
 
         stored = next(iter(iter_exchanges(store, Filter(limit=0), parse_bodies=False)))
     assert str(stored["request"]["body"]) == text

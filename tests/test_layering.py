@@ -114,7 +114,8 @@ def test_reads_never_create_schema(tmp_path):
 
     from inspector.analysis.stats import compute_stats
     from inspector.store import Filter, Store, count_requests, list_requests, sessions
-    from inspector.store.queries import iter_exchanges, totals
+    from inspector.store.exchanges import iter_exchanges
+    from inspector.store.queries import totals
 
     path = tmp_path / "c.db"
     Store(path).close()

@@ -15,7 +15,8 @@ from inspector.ids import new_id
 from inspector.model import CapturedBody, Exchange
 from inspector.runtime.recorder import Recorder, from_wire, to_wire
 from inspector.store import Store
-from inspector.store.queries import Filter, count_requests, get_exchange
+from inspector.store.exchanges import get_exchange
+from inspector.store.queries import Filter, count_requests
 
 
 def make_exchange(body: bytes, reply: bytes) -> Exchange:

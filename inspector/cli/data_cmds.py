@@ -353,7 +353,8 @@ def export_cmd(ctx: click.Context, fmt: str, output: str | None, endpoint: str |
     list fields, a HAR 1.2 log for browser devtools, or OpenTelemetry spans sent to a
     collector (--format otlp --endpoint URL)."""
     from inspector.export import WRITERS, counted
-    from inspector.store.queries import count_requests, iter_exchanges, iter_list_rows
+    from inspector.store.exchanges import iter_exchanges
+    from inspector.store.queries import count_requests, iter_list_rows
 
     if fmt == "otlp" or endpoint:
         if fmt != "otlp" or not endpoint or output:

@@ -21,7 +21,8 @@ def send_spans(store: Any, f: Any, endpoint: str, header_pairs: tuple[str, ...],
 
     from inspector.export.otlp import (
         OtlpSender, is_messages_exchange, parse_headers, quiet_sdk_logs, span_data)
-    from inspector.store.queries import count_requests, iter_exchanges
+    from inspector.store.exchanges import iter_exchanges
+    from inspector.store.queries import count_requests
 
     try:
         headers = parse_headers(header_pairs)

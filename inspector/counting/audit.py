@@ -31,7 +31,7 @@ def claim_of(body: Any, reply: Any) -> tuple[str, int] | None:
 def claims_near(store: Any, ts: str) -> dict[str, int]:
     """Tool name -> tokens /context claimed, from count calls within WINDOW of `ts`
     (the call nearest in time wins)."""
-    from inspector.store.queries import exchange_dicts
+    from inspector.store.exchanges import exchange_dicts
 
     try:
         at = datetime.fromisoformat(ts.replace("Z", "+00:00"))

@@ -24,7 +24,7 @@ def count_stored(store: Any, ids: list[str], api_key: str, upstream_url: str, up
                  report: Callable[[str, str], None] = lambda i, s: None) -> int:
     """Count each request of `ids` and replace its stored tree; returns how many were."""
     from inspector.attribution import cost
-    from inspector.store.queries import exchange_dicts
+    from inspector.store.exchanges import exchange_dicts
 
     parts = urlsplit(upstream_url)
     client = CountClient(parts.scheme, parts.hostname or "api.anthropic.com",

@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from inspector import __version__
 from inspector.export.jsonl import encode, placeholder, splice
-from inspector.store.queries import RawJSON, StoredJSON
+from inspector.store.exchanges import RawJSON, StoredJSON
 
 # shared body parts already escaped as JSON string content, by sha256; bounded in count
 # and in characters (a part can be a 30 MB document)

@@ -12,7 +12,7 @@ import json
 import secrets
 from typing import Any, Iterable, TextIO
 
-from inspector.store.queries import RawJSON
+from inspector.store.exchanges import RawJSON
 
 _TOKEN = secrets.token_hex(6)
 # a placeholder string as json.dumps renders it: "\u0000<token>-<n>\u0000"

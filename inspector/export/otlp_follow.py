@@ -109,7 +109,7 @@ class Follower:
     def step(self) -> bool:
         """Send what is ready; True if there may be more right away, False to wait."""
         from inspector.export.otlp import is_messages_exchange, span_data
-        from inspector.store.queries import exchange_dicts
+        from inspector.store.exchanges import exchange_dicts
 
         store = self._open()
         if store is None:

@@ -445,8 +445,8 @@ class Store:
         return bodies.join(pieces, self.blob_texts(pieces[1::2]))
 
     def get(self, id_or_prefix: str) -> dict[str, Any] | None:
-        """The full exchange (see `queries.get_exchange`), or None if no id matches."""
-        from inspector.store.queries import exchange_dicts
+        """The full exchange (see `exchanges.get_exchange`), or None if no id matches."""
+        from inspector.store.exchanges import exchange_dicts
 
         full = self.resolve_id(id_or_prefix)
         if full is None:

@@ -156,14 +156,14 @@ class Backend(WindowReads):
 
     def exchange(self, capture_id: str) -> dict[str, Any]:
         """Everything stored about one capture (request, response, usage, timings, tree)."""
-        from inspector.store.queries import get_exchange
+        from inspector.store.exchanges import get_exchange
 
         return get_exchange(self._store(), capture_id)
 
     def sessions(self, terms: dict[str, Any], limit: int = 200) -> list[SessionSummary]:
         if not self.exists():
             return []
-        from inspector.store.queries import session_summaries
+        from inspector.store.sessions import session_summaries
 
         return session_summaries(self._store(), self._filter(terms, limit))
 

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from inspector.cli import cli as cli_group
 from inspector.config import Config
 from inspector.store import Store
-from inspector.store.queries import Filter, get_exchange, iter_exchanges, list_requests
+from inspector.store.exchanges import get_exchange, iter_exchanges
+from inspector.store.queries import Filter, list_requests
 
 from .conftest import cli
 

@@ -18,7 +18,8 @@ from inspector.cli import cli
 from inspector.config import Config
 from inspector.demo.traffic import demo_session
 from inspector.store import Store
-from inspector.store.queries import Filter, exchange_dicts, list_requests
+from inspector.store.exchanges import exchange_dicts
+from inspector.store.queries import Filter, list_requests
 
 from .otlp_receiver import Receiver, attrs
 

@@ -7,7 +7,7 @@ import io
 import json
 
 from inspector.export import WRITERS
-from inspector.store import Filter, Store, queries
+from inspector.store import Filter, Store, exchanges
 
 from .helpers import record
 
@@ -18,17 +18,17 @@ def test_exchanges_are_read_in_groups_bounded_by_body_bytes(tmp_path, monkeypatc
     store.write(recs)
     sizes = {r.capture.id: r.capture.request_bytes for r in recs}
     limit = 3 * 22_000
-    monkeypatch.setattr(queries, "EXPORT_BATCH_BYTES", limit)
+    monkeypatch.setattr(exchanges, "EXPORT_BATCH_BYTES", limit)
     groups: list[list[str]] = []
-    real = queries.exchange_dicts
+    real = exchanges.exchange_dicts
 
     def spy(store_, ids, parse_bodies=True):
         groups.append(list(ids))
         return real(store_, ids, parse_bodies=parse_bodies)
 
-    monkeypatch.setattr(queries, "exchange_dicts", spy)
+    monkeypatch.setattr(exchanges, "exchange_dicts", spy)
     out = io.StringIO()
-    assert WRITERS["har"](queries.iter_exchanges(store, Filter(), parse_bodies=False), out) == 12
+    assert WRITERS["har"](exchanges.iter_exchanges(store, Filter(), parse_bodies=False), out) == 12
     assert [i for g in groups for i in g] == [r.capture.id for r in recs]  # all, in order
     assert len(groups) > 3
     for g in groups:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from inspector.capture import build_capture
 from inspector.cli import cli
 from inspector.store import Record, Store, Writer
-from inspector.store.queries import exchange_dicts
+from inspector.store.exchanges import exchange_dicts
 
 BEARER = "oat01-" + "Qm7" * 12
 COOKIE_VALUE = "sess-" + "Zx4Yw2" * 5

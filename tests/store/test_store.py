@@ -217,7 +217,7 @@ def test_history_is_stored_once_per_session(store):
 
 def test_export_escaping_of_stored_bodies_matches_json(store):
     from inspector.export.har import escaped_text
-    from inspector.store.queries import StoredJSON
+    from inspector.store.exchanges import StoredJSON
 
     recs = [record(big=9000, user_text='quote " backslash \\ newline \n tab \t é ☃')
             for _ in range(2)]

@@ -31,7 +31,9 @@ def iter_sessions(store: Any, since: float | None = None, until: float | None = 
     time, the most recently active first: memory holds one session's requests (the
     requests of a busy week read at once held 5.7 GB). `progress(n)` hears how many
     requests were read, every hundred."""
-    from inspector.store.queries import Filter, iter_exchanges, session_ids
+    from inspector.store.exchanges import iter_exchanges
+    from inspector.store.queries import Filter
+    from inspector.store.sessions import session_ids
 
     period = Filter(since=since, until=until, session=session, limit=0)
     read = 0

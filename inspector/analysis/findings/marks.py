@@ -164,7 +164,7 @@ class MarkReader:
         return self.marker.marks([r["id"] for r in rows])
 
     def _read(self, ids: list[str]) -> None:
-        from inspector.store.queries import exchange_dicts
+        from inspector.store.exchanges import exchange_dicts
 
         for at in range(0, len(ids), READ_GROUP):
             for ex in exchange_dicts(self.store, ids[at:at + READ_GROUP]):
