@@ -23,6 +23,7 @@ from inspector.timeparse import parse_time
 #: the live OTLP follower's status lines, in the log file of the app
 otlp_log = logging.getLogger("inspector.otlp")
 
+
 class Failure(click.ClickException):
     """A one-line error for the user; exit code 1."""
 
