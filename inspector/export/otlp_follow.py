@@ -180,11 +180,13 @@ def _sleep(seconds: float, should_stop: Callable[[], bool]) -> None:
 class FollowerProcess:
     """Handle on a running follower process."""
 
-    def __init__(self, proc: subprocess.Popen) -> None:
+    def __init__(self, proc: subprocess.Popen, relay: threading.Thread | None = None) -> None:
         self.proc = proc
+        self.relay = relay  # the thread passing its status on, if any
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Ask it to send what is left (a few seconds at most) and end."""
+        """Ask it to send what is left (a few seconds at most) and end; its last status
+        has been passed on when this returns."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -192,6 +194,8 @@ class FollowerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.relay is not None:
+            self.relay.join(5)
 
 
 #: what hears the follower's status: (fault, line); fault is None for any other output
@@ -217,10 +221,12 @@ def start_follower(db_path: Path, endpoint: str, headers: dict[str, str], *,
     proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, stdout=out,
                             stderr=subprocess.STDOUT if on_status is not None else out,
                             start_new_session=True)
+    relay = None
     if on_status is not None:
-        threading.Thread(target=_relay_status, args=(proc.stdout, on_status),
-                         name="claude-inspect-otlp-status", daemon=True).start()
-    return FollowerProcess(proc)
+        relay = threading.Thread(target=_relay_status, args=(proc.stdout, on_status),
+                                 name="claude-inspect-otlp-status", daemon=True)
+        relay.start()
+    return FollowerProcess(proc, relay)
 
 
 def _relay_status(stream: Any, on_status: StatusListener) -> None:

@@ -72,6 +72,27 @@ def test_run_reverse_mode_needs_no_ca(home, tmp_path, stub):
     assert len(rows) == 1 and rows[0]["status"] == 200
 
 
+def test_run_says_at_the_end_what_a_dead_collector_did_not_get(home, tmp_path, proxy_args):
+    """The command owns the terminal while it runs; once it ends, spans the collector
+    never took are said, with the command that sends them (no later follower will)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    script = tmp_path / "client.py"
+    script.write_text(CLIENT)
+    endpoint = f"http://127.0.0.1:{dead}"
+    out = cli("run", *proxy_args, "--otlp-endpoint", endpoint, "--", sys.executable,
+              str(script))
+    assert out.returncode == 0, out.stderr
+    assert len(_stored(home)) == 1  # recorded all the same
+    warning = [line for line in out.stderr.splitlines() if "OTLP" in line]
+    assert len(warning) == 1 and "collector unreachable" in warning[0], out.stderr
+    assert f"--format otlp --endpoint {endpoint}` sends them" in warning[0]
+    assert "--since 2m " in warning[0] and "retrying" not in warning[0]
+
+
 def test_second_run_reuses_the_running_proxy(home, tmp_path, proxy_args):
     flag = tmp_path / "go"
     waiter = tmp_path / "wait.py"
