@@ -3,10 +3,13 @@ headless commands start fast and never load it."""
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from inspector.cli.common import (
     Failure,
+    OtlpTrouble,
     handles_errors,
     home_options,
     load_config,
@@ -44,9 +47,13 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
 
         runtime = IsolatedRuntime(config)
     log_to_file(config.home)
-    # the collector's trouble is said on screen, not only in the log
-    follower = (start_live_otlp(config, console=False, notice=runtime.notice)
-                if runtime is not None else None)
+    # the collector's trouble is said on screen, not only in the log; what it had not
+    # taken when the app closes, on the terminal after it
+    otlp, started = OtlpTrouble(), time.time()
+    follower = None
+    if runtime is not None:
+        runtime.add_listener(otlp)
+        follower = start_live_otlp(config, console=False, notice=runtime.notice)
     app = make_app(config, runtime, backend=backend)
     try:
         app.run()
@@ -54,6 +61,7 @@ def tui(ctx: click.Context, no_proxy: bool = False, **opts) -> None:
         if runtime is not None:
             runtime.stop(timeout=10)  # a no-op when the app already stopped it
         stop_live_otlp(follower)
+    otlp.say(started, config.otlp_endpoint)
 
 
 def register(group: click.Group) -> None:

@@ -12,6 +12,7 @@ import json
 import logging
 import re
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -135,6 +136,28 @@ def start_live_otlp(config: Config, console: bool = True,
     finally:
         if output is not None:
             output.close()  # the child holds its own copy
+
+
+class OtlpTrouble:
+    """A runtime listener keeping the live OTLP export's last fault (None once the
+    collector answers again), to be said when the process ends: what the follower had
+    not sent by then, no later follower sends (each starts from the newest capture)."""
+
+    def __init__(self) -> None:
+        self.fault: str | None = None
+
+    def __call__(self, event: str, data: Any) -> None:
+        if event == "notice" and data[0] in ("otlp_fault", "otlp_ok"):
+            self.fault = data[1] if data[0] == "otlp_fault" else None
+
+    def say(self, started: float, endpoint: str | None) -> None:
+        """The warning on stderr, with the command that sends what was not sent."""
+        if self.fault is None:
+            return
+        minutes = int((time.time() - started) // 60) + 2
+        click.echo(f"claude-inspect: warning: {self.fault.removesuffix('; retrying')}; "
+                   f"the spans not sent are stored: `claude-inspect export --since "
+                   f"{minutes}m --format otlp --endpoint {endpoint}` sends them", err=True)
 
 
 def stop_live_otlp(follower: Any) -> None:

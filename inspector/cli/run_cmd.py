@@ -12,6 +12,7 @@ import click
 
 from inspector.cli.common import (
     Failure,
+    OtlpTrouble,
     handles_errors,
     home_options,
     load_config,
@@ -63,7 +64,7 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
 
     runtime = follower = None
     faults: list[str] = []  # said after COMMAND ends: its terminal is its own until then
-    otlp: list[str | None] = [None]  # the collector's trouble, if the last word was one
+    otlp = OtlpTrouble()
     # A running proxy knows nothing of a gateway set here, so reuse one only without it.
     address = None if gateway else running_proxy(config)
     if address is None:
@@ -75,7 +76,8 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
         if not listen_given:
             config.listen = f"{config.listen_hostport[0]}:0"
         runtime = Runtime(config)
-        runtime.add_listener(fault_listener(faults, otlp))
+        runtime.add_listener(fault_listener(faults))
+        runtime.add_listener(otlp)
         follower = start_live_otlp(config, console=False, notice=runtime.notice)
         runtime.start()
         if runtime.proxy_error:
@@ -106,29 +108,19 @@ def run(ctx: click.Context, command: tuple[str, ...], reverse: bool, **opts) -> 
         stop_live_otlp(follower)
     for line in faults[-5:]:
         click.echo(f"claude-inspect: warning: {line}", err=True)
-    if otlp[0] is not None:  # what the follower could not send, nothing will send later
-        minutes = int((time.time() - started) // 60) + 2
-        said = otlp[0].removesuffix("; retrying")
-        click.echo(f"claude-inspect: warning: {said}; the spans not sent are stored: "
-                   f"`claude-inspect export --since {minutes}m --format otlp --endpoint "
-                   f"{config.otlp_endpoint}` sends them", err=True)
+    otlp.say(started, config.otlp_endpoint)
     if code is None:
         raise Failure(error)
     click.echo(summary_line(config, started, reused=runtime is None), err=True)
     ctx.exit(code)
 
 
-def fault_listener(faults: list[str], otlp: list[str | None] | None = None):
-    """A runtime listener keeping the recorder's fault lines (from its threads), and in
-    `otlp[0]` the live OTLP export's last fault (None once the collector answers)."""
+def fault_listener(faults: list[str]):
+    """A runtime listener keeping the recorder's fault lines (from its threads)."""
 
     def listen(event: str, data) -> None:
-        if event != "notice":
-            return
-        if data[0] == "recorder_fault" and data[1] not in faults:
+        if event == "notice" and data[0] == "recorder_fault" and data[1] not in faults:
             faults.append(data[1])
-        elif otlp is not None and data[0] in ("otlp_fault", "otlp_ok"):
-            otlp[0] = data[1] if data[0] == "otlp_fault" else None
 
     return listen
 
