@@ -20,6 +20,7 @@ import click
 
 from inspector.cli.common import (
     Failure,
+    OtlpTrouble,
     handles_errors,
     home_options,
     load_config,
@@ -49,14 +50,15 @@ def exchange_line(ex: Exchange) -> str:
 def line_listener(lines: queue.Queue[tuple[bool, str]]) -> Any:
     """A runtime listener that queues one line per finished exchange and per notice, as
     (for stderr, text); the main thread prints them, so a slow terminal never slows
-    forwarding. What the recorder says goes to stderr (faults as warnings)."""
+    forwarding. What the recorder and the OTLP export say goes to stderr (faults as
+    warnings)."""
 
     def listen(event: str, data: Any) -> None:
         if event == "exchange_finished":
             lines.put((False, exchange_line(data)))
-        elif event == "notice" and data[0] == "recorder_fault":
+        elif event == "notice" and data[0] in ("recorder_fault", "otlp_fault"):
             lines.put((True, f"warning: {data[1]}"))
-        elif event == "notice" and data[0].startswith("recorder_"):
+        elif event == "notice" and data[0].startswith(("recorder_", "otlp_")):
             lines.put((True, f"note: {data[1]}"))  # beside the warnings it follows
         elif event == "notice" and data[0] != "listening":
             lines.put((False, f"note: {data[1]}"))
@@ -151,8 +153,10 @@ def register(group: click.Group) -> None:
         previous = {sig: signal.signal(sig, lambda *_: stopping.set()) for sig in stops}
         # From here on a Ctrl-C (or SIGTERM) at any moment stops cleanly: the runtime is
         # stopped in `finally`, however far its start got.
+        otlp, started = OtlpTrouble(), time.time()
+        runtime.add_listener(otlp)
         try:
-            follower = None if no_record else start_live_otlp(config)
+            follower = None if no_record else start_live_otlp(config, notice=runtime.notice)
             runtime.start()
             if runtime.proxy_error:
                 raise Failure(runtime.proxy_error)
@@ -176,12 +180,14 @@ def register(group: click.Group) -> None:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             runtime.stop()  # bounded: what could not be stored is counted and said
+            # after the recorder's drain, the follower sends what was stored last
+            stop_live_otlp(follower)
             while True:
                 try:
                     console.echo(*reversed(lines.get_nowait()))
                 except queue.Empty:
                     break
-            stop_live_otlp(follower)  # after the drain: it sends what was stored last
+        otlp.say(started, config.otlp_endpoint)
         recorder = runtime.writer
         if recorder is not None and recorder.not_stored:
             console.echo(f"warning: {recorder.not_stored} of {runtime.captured} exchanges "

@@ -214,6 +214,25 @@ def test_collector_down_costs_a_status_line_never_a_capture(home, stub):
     exchanges = stored(home)
     assert len(exchanges) == 4 and len(spans) == 4
     assert "collector reachable again" in err
+    assert "sends them" not in err  # nothing was left unsent
+
+
+def test_a_proxy_stopped_while_the_collector_is_down_says_what_it_did_not_send(home, stub):
+    collector_port = _free_port()
+    endpoint = f"http://127.0.0.1:{collector_port}"
+    proc, port = start_proxy("--resolve", f"api.anthropic.com:443:127.0.0.1:{stub.port}",
+                             "--upstream-ca", stub.ca_file, "--otlp-endpoint", endpoint)
+    try:
+        send_turns(home, port, 1)
+        line = proc.stderr.readline()
+        assert line.startswith("warning: OTLP: 1 span waiting, collector unreachable"), line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    (last,) = [x for x in err.splitlines() if "sends them" in x]
+    assert f"--format otlp --endpoint {endpoint}` sends them" in last
+    assert "proxy stopped" in out and len(stored(home)) == 1
 
 
 def test_settings_come_from_config_toml_and_are_checked(home):
