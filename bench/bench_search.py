@@ -48,7 +48,7 @@ from inspector.cli import cli  # noqa: E402
 from inspector.store import (  # noqa: E402
     Filter, Record, Store, count_requests, list_requests, search_index,
 )
-from inspector.store import writer  # noqa: E402
+from inspector.store import search_backlog, writer  # noqa: E402
 from inspector.store.search import TextSearch, find_hits, index_progress  # noqa: E402
 
 RARE = "xylophonist"
@@ -215,7 +215,7 @@ def drain(path: Path) -> None:
             if not store.index_backlog(writer.INDEX_BATCH):
                 break
             batches.append(time.perf_counter() - b0)
-            left = search_index.backlog_count(store.conn)
+            left = search_backlog.backlog_count(store.conn)
             if not during and left <= 1000:  # nearly done: the index and a short scan
                 probe = Store(path, readonly=True)
                 took, rows = ms(lambda: list_requests(probe, Filter(text=RARE, limit=20)))

@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 from inspector.config import create_private_file
 from inspector.model import Node
-from inspector.store import bodies, rollups, rows, search_index
+from inspector.store import bodies, rollups, rows, search_backlog, search_index
 from inspector.store.compact import Spooled, encode_tree, pack, pack_spooled, unpack
 from inspector.store.version import SCHEMA_VERSION
 from inspector.store.records import Record
@@ -328,16 +328,16 @@ class Store:
 
     def index_backlog(self, batch: int = 500) -> int:
         """Index up to `batch` of the captures stored before the search index existed, in
-        one short transaction of its own (see `search_index.py`); returns how many (0: none
+        one short transaction of its own (see `search_backlog.py`); returns how many (0: none
         left). Another writer waits at most one batch. `BEGIN IMMEDIATE` takes the write
         lock before the backlog's mark is read, so two writers never index the same batch."""
         conn = self.conn
         with self._lock:
-            if search_index.backlog_upto(conn) is None:
+            if search_backlog.backlog_upto(conn) is None:
                 return 0
             conn.execute("BEGIN IMMEDIATE")
             try:
-                done = search_index.index_backlog(conn, batch)
+                done = search_backlog.index_backlog(conn, batch)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

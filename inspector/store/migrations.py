@@ -13,7 +13,7 @@ import sqlite3
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from inspector.store import rollups, search_index
+from inspector.store import rollups, search_backlog, search_index
 from inspector.store.version import SCHEMA_VERSION
 
 migrations = Migrations("claude-inspect")
@@ -264,10 +264,10 @@ def text_search(db: Database) -> None:
     """Full-text search over every stored part of a capture, shared parts included (see
     `search_index.py`). Only the schema and a mark of what is left to index: the captures
     stored so far are indexed afterwards, a short transaction at a time, by the recorder
-    while idle (`search_index.index_backlog`), and searched by scanning meanwhile. Indexing
+    while idle (`search_backlog.index_backlog`), and searched by scanning meanwhile. Indexing
     them here held the write lock for tens of seconds on 100k captures."""
     _run(db, search_index.SCHEMA)
-    search_index.start_backlog(db.conn)
+    search_backlog.start_backlog(db.conn)
 
 
 @_numbered

@@ -12,7 +12,7 @@ Two ways to find the requests that match, both ending with the regex on the real
   Text inside long base64 runs is not indexed: a regex only such a run matches is found
   by scanning, not through the index.
   Captures stored before the index existed and not indexed yet (its backlog, see
-  `search_index.py`) are scanned with the regex instead and added; they count as
+  `search_backlog.py`) are scanned with the regex instead and added; they count as
   candidates, so a big backlog makes search scan the list as below.
 * by scanning requests in list order: each request's own texts, then its shared parts,
   whose verdicts are kept, so a session's system prompt and history are read once.
@@ -30,7 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from inspector.store import search_index
+from inspector.store import search_backlog, search_index
 from inspector.store.bodies import _DECODER, _ws
 from inspector.store.compact import unpack
 from inspector.store.search_index import _MARKER, searchable
@@ -73,7 +73,7 @@ class TextSearch:
         self.piece_query = loose if loose != self.query else None
         self.indexed = search_index.has_index(store.conn)
         #: requests with a rowid at most this are not indexed yet: scanned (None: none)
-        self.backlog = search_index.backlog_upto(store.conn) if self.indexed else None
+        self.backlog = search_backlog.backlog_upto(store.conn) if self.indexed else None
         #: shared part hash -> whether it or a part it names matches
         self._parts: dict[str, bool] = {}
 
@@ -239,7 +239,7 @@ def index_progress(store: Any) -> tuple[int, int]:
     total = store.execute("SELECT count(*) FROM requests").fetchone()[0]
     if not search_index.has_index(store.conn):
         return 0, total
-    return total - search_index.backlog_count(store.conn), total
+    return total - search_backlog.backlog_count(store.conn), total
 
 
 # -- hits in one request ------------------------------------------------------------------

@@ -8,7 +8,7 @@ error (say, locked by another process) is retried with backoff, never raised to 
 Ctrl-C, SIGTERM or quitting the app.
 
 With `index_when_idle`, the thread also works off the search index's backlog (captures
-stored before the index existed, see `search_index.py`) whenever its queue has been empty
+stored before the index existed, see `search_backlog.py`) whenever its queue has been empty
 for `IDLE` seconds: one short batch at a time, `PAUSE` apart, checking the queue between
 batches, so a capture waits at most one batch, and another process's writer too.
 """

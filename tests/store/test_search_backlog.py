@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from inspector.store import Filter, Store, Writer, list_requests, search_index
+from inspector.store import Filter, Store, Writer, list_requests, search_backlog
 from inspector.store.search import TextSearch, index_progress
 
 from .helpers import as_schema_6, record
@@ -61,7 +61,7 @@ def test_the_backlog_is_indexed_in_batches_newest_first(old, tmp_path):
         assert _ids(store, "word6x") == [ids[0]] and _ids(store, "word0x") == [ids[6]]
         assert store.index_backlog(3) == 3
         assert store.index_backlog(3) == 1  # fewer than asked: the backlog is done
-        assert search_index.backlog_upto(store.conn) is None
+        assert search_backlog.backlog_upto(store.conn) is None
         assert store.index_backlog(3) == 0
         assert index_progress(store) == (7, 7)
         search = TextSearch(store, "word2x")
@@ -87,7 +87,7 @@ def test_each_batch_commits_so_another_writer_waits_at_most_one(old):
         assert index_progress(other) == (2, 7)  # committed: seen by another connection
         new = record(user_text="written meanwhile wombat")
         other.write([new])  # indexed as written, above the backlog's mark
-        assert search_index.backlog_upto(other.conn) < other.execute(
+        assert search_backlog.backlog_upto(other.conn) < other.execute(
             "SELECT rowid FROM requests WHERE id = ?", (new.capture.id,)).fetchone()[0]
         assert index_progress(store) == (3, 8)
         assert TextSearch(store, "wombat").indexed_ids() is not None

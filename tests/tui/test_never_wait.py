@@ -14,6 +14,7 @@ from inspector.tui.widgets.stats.groups_table import GroupsTable
 from inspector.tui.backend import Backend
 from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.format import AtLeast
+from inspector.tui.screens import filter_box
 from inspector.tui.screens import main as main_screen
 from inspector.tui.screens.detail import DetailScreen
 from inspector.tui.screens.stats import StatsScreen
@@ -68,7 +69,7 @@ async def test_typing_a_filter_asks_once(filled, monkeypatch):
         calls = _spy_windows(app, monkeypatch)
         await pilot.press("slash", *"model:opus")
         await wait_for(pilot, lambda: _table(app).row_count == 3)
-        await pilot.pause(main_screen.DEBOUNCE + 0.1)
+        await pilot.pause(filter_box.DEBOUNCE + 0.1)
         assert calls == [{"model": "opus"}]  # not one read per key, no read for `mo`
         assert all("opus" in r.model for r in _table(app).rows_by_id.values())
 

@@ -2,8 +2,8 @@
 Raw, Timing, and Diff (what changed since the previous request of the session). The
 exchange and the diff are loaded in thread workers; Escape goes back.
 
-Ratings: `g`/`+` good, `b`/`-` bad, `n` with a note. Stored in a worker (the store's
-`feedback` table, as `claude-inspect rate` does) and shown in the summary line."""
+Ratings: `g`/`+` good, `b`/`-` bad, `n` with a note. The Diff tab and the ratings are
+handled in `detail_diff_rating`."""
 
 from __future__ import annotations
 
@@ -26,18 +26,17 @@ from textual.worker import get_current_worker
 from inspector.tui import exchange_view as xv
 from inspector.tui.errors import guarded
 from inspector.tui.screens.child_process import EndsChildProcess
+from inspector.tui.screens.detail_diff_rating import DiffAndRatings
 from inspector.tui.widgets.detail.context_tree import ContextView
 from inspector.tui.widgets.footer import KeysFooter
 from inspector.tui.widgets.detail.raw_view import RawDoc, RawView
 from inspector.tui.widgets.detail.loaded import Loaded
 from inspector.tui.widgets.detail.messages import (
-    DiffLoaded, ExchangeLoaded, FindingsLoaded, Rated, RawReady, SearchDone)
+    ExchangeLoaded, FindingsLoaded, RawReady, SearchDone)
 from inspector.tui.widgets.detail.search import Hit, find_hits, leaves
 from inspector.tui.widgets.detail.tabs import DetailTabs, Pane
 from inspector.tui.widgets.detail.transcript import ConversationView, Transcript
 from inspector.tui.widgets.detail.transcript_items import Item
-from inspector.tui.widgets.detail.diff import first_request_text, render_diff
-from inspector.tui.widgets.detail.rating_prompt import RatingPrompt
 from inspector.tui.widgets.detail.headers import render_headers
 from inspector.tui.widgets.detail.summary import findings_text, summary_line
 from inspector.tui.widgets.detail.response import render_response
@@ -51,7 +50,7 @@ TAB_TITLES = (("context", "Context"), ("conversation", "Conversation"),
 TABS = tuple(name for name, _ in TAB_TITLES)
 
 
-class DetailScreen(EndsChildProcess, Screen):
+class DetailScreen(DiffAndRatings, EndsChildProcess, Screen):
     # the loading dots on three lines, not the whole screen: Textual draws every line of
     # the indicator's area on each of its frames (~10 ms at 160x45), while the request loads
     DEFAULT_CSS = "DetailScreen #detail-loading { height: 3; }"
@@ -120,14 +119,6 @@ class DetailScreen(EndsChildProcess, Screen):
             self.query_one("#detail-search", Static).update(
                 Text(f" searching /{self.search}/ …", style="dim"))
         self._load(self.capture_id)  # then the diff: see on_exchange_loaded
-
-    @work(thread=True, exclusive=True, group="diff", exit_on_error=False)
-    def _load_diff(self, capture_id: str) -> None:
-        try:
-            self.post_message(DiffLoaded(self.backend.diff(capture_id)))
-        except Exception as e:  # e.g. an id prefix that is no longer unique
-            log.exception("diff of %s", capture_id)
-            self.post_message(DiffLoaded(None, f"{type(e).__name__}: {e}"))
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self, capture_id: str) -> None:
@@ -290,78 +281,6 @@ class DetailScreen(EndsChildProcess, Screen):
         if message.findings:
             box.update(findings_text(message.findings))
             box.display = True
-
-    # -- diff ----------------------------------------------------------------------------
-    def on_diff_loaded(self, message: DiffLoaded) -> None:
-        self.diff, self.diff_error = message.diff, message.error
-        self.diff_loaded = True
-        if message.error:
-            self.notify(message.error, title="Cannot compare", severity="warning")
-        self._show_diff()
-
-    def _show_diff(self) -> None:
-        """Fill the Diff tab once both the tab and the diff are there."""
-        bodies = self.query("#diff-body")
-        if not bodies or not self.diff_loaded:
-            return
-        if self.diff_error:
-            body = Text(self.diff_error, style="red")
-        elif self.diff is None:
-            body = first_request_text(str((self.exchange or {}).get("id", self.capture_id)))
-        else:
-            body = render_diff(self.diff, show_unchanged=self.show_unchanged)
-        shown = self.query_one(DetailTabs).active == "diff"
-        # in a hidden tab, new text needs no layout of the screen (30-40 ms on a long
-        # request, just after its first frame): its size is measured when the tab shows
-        static = bodies.first(Static)
-        static.update(body, layout=shown)
-        if not shown:
-            static.clear_cached_dimensions()
-
-    def action_toggle_unchanged(self) -> None:
-        self.show_unchanged = not self.show_unchanged
-        self._show_diff()
-
-    # -- ratings -------------------------------------------------------------------------
-    def action_rate(self, word: str, note: str | None = None) -> None:
-        if self.exchange is None:
-            self.notify("Still loading the request.", timeout=2)
-            return
-        self._store_rating(self.exchange["id"], word, note)
-
-    def action_rate_with_note(self) -> None:
-        if self.exchange is None:
-            return
-
-        def done(answer: tuple[str, str] | None) -> None:
-            if answer is not None:
-                self.action_rate(*answer)
-
-        self.app.push_screen(RatingPrompt(self.exchange["id"]), done)
-
-    @work(thread=True, group="rate", exit_on_error=False)
-    def _store_rating(self, capture_id: str, word: str, note: str | None) -> None:
-        try:
-            self.post_message(Rated(self.backend.rate(capture_id, word, note)))
-        except Exception as e:
-            log.exception("rating %s", capture_id)
-            self.post_message(Rated(None, f"{type(e).__name__}: {e}"))
-
-    def on_rated(self, message: Rated) -> None:
-        if message.stored is None:
-            self.notify(message.error or "not stored", title="Rating not stored",
-                        severity="error")
-            return
-        from inspector.analysis.ratings import rating_value
-
-        stored = message.stored
-        if self.exchange is not None:
-            self.exchange.setdefault("feedback", []).append(
-                {"rating": rating_value(stored["rating"]), "note": stored.get("note")})
-            self.query_one("#detail-summary", Static).update(summary_line(self.exchange),
-                                                             layout=False)
-        self.notify(f"Rated {stored['rating']}" + (f": {stored['note']}" if stored.get("note")
-                                                    else ""), timeout=3)
 
     @guarded
     async def on_detail_tabs_activated(self, event: DetailTabs.Activated) -> None:

@@ -10,7 +10,7 @@ past its feed position (`seq`, a rowid) and the requests in flight, and updates 
 those rows of the table (`ChangesLoaded`), whatever the store holds.
 
 Never wait: typing in the filter box applies the filter `DEBOUNCE` seconds after the last
-key, leaving out what is not finished yet (see `filtering`); a newer filter stops the
+key, leaving out what is not finished yet (see `filter_box`); a newer filter stops the
 query still running for an older one; Escape paints the unfiltered head from memory at
 once (then refreshes it); `g` goes to the newest request, loading the head if needed.
 """
@@ -31,11 +31,11 @@ from textual.widgets import Header, Input
 
 from inspector.tui import format as fmt
 from inspector.tui.errors import guarded
-from inspector.tui.filtering import FilterSyntaxError, parse_filter
 from inspector.tui.widgets.requests.empty_state import EmptyState
 from inspector.tui.widgets.requests.table import RequestsTable
 from inspector.tui.widgets.status.status_bar import Counts, ProxyState, StatusBar
 from inspector.tui.widgets.footer import KeysFooter
+from inspector.tui.screens.filter_box import FilterBox
 from inspector.tui.screens.idle_jobs import IdleJobs
 
 if TYPE_CHECKING:
@@ -50,8 +50,6 @@ WINDOW = 200
 STEP = 100
 #: shortest time between two refreshes caused by new captures (seconds)
 REFRESH_GAP = 0.1
-#: quiet time after the last key before a typed filter applies (seconds)
-DEBOUNCE = 0.25
 #: the anchor of a load that puts the cursor on the newest request
 NEWEST = "<newest>"
 
@@ -97,7 +95,7 @@ class WindowFailed(Message):
         self.reason = reason
 
 
-class MainScreen(IdleJobs, Screen):
+class MainScreen(IdleJobs, FilterBox, Screen):
     """Requests as they happen."""
 
     BINDINGS = [
@@ -335,12 +333,6 @@ class MainScreen(IdleJobs, Screen):
         if show and (focused is None or not focused.display or focused.disabled):
             table.focus()
 
-    def _show_filter_box(self, show: bool) -> None:
-        """A hidden filter box must not keep (or get) the keyboard: keys would vanish."""
-        box = self.query_one("#filter", Input)
-        box.display = show
-        box.disabled = not show
-
     # -- status ----------------------------------------------------------------------
     def set_proxy_state(self, state: ProxyState) -> None:
         self.proxy_state = state
@@ -383,61 +375,6 @@ class MainScreen(IdleJobs, Screen):
             return
         self.load(0, anchor=NEWEST, interrupt=True)
 
-    def show_filter(self, text: str) -> None:
-        """Set the filter box to `text` and apply it."""
-        box = self.query_one("#filter", Input)
-        self._show_filter_box(True)
-        with box.prevent(Input.Changed):
-            box.value = text
-        self.apply_filter(text)
-        self.query_one(RequestsTable).focus()
-
-    def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        self._show_filter_box(True)
-        box.focus()
-
-    @on(Input.Submitted, "#filter")
-    def _filter_submitted(self, message: Input.Submitted) -> None:
-        self._stop_typed_timer()
-        self.apply_filter(message.value)
-        self.query_one(RequestsTable).focus()
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, message: Input.Changed) -> None:
-        """Typing: apply once the keys pause for DEBOUNCE seconds."""
-        self._stop_typed_timer()
-        self._typed_timer = self.set_timer(DEBOUNCE, self._apply_typed)
-
-    def _stop_typed_timer(self) -> None:
-        if self._typed_timer is not None:
-            self._typed_timer.stop()
-            self._typed_timer = None
-
-    def _apply_typed(self) -> None:
-        self._typed_timer = None
-        self.apply_filter(self.query_one("#filter", Input).value, quiet=True)
-
-    @guarded
-    def apply_filter(self, text: str, *, quiet: bool = False) -> None:
-        """Filter the table with `text`; `quiet`: the user is still typing, so leave out
-        what is unfinished and say nothing of mistakes. The same terms are not asked
-        again."""
-        try:
-            terms = parse_filter(text, typing=quiet)
-        except FilterSyntaxError as e:
-            if not quiet:
-                self.notify(str(e), title="Filter", severity="warning")
-            return
-        if quiet and terms == self.terms:
-            return
-        if not terms and self.terms and self._head is not None:
-            self._restore_head()
-            return
-        self.terms = terms
-        self.filter_text = text.strip()
-        self.load(0, interrupt=True)
-
     def _restore_head(self) -> None:
         """Back to no filter: paint the unfiltered head kept from before, at once, then
         read it again quietly (captures may have arrived meanwhile)."""
@@ -450,23 +387,6 @@ class MainScreen(IdleJobs, Screen):
                               head.seq, head.pending, head.quota)
         self.on_window_loaded(replay)
         self.load(0, merge=True)
-
-    def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        self._stop_typed_timer()
-        if box.display or self.terms:
-            with box.prevent(Input.Changed):
-                box.value = ""
-            self._show_filter_box(False)
-            self.apply_filter("")
-            self.query_one(RequestsTable).focus()
-
-    def on_key(self, event) -> None:  # noqa: ANN001
-        # Escape inside the filter box clears and hides it.
-        box = self.query_one("#filter", Input)
-        if event.key == "escape" and box.has_focus:
-            event.stop()
-            self.action_clear_filter()
 
     def action_follow(self) -> None:
         table = self.query_one(RequestsTable)
