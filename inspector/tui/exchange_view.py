@@ -192,7 +192,8 @@ def group_text(node: Node, request: Any, each: int = 600, most: int = 200) -> st
             names = ", ".join(c.label for c in sorted(child.children, key=lambda n: n.tokens,
                                                       reverse=True)[:12])
             more = len(child.children) - 12
-            body = f"{len(child.children)} parts: {names}" + (f", … {more} more" if more > 0 else "")
+            n = len(child.children)
+            body = f"{n} part{'s' if n != 1 else ''}: {names}" + (f", … {more} more" if more > 0 else "")
         elif child.path:
             body = content_text(resolve_path(request, child.path), limit=each)
         else:
