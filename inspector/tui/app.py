@@ -75,6 +75,9 @@ class InspectorApp(App):
             ca_path=_tilde(Path(config.ca_path)),
         )
         self.main: MainScreen | None = None
+        #: the request under the table's cursor, read ahead (a ReadAhead, made by the main
+        #: screen when first needed: its module is not imported before the first paint)
+        self.read_ahead: Any = None
         self._quitting = False
         self.proxy_error_detail: str | None = None
 
@@ -218,7 +221,9 @@ class InspectorApp(App):
         """A request's detail; with `search` (a regex), opened at its first hit."""
         from inspector.tui.screens.detail import DetailScreen
 
-        self.push_screen(DetailScreen(self.backend, capture_id, search=search))
+        search = search or None
+        ahead = self.read_ahead.take(capture_id, search) if self.read_ahead is not None else None
+        self.push_screen(DetailScreen(self.backend, capture_id, search=search, loaded=ahead))
 
     def open_sessions(self) -> None:
         from inspector.tui.screens.sessions import SessionsScreen

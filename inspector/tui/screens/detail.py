@@ -76,13 +76,16 @@ class DetailScreen(DiffAndRatings, EndsChildProcess, Screen):
         Binding("u", "toggle_unchanged", "Unchanged", show=False),
     ]
 
-    def __init__(self, backend: Any, capture_id: str, search: str | None = None) -> None:
+    def __init__(self, backend: Any, capture_id: str, search: str | None = None,
+                 loaded: Loaded | None = None) -> None:
         """`search`: a regular expression; its first hit is shown once the request loads,
-        and n/N step through the others."""
+        and n/N step through the others. `loaded`: the request made ahead (read_ahead.py),
+        not read again."""
         super().__init__()
         self.backend = backend
         self.capture_id = capture_id
         self.search = search or None
+        self._ahead = loaded
         self.items: list[Item] = []
         self.request: Any = None
         self.attribution: Any = None
@@ -118,7 +121,11 @@ class DetailScreen(DiffAndRatings, EndsChildProcess, Screen):
         if self.search:
             self.query_one("#detail-search", Static).update(
                 Text(f" searching /{self.search}/ …", style="dim"))
-        self._load(self.capture_id)  # then the diff: see on_exchange_loaded
+        if self._ahead is not None:  # read while the cursor rested on its row
+            self.post_message(ExchangeLoaded(self._ahead, None))
+            self._ahead = None
+        else:
+            self._load(self.capture_id)  # then the diff: see on_exchange_loaded
 
     @work(thread=True, exclusive=True, exit_on_error=False)
     def _load(self, capture_id: str) -> None:

@@ -1,7 +1,9 @@
 """What the main screen does besides answering the user, mixed into `MainScreen`: the
 table's finding marks, the Stats view's first figures worked out ahead of time, the
-detail view's code loaded ahead of the first open, and the search index's progress. Each runs in a worker (or a process of its own) once the first
-rows are on screen, so none of them delays the first paint or a key.
+detail view's code loaded ahead of the first open, the request under the cursor read
+ahead of Enter, and the search index's progress. Each runs in a worker (or a process of
+its own) once the first rows are on screen, so none of them delays the first paint or a
+key.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ MARKS_ROWS = 50
 WARM_AFTER = 1.5
 #: seconds between two looks at the search index's progress, while it has a backlog
 INDEX_POLL = 2.0
+#: seconds the cursor rests on a row before its request is read ahead (read_ahead.py):
+#: rows passed over with the arrow keys are never read
+READ_AHEAD_AFTER = 0.15
 #: what opening a request first imports (the screen, its tabs, and rich's markdown and
 #: syntax highlighting for the transcript): 60-90 ms of the first open, done while idle
 PRELOAD = ("inspector.tui.screens.detail", "rich.markdown", "rich.syntax",
@@ -55,20 +60,26 @@ class IndexProgress(Message):
 
 
 class IdleJobs:
-    """Mixed into the main screen (which has `backend`, `counts` and `_update_status`)."""
+    """Mixed into the main screen (which has `backend`, `counts`, `terms`, `pending_ids`
+    and `_update_status`)."""
 
     backend: Any
     counts: Any
+    terms: dict[str, Any]
+    pending_ids: set[str]
 
     def init_idle_jobs(self) -> None:
         self._marks_timer: Any = None
         self._warm_timer: Any = None
         self._index_watch: IndexWatch | None = None
+        self._ahead_timer: Any = None
         self.loaded_marks = False
 
     def rows_shown(self) -> None:
-        """The window's rows are on screen: time for the marks, and (once) the rest."""
+        """The window's rows are on screen: time for the marks, the cursor's request (its
+        row may be the one it was on, under another filter), and (once) the rest."""
         self.schedule_marks()
+        self.read_ahead_later()
         if self._warm_timer is None:
             self._warm_timer = self.set_timer(WARM_AFTER, self._warm_stats)
             self.set_timer(WARM_AFTER, self._poll_index)
@@ -115,6 +126,37 @@ class IdleJobs:
                 importlib.import_module(name)
             except ImportError:  # an optional piece: imported when needed, as before
                 log.debug("preloading %s failed", name, exc_info=True)
+
+    # -- the request under the cursor ----------------------------------------------------
+    def on_line_table_highlighted(self, message: RequestsTable.Highlighted) -> None:
+        if message.table.id == "requests":
+            self.read_ahead_later()
+
+    def on_screen_resume(self) -> None:
+        self.read_ahead_later()  # back from a detail view, which took what was read
+
+    def read_ahead_later(self) -> None:
+        """Read the cursor's request ahead once the cursor has rested there a moment."""
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+        self._ahead_timer = self.set_timer(READ_AHEAD_AFTER, self._read_ahead_now)
+
+    def _read_ahead_now(self) -> None:
+        self._ahead_timer = None
+        key = self.query_one(RequestsTable).current_id()
+        # a request in flight changes when stored; another screen on top reads its own
+        if key is None or key in self.pending_ids or self.app.screen is not self:
+            return
+        self._read_ahead(key, self.terms.get("text") or None)
+
+    @work(thread=True, exclusive=True, group="read-ahead", exit_on_error=False)
+    def _read_ahead(self, key: str, search: str | None) -> None:
+        from inspector.tui.read_ahead import ReadAhead
+
+        if self.app.read_ahead is None:  # one worker of this group runs at a time
+            self.app.read_ahead = ReadAhead(self.backend)
+        worker = get_current_worker()
+        self.app.read_ahead.make(key, search, lambda: worker.is_cancelled)
 
     # -- the search index ----------------------------------------------------------------
     def _poll_index(self) -> None:
